@@ -1,0 +1,181 @@
+"""carrier-sdk: one typed interface to ship and track parcels through many postal carriers.
+
+Every public name is importable from here; the modules behind them are private.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._bulk import TrackingSummary
+from ._carrier import BatchOutcome, Carrier, status_error
+from ._client import AsyncClient, AsyncTrackingIterator, BaseClient, Client, TrackingIterator
+from ._constants import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, NOT_GIVEN
+from ._enums import (
+    Capability,
+    Confidence,
+    DimensionUnit,
+    Environment,
+    LabelFormat,
+    TrackingStatus,
+    WeightUnit,
+)
+from ._exceptions import (
+    AmbiguousCarrierError,
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    CarrierError,
+    CarrierServerError,
+    ConfigurationError,
+    InvalidRequestError,
+    NotFoundError,
+    OutcomeUnknownError,
+    PluginLoadError,
+    PushVerificationError,
+    RateLimitError,
+    ResponseError,
+    ResponseTooLargeError,
+    TrackingNotFoundError,
+    UnknownCarrierError,
+    UnsupportedOperationError,
+    ValidationError,
+)
+from ._flow import DEFAULT_MAX_BODY, LABEL_MAX_BODY, Flow, RequestOptions, api_request
+from ._identify import (
+    impb_check_digit,
+    is_valid_impb,
+    is_valid_s10,
+    normalize_number,
+    s10_check_digit,
+)
+from ._journey import Journey, JourneyEvent, JourneyLeg
+from ._models import (
+    Address,
+    AddressCheck,
+    Cancellation,
+    CarrierInfo,
+    Customs,
+    CustomsItem,
+    Identification,
+    Label,
+    Location,
+    Money,
+    Parcel,
+    Rate,
+    RateRequest,
+    RelatedNumber,
+    Shipment,
+    ShipmentRequest,
+    TrackingEvent,
+    TrackingInfo,
+    TrackingResult,
+)
+from ._plugins import PluginFailure, PluginReport
+from ._ratelimit import RateLimit, Window
+from ._registry import CarrierRegistry
+from ._retry import RetryBudget, RetryPolicy, parse_retry_after
+from ._serialization import from_dict, to_dict
+from ._settings import Secret, env_var_name
+from ._xml import parse_xml
+from .hookspecs import hookimpl
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "Address",
+    "AddressCheck",
+    "AmbiguousCarrierError",
+    "AsyncClient",
+    "AsyncTrackingIterator",
+    "AuthenticationError",
+    "BaseClient",
+    "BatchOutcome",
+    "Cancellation",
+    "Capability",
+    "Carrier",
+    "CarrierError",
+    "CarrierInfo",
+    "CarrierRegistry",
+    "CarrierServerError",
+    "Client",
+    "Confidence",
+    "ConfigurationError",
+    "Customs",
+    "CustomsItem",
+    "DEFAULT_DEADLINE",
+    "DEFAULT_MAX_BODY",
+    "DEFAULT_TIMEOUT",
+    "DimensionUnit",
+    "Environment",
+    "Flow",
+    "Identification",
+    "InvalidRequestError",
+    "Journey",
+    "JourneyEvent",
+    "JourneyLeg",
+    "LABEL_MAX_BODY",
+    "Label",
+    "LabelFormat",
+    "Location",
+    "Money",
+    "NOT_GIVEN",
+    "NotFoundError",
+    "OutcomeUnknownError",
+    "Parcel",
+    "PluginFailure",
+    "PluginLoadError",
+    "PluginReport",
+    "PushVerificationError",
+    "Rate",
+    "RateLimit",
+    "RateLimitError",
+    "RateRequest",
+    "RelatedNumber",
+    "RequestOptions",
+    "ResponseError",
+    "ResponseTooLargeError",
+    "RetryBudget",
+    "RetryPolicy",
+    "Secret",
+    "Shipment",
+    "ShipmentRequest",
+    "TrackingEvent",
+    "TrackingInfo",
+    "TrackingIterator",
+    "TrackingNotFoundError",
+    "TrackingResult",
+    "TrackingStatus",
+    "TrackingSummary",
+    "UnknownCarrierError",
+    "UnsupportedOperationError",
+    "ValidationError",
+    "WeightUnit",
+    "Window",
+    "__version__",
+    "api_request",
+    "env_var_name",
+    "from_dict",
+    "hookimpl",
+    "impb_check_digit",
+    "is_valid_impb",
+    "is_valid_s10",
+    "normalize_number",
+    "parse_retry_after",
+    "parse_xml",
+    "s10_check_digit",
+    "status_error",
+    "to_dict",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from ._version import VERSION
+
+        return VERSION
+    raise AttributeError(f"module 'carrier_sdk' has no attribute {name!r}")

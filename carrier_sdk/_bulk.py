@@ -1,0 +1,123 @@
+"""Bulk tracking: turning a stream of numbers into per-carrier jobs, and the run's summary.
+
+The planner pulls numbers lazily, so an input of any length streams with memory bounded by
+the batch buffers (at most ``batch_size`` numbers per carrier) and the jobs in flight.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+import attrs
+
+from ._enums import TrackingStatus
+from ._exceptions import CarrierError
+from ._models import TrackingResult
+
+if TYPE_CHECKING:
+    from ._carrier import Carrier
+
+__all__ = ["Job", "TrackingResults", "TrackingSummary", "plan_jobs"]
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class Job:
+    """Numbers for one carrier: one ``track`` call, or one ``track_batch`` call."""
+
+    carrier: str
+    numbers: tuple[str, ...]
+    batch: bool
+
+
+@attrs.define
+class TrackingSummary:
+    """Counts over a bulk run, updated as results are yielded.
+
+    .. versionadded:: 0.1
+    """
+
+    total: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    by_status: Counter[str] = attrs.field(factory=Counter)
+    by_error: Counter[str] = attrs.field(factory=Counter)
+    by_carrier: Counter[str] = attrs.field(factory=Counter)
+
+    def add(self, result: TrackingResult) -> None:
+        """Count one result."""
+        self.total += 1
+        self.by_carrier[result.carrier or "?"] += 1
+        if result.info is not None:
+            self.succeeded += 1
+            self.by_status[result.info.status.value] += 1
+        else:
+            self.failed += 1
+            self.by_error[type(result.error).__name__] += 1
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain data for JSON output."""
+        return {
+            "total": self.total,
+            "succeeded": self.succeeded,
+            "failed": self.failed,
+            "by_status": dict(sorted(self.by_status.items())),
+            "by_error": dict(sorted(self.by_error.items())),
+            "by_carrier": dict(sorted(self.by_carrier.items())),
+        }
+
+
+class TrackingResults(Generic[T]):
+    """The iterator ``track_many`` returns; ``summary`` grows as results are consumed."""
+
+    def __init__(self, source: T, summary: TrackingSummary) -> None:
+        self._source = source
+        self.summary = summary
+
+
+def plan_jobs(
+    numbers: Iterable[str],
+    resolve: Callable[[str], type[Carrier]],
+    on_error: Callable[[str, CarrierError], None],
+) -> Iterator[Job]:
+    """Yield jobs for ``numbers``; a number that cannot be resolved goes to ``on_error``.
+
+    Carriers with ``TRACK_BATCH`` and ``batch_size > 1`` get their numbers grouped; the rest one
+    job per number. Duplicates in the input are tracked once per occurrence.
+    """
+    from ._enums import Capability
+
+    buffers: dict[str, list[str]] = {}
+    for raw in numbers:
+        number = raw.strip() if isinstance(raw, str) else raw
+        if not number:
+            continue
+        try:
+            carrier = resolve(number)
+            normalized = carrier.check_number(number)
+        except CarrierError as err:
+            on_error(number, err)
+            continue
+        if Capability.TRACK_BATCH in carrier.capabilities and carrier.batch_size > 1:
+            buffer = buffers.setdefault(carrier.code, [])
+            buffer.append(normalized)
+            if len(buffer) >= carrier.batch_size:
+                yield Job(carrier.code, tuple(buffer), True)
+                buffer.clear()
+        else:
+            yield Job(carrier.code, (normalized,), False)
+    for code, buffer in buffers.items():
+        if buffer:
+            yield Job(code, tuple(buffer), len(buffer) > 1)
+
+
+def status_counts(results: Iterable[TrackingResult]) -> dict[TrackingStatus, int]:
+    """How many results ended in each status (helper for reports)."""
+    counts: Counter[TrackingStatus] = Counter()
+    for result in results:
+        if result.info is not None:
+            counts[result.info.status] += 1
+    return dict(counts)

@@ -1,0 +1,310 @@
+"""The :class:`Carrier` base class every adapter subclasses.
+
+Metadata is declared as class attributes, so the registry lists, filters and validates carriers
+without instantiating one. Operations are sans-I/O flows (see :mod:`carrier_sdk._flow`): an
+adapter never touches sockets, retries, timeouts or rate limits.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import httpx
+
+from ._enums import Capability, TrackingStatus
+from ._exceptions import (
+    APIStatusError,
+    AuthenticationError,
+    CarrierError,
+    CarrierServerError,
+    InvalidRequestError,
+    NotFoundError,
+    RateLimitError,
+    ResponseError,
+    UnsupportedOperationError,
+    ValidationError,
+)
+from ._flow import Flow
+from ._identify import normalize_number
+from ._redact import redact_request, redact_response
+
+if TYPE_CHECKING:
+    from ._models import (
+        Address,
+        AddressCheck,
+        Cancellation,
+        Identification,
+        Rate,
+        RateRequest,
+        Shipment,
+        ShipmentRequest,
+        TrackingInfo,
+    )
+    from ._ratelimit import RateLimit
+
+__all__ = ["BatchOutcome", "Carrier", "status_error"]
+
+#: What :meth:`Carrier.track_batch` returns: per number, the info or the error.
+BatchOutcome = Mapping[str, "TrackingInfo | CarrierError"]
+
+
+def _parse_retry_after_header(response: httpx.Response) -> float | None:
+    from ._retry import parse_retry_after
+
+    return parse_retry_after(response.headers)
+
+
+def status_error(
+    carrier: str,
+    response: httpx.Response,
+    *,
+    operation: str | None = None,
+    error_code: str | None = None,
+    error_message: str | None = None,
+    not_found: type[NotFoundError] = NotFoundError,
+    sensitive_headers: Sequence[str] = (),
+) -> APIStatusError:
+    """The one place an HTTP status becomes an exception class.
+
+    401/403 -> :class:`AuthenticationError`, 404/410 -> ``not_found``, 429 ->
+    :class:`RateLimitError` (with ``retry_after``), other 4xx -> :class:`InvalidRequestError`,
+    5xx -> :class:`CarrierServerError`, anything else -> :class:`APIStatusError`.
+    """
+    status = response.status_code
+    request = redact_request(response.request, sensitive_headers)
+    kwargs: dict[str, Any] = {
+        "carrier": carrier,
+        "status_code": status,
+        "error_code": error_code,
+        "error_message": error_message,
+        "response": redact_response(response, request, sensitive_headers),
+        "request": request,
+        "request_id": _request_id(response),
+        "operation": operation,
+    }
+    summary = error_message or response.reason_phrase or "error"
+    if status in (401, 403):
+        return AuthenticationError(f"authentication failed: {summary}", **kwargs)
+    if status in (404, 410):
+        return not_found(f"not found: {summary}", **kwargs)
+    if status == 429:
+        return RateLimitError(f"rate limited: {summary}", retry_after=_parse_retry_after_header(response), **kwargs)
+    if 400 <= status < 500:
+        return InvalidRequestError(f"request rejected: {summary}", **kwargs)
+    if status >= 500:
+        return CarrierServerError(f"carrier server error: {summary}", **kwargs)
+    return APIStatusError(f"unexpected HTTP status: {summary}", **kwargs)
+
+
+_REQUEST_ID_HEADERS = (
+    "x-request-id",
+    "x-correlation-id",
+    "x-amzn-requestid",
+    "request-id",
+    "eagleeye-traceid",
+)
+
+
+def _request_id(response: httpx.Response) -> str | None:
+    for name in _REQUEST_ID_HEADERS:
+        value: str | None = response.headers.get(name)
+        if value:
+            return value[:128]
+    return None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"non-finite number {name}")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("number out of range")
+    return value
+
+
+class Carrier:
+    """Base class of carrier adapters.
+
+    Subclasses set the class attributes and override the operations they support; the
+    capabilities they declare must match the operations they override (the conformance suite
+    checks it). Operations return flows; the clients drive them.
+
+    Class attributes:
+        code: Lowercase, stable registry key (``"usps"``); also the entry-point name.
+        display_name: Human name (``"USPS"``).
+        capabilities: The operations implemented.
+        Settings: An attrs class of the carrier's settings; secrets are :class:`Secret` fields.
+        docs_url: Where the adapter is documented.
+        fake: ``"module:Class"`` of the adapter's stateful fake API, imported only when used.
+        supports_idempotency_key: The carrier honours an idempotency key on purchases, so the
+            core may retry them after ambiguous failures.
+        batch_size: Most numbers one :meth:`track_batch` request takes (1: no batching).
+        rate_limit: Default client-side rate limit per credential, or ``None``.
+        sensitive_headers: Extra header names to mask in errors and logs.
+
+    .. versionadded:: 0.1
+    """
+
+    code: ClassVar[str]
+    display_name: ClassVar[str]
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    Settings: ClassVar[type[Any]]
+    docs_url: ClassVar[str] = ""
+    fake: ClassVar[str | None] = None
+    supports_idempotency_key: ClassVar[bool] = False
+    batch_size: ClassVar[int] = 1
+    rate_limit: ClassVar[RateLimit | None] = None
+    sensitive_headers: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, settings: Any, *, clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.clock = clock
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.code!r}>"
+
+    # -- identity -------------------------------------------------------------------------
+
+    @classmethod
+    def recognize(cls, number: str) -> Identification | None:
+        """Claim ``number`` (already normalized: upper case, no spaces) if it looks like ours."""
+        return None
+
+    @classmethod
+    def check_number(cls, number: str) -> str:
+        """Normalize ``number`` and raise :class:`ValidationError` unless :meth:`recognize` accepts it."""
+        normalized = normalize_number(number) if isinstance(number, str) else ""
+        if not normalized or cls.recognize(normalized) is None:
+            raise ValidationError(
+                f"{number!r} is not a valid {cls.display_name} tracking number",
+                field="tracking_number",
+                constraint=f"{cls.code} tracking number syntax",
+            )
+        return normalized
+
+    @classmethod
+    def map_status(cls, code: str, text: str = "") -> TrackingStatus:
+        """Map one carrier event code (and its text, as a fallback) to a normalized status.
+
+        Must never raise: unknown codes are :attr:`TrackingStatus.UNKNOWN`.
+        """
+        return TrackingStatus.UNKNOWN
+
+    def credential_id(self) -> str:
+        """A non-secret identity of the credentials (rate-limit and retry-budget key)."""
+        for name in ("client_id", "app_key", "username", "user", "api_key_id"):
+            value: object = getattr(self.settings, name, None)
+            if isinstance(value, str) and value:
+                return value
+        return "default"
+
+    # -- operations ------------------------------------------------------------------------
+
+    @classmethod
+    def _unsupported(cls, operation: str) -> UnsupportedOperationError:
+        return UnsupportedOperationError(
+            f"{cls.display_name} does not support {operation}",
+            carrier=cls.code,
+            operation=operation,
+        )
+
+    def track(self, number: str) -> Flow[TrackingInfo]:
+        """Track one number (already checked by :meth:`check_number`)."""
+        raise self._unsupported("track")
+
+    def track_batch(self, numbers: Sequence[str]) -> Flow[BatchOutcome]:
+        """Track up to :attr:`batch_size` numbers in one request (``TRACK_BATCH``)."""
+        raise self._unsupported("track_batch")
+
+    def rates(self, request: RateRequest) -> Flow[list[Rate]]:
+        """Price a shipment (``RATES``)."""
+        raise self._unsupported("rates")
+
+    def create_shipment(self, request: ShipmentRequest, *, idempotency_key: str) -> Flow[Shipment]:
+        """Buy a label (``CREATE_SHIPMENT``); every request of the purchase carries the key."""
+        raise self._unsupported("create_shipment")
+
+    def cancel_shipment(self, tracking_number: str) -> Flow[Cancellation]:
+        """Cancel (void, refund) a label (``CANCEL_SHIPMENT``)."""
+        raise self._unsupported("cancel_shipment")
+
+    def validate_address(self, address: Address) -> Flow[AddressCheck]:
+        """Check and standardize an address (``VALIDATE_ADDRESS``)."""
+        raise self._unsupported("validate_address")
+
+    # -- helpers for adapters --------------------------------------------------------------
+
+    def error_details(self, response: httpx.Response) -> tuple[str | None, str | None]:
+        """The carrier's ``(error_code, error_message)`` from an error response, if any.
+
+        Used by the core when it raises for statuses the flow never sees (5xx, 429 after
+        retries). Must not raise.
+        """
+        return None, None
+
+    def status_error(
+        self,
+        response: httpx.Response,
+        *,
+        operation: str | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+        not_found: type[NotFoundError] = NotFoundError,
+    ) -> APIStatusError:
+        """Build the typed error for ``response`` (see :func:`status_error`)."""
+        if error_code is None and error_message is None:
+            try:
+                error_code, error_message = self.error_details(response)
+            except Exception:  # an adapter bug must not hide the HTTP error itself
+                error_code, error_message = None, None
+        return status_error(
+            self.code,
+            response,
+            operation=operation,
+            error_code=error_code,
+            error_message=error_message,
+            not_found=not_found,
+            sensitive_headers=tuple(self.sensitive_headers),
+        )
+
+    def response_error(self, response: httpx.Response, reason: str, *, operation: str | None = None) -> ResponseError:
+        """A :class:`ResponseError` for a response whose body cannot be used."""
+        return ResponseError(
+            f"unusable response: {reason}",
+            carrier=self.code,
+            operation=operation,
+            status_code=response.status_code,
+            request=redact_request(response.request, self.sensitive_headers),
+            request_id=_request_id(response),
+        )
+
+    def parse_json(self, response: httpx.Response, *, operation: str | None = None) -> Any:
+        """Decode a JSON body strictly: no NaN/Infinity, no huge numbers, no deep nesting."""
+        try:
+            text = response.content.decode("utf-8")
+        except UnicodeDecodeError:
+            raise self.response_error(response, "body is not UTF-8", operation=operation) from None
+        if not text.strip():
+            raise self.response_error(response, "empty body", operation=operation)
+        try:
+            return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        except (ValueError, RecursionError) as err:
+            raise self.response_error(response, f"invalid JSON ({type(err).__name__})", operation=operation) from None
+
+    def parse_xml(self, response: httpx.Response, *, operation: str | None = None) -> Any:
+        """Parse an XML body with the hardened parser (see :func:`carrier_sdk._xml.parse_xml`)."""
+        from ._xml import parse_xml
+
+        return parse_xml(
+            response.content,
+            carrier=self.code,
+            operation=operation,
+            request=redact_request(response.request, self.sensitive_headers),
+            status_code=response.status_code,
+        )

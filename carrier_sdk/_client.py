@@ -1,0 +1,1323 @@
+"""``Client`` and ``AsyncClient``: twins over one :class:`BaseClient`.
+
+The base holds configuration, carrier lookup, request preparation, error mapping and the retry
+*decision*. Only sending, reading and sleeping are written twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import random
+import threading
+import time
+import uuid
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any, Literal, TypeVar
+
+import attrs
+import httpx
+import tenacity
+
+from ._bulk import Job, TrackingResults, TrackingSummary, plan_jobs
+from ._carrier import Carrier
+from ._constants import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_DEADLINE,
+    DEFAULT_LIMITS,
+    DEFAULT_TIMEOUT,
+    NOT_GIVEN,
+    NotGiven,
+)
+from ._enums import Capability, Confidence
+from ._exceptions import (
+    AmbiguousCarrierError,
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    CarrierError,
+    ConfigurationError,
+    OutcomeUnknownError,
+    RateLimitError,
+    ResponseError,
+    ResponseTooLargeError,
+    UnknownCarrierError,
+    ValidationError,
+)
+from ._flow import Flow, RequestOptions, drive_async, drive_sync, options_of
+from ._models import (
+    Address,
+    AddressCheck,
+    Cancellation,
+    CarrierInfo,
+    Identification,
+    Rate,
+    RateRequest,
+    Shipment,
+    ShipmentRequest,
+    TrackingInfo,
+    TrackingResult,
+)
+from ._plugins import PluginManager, PluginReport, default_plugin_manager
+from ._ratelimit import RateLimit, RateLimiter
+from ._redact import redact_request
+from ._registry import CarrierRegistry
+from ._retry import RetryBudget, RetryPolicy, parse_retry_after, sent_for_sure_not
+from ._settings import load_settings
+from ._version import VERSION
+
+__all__ = ["AsyncClient", "BaseClient", "Client"]
+
+logger = logging.getLogger("carrier_sdk")
+
+T = TypeVar("T")
+
+_USER_AGENT = f"carrier-sdk/{VERSION}"
+_ACCEPT_ENCODING = "gzip, deflate"
+
+
+class _Retry(Exception):
+    """Internal signal to tenacity: retry after ``delay`` seconds."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+
+@attrs.frozen
+class _Final:
+    """The retry decision said stop: return ``response`` or raise ``error``."""
+
+    response: httpx.Response | None = None
+    error: BaseException | None = None
+
+
+def _wait_from_signal(state: tenacity.RetryCallState) -> float:
+    exc = state.outcome.exception() if state.outcome else None
+    return exc.delay if isinstance(exc, _Retry) else 0.0
+
+
+class _Shared:
+    """State shared by a client and every copy made by ``with_options``."""
+
+    def __init__(self, registry_source: CarrierRegistry | PluginManager, sandbox: Any) -> None:
+        self.registry_source = registry_source
+        self.sandbox = sandbox
+        self.lock = threading.Lock()
+        self.carriers: dict[tuple[str, int], Carrier] = {}
+        self.limiters: dict[tuple[str, str], RateLimiter] = {}
+        self.budgets: dict[tuple[str, str], RetryBudget] = {}
+        self.singleflight_sync: dict[str, concurrent.futures.Future[httpx.Response]] = {}
+        self.singleflight_async: dict[str, asyncio.Future[httpx.Response]] = {}
+
+    @property
+    def registry(self) -> CarrierRegistry:
+        source = self.registry_source
+        return source if isinstance(source, CarrierRegistry) else source.registry
+
+
+class BaseClient:
+    """Configuration, carrier lookup, request preparation and the retry decision.
+
+    Not used directly: see :class:`Client` and :class:`AsyncClient`.
+    """
+
+    def __init__(
+        self,
+        settings: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | None = None,
+        deadline: float = DEFAULT_DEADLINE,
+        rate_limits: Mapping[str, RateLimit | None] | None = None,
+        registry: CarrierRegistry | None = None,
+        sandbox: bool | Any = False,
+        environ: Mapping[str, str] | None = None,
+        clock: Callable[[], float] | None = None,
+        seed: int | None = None,
+    ) -> None:
+        policy = retry or RetryPolicy()
+        if not isinstance(max_retries, NotGiven):
+            policy = attrs.evolve(policy, max_retries=max_retries)
+        self.retry_policy = policy
+        self.timeout = _finite_timeout(timeout)
+        if not (deadline > 0 and deadline != float("inf")):
+            raise ConfigurationError("deadline must be a finite number of seconds > 0")
+        self.deadline = float(deadline)
+        self._settings_input = dict(settings or {})
+        self._rate_limits = dict(rate_limits or {})
+        self._environ = environ
+        self._clock = clock or time.monotonic
+        self._rng = random.Random(seed)
+        sandbox_obj = None
+        if sandbox:
+            from .sandbox import Sandbox
+
+            sandbox_obj = sandbox if isinstance(sandbox, Sandbox) else None
+        source: CarrierRegistry | PluginManager = registry if registry is not None else default_plugin_manager()
+        self._shared = _Shared(source, sandbox_obj)
+        self._sandbox_flag = bool(sandbox)
+        unknown = set(self._settings_input) - set(self._registry_codes_if_loaded())
+        del unknown  # checked lazily: settings for an uninstalled carrier are only an error on use
+
+    def _registry_codes_if_loaded(self) -> list[str]:
+        return []
+
+    # -- carriers and discovery ---------------------------------------------------------------
+
+    @property
+    def registry(self) -> CarrierRegistry:
+        """The carrier registry (plugins are discovered on first access)."""
+        return self._shared.registry
+
+    def carriers(self) -> list[CarrierInfo]:
+        """Installed carriers: code, display name, capabilities, distribution and version."""
+        registry = self.registry
+        return [registry.info(code) for code in registry.codes()]
+
+    def plugin_report(self) -> PluginReport:
+        """Which plugins loaded, which were blocked and which failed, and why."""
+        source = self._shared.registry_source
+        if isinstance(source, PluginManager):
+            return source.report()
+        return PluginReport(carriers=tuple(source.codes()))
+
+    def identify(self, number: str) -> list[Identification]:
+        """Which carriers claim ``number``, most confident first.
+
+        Raises:
+            ValidationError: ``number`` is not text.
+        """
+        if not isinstance(number, str):
+            raise ValidationError("a tracking number is text", field="number", constraint="str")
+        return self.registry.identify(number)
+
+    def _resolve(self, number: str, carrier: str | None = None) -> type[Carrier]:
+        if carrier is not None:
+            return self.registry.get(carrier)
+        candidates = self.identify(number)
+        if not candidates:
+            raise UnknownCarrierError(
+                f"no installed carrier recognizes {number!r}; pass carrier= explicitly",
+                number=number,
+            )
+        best = candidates[0].confidence
+        top = [c for c in candidates if c.confidence == best]
+        if len(top) > 1 or (best < Confidence.MEDIUM and len(candidates) > 1):
+            names = ", ".join(f"{c.carrier} ({c.confidence})" for c in candidates)
+            raise AmbiguousCarrierError(
+                f"{number!r} could belong to several carriers: {names}; pass carrier=",
+                number=number,
+                candidates=candidates,
+            )
+        return self.registry.get(top[0].carrier)
+
+    def _carrier(self, code: str, capability: Capability | None = None) -> Carrier:
+        carrier_cls = self.registry.get(code)
+        if capability is not None and capability not in carrier_cls.capabilities:
+            raise carrier_cls._unsupported(capability.value)
+        key = (code, id(self._shared))
+        carrier = self._shared.carriers.get(key)
+        if carrier is None:
+            with self._shared.lock:
+                carrier = self._shared.carriers.get(key)
+                if carrier is None:
+                    carrier = carrier_cls(self._load_settings(carrier_cls), clock=time.time)
+                    self._shared.carriers[key] = carrier
+        return carrier
+
+    def _load_settings(self, carrier_cls: type[Carrier]) -> Any:
+        value = self._settings_input.get(carrier_cls.code)
+        sandbox = self._get_sandbox()
+        if sandbox is not None and value is None:
+            value = sandbox.settings_for(carrier_cls.code)
+        return load_settings(carrier_cls, value, self._environ)
+
+    def _get_sandbox(self) -> Any:
+        if not self._sandbox_flag:
+            return None
+        if self._shared.sandbox is None:
+            from .sandbox import Sandbox
+
+            with self._shared.lock:
+                if self._shared.sandbox is None:
+                    self._shared.sandbox = Sandbox(registry=self.registry)
+        return self._shared.sandbox
+
+    @property
+    def sandbox(self) -> Any:
+        """The :class:`~carrier_sdk.sandbox.Sandbox` behind a ``sandbox=True`` client, else ``None``."""
+        return self._get_sandbox()
+
+    def _limiter(self, carrier: Carrier) -> RateLimiter:
+        key = (carrier.code, carrier.credential_id())
+        limiter = self._shared.limiters.get(key)
+        if limiter is None:
+            with self._shared.lock:
+                limiter = self._shared.limiters.get(key)
+                if limiter is None:
+                    limiter = RateLimiter(self._rate_limit_for(carrier), self._clock)
+                    self._shared.limiters[key] = limiter
+        return limiter
+
+    def _rate_limit_for(self, carrier: Carrier) -> RateLimit | None:
+        if carrier.code in self._rate_limits:
+            return self._rate_limits[carrier.code]
+        sandbox = self._get_sandbox()
+        if sandbox is not None:
+            quota: RateLimit | None = sandbox.quota_for(carrier.code)
+            return quota
+        return carrier.rate_limit
+
+    def _budget(self, carrier: Carrier) -> RetryBudget:
+        key = (carrier.code, carrier.credential_id())
+        budget = self._shared.budgets.get(key)
+        if budget is None:
+            with self._shared.lock:
+                budget = self._shared.budgets.setdefault(key, RetryBudget())
+        return budget
+
+    # -- requests -------------------------------------------------------------------------------
+
+    def _prepare(self, request: httpx.Request, deadline_at: float) -> None:
+        remaining = deadline_at - self._clock()
+        if remaining <= 0:
+            raise APITimeoutError(
+                "the call's deadline passed before the request could be sent",
+                carrier="?",
+                request=redact_request(request),
+            )
+        t = self.timeout
+        request.extensions["timeout"] = {
+            "connect": min(t.connect or remaining, remaining),
+            "read": min(t.read or remaining, remaining),
+            "write": min(t.write or remaining, remaining),
+            "pool": min(t.pool or remaining, remaining),
+        }
+        request.headers.setdefault("User-Agent", _USER_AGENT)
+        request.headers["Accept-Encoding"] = _ACCEPT_ENCODING
+
+    def _decide(
+        self,
+        carrier: Carrier,
+        options: RequestOptions,
+        attempt: int,
+        deadline_at: float,
+        *,
+        error: BaseException | None = None,
+        response: httpx.Response | None = None,
+    ) -> float | _Final:
+        """The single should-retry decision: a delay to retry after, or what to finish with."""
+        policy = self.retry_policy
+        keyed = carrier.supports_idempotency_key and bool(options.idempotency_key)
+        if error is not None:
+            if not isinstance(error, httpx.TransportError):
+                return _Final(error=error)
+            never_sent = sent_for_sure_not(error)
+            if not (options.idempotent or keyed or never_sent):
+                return _Final(error=self._ambiguous(carrier, options, error, None))
+            timed_out = isinstance(error, httpx.TimeoutException)
+            cause = type(error).__name__
+            retry_after = None
+        else:
+            assert response is not None
+            status = response.status_code
+            if status < 400:
+                self._budget(carrier).refund()
+                return _Final(response=response)
+            if status not in policy.statuses:
+                return _Final(response=response)
+            retry_after = parse_retry_after(response.headers) if status in (429, 503) else None
+            if status == 429 and retry_after is not None:
+                self._limiter(carrier).pause(min(retry_after, policy.max_retry_after))
+                if retry_after > policy.max_retry_after:
+                    return _Final(error=self._status_error(carrier, options, response))
+            if status != 429 and not (options.idempotent or keyed):
+                # The carrier may have acted on it: never resend a purchase without a key.
+                return _Final(error=self._ambiguous(carrier, options, None, response))
+            timed_out = status == 408
+            cause = f"HTTP {status}"
+        final_error: BaseException | None = error
+        if attempt > policy.max_retries or not self._budget(carrier).acquire(timeout=timed_out):
+            return self._give_up(carrier, options, error, response)
+        delay = retry_after if retry_after is not None else policy.backoff(attempt, self._rng)
+        if self._clock() + delay >= deadline_at:
+            return self._give_up(carrier, options, error, response)
+        logger.debug(
+            "retrying %s %s: attempt %d/%d failed with %s; sleeping %.3fs",
+            carrier.code,
+            options.operation,
+            attempt,
+            policy.max_retries + 1,
+            cause,
+            delay,
+            extra={
+                "carrier": carrier.code,
+                "operation": options.operation,
+                "attempt": attempt,
+                "sleep": delay,
+                "cause": cause,
+            },
+        )
+        del final_error
+        return delay
+
+    def _give_up(
+        self,
+        carrier: Carrier,
+        options: RequestOptions,
+        error: BaseException | None,
+        response: httpx.Response | None,
+    ) -> _Final:
+        if options.purchase and not (error is not None and sent_for_sure_not(error)):
+            if response is None or response.status_code != 429:
+                return _Final(error=self._ambiguous(carrier, options, error, response))
+        if response is not None:
+            return _Final(error=self._status_error(carrier, options, response))
+        assert error is not None
+        return _Final(error=error)
+
+    def _status_error(self, carrier: Carrier, options: RequestOptions, response: httpx.Response) -> APIError:
+        return carrier.status_error(response, operation=options.operation)
+
+    def _ambiguous(
+        self,
+        carrier: Carrier,
+        options: RequestOptions,
+        error: BaseException | None,
+        response: httpx.Response | None,
+    ) -> APIError:
+        cause = type(error).__name__ if error is not None else f"HTTP {response.status_code if response else '?'}"
+        request = (
+            error.request
+            if isinstance(error, httpx.RequestError) and error._request
+            else (response.request if response is not None else None)
+        )
+        redacted = redact_request(request, carrier.sensitive_headers) if request is not None else None
+        if not options.purchase:
+            if response is not None:
+                return self._status_error(carrier, options, response)
+            return self._map_transport_error(carrier, options, error, redacted)
+        return OutcomeUnknownError(
+            f"{options.operation} may or may not have happened ({cause}); reconcile with "
+            f"idempotency key {options.idempotency_key!r} before buying again",
+            carrier=carrier.code,
+            idempotency_key=options.idempotency_key or "",
+            reference=options.reference,
+            attempted_at=datetime.now(UTC),
+            cause_kind=cause,
+            request=redacted,
+            operation=options.operation,
+        )
+
+    def _map_transport_error(
+        self,
+        carrier: Carrier,
+        options: RequestOptions,
+        error: BaseException | None,
+        redacted: httpx.Request | None,
+    ) -> APIError:
+        kind = type(error).__name__
+        if isinstance(error, httpx.TimeoutException):
+            return APITimeoutError(
+                f"{options.operation} timed out ({kind})",
+                carrier=carrier.code,
+                request=redacted,
+                operation=options.operation,
+            )
+        return APIConnectionError(
+            f"{options.operation} failed to connect ({kind})",
+            carrier=carrier.code,
+            request=redacted,
+            operation=options.operation,
+        )
+
+    def _finish(self, carrier: Carrier, options: RequestOptions, final: _Final) -> httpx.Response:
+        if final.response is not None:
+            return final.response
+        error = final.error
+        if isinstance(error, CarrierError):
+            raise error
+        if isinstance(error, httpx.TransportError):
+            request = error._request if isinstance(error, httpx.RequestError) else None
+            redacted = redact_request(request, carrier.sensitive_headers) if request is not None else None
+            raise self._map_transport_error(carrier, options, error, redacted) from error
+        assert error is not None
+        raise error
+
+    def _log_response(
+        self,
+        carrier: Carrier,
+        options: RequestOptions,
+        attempt: int,
+        response: httpx.Response | None,
+        error: BaseException | None,
+        started: float,
+    ) -> None:
+        if not logger.isEnabledFor(logging.DEBUG):
+            return
+        status = response.status_code if response is not None else type(error).__name__
+        request_id = response.headers.get("x-request-id") if response is not None else None
+        logger.debug(
+            "%s %s attempt %d -> %s in %.1f ms (request id %s)",
+            carrier.code,
+            options.operation,
+            attempt,
+            status,
+            (time.perf_counter() - started) * 1000,
+            request_id,
+            extra={
+                "carrier": carrier.code,
+                "operation": options.operation,
+                "attempt": attempt,
+                "status": status,
+                "request_id": request_id,
+            },
+        )
+
+    @staticmethod
+    def _new_key() -> str:
+        return uuid.uuid4().hex
+
+    def _deadline_at(self) -> float:
+        return self._clock() + self.deadline
+
+    def _copy_kwargs(self) -> dict[str, Any]:
+        return {}
+
+
+def _finite_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
+    value = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+    for phase in ("connect", "read", "write", "pool"):
+        t = getattr(value, phase)
+        if t is None or not (0 < t < float("inf")):
+            raise ConfigurationError(f"timeout {phase} must be a finite number of seconds > 0")
+    return value
+
+
+class _Decoder:
+    """Bounded decoding of a response's content encoding (no decompression bombs)."""
+
+    def __init__(self, encoding: str | None) -> None:
+        enc = (encoding or "identity").strip().lower()
+        if enc in ("identity", ""):
+            self._z: Any = None
+        elif enc in ("gzip", "x-gzip"):
+            self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif enc == "deflate":
+            self._z = zlib.decompressobj(zlib.MAX_WBITS | 32)
+        else:
+            raise ValueError(enc)
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        if self._z is None:
+            return data
+        out: bytes = self._z.decompress(data, room + 1)
+        if len(out) > room or self._z.unconsumed_tail:
+            return out + b"\0"  # signals overflow to the caller
+        return out
+
+
+class _Reader:
+    """Accumulates a capped body; raises :class:`ResponseTooLargeError` past the cap."""
+
+    def __init__(self, carrier: Carrier, options: RequestOptions, response: httpx.Response) -> None:
+        self.carrier = carrier
+        self.options = options
+        self.response = response
+        self.limit = options.max_body
+        self.buffer = bytearray()
+        declared = response.headers.get("content-length")
+        if (
+            declared
+            and declared.isdigit()
+            and int(declared) > self.limit
+            and not response.headers.get("content-encoding")
+        ):
+            raise self.too_large()
+        try:
+            self.decoder = _Decoder(response.headers.get("content-encoding"))
+        except ValueError:
+            raise ResponseError(
+                "unsupported content encoding",
+                carrier=carrier.code,
+                operation=options.operation,
+                status_code=response.status_code,
+                request=redact_request(response.request, carrier.sensitive_headers),
+            ) from None
+
+    def too_large(self) -> ResponseTooLargeError:
+        return ResponseTooLargeError(
+            f"response body exceeds {self.limit} bytes",
+            limit=self.limit,
+            carrier=self.carrier.code,
+            operation=self.options.operation,
+            status_code=self.response.status_code,
+            request=redact_request(self.response.request, self.carrier.sensitive_headers),
+        )
+
+    def feed(self, chunk: bytes) -> None:
+        try:
+            data = self.decoder.feed(chunk, self.limit - len(self.buffer))
+        except zlib.error:
+            raise ResponseError(
+                "corrupt compressed body",
+                carrier=self.carrier.code,
+                operation=self.options.operation,
+                status_code=self.response.status_code,
+            ) from None
+        self.buffer += data
+        if len(self.buffer) > self.limit:
+            raise self.too_large()
+
+    def feed_decoded(self, data: bytes) -> None:
+        self.buffer += data
+        if len(self.buffer) > self.limit:
+            raise self.too_large()
+
+    def build(self) -> httpx.Response:
+        headers = self.response.headers.copy()
+        headers.pop("content-encoding", None)
+        headers.pop("content-length", None)
+        return httpx.Response(
+            self.response.status_code,
+            headers=headers,
+            content=bytes(self.buffer),
+            request=self.response.request,
+            extensions={k: v for k, v in self.response.extensions.items() if k in ("http_version", "reason_phrase")},
+        )
+
+
+class Client(BaseClient):
+    """The synchronous client.
+
+    Args:
+        settings: Carrier code -> that carrier's settings object or a plain dict of its fields.
+            Missing fields are read from ``CARRIER_SDK_<CODE>_<FIELD>``.
+        timeout: Per-request timeouts (a number or :class:`httpx.Timeout`; every phase finite).
+        max_retries: Retries after the first attempt (overrides ``retry.max_retries``).
+        retry: The :class:`RetryPolicy`.
+        deadline: Overall seconds one SDK call may take, across requests and retries.
+        rate_limits: Carrier code -> :class:`RateLimit` overriding the carrier's default
+            client-side limit (``None`` turns it off).
+        transport: An httpx transport (tests, proxies).
+        registry: A :class:`CarrierRegistry` to use instead of entry-point discovery.
+        sandbox: Route every carrier to its fake (no credentials needed).
+        environ: Environment mapping to read settings from (default ``os.environ``).
+        clock: Monotonic clock (tests run in virtual time with this and ``sleep``).
+        sleep: Sleep function used between retries and for rate limiting.
+        seed: Seed for backoff jitter.
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(
+        self,
+        settings: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | None = None,
+        deadline: float = DEFAULT_DEADLINE,
+        rate_limits: Mapping[str, RateLimit | None] | None = None,
+        transport: httpx.BaseTransport | None = None,
+        registry: CarrierRegistry | None = None,
+        sandbox: bool | Any = False,
+        environ: Mapping[str, str] | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] | None = None,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(
+            settings,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry=retry,
+            deadline=deadline,
+            rate_limits=rate_limits,
+            registry=registry,
+            sandbox=sandbox,
+            environ=environ,
+            clock=clock,
+            seed=seed,
+        )
+        self._sleep = sleep or time.sleep
+        if transport is None and sandbox:
+            transport = self._get_sandbox().transport()
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=self.timeout,
+            follow_redirects=False,
+            limits=DEFAULT_LIMITS,
+            trust_env=transport is None,
+        )
+        self._owns_http = True
+
+    def with_options(
+        self,
+        *,
+        timeout: float | httpx.Timeout | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven = NOT_GIVEN,
+    ) -> Client:
+        """A copy with other options that shares the connection pool, tokens and limits."""
+        clone = object.__new__(Client)
+        clone.__dict__.update(self.__dict__)
+        if not isinstance(retry, NotGiven):
+            clone.retry_policy = retry
+        if not isinstance(max_retries, NotGiven):
+            clone.retry_policy = attrs.evolve(clone.retry_policy, max_retries=max_retries)
+        if not isinstance(timeout, NotGiven):
+            clone.timeout = _finite_timeout(timeout)
+        if not isinstance(deadline, NotGiven):
+            clone.deadline = float(deadline)
+        clone._owns_http = False
+        return clone
+
+    def close(self) -> None:
+        """Close the connection pool (only the client that created it closes it)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Client carriers={self.registry.codes()!r} sandbox={self._sandbox_flag}>"
+
+    # -- I/O --------------------------------------------------------------------------------
+
+    def _read(self, carrier: Carrier, options: RequestOptions, request: httpx.Request) -> httpx.Response:
+        response = self._http.send(request, stream=True)
+        try:
+            reader = _Reader(carrier, options, response)
+            if response.is_stream_consumed:  # in-memory transports hand over decoded content
+                reader.feed_decoded(response.content)
+            else:
+                for chunk in response.iter_raw():
+                    reader.feed(chunk)
+            return reader.build()
+        finally:
+            response.close()
+
+    def _attempt(
+        self,
+        carrier: Carrier,
+        options: RequestOptions,
+        request: httpx.Request,
+        attempt: int,
+        deadline_at: float,
+    ) -> httpx.Response:
+        if options.rate_limited:
+            wait = self._limiter(carrier).reserve()
+            if wait > 0:
+                if self._clock() + wait >= deadline_at:
+                    raise _client_side_limited(carrier, options, wait)
+                self._sleep(wait)
+        self._prepare(request, deadline_at)
+        started = time.perf_counter()
+        try:
+            response = self._read(carrier, options, request)
+        except httpx.TransportError as err:
+            self._log_response(carrier, options, attempt, None, err, started)
+            outcome = self._decide(carrier, options, attempt, deadline_at, error=err)
+        else:
+            self._log_response(carrier, options, attempt, response, None, started)
+            outcome = self._decide(carrier, options, attempt, deadline_at, response=response)
+        if isinstance(outcome, _Final):
+            return self._finish(carrier, options, outcome)
+        raise _Retry(outcome)
+
+    def _send(self, carrier: Carrier, request: httpx.Request, deadline_at: float) -> httpx.Response:
+        options = options_of(request)
+        if options.singleflight:
+            return self._send_singleflight(carrier, options, request, deadline_at)
+        return self._send_retrying(carrier, options, request, deadline_at)
+
+    def _send_retrying(
+        self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float
+    ) -> httpx.Response:
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(_Retry),
+            wait=_wait_from_signal,
+            stop=tenacity.stop_never,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                return self._attempt(carrier, options, request, attempt.retry_state.attempt_number, deadline_at)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send_singleflight(
+        self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float
+    ) -> httpx.Response:
+        key = options.singleflight or ""
+        shared = self._shared
+        with shared.lock:
+            future = shared.singleflight_sync.get(key)
+            leader = future is None
+            if future is None:
+                future = concurrent.futures.Future()
+                shared.singleflight_sync[key] = future
+        if not leader:
+            return future.result(timeout=max(0.0, deadline_at - self._clock()) + 1)
+        try:
+            response = self._send_retrying(carrier, options, request, deadline_at)
+        except BaseException as err:
+            future.set_exception(err)
+            raise
+        else:
+            future.set_result(response)
+            return response
+        finally:
+            with shared.lock:
+                shared.singleflight_sync.pop(key, None)
+
+    def _run(self, carrier: Carrier, flow: Flow[T]) -> T:
+        deadline_at = self._deadline_at()
+        return drive_sync(flow, lambda request: self._send(carrier, request, deadline_at))
+
+    # -- operations -------------------------------------------------------------------------
+
+    def track(self, number: str, *, carrier: str | None = None) -> TrackingInfo:
+        """Track one number; the carrier is identified from the number unless given.
+
+        Raises:
+            UnknownCarrierError: No carrier (or several equally) recognizes the number.
+            ValidationError: The number is not valid for the carrier.
+            TrackingNotFoundError: The carrier does not know the number.
+        """
+        impl = self._carrier(self._resolve(number, carrier).code, Capability.TRACK)
+        return self._run(impl, impl.track(impl.check_number(number)))
+
+    def track_many(
+        self,
+        numbers: Iterable[str],
+        *,
+        carrier: str | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> TrackingIterator:
+        """Track many numbers with bounded concurrency; one :class:`TrackingResult` per input.
+
+        Results are yielded as they complete (not in input order) and never raise for one bad
+        number. The input is consumed lazily, so it may be a generator over a huge file.
+        Carriers that support batch requests receive batches. ``.summary`` counts outcomes.
+        """
+        if concurrency < 1:
+            raise ValidationError("concurrency must be >= 1", field="concurrency", constraint=">= 1")
+        summary = TrackingSummary()
+        return TrackingIterator(self._track_many(numbers, carrier, concurrency, summary), summary)
+
+    def _run_job(self, job: Job) -> list[TrackingResult]:
+        return _run_job_results(job, lambda impl, flow: self._run(impl, flow), self._carrier)
+
+    def _track_many(
+        self,
+        numbers: Iterable[str],
+        carrier: str | None,
+        concurrency: int,
+        summary: TrackingSummary,
+    ) -> Iterator[TrackingResult]:
+        early: list[TrackingResult] = []
+        jobs = plan_jobs(
+            numbers,
+            lambda n: self._resolve(n, carrier),
+            lambda n, e: early.append(TrackingResult(number=n, carrier=carrier, error=e)),
+        )
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="carrier-sdk")
+        pending: set[concurrent.futures.Future[list[TrackingResult]]] = set()
+        try:
+            exhausted = False
+            while True:
+                while not exhausted and len(pending) < concurrency:
+                    job = next(jobs, None)
+                    if job is None:
+                        exhausted = True
+                        break
+                    pending.add(pool.submit(self._run_job, job))
+                    while early:
+                        result = early.pop()
+                        summary.add(result)
+                        yield result
+                while early:
+                    result = early.pop()
+                    summary.add(result)
+                    yield result
+                if not pending:
+                    if exhausted:
+                        return
+                    continue
+                done, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+                for future in done:
+                    for result in future.result():
+                        summary.add(result)
+                        yield result
+        finally:
+            for future in pending:
+                future.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def rates(self, carrier: str, request: RateRequest) -> list[Rate]:
+        """Quotes for ``request`` from ``carrier``."""
+        _require_type(request, RateRequest, "request")
+        impl = self._carrier(carrier, Capability.RATES)
+        return self._run(impl, impl.rates(request))
+
+    def create_shipment(
+        self, carrier: str, request: ShipmentRequest, *, idempotency_key: str | None = None
+    ) -> Shipment:
+        """Buy a label. Every attempt carries one idempotency key, exposed on the result.
+
+        Raises:
+            OutcomeUnknownError: The purchase may have happened; reconcile before retrying.
+        """
+        _require_type(request, ShipmentRequest, "request")
+        impl = self._carrier(carrier, Capability.CREATE_SHIPMENT)
+        key = _check_key(idempotency_key) if idempotency_key is not None else self._new_key()
+        shipment = self._run(impl, impl.create_shipment(request, idempotency_key=key))
+        return shipment if shipment.idempotency_key else attrs.evolve(shipment, idempotency_key=key)
+
+    def cancel_shipment(self, carrier: str, tracking_number: str) -> Cancellation:
+        """Cancel (void or refund) a label."""
+        impl = self._carrier(carrier, Capability.CANCEL_SHIPMENT)
+        return self._run(impl, impl.cancel_shipment(_check_plain(tracking_number)))
+
+    def validate_address(self, carrier: str, address: Address) -> AddressCheck:
+        """Ask ``carrier`` whether ``address`` is deliverable, and for its standard form."""
+        _require_type(address, Address, "address")
+        impl = self._carrier(carrier, Capability.VALIDATE_ADDRESS)
+        return self._run(impl, impl.validate_address(address))
+
+    def track_journey(self, number: str, *, carrier: str | None = None, max_legs: int = 4) -> Any:
+        """Follow a parcel across carriers (see :class:`~carrier_sdk.Journey`)."""
+        from ._journey import JourneyPlanner
+
+        planner = JourneyPlanner(max_legs=max_legs)
+        return planner.run_sync(self, number, carrier)
+
+
+class TrackingIterator(TrackingResults[Iterator[TrackingResult]], Iterator[TrackingResult]):
+    """Iterator of :class:`TrackingResult` with a running ``summary``."""
+
+    def __iter__(self) -> TrackingIterator:
+        return self
+
+    def __next__(self) -> TrackingResult:
+        return next(self._source)
+
+    def close(self) -> None:
+        """Stop early: pending work is cancelled."""
+        close = getattr(self._source, "close", None)
+        if close is not None:
+            close()
+
+
+class AsyncTrackingIterator(TrackingResults[AsyncIterator[TrackingResult]], AsyncIterator[TrackingResult]):
+    """Async iterator of :class:`TrackingResult` with a running ``summary``."""
+
+    def __aiter__(self) -> AsyncTrackingIterator:
+        return self
+
+    async def __anext__(self) -> TrackingResult:
+        return await self._source.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop early: pending tasks are cancelled."""
+        aclose = getattr(self._source, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+def _run_job_results(
+    job: Job,
+    run: Callable[[Carrier, Flow[Any]], Any],
+    carrier_for: Callable[[str, Capability], Carrier],
+) -> list[TrackingResult]:
+    try:
+        if job.batch:
+            impl = carrier_for(job.carrier, Capability.TRACK_BATCH)
+            outcome = run(impl, impl.track_batch(job.numbers))
+            results = []
+            for number in job.numbers:
+                value = outcome.get(number)
+                if isinstance(value, TrackingInfo):
+                    results.append(TrackingResult(number=number, carrier=job.carrier, info=value))
+                else:
+                    error = (
+                        value
+                        if isinstance(value, CarrierError)
+                        else ResponseError(
+                            "the batch response did not mention this number",
+                            carrier=job.carrier,
+                            operation="track_batch",
+                        )
+                    )
+                    results.append(TrackingResult(number=number, carrier=job.carrier, error=error))
+            return results
+        impl = carrier_for(job.carrier, Capability.TRACK)
+        info = run(impl, impl.track(job.numbers[0]))
+        return [TrackingResult(number=job.numbers[0], carrier=job.carrier, info=info)]
+    except CarrierError as err:
+        return [TrackingResult(number=n, carrier=job.carrier, error=err) for n in job.numbers]
+
+
+async def _async_results(job: Job, client: AsyncClient) -> list[TrackingResult]:
+    try:
+        if job.batch:
+            impl = client._carrier(job.carrier, Capability.TRACK_BATCH)
+            outcome = await client._run(impl, impl.track_batch(job.numbers))
+            return _run_job_results(job, lambda i, f: outcome, lambda c, cap: impl)
+        impl = client._carrier(job.carrier, Capability.TRACK)
+        info = await client._run(impl, impl.track(job.numbers[0]))
+        return [TrackingResult(number=job.numbers[0], carrier=job.carrier, info=info)]
+    except CarrierError as err:
+        return [TrackingResult(number=n, carrier=job.carrier, error=err) for n in job.numbers]
+
+
+def _client_side_limited(carrier: Carrier, options: RequestOptions, wait: float) -> RateLimitError:
+    return RateLimitError(
+        f"client-side rate limit: next slot in {wait:.1f}s, after the call's deadline",
+        retry_after=wait,
+        carrier=carrier.code,
+        status_code=429,
+        operation=options.operation,
+    )
+
+
+def _require_type(value: Any, cls: type, field: str) -> None:
+    if not isinstance(value, cls):
+        raise ValidationError(
+            f"{field} must be a {cls.__name__}, got {type(value).__name__}",
+            field=field,
+            constraint=cls.__name__,
+        )
+
+
+def _check_plain(number: Any) -> str:
+    if not isinstance(number, str) or not number.strip() or len(number) > 64 or not number.strip().isalnum():
+        raise ValidationError(
+            f"invalid tracking number {number!r}",
+            field="tracking_number",
+            constraint="1-64 letters and digits",
+        )
+    return number.strip().upper()
+
+
+def _check_key(key: Any) -> str:
+    if not isinstance(key, str) or not (1 <= len(key) <= 255) or not key.isprintable():
+        raise ValidationError(
+            "idempotency_key must be 1-255 printable characters",
+            field="idempotency_key",
+            constraint="1-255 printable",
+        )
+    return key
+
+
+class AsyncClient(BaseClient):
+    """The asynchronous client: the same methods as :class:`Client`, as coroutines.
+
+    Takes the same arguments as :class:`Client`, with an async ``transport`` and ``sleep``, plus
+    ``http_backend``: ``"httpx"`` (httpx's own transport), ``"aiohttp"`` (the ``httpx-aiohttp``
+    transport from the ``carrier-sdk[aiohttp]`` extra, several times cheaper per request) or
+    ``"auto"`` (aiohttp when installed). Timeouts, size caps, redirects and retries behave the
+    same over both.
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(
+        self,
+        settings: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | None = None,
+        deadline: float = DEFAULT_DEADLINE,
+        rate_limits: Mapping[str, RateLimit | None] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        registry: CarrierRegistry | None = None,
+        sandbox: bool | Any = False,
+        environ: Mapping[str, str] | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        seed: int | None = None,
+        http_backend: Literal["auto", "httpx", "aiohttp"] = "auto",
+    ) -> None:
+        super().__init__(
+            settings,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry=retry,
+            deadline=deadline,
+            rate_limits=rate_limits,
+            registry=registry,
+            sandbox=sandbox,
+            environ=environ,
+            clock=clock,
+            seed=seed,
+        )
+        self._sleep = sleep or asyncio.sleep
+        if transport is None and sandbox:
+            transport = self._get_sandbox().async_transport()
+        if transport is None:
+            transport = _async_transport(http_backend)
+        self.http_backend = type(transport).__name__ if transport is not None else "httpx"
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=self.timeout,
+            follow_redirects=False,
+            limits=DEFAULT_LIMITS,
+            trust_env=transport is None,
+        )
+        self._owns_http = True
+
+    def with_options(
+        self,
+        *,
+        timeout: float | httpx.Timeout | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven = NOT_GIVEN,
+    ) -> AsyncClient:
+        """A copy with other options that shares the connection pool, tokens and limits."""
+        clone = object.__new__(AsyncClient)
+        clone.__dict__.update(self.__dict__)
+        if not isinstance(retry, NotGiven):
+            clone.retry_policy = retry
+        if not isinstance(max_retries, NotGiven):
+            clone.retry_policy = attrs.evolve(clone.retry_policy, max_retries=max_retries)
+        if not isinstance(timeout, NotGiven):
+            clone.timeout = _finite_timeout(timeout)
+        if not isinstance(deadline, NotGiven):
+            clone.deadline = float(deadline)
+        clone._owns_http = False
+        return clone
+
+    async def aclose(self) -> None:
+        """Close the connection pool (only the client that created it closes it)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"<AsyncClient carriers={self.registry.codes()!r} sandbox={self._sandbox_flag}>"
+
+    # -- I/O --------------------------------------------------------------------------------
+
+    async def _read(self, carrier: Carrier, options: RequestOptions, request: httpx.Request) -> httpx.Response:
+        response = await self._http.send(request, stream=True)
+        try:
+            reader = _Reader(carrier, options, response)
+            if response.is_stream_consumed:  # in-memory transports hand over decoded content
+                reader.feed_decoded(response.content)
+            else:
+                async for chunk in response.aiter_raw():
+                    reader.feed(chunk)
+            return reader.build()
+        finally:
+            await response.aclose()
+
+    async def _attempt(
+        self,
+        carrier: Carrier,
+        options: RequestOptions,
+        request: httpx.Request,
+        attempt: int,
+        deadline_at: float,
+    ) -> httpx.Response:
+        if options.rate_limited:
+            wait = self._limiter(carrier).reserve()
+            if wait > 0:
+                if self._clock() + wait >= deadline_at:
+                    raise _client_side_limited(carrier, options, wait)
+                await self._sleep(wait)
+        self._prepare(request, deadline_at)
+        started = time.perf_counter()
+        try:
+            response = await self._read(carrier, options, request)
+        except httpx.TransportError as err:
+            self._log_response(carrier, options, attempt, None, err, started)
+            outcome = self._decide(carrier, options, attempt, deadline_at, error=err)
+        else:
+            self._log_response(carrier, options, attempt, response, None, started)
+            outcome = self._decide(carrier, options, attempt, deadline_at, response=response)
+        if isinstance(outcome, _Final):
+            return self._finish(carrier, options, outcome)
+        raise _Retry(outcome)
+
+    async def _send(self, carrier: Carrier, request: httpx.Request, deadline_at: float) -> httpx.Response:
+        options = options_of(request)
+        if options.singleflight:
+            return await self._send_singleflight(carrier, options, request, deadline_at)
+        return await self._send_retrying(carrier, options, request, deadline_at)
+
+    async def _send_retrying(
+        self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float
+    ) -> httpx.Response:
+        retrying = tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_exception_type(_Retry),
+            wait=_wait_from_signal,
+            stop=tenacity.stop_never,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._attempt(carrier, options, request, attempt.retry_state.attempt_number, deadline_at)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send_singleflight(
+        self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float
+    ) -> httpx.Response:
+        key = options.singleflight or ""
+        shared = self._shared
+        future = shared.singleflight_async.get(key)
+        if future is not None:
+            return await asyncio.shield(future)
+        future = asyncio.get_running_loop().create_future()
+        shared.singleflight_async[key] = future
+        try:
+            response = await self._send_retrying(carrier, options, request, deadline_at)
+        except BaseException as err:
+            if not future.done():
+                future.set_exception(err)
+                future.exception()  # mark retrieved: waiters re-raise it themselves
+            raise
+        else:
+            future.set_result(response)
+            return response
+        finally:
+            shared.singleflight_async.pop(key, None)
+
+    async def _run(self, carrier: Carrier, flow: Flow[T]) -> T:
+        deadline_at = self._deadline_at()
+        remaining = deadline_at - self._clock()
+        try:
+            async with asyncio.timeout(remaining if self._clock is time.monotonic else None):
+                return await drive_async(flow, lambda request: self._send(carrier, request, deadline_at))
+        except TimeoutError:
+            raise APITimeoutError(f"the call exceeded its {self.deadline:g}s deadline", carrier=carrier.code) from None
+
+    # -- operations -------------------------------------------------------------------------
+
+    async def track(self, number: str, *, carrier: str | None = None) -> TrackingInfo:
+        """Async :meth:`Client.track`."""
+        impl = self._carrier(self._resolve(number, carrier).code, Capability.TRACK)
+        return await self._run(impl, impl.track(impl.check_number(number)))
+
+    def track_many(
+        self,
+        numbers: Iterable[str],
+        *,
+        carrier: str | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> AsyncTrackingIterator:
+        """Async :meth:`Client.track_many`: an async iterator of :class:`TrackingResult`."""
+        if concurrency < 1:
+            raise ValidationError("concurrency must be >= 1", field="concurrency", constraint=">= 1")
+        summary = TrackingSummary()
+        return AsyncTrackingIterator(self._track_many(numbers, carrier, concurrency, summary), summary)
+
+    async def _track_many(
+        self,
+        numbers: Iterable[str],
+        carrier: str | None,
+        concurrency: int,
+        summary: TrackingSummary,
+    ) -> AsyncIterator[TrackingResult]:
+        early: list[TrackingResult] = []
+        jobs = plan_jobs(
+            numbers,
+            lambda n: self._resolve(n, carrier),
+            lambda n, e: early.append(TrackingResult(number=n, carrier=carrier, error=e)),
+        )
+        pending: set[asyncio.Task[list[TrackingResult]]] = set()
+        try:
+            exhausted = False
+            while True:
+                while not exhausted and len(pending) < concurrency:
+                    job = next(jobs, None)
+                    if job is None:
+                        exhausted = True
+                        break
+                    pending.add(asyncio.create_task(_async_results(job, self)))
+                while early:
+                    result = early.pop()
+                    summary.add(result)
+                    yield result
+                if not pending:
+                    if exhausted:
+                        return
+                    continue
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    for result in task.result():
+                        summary.add(result)
+                        yield result
+        finally:
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+
+    async def rates(self, carrier: str, request: RateRequest) -> list[Rate]:
+        """Async :meth:`Client.rates`."""
+        _require_type(request, RateRequest, "request")
+        impl = self._carrier(carrier, Capability.RATES)
+        return await self._run(impl, impl.rates(request))
+
+    async def create_shipment(
+        self, carrier: str, request: ShipmentRequest, *, idempotency_key: str | None = None
+    ) -> Shipment:
+        """Async :meth:`Client.create_shipment`."""
+        _require_type(request, ShipmentRequest, "request")
+        impl = self._carrier(carrier, Capability.CREATE_SHIPMENT)
+        key = _check_key(idempotency_key) if idempotency_key is not None else self._new_key()
+        shipment = await self._run(impl, impl.create_shipment(request, idempotency_key=key))
+        return shipment if shipment.idempotency_key else attrs.evolve(shipment, idempotency_key=key)
+
+    async def cancel_shipment(self, carrier: str, tracking_number: str) -> Cancellation:
+        """Async :meth:`Client.cancel_shipment`."""
+        impl = self._carrier(carrier, Capability.CANCEL_SHIPMENT)
+        return await self._run(impl, impl.cancel_shipment(_check_plain(tracking_number)))
+
+    async def validate_address(self, carrier: str, address: Address) -> AddressCheck:
+        """Async :meth:`Client.validate_address`."""
+        _require_type(address, Address, "address")
+        impl = self._carrier(carrier, Capability.VALIDATE_ADDRESS)
+        return await self._run(impl, impl.validate_address(address))
+
+    async def track_journey(self, number: str, *, carrier: str | None = None, max_legs: int = 4) -> Any:
+        """Async :meth:`Client.track_journey`."""
+        from ._journey import JourneyPlanner
+
+        planner = JourneyPlanner(max_legs=max_legs)
+        return await planner.run_async(self, number, carrier)
+
+
+def _async_transport(backend: str) -> httpx.AsyncBaseTransport | None:
+    if backend == "httpx":
+        return None
+    try:
+        from httpx_aiohttp import AiohttpTransport
+    except ImportError:
+        if backend == "aiohttp":
+            raise ConfigurationError(
+                "http_backend='aiohttp' needs the aiohttp extra: pip install 'carrier-sdk[aiohttp]'"
+            ) from None
+        return None
+    transport: httpx.AsyncBaseTransport = AiohttpTransport()
+    return transport

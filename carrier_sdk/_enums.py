@@ -1,0 +1,113 @@
+"""Closed sets used across the SDK: statuses, capabilities, units and formats."""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = [
+    "Capability",
+    "Confidence",
+    "DimensionUnit",
+    "Environment",
+    "LabelFormat",
+    "TrackingStatus",
+    "WeightUnit",
+]
+
+
+class TrackingStatus(enum.StrEnum):
+    """The normalized status of a parcel or of one tracking event.
+
+    Every adapter maps its carrier's own codes onto these values with a table; a code the
+    table does not know becomes :attr:`UNKNOWN` (the raw code is kept beside it), never a guess.
+    """
+
+    PRE_TRANSIT = "pre_transit"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    AVAILABLE_FOR_PICKUP = "available_for_pickup"
+    DELIVERED = "delivered"
+    DELIVERY_FAILED = "delivery_failed"
+    RETURNED_TO_SENDER = "returned_to_sender"
+    CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_final(self) -> bool:
+        """Whether no further movement is expected (delivered, returned or cancelled)."""
+        return self in _FINAL
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_FINAL = frozenset({TrackingStatus.DELIVERED, TrackingStatus.RETURNED_TO_SENDER, TrackingStatus.CANCELLED})
+
+
+class Capability(enum.StrEnum):
+    """An operation a carrier adapter implements."""
+
+    TRACK = "track"
+    TRACK_BATCH = "track_batch"
+    RATES = "rates"
+    CREATE_SHIPMENT = "create_shipment"
+    CANCEL_SHIPMENT = "cancel_shipment"
+    VALIDATE_ADDRESS = "validate_address"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Confidence(enum.IntEnum):
+    """How sure a carrier is that a tracking number is one of its own."""
+
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+class Environment(enum.StrEnum):
+    """Which of a carrier's deployments to talk to."""
+
+    PRODUCTION = "production"
+    TEST = "test"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class WeightUnit(enum.StrEnum):
+    """Units for :attr:`Parcel.weight`."""
+
+    G = "g"
+    KG = "kg"
+    OZ = "oz"
+    LB = "lb"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class DimensionUnit(enum.StrEnum):
+    """Units for parcel dimensions."""
+
+    MM = "mm"
+    CM = "cm"
+    IN = "in"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class LabelFormat(enum.StrEnum):
+    """File formats a label can be delivered in."""
+
+    PDF = "pdf"
+    PNG = "png"
+    ZPL = "zpl"
+
+    def __str__(self) -> str:
+        return self.value

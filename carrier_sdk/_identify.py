@@ -1,0 +1,65 @@
+"""Tracking-number check digits shared by the adapters: UPU S10 and USPS IMpb (mod 10)."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "S10_PATTERN",
+    "impb_check_digit",
+    "is_valid_impb",
+    "is_valid_s10",
+    "normalize_number",
+    "s10_check_digit",
+]
+
+#: A 13-character UPU S10 item id: service indicator, 8-digit serial, check digit, country.
+S10_PATTERN = re.compile(r"^[A-Z]{2}(\d{8})(\d)([A-Z]{2})$")
+
+_S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
+
+
+def normalize_number(number: str) -> str:
+    """Upper-case a tracking number and drop spaces and dashes people type into them."""
+    return re.sub(r"[\s\-]", "", number).upper()
+
+
+def s10_check_digit(serial: str) -> int:
+    """The S10 check digit of an 8-digit serial (weights 8,6,4,2,3,5,9,7; 10 -> 0, 11 -> 5)."""
+    if len(serial) != 8 or not serial.isdigit():
+        raise ValueError("an S10 serial is 8 digits")
+    check = 11 - sum(int(d) * w for d, w in zip(serial, _S10_WEIGHTS, strict=True)) % 11
+    return {10: 0, 11: 5}.get(check, check)
+
+
+def is_valid_s10(number: str, country: str | None = None) -> bool:
+    """Whether ``number`` is a well-formed S10 id with a correct check digit.
+
+    With ``country``, the id must also end in that ISO alpha-2 code.
+    """
+    match = S10_PATTERN.match(number)
+    if match is None:
+        return False
+    serial, check, suffix = match.groups()
+    if country is not None and suffix != country.upper():
+        return False
+    return s10_check_digit(serial) == int(check)
+
+
+def impb_check_digit(payload: str) -> int:
+    """The USPS Pub 199 mod-10 check digit for the digits left of it.
+
+    Walking from the right, digits are weighted 3, 1, 3, 1 ...; the check digit brings the
+    weighted sum up to a multiple of ten.
+    """
+    if not payload.isdigit():
+        raise ValueError("IMpb payload must be digits")
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(payload)))
+    return (10 - total % 10) % 10
+
+
+def is_valid_impb(number: str) -> bool:
+    """Whether an all-digit number's last digit is its mod-10 check digit."""
+    if len(number) < 2 or not number.isdigit():
+        return False
+    return impb_check_digit(number[:-1]) == int(number[-1])

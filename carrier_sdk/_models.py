@@ -1,0 +1,532 @@
+"""The SDK's domain models: frozen, keyword-only attrs classes validated on construction.
+
+Wire payloads never become models directly: each adapter maps its carrier's schemas onto these
+with pure functions. Money is :class:`~decimal.Decimal` with an ISO 4217 currency; datetimes are
+timezone-aware UTC; collections are tuples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+import attrs
+
+from ._enums import (
+    Capability,
+    Confidence,
+    DimensionUnit,
+    LabelFormat,
+    TrackingStatus,
+    WeightUnit,
+)
+from ._exceptions import CarrierError, ValidationError
+from ._validation import check_country, check_currency, check_positive, check_text, to_decimal
+
+__all__ = [
+    "Address",
+    "AddressCheck",
+    "Cancellation",
+    "CarrierInfo",
+    "Customs",
+    "CustomsItem",
+    "Identification",
+    "Label",
+    "Location",
+    "Money",
+    "Parcel",
+    "Rate",
+    "RateRequest",
+    "RelatedNumber",
+    "Shipment",
+    "ShipmentRequest",
+    "TrackingEvent",
+    "TrackingInfo",
+    "TrackingResult",
+]
+
+#: Largest accepted parcel weight, in kilograms, whatever the unit it is given in.
+MAX_WEIGHT_KG = Decimal(1000)
+#: Largest accepted parcel dimension, in centimetres.
+MAX_DIMENSION_CM = Decimal(1000)
+
+_TO_KG = {
+    WeightUnit.G: Decimal("0.001"),
+    WeightUnit.KG: Decimal(1),
+    WeightUnit.OZ: Decimal("0.028349523125"),
+    WeightUnit.LB: Decimal("0.45359237"),
+}
+_TO_CM = {
+    DimensionUnit.MM: Decimal("0.1"),
+    DimensionUnit.CM: Decimal(1),
+    DimensionUnit.IN: Decimal("2.54"),
+}
+
+
+def _field(**kwargs: Any) -> Any:
+    """``attrs.field`` behind a plain signature (mypy's attrs plugin rejects partial converters)."""
+    return attrs.field(**kwargs)
+
+
+def _text(field: str, max_length: int, required: bool = False) -> Any:
+    return attrs.field(
+        default="",
+        converter=partial(check_text, field=field, max_length=max_length, required=required),
+    )
+
+
+def _aware(value: Any, field: str) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValidationError(f"{field} must be an ISO 8601 datetime", field=field, constraint="ISO 8601") from None
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(f"{field} must be a timezone-aware datetime", field=field, constraint="tz-aware")
+    return value.astimezone(UTC)
+
+
+def _opt_aware(field: str) -> Any:
+    def convert(value: Any) -> datetime | None:
+        return None if value is None else _aware(value, field)
+
+    return convert
+
+
+def _opt_date(value: Any) -> date | None:
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValidationError("expected an ISO 8601 date", field="date", constraint="ISO 8601 date")
+
+
+def _enum(cls: Any, field: str) -> Any:
+    def convert(value: Any) -> Any:
+        try:
+            return cls(value)
+        except ValueError:
+            allowed = ", ".join(m.value for m in cls)
+            raise ValidationError(
+                f"{field} must be one of {allowed}, got {value!r}", field=field, constraint=allowed
+            ) from None
+
+    return convert
+
+
+@attrs.frozen(kw_only=True)
+class Money:
+    """An amount in one currency, exact (``Decimal``) and tagged with its ISO 4217 code."""
+
+    amount: Decimal = _field(converter=partial(to_decimal, field="amount"))
+    currency: str = _field(converter=partial(check_currency, field="currency"))
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+@attrs.frozen(kw_only=True)
+class Address:
+    """A postal address. ``country`` is an ISO 3166-1 alpha-2 code (normalized to upper case)."""
+
+    name: str = _text("name", 100)
+    company: str = _text("company", 100)
+    street1: str = _text("street1", 100, required=True)
+    street2: str = _text("street2", 100)
+    city: str = _text("city", 60, required=True)
+    state: str = _text("state", 40)
+    postal_code: str = _text("postal_code", 16)
+    country: str = _field(converter=partial(check_country, field="country"))
+    phone: str = _text("phone", 30)
+    email: str = _text("email", 100)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.name and not self.company:
+            raise ValidationError("an address needs a name or a company", field="name", constraint="name or company")
+
+
+def _positive(field: str, maximum: Decimal | None = None) -> Any:
+    def convert(value: Any) -> Decimal:
+        return check_positive(to_decimal(value, field), field, maximum=maximum)
+
+    return convert
+
+
+def _opt_positive(field: str) -> Any:
+    def convert(value: Any) -> Decimal | None:
+        return None if value is None else check_positive(to_decimal(value, field), field)
+
+    return convert
+
+
+@attrs.frozen(kw_only=True)
+class Parcel:
+    """One physical package: a positive, finite weight and optional dimensions with units."""
+
+    weight: Decimal = _field(converter=_positive("weight"))
+    weight_unit: WeightUnit = _field(default=WeightUnit.KG, converter=_enum(WeightUnit, "weight_unit"))
+    length: Decimal | None = _field(default=None, converter=_opt_positive("length"))
+    width: Decimal | None = _field(default=None, converter=_opt_positive("width"))
+    height: Decimal | None = _field(default=None, converter=_opt_positive("height"))
+    dimension_unit: DimensionUnit = _field(default=DimensionUnit.CM, converter=_enum(DimensionUnit, "dimension_unit"))
+
+    def __attrs_post_init__(self) -> None:
+        if self.weight_in(WeightUnit.KG) > MAX_WEIGHT_KG:
+            raise ValidationError(
+                f"weight must be at most {MAX_WEIGHT_KG} kg",
+                field="weight",
+                constraint="<= 1000 kg",
+            )
+        dims = (self.length, self.width, self.height)
+        if any(d is not None for d in dims) and any(d is None for d in dims):
+            raise ValidationError("give all three dimensions or none", field="length", constraint="all or none")
+        for name, value in zip(("length", "width", "height"), dims, strict=True):
+            if value is not None and value * _TO_CM[self.dimension_unit] > MAX_DIMENSION_CM:
+                raise ValidationError(
+                    f"{name} must be at most {MAX_DIMENSION_CM} cm",
+                    field=name,
+                    constraint="<= 1000 cm",
+                )
+
+    def weight_in(self, unit: WeightUnit) -> Decimal:
+        """The weight converted to ``unit``."""
+        return self.weight * _TO_KG[self.weight_unit] / _TO_KG[unit]
+
+    def dimensions_in(self, unit: DimensionUnit) -> tuple[Decimal, Decimal, Decimal] | None:
+        """``(length, width, height)`` converted to ``unit``, or ``None`` when not given."""
+        if self.length is None or self.width is None or self.height is None:
+            return None
+        factor = _TO_CM[self.dimension_unit] / _TO_CM[unit]
+        return (self.length * factor, self.width * factor, self.height * factor)
+
+
+def _hs_code(value: Any) -> str:
+    text = check_text(value, "hs_code", max_length=14).replace(".", "").replace(" ", "")
+    if text and not (text.isdigit() and 6 <= len(text) <= 10):
+        raise ValidationError(
+            f"hs_code must be 6 to 10 digits, got {value!r}",
+            field="hs_code",
+            constraint="6-10 digits",
+        )
+    return text
+
+
+def _quantity(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError(
+            f"quantity must be a positive integer, got {value!r}",
+            field="quantity",
+            constraint=">= 1",
+        )
+    return value
+
+
+@attrs.frozen(kw_only=True)
+class CustomsItem:
+    """One line of a customs declaration. ``value`` is the value of one unit."""
+
+    description: str = _text("description", 200, required=True)
+    quantity: int = attrs.field(default=1, converter=_quantity)
+    value: Money
+    weight: Decimal = _field(converter=_positive("weight"))
+    weight_unit: WeightUnit = _field(default=WeightUnit.KG, converter=_enum(WeightUnit, "weight_unit"))
+    hs_code: str = attrs.field(default="", converter=_hs_code)
+    origin_country: str = _field(converter=partial(check_country, field="origin_country"))
+    sku: str = _text("sku", 64)
+
+    @property
+    def total_value(self) -> Money:
+        """``value`` times ``quantity``."""
+        return Money(amount=self.value.amount * self.quantity, currency=self.value.currency)
+
+
+def _items(value: Iterable[CustomsItem]) -> tuple[CustomsItem, ...]:
+    items = tuple(value)
+    if not items:
+        raise ValidationError("customs needs at least one item", field="items", constraint="non-empty")
+    return items
+
+
+_INCOTERMS = frozenset({"DAP", "DDP", "DDU", "EXW", "FCA", "CPT", "CIP", "DPU"})
+
+
+def _incoterm(value: Any) -> str:
+    text = check_text(value, "incoterm", max_length=3, required=True).upper()
+    if text not in _INCOTERMS:
+        raise ValidationError(
+            f"incoterm must be one of {sorted(_INCOTERMS)}, got {value!r}",
+            field="incoterm",
+            constraint="Incoterm",
+        )
+    return text
+
+
+@attrs.frozen(kw_only=True)
+class Customs:
+    """A customs declaration for a cross-border shipment."""
+
+    items: tuple[CustomsItem, ...] = _field(converter=_items)
+    contents_type: str = _field(
+        default="merchandise",
+        converter=partial(check_text, field="contents_type", max_length=30, required=True),
+    )
+    incoterm: str = attrs.field(default="DAP", converter=_incoterm)
+    invoice_number: str = _text("invoice_number", 35)
+    exporter_tax_id: str = _text("exporter_tax_id", 35)
+    importer_tax_id: str = _text("importer_tax_id", 35)
+
+    @property
+    def total_value(self) -> Money:
+        """The declared value of all items (they must share one currency)."""
+        currencies = {item.value.currency for item in self.items}
+        if len(currencies) != 1:
+            raise ValidationError("customs items must share one currency", field="items", constraint="one currency")
+        return Money(
+            amount=sum((i.total_value.amount for i in self.items), Decimal(0)),
+            currency=currencies.pop(),
+        )
+
+
+def _parcels(value: Iterable[Parcel]) -> tuple[Parcel, ...]:
+    parcels = tuple(value)
+    if not parcels:
+        raise ValidationError("at least one parcel is required", field="parcels", constraint="non-empty")
+    return parcels
+
+
+@attrs.frozen(kw_only=True)
+class RateRequest:
+    """What to price: from where, to where, which parcels, optionally one service."""
+
+    shipper: Address
+    recipient: Address
+    parcels: tuple[Parcel, ...] = _field(converter=_parcels)
+    service: str | None = None
+    ship_date: date | None = attrs.field(default=None, converter=_opt_date)
+
+
+@attrs.frozen(kw_only=True)
+class ShipmentRequest:
+    """A shipment to buy a label for.
+
+    ``reference`` is your own id for the shipment (an order number); adapters send it to the
+    carrier where it has a field for it, so a purchase whose outcome is unknown can be found.
+    """
+
+    shipper: Address
+    recipient: Address
+    parcels: tuple[Parcel, ...] = _field(converter=_parcels)
+    service: str | None = None
+    customs: Customs | None = None
+    reference: str = _text("reference", 64)
+    label_format: LabelFormat = _field(default=LabelFormat.PDF, converter=_enum(LabelFormat, "label_format"))
+    ship_date: date | None = attrs.field(default=None, converter=_opt_date)
+
+    @property
+    def is_international(self) -> bool:
+        """Whether shipper and recipient are in different countries."""
+        return self.shipper.country != self.recipient.country
+
+    def __attrs_post_init__(self) -> None:
+        if self.is_international and self.customs is None:
+            raise ValidationError(
+                "an international shipment needs a customs declaration",
+                field="customs",
+                constraint="required when countries differ",
+            )
+
+
+@attrs.frozen(kw_only=True)
+class Rate:
+    """A price quote for one service."""
+
+    carrier: str
+    service: str
+    service_name: str = ""
+    price: Money
+    estimated_days: int | None = None
+    delivery_date: date | None = attrs.field(default=None, converter=_opt_date)
+
+
+@attrs.frozen(kw_only=True)
+class Label:
+    """A printable label. ``data`` is the file's bytes (kept out of ``repr``)."""
+
+    format: LabelFormat = _field(converter=_enum(LabelFormat, "format"))
+    data: bytes = attrs.field(repr=False)
+
+    @property
+    def size(self) -> int:
+        """Length of the label file in bytes."""
+        return len(self.data)
+
+
+@attrs.frozen(kw_only=True)
+class RelatedNumber:
+    """Another tracking number for the same parcel: another leg, a relabel, a handover.
+
+    ``carrier`` is the code of the carrier that knows the number, when the payload says which.
+    ``relation`` says how it is related (``"last_mile"``, ``"associated"``, ``"origin"``).
+    """
+
+    tracking_number: str
+    carrier: str | None = None
+    relation: str = "related"
+
+
+@attrs.frozen(kw_only=True)
+class Shipment:
+    """A bought label and what identifies it.
+
+    ``idempotency_key`` is the key every attempt of the purchase carried: keep it to reconcile.
+    """
+
+    carrier: str
+    tracking_number: str
+    label: Label | None = None
+    price: Money | None = None
+    service: str = ""
+    idempotency_key: str = ""
+    carrier_reference: str = ""
+    related_numbers: tuple[RelatedNumber, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class Cancellation:
+    """The result of cancelling (voiding, refunding) a shipment."""
+
+    carrier: str
+    tracking_number: str
+    cancelled: bool
+    status: str = ""
+    message: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class AddressCheck:
+    """The carrier's verdict on an address.
+
+    ``address`` is the standardized form when the carrier matched one (ZIP+4 in
+    ``postal_code`` for USPS); ``corrections`` and ``messages`` are the carrier's notes.
+    """
+
+    carrier: str
+    matched: bool
+    address: Address | None = None
+    corrections: tuple[str, ...] = ()
+    messages: tuple[str, ...] = ()
+    dpv_confirmation: str | None = None
+    residential: bool | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Location:
+    """Where a tracking event happened, as precisely as the carrier said."""
+
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+    country: str = ""
+    facility: str = ""
+
+    def __str__(self) -> str:
+        parts = [p for p in (self.facility, self.city, self.state, self.postal_code, self.country) if p]
+        return ", ".join(parts)
+
+
+@attrs.frozen(kw_only=True)
+class TrackingEvent:
+    """One scan or status change.
+
+    ``occurred_at`` is the UTC instant. ``local_time`` keeps the carrier's wall-clock text when
+    the instant had to be derived from it. ``carrier_status_code``/``carrier_status_text`` are
+    the carrier's own; ``status`` is the normalized one.
+    """
+
+    occurred_at: datetime = _field(converter=partial(_aware, field="occurred_at"))
+    status: TrackingStatus = _field(converter=_enum(TrackingStatus, "status"))
+    description: str = ""
+    carrier_status_code: str = ""
+    carrier_status_text: str = ""
+    location: Location | None = None
+    local_time: str = ""
+
+
+def _sorted_events(value: Iterable[TrackingEvent]) -> tuple[TrackingEvent, ...]:
+    return tuple(sorted(value, key=lambda e: e.occurred_at))
+
+
+@attrs.frozen(kw_only=True)
+class TrackingInfo:
+    """Everything known about one tracking number at one carrier.
+
+    ``events`` are oldest first. ``status`` is the latest event's status unless the carrier
+    reports a more current one (a cancelled label). ``related_numbers`` point to other legs of
+    the same parcel (a Cainiao order handed to USPS for the last mile).
+    """
+
+    carrier: str
+    tracking_number: str
+    status: TrackingStatus = _field(converter=_enum(TrackingStatus, "status"))
+    events: tuple[TrackingEvent, ...] = attrs.field(default=(), converter=_sorted_events)
+    estimated_delivery: date | None = attrs.field(default=None, converter=_opt_date)
+    service: str = ""
+    origin_country: str = ""
+    destination_country: str = ""
+    status_detail: str = ""
+    related_numbers: tuple[RelatedNumber, ...] = ()
+
+    @property
+    def latest_event(self) -> TrackingEvent | None:
+        """The most recent event, if any."""
+        return self.events[-1] if self.events else None
+
+    @staticmethod
+    def status_of(events: Iterable[TrackingEvent]) -> TrackingStatus:
+        """The status of the chronologically latest event, ``UNKNOWN`` if there is none."""
+        ordered = _sorted_events(events)
+        return ordered[-1].status if ordered else TrackingStatus.UNKNOWN
+
+
+@attrs.frozen(kw_only=True)
+class TrackingResult:
+    """One outcome of :meth:`Client.track_many`: ``info`` on success, ``error`` otherwise."""
+
+    number: str
+    carrier: str | None = None
+    info: TrackingInfo | None = None
+    error: CarrierError | None = attrs.field(default=None, eq=False)
+
+    @property
+    def ok(self) -> bool:
+        """Whether tracking succeeded."""
+        return self.info is not None
+
+
+@attrs.frozen(kw_only=True)
+class Identification:
+    """A carrier's claim on a tracking number, with how sure it is and why."""
+
+    carrier: str
+    confidence: Confidence = _field(converter=Confidence)
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class CarrierInfo:
+    """What :meth:`Client.carriers` reports about one installed carrier."""
+
+    code: str
+    display_name: str
+    capabilities: frozenset[Capability]
+    distribution: str = ""
+    version: str = ""
+    docs_url: str = ""

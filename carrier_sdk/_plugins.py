@@ -1,0 +1,167 @@
+"""Plugin discovery: our own entry-point loop over the ``carrier_sdk`` group.
+
+One entry point at a time, each inside ``try``: a broken plugin is recorded and logged, never
+fatal (unless ``CARRIER_SDK_STRICT_PLUGINS=1``). ``CARRIER_SDK_DISABLE_PLUGINS=a,b`` blocks
+plugins by entry-point name. ``CARRIER_SDK_TRACE_PLUGINS=1`` logs every hook call. This module
+is the only place that calls ``pm.hook``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import traceback
+from collections.abc import Callable, Mapping
+from importlib import metadata
+from typing import Any
+
+import attrs
+import pluggy
+
+from . import hookspecs
+from ._exceptions import PluginLoadError
+from ._registry import CarrierRegistry
+
+__all__ = ["PluginFailure", "PluginManager", "PluginReport", "default_plugin_manager"]
+
+logger = logging.getLogger("carrier_sdk")
+
+ENTRY_POINT_GROUP = hookspecs.PROJECT_NAME
+
+
+@attrs.frozen(kw_only=True)
+class PluginFailure:
+    """A plugin that failed to load or register."""
+
+    name: str
+    distribution: str
+    error: str
+    traceback: str = attrs.field(repr=False, default="")
+
+
+@attrs.frozen(kw_only=True)
+class PluginReport:
+    """What discovery found: plugins loaded, blocked and failed.
+
+    .. versionadded:: 0.1
+    """
+
+    loaded: tuple[str, ...] = ()
+    blocked: tuple[str, ...] = ()
+    failed: tuple[PluginFailure, ...] = ()
+    carriers: tuple[str, ...] = ()
+
+
+def _env_flag(environ: Mapping[str, str], name: str) -> bool:
+    return environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+class PluginManager:
+    """Owns the pluggy ``PluginManager`` and the carrier registry it fills, lazily and once."""
+
+    def __init__(
+        self,
+        *,
+        environ: Mapping[str, str] | None = None,
+        entry_points: Callable[[], Any] | None = None,
+    ) -> None:
+        self._environ = os.environ if environ is None else environ
+        self._entry_points = entry_points or (lambda: metadata.entry_points(group=ENTRY_POINT_GROUP))
+        self._lock = threading.Lock()
+        self._registry: CarrierRegistry | None = None
+        self._report = PluginReport()
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self.pm.add_hookspecs(hookspecs)
+        if _env_flag(self._environ, "CARRIER_SDK_TRACE_PLUGINS"):
+            self.pm.trace.root.setwriter(lambda msg: logger.debug("plugin trace: %s", msg.rstrip()))
+            self.pm.enable_tracing()
+
+    @property
+    def registry(self) -> CarrierRegistry:
+        """The registry, discovering plugins on first access."""
+        if self._registry is None:
+            with self._lock:
+                if self._registry is None:
+                    self._registry = self._discover()
+        return self._registry
+
+    def report(self) -> PluginReport:
+        """The :class:`PluginReport` (discovers plugins if not done yet)."""
+        _ = self.registry
+        return self._report
+
+    def _discover(self) -> CarrierRegistry:
+        strict = _env_flag(self._environ, "CARRIER_SDK_STRICT_PLUGINS")
+        disabled = {n.strip() for n in self._environ.get("CARRIER_SDK_DISABLE_PLUGINS", "").split(",") if n.strip()}
+        registry = CarrierRegistry()
+        loaded: list[str] = []
+        blocked: list[str] = []
+        failed: list[PluginFailure] = []
+        for ep in sorted(self._entry_points(), key=lambda e: e.name):
+            dist = getattr(ep, "dist", None)
+            dist_name = getattr(dist, "name", "") or ""
+            dist_version = getattr(dist, "version", "") or ""
+            if ep.name in disabled:
+                self.pm.set_blocked(ep.name)
+                blocked.append(ep.name)
+                logger.debug("plugin %s disabled by CARRIER_SDK_DISABLE_PLUGINS", ep.name)
+                continue
+            before = dict(registry._carriers)
+            try:
+                module = ep.load()
+                if self.pm.is_registered(module):
+                    continue
+                self.pm.register(module, name=ep.name)
+                registry._current_origin = (dist_name, dist_version)
+                impl = self.pm.hook.register_carriers
+                impls = [i for i in impl.get_hookimpls() if i.plugin is module]
+                for hookimpl in impls:
+                    kwargs = {"registry": registry}
+                    hookimpl.function(**{k: kwargs[k] for k in hookimpl.argnames})
+                loaded.append(ep.name)
+            except Exception as err:
+                registry._carriers = before
+                registry._origin = {k: v for k, v in registry._origin.items() if k in before}
+                if self.pm.has_plugin(ep.name):
+                    self.pm.unregister(name=ep.name)
+                message = f"{type(err).__name__}: {err}"
+                logger.warning("carrier plugin %r (%s) failed to load: %s", ep.name, dist_name or "?", message)
+                failure = PluginFailure(
+                    name=ep.name,
+                    distribution=dist_name,
+                    error=message,
+                    traceback="".join(traceback.format_exception(err)),
+                )
+                failed.append(failure)
+                if strict or (isinstance(err, PluginLoadError) and "registered twice" in str(err)):
+                    if strict or isinstance(err, PluginLoadError):
+                        raise PluginLoadError(
+                            f"carrier plugin {ep.name!r} ({dist_name or '?'}) failed: {message}",
+                            plugin=ep.name,
+                            distribution=dist_name,
+                        ) from err
+            finally:
+                registry._current_origin = ("", "")
+        self.pm.check_pending()
+        self._report = PluginReport(
+            loaded=tuple(loaded),
+            blocked=tuple(blocked),
+            failed=tuple(failed),
+            carriers=tuple(registry.codes()),
+        )
+        return registry
+
+
+_default: PluginManager | None = None
+_default_lock = threading.Lock()
+
+
+def default_plugin_manager() -> PluginManager:
+    """The process-wide manager used by clients built without ``registry=``."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = PluginManager()
+    return _default

@@ -1,0 +1,106 @@
+"""JSON-ready conversion of the public models (one cattrs converter, hooks for the odd types).
+
+``Decimal`` becomes a string (never a float), datetimes ISO 8601 with their UTC offset, dates
+ISO 8601, ``bytes`` base64, enums their value, tuples and frozensets lists.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import cattrs
+
+from ._exceptions import ValidationError
+
+__all__ = ["converter", "from_dict", "to_dict"]
+
+T = TypeVar("T")
+
+converter = cattrs.Converter(forbid_extra_keys=True)
+
+
+def _structure_bytes(value: Any, _: Any) -> bytes:
+    if not isinstance(value, str):
+        raise TypeError("expected base64 text")
+    try:
+        return base64.b64decode(value, validate=True)
+    except binascii.Error as err:
+        raise ValueError(f"invalid base64: {err}") from None
+
+
+def _structure_datetime(value: Any, _: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
+def _structure_date(value: Any, _: Any) -> date:
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def _structure_frozenset(value: Any, cls: Any) -> frozenset[Any]:
+    (item_type,) = getattr(cls, "__args__", (Any,))
+    return frozenset(converter.structure(v, item_type) for v in value)
+
+
+converter.register_unstructure_hook_func(lambda t: isinstance(t, type) and issubclass(t, enum.Enum), lambda v: v.value)
+converter.register_unstructure_hook(Decimal, str)
+converter.register_structure_hook(Decimal, lambda v, _: Decimal(str(v)))
+converter.register_unstructure_hook(datetime, lambda v: v.isoformat())
+converter.register_structure_hook(datetime, _structure_datetime)
+converter.register_unstructure_hook(date, lambda v: v.isoformat())
+converter.register_structure_hook(date, _structure_date)
+converter.register_unstructure_hook(bytes, lambda v: base64.b64encode(v).decode("ascii"))
+converter.register_structure_hook(bytes, _structure_bytes)
+converter.register_unstructure_hook(frozenset, lambda v: sorted(converter.unstructure(x) for x in v))
+
+
+def to_dict(model: Any) -> Any:
+    """Convert a model (or a list of models) to plain JSON-compatible data.
+
+    .. versionadded:: 0.1
+    """
+    return converter.unstructure(model)
+
+
+def from_dict(cls: type[T], data: Any) -> T:
+    """Build a ``cls`` model from data made by :func:`to_dict`.
+
+    Raises:
+        ValidationError: ``data`` does not describe a valid ``cls``.
+
+    .. versionadded:: 0.1
+    """
+    try:
+        return converter.structure(data, cls)
+    except ValidationError:
+        raise
+    except cattrs.BaseValidationError as err:
+        inner = [e for e in _leaves(err) if isinstance(e, ValidationError)]
+        if inner:
+            raise inner[0] from err
+        raise ValidationError(
+            f"cannot build {cls.__name__}: {'; '.join(cattrs.transform_error(err))}",
+            field=cls.__name__,
+            constraint="structure",
+        ) from err
+    except (TypeError, ValueError, KeyError) as err:
+        raise ValidationError(
+            f"cannot build {cls.__name__}: {err}", field=cls.__name__, constraint="structure"
+        ) from err
+
+
+def _leaves(err: BaseException) -> list[BaseException]:
+    if isinstance(err, BaseExceptionGroup):
+        out: list[BaseException] = []
+        for sub in err.exceptions:
+            out.extend(_leaves(sub))
+        return out
+    return [err]

@@ -1,0 +1,125 @@
+"""Input checks shared by the models and adapters. Each failure is a :class:`ValidationError`."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any
+
+from ._exceptions import ValidationError
+
+__all__ = [
+    "check_country",
+    "check_currency",
+    "check_positive",
+    "check_text",
+    "to_decimal",
+]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+@lru_cache(maxsize=512)
+def _known_country(code: str) -> bool:
+    import pycountry  # imported on first use: its database is not needed to import the SDK
+
+    return pycountry.countries.get(alpha_2=code) is not None
+
+
+@lru_cache(maxsize=256)
+def _known_currency(code: str) -> bool:
+    import pycountry
+
+    return pycountry.currencies.get(alpha_3=code) is not None
+
+
+def check_country(value: Any, field: str) -> str:
+    """Return ``value`` as an upper-case ISO 3166-1 alpha-2 code, or raise."""
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{2}", value.strip()):
+        raise ValidationError(
+            f"{field} must be an ISO 3166-1 alpha-2 country code, got {value!r}",
+            field=field,
+            constraint="ISO 3166-1 alpha-2",
+        )
+    code = value.strip().upper()
+    if not _known_country(code):
+        raise ValidationError(
+            f"{field}: {code!r} is not an ISO 3166-1 alpha-2 country code",
+            field=field,
+            constraint="ISO 3166-1 alpha-2",
+        )
+    return code
+
+
+def check_currency(value: Any, field: str) -> str:
+    """Return ``value`` as an upper-case ISO 4217 code, or raise."""
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{3}", value.strip()):
+        raise ValidationError(
+            f"{field} must be an ISO 4217 currency code, got {value!r}",
+            field=field,
+            constraint="ISO 4217",
+        )
+    code = value.strip().upper()
+    if not _known_currency(code):
+        raise ValidationError(
+            f"{field}: {code!r} is not an ISO 4217 currency code",
+            field=field,
+            constraint="ISO 4217",
+        )
+    return code
+
+
+def check_text(value: Any, field: str, *, max_length: int, required: bool = False) -> str:
+    """Strip ``value``; reject control characters, over-long and (if required) empty text."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError(f"{field} must be text", field=field, constraint="str")
+    text = unicodedata.normalize("NFC", value.strip())
+    if _CONTROL.search(text):
+        raise ValidationError(f"{field} contains control characters", field=field, constraint="no control characters")
+    if len(text) > max_length:
+        raise ValidationError(
+            f"{field} is {len(text)} characters long, at most {max_length} allowed",
+            field=field,
+            constraint=f"length <= {max_length}",
+        )
+    if required and not text:
+        raise ValidationError(f"{field} is required", field=field, constraint="non-empty")
+    return text
+
+
+def to_decimal(value: Any, field: str) -> Decimal:
+    """Convert ``value`` to a finite :class:`~decimal.Decimal` (floats go through ``str``)."""
+    if isinstance(value, bool):
+        raise ValidationError(f"{field} must be a number", field=field, constraint="number")
+    try:
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise InvalidOperation
+            number = Decimal(repr(value))
+        else:
+            number = Decimal(value) if isinstance(value, int | Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        raise ValidationError(
+            f"{field} must be a finite number, got {value!r}", field=field, constraint="finite"
+        ) from None
+    if not number.is_finite():
+        raise ValidationError(f"{field} must be a finite number, got {value!r}", field=field, constraint="finite")
+    return number
+
+
+def check_positive(value: Decimal, field: str, *, maximum: Decimal | None = None) -> Decimal:
+    """Reject zero, negative and (where given) over-maximum numbers."""
+    if value <= 0:
+        raise ValidationError(f"{field} must be positive, got {value}", field=field, constraint="> 0")
+    if maximum is not None and value > maximum:
+        raise ValidationError(
+            f"{field} must be at most {maximum}, got {value}",
+            field=field,
+            constraint=f"<= {maximum}",
+        )
+    return value

@@ -1,0 +1,77 @@
+"""Hardened XML parsing for adapters: no entities, no DTDs, no network, bounded depth and size.
+
+Parser errors of every kind end as one :class:`~carrier_sdk.ResponseError`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from xml.etree.ElementTree import Element
+
+from ._exceptions import ResponseError
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["MAX_XML_DEPTH", "local_name", "parse_xml"]
+
+#: Deeper documents are refused (no carrier payload comes close).
+MAX_XML_DEPTH = 64
+
+
+def local_name(tag: str) -> str:
+    """``{namespace}Name`` -> ``Name``."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def parse_xml(
+    body: bytes | str,
+    *,
+    carrier: str,
+    operation: str | None = None,
+    request: httpx.Request | None = None,
+    status_code: int | None = None,
+) -> Element:
+    """Parse ``body`` with defusedxml (entities and DTDs forbidden) and check its depth."""
+    import xml.parsers.expat
+
+    import defusedxml
+    import defusedxml.ElementTree as SafeET
+
+    def fail(reason: str) -> ResponseError:
+        return ResponseError(
+            f"unusable XML response: {reason}",
+            carrier=carrier,
+            operation=operation,
+            request=request,
+            status_code=status_code,
+        )
+
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    if not body.strip():
+        raise fail("empty body")
+    # Reject absurd nesting cheaply before building a tree: count '<' that open elements is
+    # not exact, so parse and measure, but refuse bodies whose raw nesting is obviously hostile.
+    if body.count(b"<") > 200_000:
+        raise fail("too many elements")
+    try:
+        root: Element = SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except defusedxml.DefusedXmlException as err:
+        raise fail(f"forbidden construct ({type(err).__name__})") from None
+    except (SafeET.ParseError, xml.parsers.expat.ExpatError, ValueError) as err:
+        raise fail(f"not well-formed ({type(err).__name__})") from None
+    except RecursionError:
+        raise fail("nesting too deep") from None
+    _check_depth(root, fail)
+    return root
+
+
+def _check_depth(root: Element, fail: object) -> None:
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_XML_DEPTH:
+            assert callable(fail)
+            raise fail("nesting too deep")
+        stack.extend((child, depth + 1) for child in node)
