@@ -396,7 +396,7 @@ class Shipment:
     service: str = ""
     idempotency_key: str = ""
     carrier_reference: str = ""
-    related_numbers: tuple[RelatedNumber, ...] = ()
+    related_numbers: tuple[RelatedNumber, ...] = _field(default=(), converter=tuple)
 
 
 @attrs.frozen(kw_only=True)
@@ -421,8 +421,8 @@ class AddressCheck:
     carrier: str
     matched: bool
     address: Address | None = None
-    corrections: tuple[str, ...] = ()
-    messages: tuple[str, ...] = ()
+    corrections: tuple[str, ...] = _field(default=(), converter=tuple)
+    messages: tuple[str, ...] = _field(default=(), converter=tuple)
     dpv_confirmation: str | None = None
     residential: bool | None = None
 
@@ -482,7 +482,7 @@ class TrackingInfo:
     origin_country: str = ""
     destination_country: str = ""
     status_detail: str = ""
-    related_numbers: tuple[RelatedNumber, ...] = ()
+    related_numbers: tuple[RelatedNumber, ...] = _field(default=(), converter=tuple)
 
     @property
     def latest_event(self) -> TrackingEvent | None:

@@ -1,28 +1,475 @@
-"""The sandbox: every installed carrier's fake behind one transport (built by the sandbox issue)."""
+"""The sandbox: every installed carrier's fake behind one transport, router or loopback server.
+
+Each adapter ships a stateful fake of its carrier's API (``Carrier.fake``, a ``"module:Class"``
+string imported only when the sandbox needs it). :class:`Sandbox` composes them three ways:
+
+* :meth:`Sandbox.transport` / :meth:`Sandbox.async_transport`: in-memory httpx transports that
+  dispatch each request by URL to the fake whose ``base_urls`` match. ``Client(sandbox=True)``
+  and ``AsyncClient(sandbox=True)`` use them, with fake credentials filled in;
+* :meth:`Sandbox.router`: a :mod:`respx` router with one route per fake, for your own tests;
+* :meth:`Sandbox.serve`: a real HTTP server on the loopback interface, one path prefix per
+  carrier (``http://127.0.0.1:PORT/usps/...``), for demos, other languages and benchmarks.
+
+Scenario controls are shared by all fakes: ``seed``, :meth:`Sandbox.set_latency`,
+:meth:`Sandbox.inject` (connection drop, timeout, 5xx, 429 with ``Retry-After``, malformed body,
+response lost after commit), :meth:`Sandbox.set_quota` and :meth:`Sandbox.reset`. Quotas are
+off by default; a client in sandbox mode uses the fake's quota as its client-side rate limit, so
+demos run at full speed and turning a quota on exercises the real limiter (set it before the
+client's first call to that carrier: limiters are created once per client).
+
+.. versionadded:: 0.1
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import http.server
+import importlib
+import ipaddress
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
-from ._exceptions import ConfigurationError
+import httpx
 
-__all__ = ["Sandbox"]
+from ._exceptions import ConfigurationError, UnknownCarrierError
+from .fakes import FakeCarrierAPI, FaultKind
+
+if TYPE_CHECKING:
+    from ._carrier import Carrier
+    from ._ratelimit import RateLimit
+    from ._registry import CarrierRegistry
+
+__all__ = ["Sandbox", "SandboxAsyncTransport", "SandboxServer", "SandboxTransport", "load_fake"]
+
+logger = logging.getLogger("carrier_sdk.sandbox")
+
+_LOOPBACK_NAMES = frozenset({"localhost"})
+
+
+def load_fake(carrier: type[Carrier]) -> type[FakeCarrierAPI]:
+    """Import the fake class named by ``carrier.fake`` (``"module:Class"``).
+
+    Raises:
+        ConfigurationError: The carrier ships no fake, or it cannot be imported.
+    """
+    spec = getattr(carrier, "fake", None)
+    if not spec:
+        raise ConfigurationError(f"carrier {carrier.code!r} ships no fake: sandbox mode cannot serve it")
+    module_name, _, attr = str(spec).partition(":")
+    if not module_name or not attr:
+        raise ConfigurationError(f"carrier {carrier.code!r}: fake {spec!r} is not a 'module:Class' string")
+    try:
+        module = importlib.import_module(module_name)
+        fake_cls = getattr(module, attr)
+    except (ImportError, AttributeError) as err:
+        raise ConfigurationError(
+            f"carrier {carrier.code!r}: cannot import its fake {spec!r} ({type(err).__name__}: {err})"
+        ) from err
+    if not (isinstance(fake_cls, type) and issubclass(fake_cls, FakeCarrierAPI)):
+        raise ConfigurationError(f"carrier {carrier.code!r}: {spec!r} is not a FakeCarrierAPI subclass")
+    return fake_cls
 
 
 class Sandbox:
-    """Placeholder until the sandbox lands: constructing it raises a clear error."""
+    """Every installed carrier's fake, composed.
 
-    def __init__(self, **kwargs: Any) -> None:
-        raise ConfigurationError("sandbox mode is not available yet in this version of carrier-sdk")
+    Args:
+        registry: The carriers to serve (default: the installed plugins).
+        seed: Seed of every fake's generated data (same seed, same histories).
+        carriers: Restrict the sandbox to these carrier codes.
+
+    Attributes:
+        fakes: The fakes by carrier code (each created on first use; reading this attribute
+            creates them all).
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(
+        self,
+        *,
+        registry: CarrierRegistry | None = None,
+        seed: int = 0,
+        carriers: Iterable[str] | None = None,
+    ) -> None:
+        if registry is None:
+            from ._plugins import default_plugin_manager
+
+            registry = default_plugin_manager().registry
+        self.registry = registry
+        self.seed = seed
+        if carriers is None:
+            self._codes = [c.code for c in registry if getattr(c, "fake", None)]
+        else:
+            self._codes = []
+            for code in carriers:
+                registry.get(code)  # UnknownCarrierError for a code that is not installed
+                if code not in self._codes:
+                    self._codes.append(code)
+        self._fakes: dict[str, FakeCarrierAPI] = {}
+        self._failed: dict[str, str] = {}
+        self._lock = threading.RLock()
+        self._server: SandboxServer | None = None
+
+    def __repr__(self) -> str:
+        return f"<Sandbox carriers={self._codes!r} seed={self.seed}>"
+
+    # -- the fakes --------------------------------------------------------------------------
+
+    @property
+    def codes(self) -> list[str]:
+        """The carrier codes this sandbox serves."""
+        return list(self._codes)
+
+    @property
+    def fakes(self) -> dict[str, FakeCarrierAPI]:
+        """Every fake by carrier code (fakes that fail to import are skipped and logged)."""
+        return {code: fake for code, fake in self._iter_fakes()}
+
+    def _iter_fakes(self) -> Iterator[tuple[str, FakeCarrierAPI]]:
+        for code in self._codes:
+            if code in self._failed:
+                continue
+            try:
+                yield code, self.fake(code)
+            except ConfigurationError as err:
+                with self._lock:
+                    self._failed[code] = str(err)
+                logger.warning("sandbox: skipping %s: %s", code, err)
+
+    def fake(self, code: str) -> FakeCarrierAPI:
+        """The fake of carrier ``code``, created on first use.
+
+        Raises:
+            UnknownCarrierError: The sandbox does not serve ``code``.
+            ConfigurationError: The carrier ships no fake or it cannot be imported.
+        """
+        existing = self._fakes.get(code)
+        if existing is not None:
+            return existing
+        with self._lock:
+            existing = self._fakes.get(code)
+            if existing is not None:
+                return existing
+            if code not in self._codes:
+                carrier = self.registry.get(code)  # raises UnknownCarrierError when not installed
+                if not getattr(carrier, "fake", None):
+                    raise ConfigurationError(f"carrier {code!r} ships no fake: sandbox mode cannot serve it")
+                raise UnknownCarrierError(f"carrier {code!r} is not part of this sandbox", carrier=code)
+            fake_cls = load_fake(self.registry.get(code))
+            created = fake_cls(seed=self.seed)
+            self._fakes[code] = created
+            return created
 
     def settings_for(self, code: str) -> dict[str, Any]:
-        raise NotImplementedError
+        """Fake credentials for ``code``: ``fake.settings()``, or, while :meth:`serve` runs,
+        ``fake.settings(base_url=...)`` pointing at the loopback server."""
+        fake = self.fake(code)
+        server = self._server
+        if server is not None and not server.closed:
+            return fake.settings(base_url=server.base_urls[code])
+        return fake.settings()
 
-    def quota_for(self, code: str) -> Any:
-        raise NotImplementedError
+    def quota_for(self, code: str) -> RateLimit | None:
+        """The client-side rate limit a sandbox client uses for ``code``: the fake's quota."""
+        return self.fake(code).quota
 
-    def transport(self) -> Any:
-        raise NotImplementedError
+    def scenario_numbers(self) -> dict[str, dict[str, str]]:
+        """Documented numbers with a fixed outcome, by carrier code then scenario name."""
+        return {code: dict(fake.scenario_numbers) for code, fake in self._iter_fakes()}
 
-    def async_transport(self) -> Any:
-        raise NotImplementedError
+    # -- scenario switches ------------------------------------------------------------------
+
+    def _targets(self, code: str | None) -> list[FakeCarrierAPI]:
+        return [self.fake(code)] if code is not None else list(self.fakes.values())
+
+    def inject(
+        self,
+        code: str,
+        kind: FaultKind | str,
+        *,
+        operation: str | None = None,
+        count: int = 1,
+        status: int = 503,
+        retry_after: float = 1.0,
+    ) -> None:
+        """Fail the next ``count`` calls of ``operation`` (any when ``None``) of ``code``'s fake."""
+        self.fake(code).inject(kind, operation=operation, count=count, status=status, retry_after=retry_after)
+
+    def set_latency(self, seconds: float, code: str | None = None) -> None:
+        """Make the transports and the server wait ``seconds`` before each answer (all fakes by default)."""
+        if not (seconds >= 0 and seconds != float("inf")):
+            raise ConfigurationError("latency must be a finite number of seconds >= 0")
+        for fake in self._targets(code):
+            fake.latency = float(seconds)
+
+    def set_quota(self, code: str, quota: RateLimit | None, *, retry_after: float = 1.0) -> None:
+        """Enforce ``quota`` on ``code``'s fake with 429s; sandbox clients created afterwards
+        limit themselves to it client-side (``None`` turns both off)."""
+        self.fake(code).set_quota(quota, retry_after=retry_after)
+
+    def reset(self) -> None:
+        """Forget every fake's state, faults, quota, latency and counters."""
+        for fake in list(self._fakes.values()):
+            fake.reset()
+
+    # -- dispatch ---------------------------------------------------------------------------
+
+    def _match(self, url: httpx.URL) -> FakeCarrierAPI | None:
+        text = str(url)
+        best: tuple[int, FakeCarrierAPI] | None = None
+        for _, fake in self._iter_fakes():
+            for base in fake.base_urls:
+                if text.startswith(base) and (best is None or len(base) > best[0]):
+                    best = (len(base), fake)
+        return best[1] if best is not None else None
+
+    def _resolve(self, request: httpx.Request) -> tuple[FakeCarrierAPI, httpx.Request]:
+        """The fake serving ``request`` and the request as that fake sees it."""
+        server = self._server
+        if server is not None and not server.closed:
+            served = server.unprefix(request)
+            if served is not None:
+                return served
+        fake = self._match(request.url)
+        if fake is None:
+            # Never fall through to the network: an unserved URL is a refused connection.
+            raise httpx.ConnectError(
+                f"sandbox: no carrier fake serves {request.url.scheme}://{request.url.host}",
+                request=request,
+            )
+        return fake, request
+
+    def transport(self) -> SandboxTransport:
+        """A sync httpx transport serving every fake in memory."""
+        return SandboxTransport(self)
+
+    def async_transport(self) -> SandboxAsyncTransport:
+        """An async httpx transport serving every fake in memory."""
+        return SandboxAsyncTransport(self)
+
+    def router(self) -> Any:
+        """A :class:`respx.MockRouter` with one route per fake base URL (``side_effect=fake.handle``).
+
+        Use it in your own tests: ``with sandbox.router():`` (or ``.start()``/``.stop()``) patches httpx so any client code
+        reaching a carrier's production URL talks to its fake. Latency is not applied.
+        """
+        try:
+            import respx
+        except ImportError:  # pragma: no cover - respx is in the testing extra
+            raise ConfigurationError("Sandbox.router() needs respx: pip install 'carrier-sdk[testing]'") from None
+        router = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
+        for code, fake in self._iter_fakes():
+            for base in fake.base_urls:
+                router.route(url__startswith=base, name=f"{code}:{base}").mock(side_effect=fake.handle)
+        return router
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> SandboxServer:
+        """Start a threaded HTTP server for every fake on the loopback interface.
+
+        Each carrier lives under its own prefix: ``server.base_urls["usps"]`` is
+        ``http://127.0.0.1:PORT/usps``; while it runs, :meth:`settings_for` points adapters at
+        it. Use the returned server as a context manager or call ``close()``.
+
+        Raises:
+            ConfigurationError: ``host`` is not a loopback address.
+        """
+        if not _is_loopback(host):
+            raise ConfigurationError(f"the sandbox serves on loopback addresses only, not {host!r}")
+        server = SandboxServer(self, host, port)
+        with self._lock:
+            self._server = server
+        return server
+
+    def _server_closed(self, server: SandboxServer) -> None:
+        with self._lock:
+            if self._server is server:
+                self._server = None
+
+
+def _is_loopback(host: str) -> bool:
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class SandboxTransport(httpx.BaseTransport):
+    """Sync in-memory transport: dispatch by URL, wait the fake's latency, answer."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        fake, served = self.sandbox._resolve(request)
+        if fake.latency > 0:
+            time.sleep(fake.latency)
+        served.read()
+        return fake.handle(served)
+
+
+class SandboxAsyncTransport(httpx.AsyncBaseTransport):
+    """Async in-memory transport: dispatch by URL, ``asyncio.sleep`` the latency, answer."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        fake, served = self.sandbox._resolve(request)
+        if fake.latency > 0:
+            await asyncio.sleep(fake.latency)
+        await served.aread()
+        return fake.handle(served)
+
+
+_HOP_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "keep-alive"})
+
+
+class SandboxServer:
+    """A running loopback HTTP server for a :class:`Sandbox` (see :meth:`Sandbox.serve`).
+
+    Attributes:
+        url: ``http://HOST:PORT``.
+        base_urls: Carrier code -> the base URL of its fake on this server.
+    """
+
+    def __init__(self, sandbox: Sandbox, host: str, port: int) -> None:
+        self.sandbox = sandbox
+        self.closed = False
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        handler = _make_handler(self)
+
+        class _Server(http.server.ThreadingHTTPServer):
+            address_family = family
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self._httpd = _Server((host, port), handler)
+        bound_port = self._httpd.server_address[1]
+        shown = f"[{host}]" if family == socket.AF_INET6 else host
+        self.host = host
+        self.port = int(bound_port)
+        self.url = f"http://{shown}:{self.port}"
+        self.base_urls: dict[str, str] = {code: f"{self.url}/{code}" for code in sandbox.fakes}
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"carrier-sdk-sandbox:{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def __repr__(self) -> str:
+        return f"<SandboxServer {self.url} carriers={sorted(self.base_urls)!r}{' closed' if self.closed else ''}>"
+
+    def __enter__(self) -> SandboxServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop serving and release the port."""
+        if self.closed:
+            return
+        self.closed = True
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+        self.sandbox._server_closed(self)
+
+    def settings_for(self, code: str) -> dict[str, Any]:
+        """Settings that make ``code``'s adapter talk to this server."""
+        return self.sandbox.fake(code).settings(base_url=self.base_urls[code])
+
+    def settings(self) -> dict[str, dict[str, Any]]:
+        """Settings for every carrier, ready for ``Client(settings=...)``."""
+        return {code: self.settings_for(code) for code in self.base_urls}
+
+    def unprefix(self, request: httpx.Request) -> tuple[FakeCarrierAPI, httpx.Request] | None:
+        """Map a request for ``<url>/<code>/rest`` to ``(fake, request for <production base>/rest)``."""
+        text = str(request.url)
+        for code, base in self.base_urls.items():
+            if text == base or text.startswith(base + "/") or text.startswith(base + "?"):
+                fake = self.sandbox.fake(code)
+                rest = text[len(base) :]
+                target = fake.base_urls[0].rstrip("/") + rest if rest[:1] in ("", "/") else fake.base_urls[0] + rest
+                served = httpx.Request(
+                    request.method,
+                    target,
+                    headers=[(k, v) for k, v in request.headers.multi_items() if k.lower() not in _HOP_HEADERS],
+                    content=request.content,
+                    extensions=request.extensions,
+                )
+                return fake, served
+        return None
+
+    def _index(self) -> bytes:
+        body = {
+            "carriers": {
+                code: {"base_url": base, "scenario_numbers": dict(self.sandbox.fake(code).scenario_numbers)}
+                for code, base in self.base_urls.items()
+            }
+        }
+        return json.dumps(body, indent=2).encode()
+
+
+def _make_handler(server: SandboxServer) -> type[http.server.BaseHTTPRequestHandler]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "carrier-sdk-sandbox"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            logger.debug("sandbox server: " + format, *args)
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length > 0 else b""
+            if self.path in ("/", ""):
+                self._write(httpx.Response(200, content=server._index(), headers={"content-type": "application/json"}))
+                return
+            url = server.url + self.path
+            headers = [(k, v) for k, v in self.headers.items() if k.lower() not in _HOP_HEADERS]
+            request = httpx.Request(self.command, url, headers=headers, content=body)
+            resolved = server.unprefix(request)
+            if resolved is None:
+                message = json.dumps({"error": f"no carrier under {self.path.split('?')[0]}"}).encode()
+                self._write(httpx.Response(404, content=message, headers={"content-type": "application/json"}))
+                return
+            fake, served = resolved
+            if fake.latency > 0:
+                time.sleep(fake.latency)
+            try:
+                response = fake.handle(served)
+            except httpx.TransportError:
+                # Injected connection drop, timeout or lost response: hang up without answering.
+                self.close_connection = True
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:  # pragma: no cover - already gone
+                    pass
+                return
+            self._write(response)
+
+        def _write(self, response: httpx.Response) -> None:
+            content = response.read()
+            self.send_response(response.status_code)
+            for key, value in response.headers.multi_items():
+                if key.lower() not in _HOP_HEADERS and key.lower() != "content-encoding":
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(content)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+
+    return Handler

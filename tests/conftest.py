@@ -1,0 +1,102 @@
+"""Shared fixtures for the core tests: a FakeCarrier registry, its fake API, virtual time, and
+one ``drive`` fixture that runs the same scenario on ``Client`` and ``AsyncClient``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from carrier_sdk import AsyncClient, CarrierRegistry, Client
+from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer
+
+
+class VirtualClock:
+    """A monotonic clock that only moves when somebody sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+        await asyncio.sleep(0)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def registry() -> CarrierRegistry:
+    reg = CarrierRegistry()
+    reg.add(FakeCarrier)
+    return reg
+
+
+@pytest.fixture
+def fake_api() -> FakeCarrierAPIServer:
+    return FakeCarrierAPIServer()
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock()
+
+
+class Driver:
+    """Builds a client of one kind and runs an operation on it to completion."""
+
+    def __init__(self, kind: str, registry: CarrierRegistry, api: FakeCarrierAPIServer, clock: VirtualClock) -> None:
+        self.kind = kind
+        self.registry = registry
+        self.api = api
+        self.clock = clock
+
+    def kwargs(self, **overrides: Any) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "settings": {"fakecarrier": self.api.settings()},
+            "registry": self.registry,
+            "transport": self.api.transport(),
+            "clock": self.clock,
+            "sleep": self.clock.sleep if self.kind == "sync" else self.clock.asleep,
+            "seed": 1,
+        }
+        kwargs.update(overrides)
+        return kwargs
+
+    def __call__(self, op: Callable[[Any], Any], **overrides: Any) -> Any:
+        kwargs = self.kwargs(**overrides)
+        if self.kind == "sync":
+            with Client(**kwargs) as client:
+                return op(client)
+
+        async def main() -> Any:
+            async with AsyncClient(http_backend="httpx", **kwargs) as client:
+                result = op(client)
+                if hasattr(result, "__aiter__"):
+                    return [item async for item in result]
+                return await result
+
+        return asyncio.run(main())
+
+    def collect(self, op: Callable[[Any], Any], **overrides: Any) -> list[Any]:
+        """Run an operation that returns an iterator (track_many) and list its items."""
+        if self.kind == "sync":
+            return self(lambda client: list(op(client)), **overrides)  # type: ignore[no-any-return]
+        return self(op, **overrides)  # type: ignore[no-any-return]
+
+
+@pytest.fixture(params=["sync", "async"])
+def drive(request: pytest.FixtureRequest, registry: CarrierRegistry, fake_api: FakeCarrierAPIServer, clock: VirtualClock) -> Driver:
+    return Driver(request.param, registry, fake_api, clock)
