@@ -48,7 +48,8 @@ class RetryPolicy:
         max_retries: Retries after the first attempt. The default (8) keeps tracking whole
             under a 30 % transient failure rate (0.3**9 < 1e-4); the retry budget stops it from
             multiplying an outage.
-        initial_delay: Backoff base in seconds; attempt ``n`` waits up to
+        initial_delay: Backoff base in seconds (small, so a blip costs little: with 30 % of
+            attempts failing, p99 added latency stays under 2.5 s); attempt ``n`` waits up to
             ``initial_delay * 2**n`` (full jitter), capped by ``max_delay``.
         max_delay: Longest backoff sleep.
         max_retry_after: Longest ``Retry-After`` honoured; a longer one is not retried and
@@ -59,8 +60,8 @@ class RetryPolicy:
     """
 
     max_retries: int = attrs.field(default=8, validator=attrs.validators.ge(0))
-    initial_delay: float = attrs.field(default=0.25, validator=attrs.validators.ge(0))
-    max_delay: float = attrs.field(default=8.0, validator=attrs.validators.ge(0))
+    initial_delay: float = attrs.field(default=0.1, validator=attrs.validators.ge(0))
+    max_delay: float = attrs.field(default=4.0, validator=attrs.validators.ge(0))
     max_retry_after: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
     statuses: frozenset[int] = attrs.field(default=RETRYABLE_STATUSES, converter=frozenset)
 

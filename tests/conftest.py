@@ -98,5 +98,7 @@ class Driver:
 
 
 @pytest.fixture(params=["sync", "async"])
-def drive(request: pytest.FixtureRequest, registry: CarrierRegistry, fake_api: FakeCarrierAPIServer, clock: VirtualClock) -> Driver:
+def drive(
+    request: pytest.FixtureRequest, registry: CarrierRegistry, fake_api: FakeCarrierAPIServer, clock: VirtualClock
+) -> Driver:
     return Driver(request.param, registry, fake_api, clock)

@@ -177,7 +177,9 @@ def test_missing_settings_name_the_variable_not_the_value(registry: CarrierRegis
 
 
 def test_unknown_setting_is_a_configuration_error(registry: CarrierRegistry) -> None:
-    with Client(settings={"fakecarrier": {"api_key_id": "a", "api_key": "b", "colour": "red"}}, registry=registry) as client:
+    with Client(
+        settings={"fakecarrier": {"api_key_id": "a", "api_key": "b", "colour": "red"}}, registry=registry
+    ) as client:
         with pytest.raises(ConfigurationError, match="colour"):
             client.track(fake_number(2))
 
@@ -207,7 +209,9 @@ def test_timeouts_are_clamped_to_the_deadline(drive: Any) -> None:
 
 
 def test_with_options_shares_the_pool_and_state(registry: CarrierRegistry, fake_api: FakeCarrierAPIServer) -> None:
-    with Client(settings={"fakecarrier": fake_api.settings()}, registry=registry, transport=fake_api.transport()) as client:
+    with Client(
+        settings={"fakecarrier": fake_api.settings()}, registry=registry, transport=fake_api.transport()
+    ) as client:
         copy = client.with_options(max_retries=0, timeout=3.0)
         assert copy._http is client._http
         assert copy._shared is client._shared
@@ -259,7 +263,9 @@ def test_track_many_streams_its_input(registry: CarrierRegistry, fake_api: FakeC
             pulled += 1
             yield fake_number(n)
 
-    with Client(settings={"fakecarrier": fake_api.settings()}, registry=registry, transport=fake_api.transport()) as client:
+    with Client(
+        settings={"fakecarrier": fake_api.settings()}, registry=registry, transport=fake_api.transport()
+    ) as client:
         results = client.track_many(numbers(), concurrency=2)
         first = next(iter(results))
         assert first.ok
@@ -267,9 +273,16 @@ def test_track_many_streams_its_input(registry: CarrierRegistry, fake_api: FakeC
         results.close()
 
 
-def test_async_track_many_cancels_pending_tasks_on_close(registry: CarrierRegistry, fake_api: FakeCarrierAPIServer) -> None:
+def test_async_track_many_cancels_pending_tasks_on_close(
+    registry: CarrierRegistry, fake_api: FakeCarrierAPIServer
+) -> None:
     async def main() -> int:
-        async with AsyncClient(settings={"fakecarrier": fake_api.settings()}, registry=registry, transport=fake_api.transport(), http_backend="httpx") as client:
+        async with AsyncClient(
+            settings={"fakecarrier": fake_api.settings()},
+            registry=registry,
+            transport=fake_api.transport(),
+            http_backend="httpx",
+        ) as client:
             results = client.track_many((fake_number(n) for n in range(1, 1000)), concurrency=4)
             async for _ in results:
                 break

@@ -24,12 +24,47 @@ def test_no_public_name_is_left_out() -> None:
 
 
 def test_contract_names_from_the_core_issue() -> None:
-    contract = """Client AsyncClient TrackingStatus CarrierError ConfigurationError UnknownCarrierError
-    PluginLoadError ValidationError UnsupportedOperationError APIError APIConnectionError APITimeoutError
-    APIStatusError AuthenticationError NotFoundError TrackingNotFoundError RateLimitError InvalidRequestError
-    CarrierServerError OutcomeUnknownError ResponseError ResponseTooLargeError RetryPolicy Address Parcel
-    Customs Money Shipment Label Rate TrackingEvent TrackingInfo TrackingResult Identification CarrierInfo
-    Cancellation AddressCheck RateRequest ShipmentRequest""".split()
+    contract = [
+        "Client",
+        "AsyncClient",
+        "TrackingStatus",
+        "CarrierError",
+        "ConfigurationError",
+        "UnknownCarrierError",
+        "PluginLoadError",
+        "ValidationError",
+        "UnsupportedOperationError",
+        "APIError",
+        "APIConnectionError",
+        "APITimeoutError",
+        "APIStatusError",
+        "AuthenticationError",
+        "NotFoundError",
+        "TrackingNotFoundError",
+        "RateLimitError",
+        "InvalidRequestError",
+        "CarrierServerError",
+        "OutcomeUnknownError",
+        "ResponseError",
+        "ResponseTooLargeError",
+        "RetryPolicy",
+        "Address",
+        "Parcel",
+        "Customs",
+        "Money",
+        "Shipment",
+        "Label",
+        "Rate",
+        "TrackingEvent",
+        "TrackingInfo",
+        "TrackingResult",
+        "Identification",
+        "CarrierInfo",
+        "Cancellation",
+        "AddressCheck",
+        "RateRequest",
+        "ShipmentRequest",
+    ]
     missing = [n for n in contract if n not in carrier_sdk.__all__]
     assert missing == []
 
