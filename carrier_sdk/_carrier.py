@@ -97,6 +97,8 @@ def status_error(
         return InvalidRequestError(f"request rejected: {summary}", **kwargs)
     if status >= 500:
         return CarrierServerError(f"carrier server error: {summary}", **kwargs)
+    if 300 <= status < 400:
+        return APIStatusError(f"unexpected redirect (not followed): {summary}", **kwargs)
     return APIStatusError(f"unexpected HTTP status: {summary}", **kwargs)
 
 

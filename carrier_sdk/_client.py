@@ -325,6 +325,9 @@ class BaseClient:
         else:
             assert response is not None
             status = response.status_code
+            if 300 <= status < 400:
+                # Redirects are never followed (they could carry credentials elsewhere).
+                return _Final(error=self._status_error(carrier, options, response))
             if status < 400:
                 self._budget(carrier).refund()
                 return _Final(response=response)

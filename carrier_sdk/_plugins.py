@@ -134,13 +134,13 @@ class PluginManager:
                     traceback="".join(traceback.format_exception(err)),
                 )
                 failed.append(failure)
-                if strict or (isinstance(err, PluginLoadError) and "registered twice" in str(err)):
-                    if strict or isinstance(err, PluginLoadError):
-                        raise PluginLoadError(
-                            f"carrier plugin {ep.name!r} ({dist_name or '?'}) failed: {message}",
-                            plugin=ep.name,
-                            distribution=dist_name,
-                        ) from err
+                # Duplicate codes are always an error: silently picking one would be worse.
+                if strict or isinstance(err, PluginLoadError):
+                    raise PluginLoadError(
+                        f"carrier plugin {ep.name!r} ({dist_name or '?'}) failed: {message}",
+                        plugin=ep.name,
+                        distribution=dist_name,
+                    ) from err
             finally:
                 registry._current_origin = ("", "")
         self.pm.check_pending()

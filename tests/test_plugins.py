@@ -1,0 +1,163 @@
+"""Plugin discovery through real ``importlib.metadata`` entry points.
+
+Each test writes a tiny installed distribution (a ``*.dist-info`` folder and a module) into a
+temporary ``sys.path`` entry: exactly what ``pip install`` leaves behind, without pip.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import textwrap
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from carrier_sdk import Client, ConfigurationError, PluginLoadError
+from carrier_sdk._plugins import PluginManager
+
+CARRIER = """
+from typing import ClassVar
+from carrier_sdk import Capability, Carrier, Confidence, Identification
+from carrier_sdk.hookspecs import hookimpl
+from carrier_sdk.testing import FakeCarrierSettings
+
+class {cls}(Carrier):
+    code: ClassVar[str] = "{code}"
+    display_name: ClassVar[str] = "{cls}"
+    capabilities = frozenset({{Capability.TRACK}})
+    Settings = FakeCarrierSettings
+
+    @classmethod
+    def recognize(cls, number):
+        return Identification(carrier=cls.code, confidence=Confidence.LOW, reason="demo") if number.startswith("{prefix}") else None
+
+@hookimpl
+def register_carriers(registry):
+    registry.add({cls})
+"""
+
+
+def install(site: Path, dist: str, module: str, code: str, body: str | None = None, ep_name: str | None = None) -> None:
+    info = site / f"{dist.replace('-', '_')}-1.2.3.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
+    (info / "entry_points.txt").write_text(f"[carrier_sdk]\n{ep_name or code} = {module}\n")
+    source = body if body is not None else CARRIER.format(cls=f"C{code.title()}", code=code, prefix=code.upper()[:2])
+    (site / f"{module}.py").write_text(textwrap.dedent(source))
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield tmp_path
+    for name in [m for m in sys.modules if m.startswith("probe_")]:
+        del sys.modules[name]
+
+
+def ours(environ: dict[str, str] | None = None) -> PluginManager:
+    """A manager that only sees the probe distributions of this test (the repo's plugins are real too)."""
+
+    def entry_points() -> list[metadata.EntryPoint]:
+        return [ep for ep in metadata.entry_points(group="carrier_sdk") if ep.value.startswith("probe_")]
+
+    return PluginManager(environ=environ or {}, entry_points=entry_points)
+
+
+def test_real_entry_point_is_discovered(site: Path) -> None:
+    install(site, "carrier-sdk-alpha", "probe_alpha", "alpha")
+    manager = ours()
+    assert "probe_alpha" not in sys.modules  # discovery is lazy
+    registry = manager.registry
+    assert registry.codes() == ["alpha"]
+    info = registry.info("alpha")
+    assert (info.distribution, info.version) == ("carrier-sdk-alpha", "1.2.3")
+    assert manager.report().loaded == ("alpha",)
+    assert manager.registry is registry  # once
+
+
+def test_default_discovery_sees_the_whole_group(site: Path) -> None:
+    install(site, "carrier-sdk-gamma", "probe_gamma", "gamma")
+    manager = PluginManager(environ={})
+    assert "gamma" in manager.registry.codes()
+
+
+def test_broken_plugin_is_reported_not_fatal(site: Path, caplog: pytest.LogCaptureFixture) -> None:
+    install(site, "carrier-sdk-alpha", "probe_alpha", "alpha")
+    install(site, "carrier-sdk-broken", "probe_broken", "broken", body="raise ImportError('missing dependency xyz')\n")
+    install(site, "carrier-sdk-badhook", "probe_badhook", "badhook", body=(
+        "from carrier_sdk.hookspecs import hookimpl\n@hookimpl\ndef register_carriers(registry):\n    raise RuntimeError('boom')\n"
+    ))
+    with caplog.at_level(logging.WARNING, logger="carrier_sdk"):
+        manager = ours()
+        assert manager.registry.codes() == ["alpha"]
+    report = manager.report()
+    failed = {f.name: f for f in report.failed}
+    assert set(failed) == {"broken", "badhook"}
+    assert "missing dependency xyz" in failed["broken"].error
+    assert failed["broken"].distribution == "carrier-sdk-broken"
+    assert "boom" in failed["badhook"].error and "Traceback" in failed["badhook"].traceback
+    assert sum("failed to load" in r.getMessage() for r in caplog.records) == 2
+
+
+def test_strict_mode_raises(site: Path) -> None:
+    install(site, "carrier-sdk-broken", "probe_broken", "broken", body="raise ImportError('nope')\n")
+    with pytest.raises(PluginLoadError) as info:
+        _ = ours({"CARRIER_SDK_STRICT_PLUGINS": "1"}).registry
+    assert info.value.plugin == "broken"
+    assert info.value.distribution == "carrier-sdk-broken"
+
+
+def test_disable_list_blocks_plugins(site: Path) -> None:
+    install(site, "carrier-sdk-alpha", "probe_alpha", "alpha")
+    install(site, "carrier-sdk-beta", "probe_beta", "beta")
+    manager = ours({"CARRIER_SDK_DISABLE_PLUGINS": "beta, other"})
+    assert manager.registry.codes() == ["alpha"]
+    assert manager.report().blocked == ("beta",)
+    assert "probe_beta" not in sys.modules
+
+
+def test_duplicate_codes_name_both_distributions(site: Path) -> None:
+    install(site, "carrier-sdk-alpha", "probe_alpha", "alpha")
+    body = CARRIER.format(cls="Impostor", code="alpha", prefix="AL")
+    install(site, "carrier-sdk-impostor", "probe_impostor", "alpha", body=body, ep_name="impostor")
+    with pytest.raises(PluginLoadError) as info:
+        _ = ours().registry
+    assert "carrier-sdk-alpha" in str(info.value) and "carrier-sdk-impostor" in str(info.value)
+
+
+def test_client_uses_discovery_and_reports(site: Path) -> None:
+    install(site, "carrier-sdk-alpha", "probe_alpha", "alpha")
+    client = Client(registry=ours().registry)
+    assert [c.code for c in client.carriers()] == ["alpha"]
+    assert client.identify("ALPHA1")[0].carrier == "alpha"
+
+
+def test_tracing_can_be_enabled(site: Path, caplog: pytest.LogCaptureFixture) -> None:
+    install(site, "carrier-sdk-alpha", "probe_alpha", "alpha")
+    with caplog.at_level(logging.DEBUG, logger="carrier_sdk"):
+        manager = ours({"CARRIER_SDK_TRACE_PLUGINS": "1"})
+        manager.pm.hook.register_carriers(registry=manager.registry)
+    assert any("plugin trace" in r.getMessage() for r in caplog.records)
+
+
+def test_registry_rejects_bad_carriers() -> None:
+    from carrier_sdk import Carrier, CarrierRegistry
+
+    class NoCode(Carrier):
+        display_name = "x"
+
+    class BadCode(Carrier):
+        code = "Bad-Code"
+        display_name = "x"
+        Settings = dict
+
+    registry = CarrierRegistry()
+    with pytest.raises(ConfigurationError):
+        registry.add(NoCode)
+    with pytest.raises(ConfigurationError):
+        registry.add(BadCode)
+    with pytest.raises(ConfigurationError):
+        registry.add(object)  # type: ignore[arg-type]
