@@ -1072,7 +1072,8 @@ class AsyncClient(BaseClient):
             transport = self._get_sandbox().async_transport()
         if transport is None:
             transport = _async_transport(http_backend)
-        self.http_backend = type(transport).__name__ if transport is not None else "httpx"
+        inner = transport.inner if isinstance(transport, _AiohttpCompat) else transport
+        self.http_backend = type(inner).__name__ if inner is not None else "httpx"
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=self.timeout,
@@ -1322,5 +1323,27 @@ def _async_transport(backend: str) -> httpx.AsyncBaseTransport | None:
                 "http_backend='aiohttp' needs the aiohttp extra: pip install 'carrier-sdk[aiohttp]'"
             ) from None
         return None
-    transport: httpx.AsyncBaseTransport = AiohttpTransport()
-    return transport
+    return _AiohttpCompat(AiohttpTransport())
+
+
+class _AiohttpCompat(httpx.AsyncBaseTransport):
+    """Makes the aiohttp transport's errors match httpx's own.
+
+    ``httpx-aiohttp`` reports a refused connection as ``ConnectTimeout``; httpx says
+    ``ConnectError``. Both mean "never sent", but users see a different exception class.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await self.inner.handle_async_request(request)
+        except httpx.ConnectTimeout as err:
+            cause = err.__cause__
+            if cause is not None and not isinstance(cause, TimeoutError) and "Timeout" not in type(cause).__name__:
+                raise httpx.ConnectError(str(err), request=request) from cause
+            raise
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
