@@ -23,7 +23,7 @@ import httpx
 import tenacity
 
 from ._bulk import Job, TrackingResults, TrackingSummary, plan_jobs
-from ._carrier import Carrier
+from ._carrier import Carrier, _request_id
 from ._constants import (
     DEFAULT_CONCURRENCY,
     DEFAULT_DEADLINE,
@@ -463,7 +463,7 @@ class BaseClient:
         if not logger.isEnabledFor(logging.DEBUG):
             return
         status = response.status_code if response is not None else type(error).__name__
-        request_id = response.headers.get("x-request-id") if response is not None else None
+        request_id = _request_id(response) if response is not None else None
         logger.debug(
             "%s %s attempt %d -> %s in %.1f ms (request id %s)",
             carrier.code,
