@@ -3,7 +3,10 @@
 An adapter writes each operation once, as a generator: it ``yield``\\ s an :class:`httpx.Request`,
 receives the :class:`httpx.Response` (after the core's retries, rate limiting and size checks),
 and ``return``\\ s a domain model. OAuth token fetches and multi-step calls are more yields. The
-sync and async clients each drive the same generator.
+sync and async clients each drive the same generator. When sending fails with a
+:class:`~carrier_sdk.CarrierError` (after the core's retries), the error is thrown into the
+flow at its ``yield``, so a multi-step flow can add what it knows (an order already created)
+or let it propagate.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from typing import Any, TypeAlias, TypeVar
 
 import attrs
 import httpx
+
+from ._exceptions import CarrierError
 
 __all__ = [
     "DEFAULT_MAX_BODY",
@@ -112,7 +117,13 @@ def drive_sync(flow: Flow[T], send: Callable[[httpx.Request], httpx.Response]) -
     try:
         request = next(flow)
         while True:
-            request = flow.send(send(request))
+            try:
+                response = send(request)
+            except CarrierError as err:
+                # The flow may add context (an order already created) or handle it.
+                request = flow.throw(err)
+            else:
+                request = flow.send(response)
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]
     finally:
@@ -124,7 +135,12 @@ async def drive_async(flow: Flow[T], send: Callable[[httpx.Request], Awaitable[h
     try:
         request = next(flow)
         while True:
-            request = flow.send(await send(request))
+            try:
+                response = await send(request)
+            except CarrierError as err:
+                request = flow.throw(err)
+            else:
+                request = flow.send(response)
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]
     finally:

@@ -5,7 +5,7 @@ Parser errors of every kind end as one :class:`~carrier_sdk.ResponseError`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from xml.etree.ElementTree import Element
 
 from ._exceptions import ResponseError
@@ -51,10 +51,7 @@ def parse_xml(
         body = body.encode("utf-8")
     if not body.strip():
         raise fail("empty body")
-    # Reject absurd nesting cheaply before building a tree: count '<' that open elements is
-    # not exact, so parse and measure, but refuse bodies whose raw nesting is obviously hostile.
-    if body.count(b"<") > 200_000:
-        raise fail("too many elements")
+    _prescan(body, fail)
     try:
         root: Element = SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except defusedxml.DefusedXmlException as err:
@@ -65,6 +62,45 @@ def parse_xml(
         raise fail("nesting too deep") from None
     _check_depth(root, fail)
     return root
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _prescan(body: bytes, fail: Any) -> None:
+    """Stream through ``body`` once, refusing DTDs, entities and deep nesting before any tree is built."""
+    import xml.parsers.expat
+
+    parser = xml.parsers.expat.ParserCreate()
+    depth = 0
+
+    def start(name: str, attrs: Any) -> None:
+        nonlocal depth
+        depth += 1
+        if depth > MAX_XML_DEPTH:
+            raise _Refused("nesting too deep")
+
+    def end(name: str) -> None:
+        nonlocal depth
+        depth -= 1
+
+    def refuse(*args: Any) -> None:
+        raise _Refused("DTDs and entities are not accepted")
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.UnparsedEntityDeclHandler = refuse
+    parser.ExternalEntityRefHandler = refuse  # type: ignore[assignment]
+    try:
+        parser.Parse(body, True)
+    except _Refused as refused:
+        raise fail(refused.reason) from None
+    except (xml.parsers.expat.ExpatError, ValueError) as err:
+        raise fail(f"not well-formed ({type(err).__name__})") from None
 
 
 def _check_depth(root: Element, fail: object) -> None:
