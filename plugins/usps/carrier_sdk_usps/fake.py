@@ -1,0 +1,663 @@
+"""``UspsFake``: a stateful in-memory USPS APIs v3 speaking the real wire shapes.
+
+It issues OAuth tokens (rejecting bad credentials with the real OAuth error body), payment
+authorization tokens, prices, labels (multipart by default, one JSON document with
+``Accept: application/vnd.usps.labels+json``) that become trackable, honours
+``X-Idempotency-Key``, cancels labels, validates addresses and tracks numbers with
+deterministic histories (v3 GET and v3r2 batch POST with 207 mixed results).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import secrets
+import uuid
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any, ClassVar
+from urllib.parse import parse_qs
+
+import httpx
+
+from carrier_sdk import impb_check_digit, s10_check_digit
+from carrier_sdk.fakes import FakeCarrierAPI, Handler, stable_random
+
+from ._schemas import ACCEPT_LABEL_JSON, PAYMENT_TOKEN_HEADER, PRODUCTION_BASE_URL, TEST_BASE_URL
+
+__all__ = ["FAKE_CLIENT_ID", "FAKE_CLIENT_SECRET", "UspsFake", "fake_impb", "fake_s10"]
+
+FAKE_CLIENT_ID = "fake-usps-client-id"
+FAKE_CLIENT_SECRET = "fake-usps-client-secret"
+_TOKEN_LIFETIME = 28799  # seconds, as in real token responses
+_QUOTA_MESSAGE = (
+    "Exceeded quota limit. Please contact https://emailus.usps.com/s/web-tools-inquiry "
+    "and a representative will assist."
+)
+_NOT_AVAILABLE = (
+    "Tracking is not available for this item. This may be because the tracking number is invalid; "
+    "USPS has not yet received payment; or the item was shipped with a third-party label."
+)
+
+
+def fake_impb(serial: int) -> str:
+    """A valid 22-digit IMpb (``9400111899`` + 11-digit serial + mod-10 check digit)."""
+    payload = f"9400111899{serial:011d}"
+    return payload + str(impb_check_digit(payload))
+
+
+def fake_s10(serial: int, prefix: str = "EC") -> str:
+    """A valid S10 number issued by USPS (``..US``)."""
+    digits = f"{serial:08d}"
+    return f"{prefix}{digits}{s10_check_digit(digits)}US"
+
+
+# (city, state, ZIP, GMT offset as USPS writes it)
+_PLACES = (
+    ("RICHMOND", "VA", "23227", "-04:00"),
+    ("CHICAGO", "IL", "60607", "-05:00"),
+    ("DENVER", "CO", "80202", "-6:00"),
+    ("PHOENIX", "AZ", "85001", "-7:00"),
+    ("MEMPHIS", "TN", "38118", "-05:00"),
+)
+
+_EVENT_TEXT = {
+    "GX": ("Shipping Label Created, USPS Awaiting Item", "Pre-Shipment"),
+    "03": ("USPS in possession of item", "Accepted"),
+    "10": ("Arrived at USPS Regional Facility", "In Transit"),
+    "EF": ("Departed USPS Regional Facility", "In Transit"),
+    "07": ("Arrived at Post Office", "In Transit"),
+    "OF": ("Out for Delivery", "Out for Delivery"),
+    "01": ("Delivered, In/At Mailbox", "Delivered"),
+    "16": ("Available for Pickup", "Available for Pickup"),
+    "02": ("Notice Left (No Authorized Recipient Available)", "Delivery Attempt"),
+    "09": ("Return to Sender", "Return to Sender"),
+}
+
+_SCENARIO_CODES: dict[str, list[str]] = {
+    "pre_transit": ["GX"],
+    "in_transit": ["GX", "03", "10", "EF"],
+    "out_for_delivery": ["GX", "03", "10", "EF", "07", "OF"],
+    "available_for_pickup": ["GX", "03", "10", "EF", "07", "16"],
+    "delivered": ["GX", "03", "10", "EF", "07", "OF", "01"],
+    "delivery_failed": ["GX", "03", "10", "EF", "07", "OF", "02"],
+    "returned_to_sender": ["GX", "03", "10", "EF", "07", "OF", "02", "09"],
+}
+
+#: Mail classes the Tracking 3.0 spec enumerates for ``mailClass``.
+_TRACKING_MAIL_CLASSES = frozenset({"PRIORITY_MAIL", "PRIORITY_MAIL_EXPRESS", "PARCEL_SELECT", "MEDIA_MAIL"})
+
+_OPTION_PRICES = (
+    ("USPS_GROUND_ADVANTAGE", "USPS Ground Advantage Machinable Single-piece", Decimal("5.40"), 4),
+    ("PRIORITY_MAIL", "Priority Mail Machinable Single-piece", Decimal("9.35"), 2),
+    ("PRIORITY_MAIL_EXPRESS", "Priority Mail Express Nonstandard Single-piece", Decimal("30.45"), 1),
+)
+_INTERNATIONAL_PRICES = (
+    ("PRIORITY_MAIL_INTERNATIONAL", "Priority Mail International ISC Single-piece", Decimal("48.60")),
+    ("PRIORITY_MAIL_EXPRESS_INTERNATIONAL", "Priority Mail Express International ISC Single-piece", Decimal("65.64")),
+)
+
+
+class UspsFake(FakeCarrierAPI):
+    """In-memory USPS APIs v3 (production and TEM base URLs).
+
+    Inspectable state: ``labels`` (tracking number -> label record), ``charges`` (one entry per
+    label actually bought), ``tokens``/``payment_tokens`` (issued), ``by_key`` (idempotency
+    key -> (payload digest, tracking number)). Switches: ``reject_all_tokens`` (every API call
+    answers 401), ``expires_in`` (what token responses say; a string works too).
+    """
+
+    carrier_code: ClassVar[str] = "usps"
+    base_urls: ClassVar[tuple[str, ...]] = (PRODUCTION_BASE_URL, TEST_BASE_URL)
+    scenario_numbers: ClassVar[dict[str, str]] = {
+        "pre_transit": fake_impb(1),
+        "in_transit": fake_impb(2),
+        "out_for_delivery": fake_impb(3),
+        "available_for_pickup": fake_impb(4),
+        "delivered": fake_impb(5),
+        "delivery_failed": fake_impb(6),
+        "returned_to_sender": fake_impb(7),
+        "unknown": fake_impb(99_999_999_999),
+        "fault_server_error": fake_impb(99_999_999_997),
+        "fault_timeout": fake_impb(99_999_999_996),
+        "fault_rate_limited": fake_impb(99_999_999_995),
+    }
+
+    #: Tracking this number answers 400 with code 150001 ("not yet available"); it is not in
+    #: ``scenario_numbers`` because that mapping is keyed by statuses and fault kinds.
+    not_yet_available_number: ClassVar[str] = fake_impb(99_999_999_998)
+
+    def reset_state(self) -> None:
+        self.tokens: dict[str, float] = {}
+        self.payment_tokens: set[str] = set()
+        self.labels: dict[str, dict[str, Any]] = {}
+        self.by_key: dict[str, tuple[str, str]] = {}
+        self.charges: list[tuple[str, Decimal]] = []
+        self.reject_all_tokens = False
+        self.expires_in: int | str = _TOKEN_LIFETIME
+        self._serial = 10_000_000
+
+    def settings(self, base_url: str | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "client_id": FAKE_CLIENT_ID,
+            "client_secret": FAKE_CLIENT_SECRET,
+            "environment": "production",
+            "crid": "12345678",
+            "mid": "123456",
+            "manifest_mid": "123456",
+            "account_type": "EPS",
+            "account_number": "1000000000",
+        }
+        if base_url:
+            out["base_url"] = base_url
+        return out
+
+    # -- shapes ---------------------------------------------------------------------------------
+
+    def _error(self, status: int, message: str, *, code: str | None = None, api: str = "") -> httpx.Response:
+        body: dict[str, Any] = {
+            "apiVersion": api or "/v3",
+            "error": {
+                "code": str(status),
+                "message": message,
+                "errors": [{"status": str(status), "code": code or str(status), "title": message, "detail": message}],
+            },
+        }
+        return httpx.Response(status, json=body)
+
+    def error_response(self, status: int, message: str) -> httpx.Response:
+        if status == 429:
+            response = httpx.Response(
+                429,
+                json={
+                    "apiVersion": "/v3",
+                    "error": {
+                        "code": "429",
+                        "message": _QUOTA_MESSAGE,
+                        "errors": [{"title": "Too Many Requests.", "detail": "Quota limit exceeded."}],
+                    },
+                },
+            )
+            return response
+        return self._error(status, message)
+
+    # -- routing --------------------------------------------------------------------------------
+
+    def route(self, request: httpx.Request) -> tuple[str, Handler]:
+        path = request.url.path
+        method = request.method
+        if method == "POST" and path.endswith("/oauth2/v3/token"):
+            return "token", self._token
+        handler = self._route_api(method, path)
+        if handler is None:
+            raise LookupError(path)
+        operation, func = handler
+        auth = request.headers.get("authorization", "")
+        token = auth[7:] if auth.startswith("Bearer ") else ""
+        if self.reject_all_tokens or token not in self.tokens or self.tokens[token] <= self.clock():
+            return operation, lambda r: self._error(401, "The client application identifier is invalid.")
+        return operation, func
+
+    def _route_api(self, method: str, path: str) -> tuple[str, Handler] | None:
+        routes: tuple[tuple[str, str, str, Handler], ...] = (
+            ("GET", r"/tracking/v3/tracking/[^/]+$", "track", self._track),
+            ("POST", r"/tracking/v3r2/tracking$", "track_batch", self._track_batch),
+            ("POST", r"/shipments/v3/options/search$", "rates", self._options),
+            ("POST", r"/payments/v3/payment-authorization$", "payment_authorization", self._payment),
+            ("POST", r"/labels/v3/label$", "create_label", self._label),
+            ("POST", r"/international-labels/v3/international-label$", "create_label", self._label),
+            ("DELETE", r"/labels/v3/label/[^/]+$", "cancel_label", self._cancel),
+            ("DELETE", r"/international-labels/v3/international-label/[^/]+$", "cancel_label", self._cancel),
+            ("DELETE", r"/labels/v3/label$", "cancel_label", self._cancel_by_key),
+            ("POST", r"/labels/v3/label-reprint$", "reprint_label", self._reprint),
+            ("GET", r"/addresses/v3/address$", "validate_address", self._address),
+        )
+        for want, pattern, operation, handler in routes:
+            if method == want and re.search(pattern, path):
+                return operation, handler
+        return None
+
+    # -- OAuth and payments ---------------------------------------------------------------------
+
+    def _token(self, request: httpx.Request) -> httpx.Response:
+        content_type = request.headers.get("content-type", "")
+        if "json" in content_type:
+            try:
+                form = {k: str(v) for k, v in json.loads(request.content).items()}
+            except (ValueError, AttributeError):
+                form = {}
+        else:
+            form = {k: v[0] for k, v in parse_qs(request.content.decode("utf-8", "replace")).items()}
+        if form.get("grant_type") != "client_credentials":
+            description = "grant_type must be client_credentials"
+            return httpx.Response(400, json={"error": "unsupported_grant_type", "error_description": description})
+        if form.get("client_id") != FAKE_CLIENT_ID or form.get("client_secret") != FAKE_CLIENT_SECRET:
+            return httpx.Response(
+                401,
+                json={
+                    "error": "invalid_client",
+                    "error_description": "Client authentication failed",
+                    "error_uri": "https://developers.usps.com/",
+                },
+            )
+        token = "fake-" + secrets.token_hex(16)
+        lifetime = float(str(self.expires_in)) if str(self.expires_in).strip().isdigit() else _TOKEN_LIFETIME
+        self.tokens[token] = self.clock() + lifetime
+        scope = form.get("scope") or "addresses tracking labels prices international-labels shipments payments"
+        return httpx.Response(
+            200,
+            json={
+                "access_token": token,
+                "token_type": "Bearer",
+                "issued_at": int(self.clock() * 1000),
+                "expires_in": self.expires_in,
+                "status": "approved",
+                "scope": scope,
+                "issuer": "https://keyc.usps.com/realms/USPS",
+                "client_id": FAKE_CLIENT_ID,
+                "application_name": "carrier-sdk fake",
+                "api_products": "[Public Access I]",
+            },
+        )
+
+    def _payment(self, request: httpx.Request) -> httpx.Response:
+        try:
+            roles = json.loads(request.content)["roles"]
+            names = {r["roleName"] for r in roles}
+        except (ValueError, KeyError, TypeError):
+            return self._error(400, "roles are required", api="/payments/v3")
+        if not {"PAYER", "LABEL_OWNER"} <= names:
+            return self._error(400, "The PAYER and LABEL_OWNER roles must be specified.", api="/payments/v3")
+        token = "pat-" + secrets.token_hex(16)
+        self.payment_tokens.add(token)
+        return httpx.Response(200, json={"paymentAuthorizationToken": token, "roles": roles})
+
+    # -- tracking -------------------------------------------------------------------------------
+
+    def _codes_for(self, number: str) -> tuple[list[str], float, str] | None:
+        """Event codes (oldest first), start time and mail class, or None when unknown."""
+        label = self.labels.get(number)
+        if label is not None:
+            mail_class = label["mail_class"] if label["mail_class"] in _TRACKING_MAIL_CLASSES else ""
+            return ["GX"], label["at"], mail_class
+        scenario = next((k for k, v in self.scenario_numbers.items() if v == number), None)
+        if number == self.not_yet_available_number or (scenario is not None and scenario not in _SCENARIO_CODES):
+            return None
+        rng = stable_random(self.seed, number)
+        start = 1_700_000_000 + rng.randint(0, 20_000_000)
+        if scenario is not None:
+            return _SCENARIO_CODES[scenario], start, "PRIORITY_MAIL"
+        if not re.match(r"^(9[1-5]\d{20}|[A-Z]{2}\d{9}US)$", number):
+            return None
+        return _SCENARIO_CODES[rng.choice(sorted(_SCENARIO_CODES))], start, "PRIORITY_MAIL"
+
+    def _history(self, number: str, *, v3r2: bool) -> dict[str, Any] | None:
+        found = self._codes_for(number)
+        if found is None:
+            return None
+        codes, start, mail_class = found
+        rng = stable_random(self.seed, number, "places")
+        events = []
+        at = start
+        for index, code in enumerate(codes):
+            city, state, zip_code, offset = _PLACES[rng.randrange(len(_PLACES))]
+            sign = -1 if offset.startswith("-") else 1
+            hours, _, minutes = offset.lstrip("+-").partition(":")
+            tz = timezone(sign * timedelta(hours=int(hours), minutes=int(minutes or 0)))
+            instant = datetime.fromtimestamp(at, UTC)
+            local = instant.astimezone(tz).replace(tzinfo=None)
+            text, _category = _EVENT_TEXT[code]
+            event: dict[str, Any] = {
+                "eventType": text,
+                # Local wall time serialised with a bogus "Z", as the real API does.
+                "eventTimestamp": local.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "GMTTimestamp": instant.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "GMTOffset": offset,
+                "eventCountry": "US",
+                "eventCity": city,
+                "eventState": state,
+                ("eventZIPCode" if v3r2 else "eventZIP"): zip_code,
+                "authorizedAgent": False,
+                "eventCode": code,
+            }
+            events.append(event)
+            at += 3600 * (3 + index * 2 + rng.randint(0, 5))
+        last_text, category = _EVENT_TEXT[codes[-1]]
+        expected = (datetime.fromtimestamp(start, UTC) + timedelta(days=3)).date().isoformat()
+        body: dict[str, Any] = {
+            "trackingNumber": number,
+            "status": last_text,
+            "statusCategory": category,
+            "statusSummary": f"Latest update: {last_text}.",
+            "originCity": "RICHMOND",
+            "originState": "VA",
+            "originZIP": "23227",
+            "destinationCity": "MEMPHIS",
+            "destinationState": "TN",
+            "destinationZIP": "38118",
+            "mailType": "DOMESTIC_MAIL",
+            "trackingEvents": list(reversed(events)),  # USPS lists newest first
+        }
+        if mail_class:
+            body["mailClass"] = mail_class
+        if v3r2:
+            body["deliveryDateExpectation"] = {"expectedDeliveryDate": expected}
+        else:
+            body["expectedDeliveryTimeStamp"] = f"{expected}T21:00:00Z"
+        return body
+
+    def _fault_for(self, number: str, request: httpx.Request) -> httpx.Response | None:
+        scenario = next((k for k, v in self.scenario_numbers.items() if v == number), "")
+        if scenario == "fault_server_error":
+            return self._error(503, "Service Unavailable")
+        if scenario == "fault_timeout":
+            raise httpx.ReadTimeout("fake: read timed out", request=request)
+        if scenario == "fault_rate_limited":
+            response = self.error_response(429, "Too Many Requests")
+            response.headers["Retry-After"] = "1"
+            return response
+        return None
+
+    def _track(self, request: httpx.Request) -> httpx.Response:
+        number = request.url.path.rsplit("/", 1)[-1]
+        fault = self._fault_for(number, request)
+        if fault is not None:
+            return fault
+        if number == self.not_yet_available_number:
+            return self._error(
+                400, "12: A status update is not yet available on your package.", code="150001", api="/tracking/v3"
+            )
+        history = self._history(number, v3r2=False)
+        if history is None:
+            return self._error(
+                400,
+                "7: The tracking number may be incorrect or the status update is not yet available.",
+                code="150002",
+                api="/tracking/v3",
+            )
+        return httpx.Response(200, json=history)
+
+    def _track_batch(self, request: httpx.Request) -> httpx.Response:
+        try:
+            items = json.loads(request.content)
+            numbers = [str(item["trackingNumber"]) for item in items]
+        except (ValueError, KeyError, TypeError):
+            return self._error(400, "The request body must be an array of tracking numbers.", api="/tracking/v3r2")
+        for number in numbers:
+            fault = self._fault_for(number, request)
+            if fault is not None:
+                return fault
+        out: list[dict[str, Any]] = []
+        missing = 0
+        for number in numbers:
+            history = self._history(number, v3r2=True)
+            if history is None:
+                missing += 1
+                out.append(
+                    {"trackingNumber": number, "statusCode": "404", "error": {"code": "404", "message": _NOT_AVAILABLE}}
+                )
+            else:
+                out.append(history)
+        if missing and len(numbers) == 1:
+            return self._error(404, _NOT_AVAILABLE, api="/tracking/v3r2")
+        return httpx.Response(207 if missing else 200, json=out)
+
+    # -- rates ----------------------------------------------------------------------------------
+
+    def _options(self, request: httpx.Request) -> httpx.Response:
+        try:
+            body = json.loads(request.content)
+            package = body["packageDescription"]
+            weight = Decimal(str(package["weight"]))
+            mail_class = package["mailClass"]
+            origin = body["originZIPCode"]
+        except (ValueError, KeyError, TypeError, ArithmeticError):
+            return self._error(400, "packageDescription is required", api="/shipments/v3")
+        international = "destinationCountryCode" in body
+        destination = body.get("destinationZIPCode", "")
+        if not international and destination == "00000":
+            message = "Could not find zone for the origin and destination."
+            return self._error(400, message, code="030001", api="/shipments/v3")
+        today = datetime.fromtimestamp(self.clock(), UTC).date()
+        options = []
+        if international:
+            for name, description, base in _INTERNATIONAL_PRICES:
+                if mail_class not in ("ALL", name):
+                    continue
+                price = float(base + weight * Decimal("4.10"))
+                rate_option = {"totalBasePrice": price, "rates": [{"description": description, "price": price}]}
+                options.append({"mailClass": name, "rateOptions": [rate_option]})
+        else:
+            for name, description, base, days in _OPTION_PRICES:
+                if mail_class not in ("ALL", "ALL_OUTBOUND", name):
+                    continue
+                price = float(base + weight * Decimal("0.85"))
+                delivery = (today + timedelta(days=days)).isoformat()
+                rate_option = {
+                    "commitment": {
+                        "name": f"{days} Day" + ("s" if days > 1 else ""),
+                        "scheduleDeliveryDate": delivery,
+                        "expectedDeliveryDate": delivery,
+                        "guaranteedDelivery": name == "PRIORITY_MAIL_EXPRESS",
+                    },
+                    "totalBasePrice": price,
+                    "rates": [
+                        {
+                            "description": description,
+                            "price": price,
+                            "mailClass": name,
+                            "priceType": "COMMERCIAL",
+                            "zone": "05",
+                            "SKU": "DPXX0XXXXC00010",
+                        }
+                    ],
+                    "extraServices": [],
+                }
+                options.append({"mailClass": name, "rateOptions": [rate_option]})
+        response: dict[str, Any] = {
+            "originZIPCode": origin,
+            "pricingOptions": [{"shippingOptions": options, "priceType": body["pricingOptions"][0]["priceType"]}],
+        }
+        if international:
+            response["destinationCountryCode"] = body["destinationCountryCode"]
+        else:
+            response["destinationZIPCode"] = destination
+        return httpx.Response(200, json=response)
+
+    # -- labels ---------------------------------------------------------------------------------
+
+    def _payment_ok(self, request: httpx.Request) -> bool:
+        return request.headers.get(PAYMENT_TOKEN_HEADER.lower(), "") in self.payment_tokens
+
+    def _label_response(self, request: httpx.Request, record: dict[str, Any], *, status: int) -> httpx.Response:
+        number = record["number"]
+        image = f"%PDF-1.4\n% fake USPS label {number}\n%%EOF\n".encode()
+        if record["international"]:
+            metadata: dict[str, Any] = {
+                "internationalTrackingNumber": number,
+                "constructCode": "I01",
+                "postage": float(record["postage"]),
+                "weightUOM": "lb",
+                "mailingDate": record["mailing_date"],
+                "fees": [],
+            }
+        else:
+            metadata = {
+                "routingInformation": "420" + record["zip"],
+                "trackingNumber": number,
+                "postage": float(record["postage"]),
+                "extraServices": [{"name": "USPS Tracking", "price": 0.0, "SKU": "DXTV0EXXXCX0000"}],
+                "zone": "05",
+                "commitment": {"name": "3 Days", "scheduleDeliveryDate": record["mailing_date"]},
+                "weightUOM": "lb",
+                "weight": record["weight"],
+                "fees": [],
+                "bannerText": "USPS TRACKING # USPS Ship",
+                "serviceTypeCode": "001",
+                "constructCode": "C01",
+                "SKU": "DPXR0XXXXC00010",
+            }
+        if ACCEPT_LABEL_JSON in request.headers.get("accept", ""):
+            return httpx.Response(status, json={**metadata, "labelImage": base64.b64encode(image).decode()})
+        boundary = "uspsBoundary" + hashlib.sha256(number.encode()).hexdigest()[:16]
+        encoded = base64.b64encode(image).decode()
+        wrapped = "\r\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
+        body = (
+            f"--{boundary}\r\n"
+            'Content-Disposition: form-data; name="labelMetadata"\r\n'
+            "Content-Type: application/json\r\n\r\n"
+            f"{json.dumps(metadata)}\r\n"
+            f"--{boundary}\r\n"
+            'Content-Disposition: form-data; name="labelImage"; filename="labelImage.pdf"\r\n'
+            "Content-Type: application/pdf\r\n"
+            "Content-Transfer-Encoding: binary\r\n\r\n"  # a lie USPS documents: it is base64
+            f"{wrapped}\r\n"
+            f"--{boundary}--\r\n"
+        ).encode()
+        content_type = f"multipart/form-data; boundary={boundary}"
+        return httpx.Response(status, content=body, headers={"content-type": content_type})
+
+    def _label(self, request: httpx.Request) -> httpx.Response:
+        international = "international-label" in request.url.path
+        api = "/international-labels/v3" if international else "/labels/v3"
+        if not self._payment_ok(request):
+            return self._error(401, "The payment authorization token is missing or invalid.", api=api)
+        try:
+            body = json.loads(request.content)
+            package = body["packageDescription"]
+            weight = float(package["weight"])
+            zip_code = str(body["toAddress"].get("ZIPCode", "")) if not international else ""
+            mail_class = str(package["mailClass"])
+            mailing_date = str(package["mailingDate"])
+            date.fromisoformat(mailing_date)
+            if international and "customsForm" not in body:
+                raise KeyError("customsForm")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return self._error(400, "The request body is invalid.", api=api)
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        key = request.headers.get("x-idempotency-key", "")
+        if key:
+            try:
+                uuid.UUID(key)
+            except ValueError:
+                return self._error(400, "X-Idempotency-Key must be a UUID.", api=api)
+            previous = self.by_key.get(key)
+            if previous is not None:
+                if previous[0] != digest:
+                    return self._error(
+                        422, "The idempotency key was already used with a different request payload.", api=api
+                    )
+                return self._label_response(request, self.labels[previous[1]], status=201 if international else 200)
+        self._serial += 1
+        number = fake_s10(self._serial) if international else fake_impb(self._serial)
+        postage = (Decimal("5.40") + Decimal(str(weight)) * Decimal("0.85")).quantize(Decimal("0.01"))
+        record = {
+            "number": number,
+            "international": international,
+            "postage": postage,
+            "weight": weight,
+            "zip": zip_code,
+            "mail_class": mail_class,
+            "mailing_date": mailing_date,
+            "at": self.clock(),
+            "cancelled": False,
+            "key": key,
+        }
+        self.labels[number] = record
+        self.charges.append((number, postage))
+        if key:
+            self.by_key[key] = (digest, number)
+        return self._label_response(request, record, status=201 if international else 200)
+
+    def _cancel_record(self, record: dict[str, Any] | None, api: str) -> httpx.Response:
+        if record is None:
+            return httpx.Response(
+                400,
+                json={
+                    "apiVersion": api,
+                    "error": {
+                        "code": "400",
+                        "message": "Bad Request",
+                        "errors": [{"title": "Bad Request", "detail": "Order not found", "code": "00000XX"}],
+                    },
+                },
+            )
+        if record["cancelled"]:
+            return self._error(400, "The label has already been canceled.", api=api)
+        record["cancelled"] = True
+        return httpx.Response(200, json={"trackingNumber": record["number"], "status": "CANCELED"})
+
+    def _cancel(self, request: httpx.Request) -> httpx.Response:
+        api = "/international-labels/v3" if "international-label" in request.url.path else "/labels/v3"
+        if not self._payment_ok(request):
+            return self._error(401, "The payment authorization token is missing or invalid.", api=api)
+        number = request.url.path.rsplit("/", 1)[-1]
+        return self._cancel_record(self.labels.get(number), api)
+
+    def _cancel_by_key(self, request: httpx.Request) -> httpx.Response:
+        if not self._payment_ok(request):
+            return self._error(401, "The payment authorization token is missing or invalid.", api="/labels/v3")
+        previous = self.by_key.get(request.headers.get("x-idempotency-key", ""))
+        record = self.labels.get(previous[1]) if previous else None
+        response = self._cancel_record(record, "/labels/v3")
+        if previous:
+            response.headers["X-Idempotency-Key"] = request.headers["x-idempotency-key"]
+        return response
+
+    def _reprint(self, request: httpx.Request) -> httpx.Response:
+        if not self._payment_ok(request):
+            return self._error(401, "The payment authorization token is missing or invalid.", api="/labels/v3")
+        previous = self.by_key.get(request.headers.get("x-idempotency-key", ""))
+        record = self.labels.get(previous[1]) if previous else None
+        if record is None or record["international"]:
+            return self._cancel_record(None, "/labels/v3")
+        if record["cancelled"]:
+            return self._error(400, "Canceled labels are not eligible for reprint.", api="/labels/v3")
+        return self._label_response(request, record, status=200)
+
+    # -- addresses ------------------------------------------------------------------------------
+
+    def _address(self, request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        street = params.get("streetAddress", "").upper()
+        state = params.get("state", "").upper()
+        zip_code = params.get("ZIPCode", "")
+        if not street or len(state) != 2:
+            return self._error(400, "streetAddress and state are required.", api="/addresses/v3")
+        if zip_code == "00000":
+            return self._error(400, "Invalid ZIP Code.", code="010002", api="/addresses/v3")
+        if "NOWHERE" in street:
+            return self._error(404, "There is no match for the address requested.", api="/addresses/v3")
+        rng = stable_random(self.seed, street, zip_code)
+        secondary = params.get("secondaryAddress", "").upper()
+        default_only = not secondary and street.startswith("1 ")
+        body: dict[str, Any] = {
+            "firm": params.get("firm", "").upper(),
+            "address": {
+                "streetAddress": re.sub(r"\bSTREET\b", "ST", re.sub(r"\s+", " ", street)),
+                "secondaryAddress": secondary,
+                "city": params.get("city", "").upper(),
+                "state": state,
+                "ZIPCode": zip_code or f"{rng.randint(10000, 99999)}",
+                "ZIPPlus4": f"{rng.randint(1, 9999):04d}",
+                "urbanization": "",
+            },
+            "additionalInfo": {
+                "deliveryPoint": f"{rng.randint(0, 99):02d}",
+                "carrierRoute": f"C{rng.randint(1, 99):03d}",
+                "DPVConfirmation": "D" if default_only else "Y",
+                "DPVCMRA": "N",
+                "business": "Y" if params.get("firm") else "N",
+                "centralDeliveryPoint": "N",
+                "vacant": "N",
+            },
+            "corrections": (
+                [{"code": "32", "text": "Default address: more information, such as a suite number, is needed."}]
+                if default_only
+                else []
+            ),
+            "matches": [] if default_only else [{"code": "31", "text": "Single Response - exact match"}],
+        }
+        return httpx.Response(200, json=body)

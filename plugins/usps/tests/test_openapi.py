@@ -1,0 +1,246 @@
+"""Requests the adapter sends and payloads the fake returns, validated against the USPS OpenAPI specs.
+
+The specs live outside the repository (``../shared/carriers/usps-openapi`` next to the repo
+root); without them these tests skip.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from carrier_sdk_usps import reconcile_label
+from carrier_sdk_usps._mapping import parse_label_response
+from carrier_sdk_usps.fake import UspsFake
+
+from carrier_sdk import CarrierRegistry, Client, RateRequest
+
+from .conftest import parcel, recipient, shipper
+from .test_shipping import _international_request, _shipment_request
+
+SPECS = Path(__file__).parents[3].parent / "shared/carriers/usps-openapi"
+
+yaml = pytest.importorskip("yaml")
+osv = pytest.importorskip("openapi_schema_validator")
+referencing = pytest.importorskip("referencing")
+
+
+@pytest.fixture(autouse=True)
+def _need_specs() -> None:
+    if not SPECS.is_dir():
+        pytest.skip(f"USPS OpenAPI specs not found at {SPECS}: these tests need ../shared")
+
+
+def _relax(node: Any) -> Any:
+    """Drop ``additionalProperties: false`` where it meets ``allOf`` (on the node or a member).
+
+    Under JSON Schema semantics such a schema rejects the properties its other ``allOf``
+    members declare, so no instance with properties validates (e.g. ``InternationalCustomsForm``);
+    the spec authors mean "nothing beyond the composed properties". Everything else is kept.
+    """
+    if isinstance(node, list):
+        return [_relax(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _relax(value) for key, value in node.items()}
+    if "allOf" in out:
+        if out.get("additionalProperties") is False:
+            del out["additionalProperties"]
+        for member in out["allOf"]:
+            if isinstance(member, dict) and member.get("additionalProperties") is False:
+                del member["additionalProperties"]
+    return out
+
+
+@cache
+def _spec(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = _relax(yaml.safe_load((SPECS / f"{name}.yaml").read_text()))
+    return loaded
+
+
+def _validator(spec: str, schema: str, *, write: bool) -> Any:
+    from referencing.jsonschema import DRAFT4
+
+    uri = f"urn:usps-openapi:{spec}"
+    resource = referencing.Resource.from_contents(_spec(spec), default_specification=DRAFT4)
+    registry = referencing.Registry().with_resource(uri, resource)
+    cls = osv.OAS30WriteValidator if write else osv.OAS30ReadValidator
+    return cls(
+        {"$ref": f"{uri}#/components/schemas/{schema}"}, registry=registry, format_checker=osv.oas30_format_checker
+    )
+
+
+def check(spec: str, schema: str, instance: Any, *, write: bool = False) -> None:
+    errors = sorted(_validator(spec, schema, write=write).iter_errors(instance), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message[:300]}" for e in errors)
+
+
+SEEN: list[tuple[httpx.Request, httpx.Response]] = []
+
+
+def _recording(fake: UspsFake) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        response = fake.handle(request)
+        response.read()
+        SEEN.append((request, response))
+        return response
+
+    return httpx.MockTransport(handler)
+
+
+@pytest.fixture
+def session(registry: CarrierRegistry) -> Any:
+    fake = UspsFake(seed=1)
+    client = Client(
+        settings={"usps": fake.settings()},
+        registry=registry,
+        transport=_recording(fake),
+        rate_limits={"usps": None},
+        sleep=lambda s: None,
+    )
+    yield fake, client
+    client.close()
+
+
+def _exchanges(fake: UspsFake, client: Client, action: Any) -> list[tuple[httpx.Request, httpx.Response]]:
+    """Run ``action``; the (request, response) pairs the fake saw meanwhile."""
+    SEEN.clear()
+    action()
+    pairs = list(SEEN)
+    SEEN.clear()
+    return pairs
+
+
+def _by_path(pairs: list[tuple[httpx.Request, httpx.Response]], suffix: str) -> tuple[httpx.Request, httpx.Response]:
+    return next((rq, rs) for rq, rs in pairs if rq.url.path.endswith(suffix))
+
+
+def test_tracking_payloads(session: Any) -> None:
+    fake, client = session
+    numbers = [fake.scenario_numbers[s] for s in ("delivered", "returned_to_sender", "pre_transit", "unknown")]
+
+    def action() -> None:
+        for number in numbers:
+            with contextlib.suppress(Exception):  # the unknown number: its error body is checked below
+                client.track(number)
+
+    pairs = _exchanges(fake, client, action)
+    for request, response in pairs:
+        if "/tracking/v3/tracking/" not in request.url.path:
+            continue
+        if response.status_code == 200:
+            check("tracking", "TrackingDetails", response.json())
+        else:
+            assert response.json()["error"]["errors"][0]["code"] == "150002"
+            check("tracking", "ErrorMessage", response.json())
+
+
+def test_rates_request_and_response(session: Any) -> None:
+    fake, client = session
+    domestic = RateRequest(shipper=shipper(), recipient=recipient(), parcels=[parcel()], ship_date=date(2025, 5, 26))
+    international = RateRequest(
+        shipper=shipper(), recipient=_international_request().recipient, parcels=[parcel()], ship_date=date(2025, 5, 26)
+    )
+    pairs = _exchanges(fake, client, lambda: (client.rates("usps", domestic), client.rates("usps", international)))
+    options = [(rq, rs) for rq, rs in pairs if rq.url.path.endswith("/options/search")]
+    assert len(options) == 2
+    check("shipping-options", "DomesticOptionsRequest", json.loads(options[0][0].content), write=True)
+    check("shipping-options", "InternationalOptionsRequest", json.loads(options[1][0].content), write=True)
+    check("shipping-options", "OptionsRequest", json.loads(options[0][0].content), write=True)
+    check("shipping-options", "DomesticOptionsResponse", options[0][1].json())
+    check("shipping-options", "InternationalOptionsResponse", options[1][1].json())
+
+
+def test_label_requests_and_responses(session: Any) -> None:
+    fake, client = session
+
+    def action() -> None:
+        shipment = client.create_shipment("usps", _shipment_request(), idempotency_key="key-1")
+        client.cancel_shipment("usps", shipment.tracking_number)
+
+    pairs = _exchanges(fake, client, action)
+    payment_request, payment_response = _by_path(pairs, "/payment-authorization")
+    check("payments", "Parties", json.loads(payment_request.content), write=True)
+    check("payments", "Parties", payment_response.json())
+    label_request, label_response = _by_path(pairs, "/labels/v3/label")
+    check("domestic-labels", "LabelRequest", json.loads(label_request.content), write=True)
+    metadata, image = parse_label_response(
+        label_response.headers["content-type"], label_response.content, international=False
+    )
+    check("domestic-labels", "LabelMetadata", dict(metadata))
+    assert image is not None
+    assert image.startswith(b"%PDF")
+    _, cancel_response = next((rq, rs) for rq, rs in pairs if rq.method == "DELETE")
+    check("domestic-labels", "CancelResponse", cancel_response.json())
+
+
+def test_label_json_variant_and_reprint(registry: CarrierRegistry) -> None:
+    fake = UspsFake(seed=2)
+    with Client(
+        settings={"usps": {**fake.settings(), "label_response": "json"}},
+        registry=registry,
+        transport=_recording(fake),
+        rate_limits={"usps": None},
+    ) as client:
+        pairs = _exchanges(
+            fake,
+            client,
+            lambda: (
+                client.create_shipment("usps", _shipment_request(), idempotency_key="key-2"),
+                reconcile_label(client, "key-2"),
+            ),
+        )
+    _, response = _by_path(pairs, "/labels/v3/label")
+    body = response.json()
+    check("domestic-labels", "LabelVendorResponse", body)
+    assert base64.b64decode(body["labelImage"]).startswith(b"%PDF")
+    reprint_request, _ = _by_path(pairs, "/label-reprint")
+    check("domestic-labels", "LabelReprintRequest", json.loads(reprint_request.content), write=True)
+
+
+def test_international_label(session: Any) -> None:
+    fake, client = session
+    pairs = _exchanges(fake, client, lambda: client.create_shipment("usps", _international_request()))
+    request, response = _by_path(pairs, "/international-label")
+    check("international-labels", "InternationalLabelRequest", json.loads(request.content), write=True)
+    metadata, _ = parse_label_response(response.headers["content-type"], response.content, international=True)
+    check("international-labels", "InternationalLabelMetadata", dict(metadata))
+
+
+def test_address_query_and_response(session: Any) -> None:
+    fake, client = session
+    pairs = _exchanges(fake, client, lambda: client.validate_address("usps", recipient()))
+    request, response = _by_path(pairs, "/addresses/v3/address")
+    check("addresses", "AddressResponse", response.json())
+    parameters = _spec("addresses")["paths"]["/address"]["get"]["parameters"]
+    for parameter in parameters:
+        parameter = parameter if "$ref" not in parameter else _resolve("addresses", parameter["$ref"])
+        if parameter.get("in") != "query":
+            continue
+        value = request.url.params.get(parameter["name"])
+        if value is None:
+            assert not parameter.get("required"), parameter["name"]
+            continue
+        errors = list(osv.OAS30Validator(parameter["schema"]).iter_errors(value))
+        assert not errors, (parameter["name"], value)
+
+
+def _resolve(spec: str, ref: str) -> dict[str, Any]:
+    node: Any = _spec(spec)
+    for part in ref.lstrip("#/").split("/"):
+        node = node[part]
+    resolved: dict[str, Any] = node
+    return resolved
+
+
+def test_fake_error_bodies(session: Any) -> None:
+    fake, _ = session
+    check("tracking", "ErrorMessage", fake.error_response(429, "x").json())
+    check("domestic-labels", "ErrorMessage", fake.error_response(503, "Service Unavailable").json())
