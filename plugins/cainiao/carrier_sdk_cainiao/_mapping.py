@@ -1,0 +1,370 @@
+"""Pure functions between Cainiao wire data and carrier-sdk models."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from typing import Any
+
+from carrier_sdk import (
+    Address,
+    DimensionUnit,
+    Location,
+    Money,
+    RelatedNumber,
+    ShipmentRequest,
+    TrackingEvent,
+    TrackingInfo,
+    TrackingStatus,
+    ValidationError,
+    WeightUnit,
+)
+
+from ._schemas import RawEvent, TrackRecord
+
+__all__ = [
+    "ACTION_CODE_STATUS",
+    "CP_CODE_CARRIERS",
+    "CURRENCY_EXPONENTS",
+    "DEFAULT_TIME_ZONE",
+    "PREFER_LOCAL_TIME",
+    "ORIGIN_COUNTRY",
+    "country_code",
+    "event_instant",
+    "map_action_code",
+    "minor_units",
+    "order_payload",
+    "parse_time_zone",
+    "tracking_info",
+]
+
+_S = TrackingStatus
+
+#: actionCode -> status (WIRE.md §5.5 [V-3p]; codes marked [M] there are included).
+ACTION_CODE_STATUS: Mapping[str, TrackingStatus] = {
+    **dict.fromkeys(
+        ("GWMS_ACCEPT", "GWMS_PACKAGE", "PRE_READY_TO_SHIP", "WMS_CONFIRMED", "ORDER_CREATED", "CREATE"),
+        _S.PRE_TRANSIT,
+    ),
+    **dict.fromkeys(
+        (
+            "CW_INBOUND",
+            "CW_OUTBOUND",
+            "CW_COMMON_PROCESSING1",
+            "PU_PICKUP_SUCCESS",
+            "PU_SIGN_IN_SUCCESS",
+            "GWMS_OUTBOUND",
+            "SC_INBOUND_SUCCESS",
+            "SC_OUTBOUND_SUCCESS",
+            "SC_SIGN_IN_SUCCESS",
+            "SC_HO_OUT_SUCCESS",
+            "CC_EX_START",
+            "CC_EX_SUCCESS",
+            "LH_HO_IN_SUCCESS",
+            "LH_HO_AIRLINE",
+            "LH_DEPART",
+            "LH_ARRIVE",
+            "LH_POST_COLLECTION",
+            "COMMON_INTRANSIT",
+            "CC_HO_IN_SUCCESS",
+            "CC_IM_START",
+            "CC_IM_SUCCESS",
+            "CC_HO_OUT_SUCCESS",
+            "GTMS_ACCEPT",
+            "GTMS_SC_ARRIVE",
+            "GTMS_SC_DEPART",
+            "GTMS_DO_ARRIVE",
+            "LAST_MILE_HO_SUCCESS",
+        ),
+        _S.IN_TRANSIT,
+    ),
+    **dict.fromkeys(("GTMS_DO_DEPART", "GTMS_DELIVERING", "GTMS_RE_DELIVERING"), _S.OUT_FOR_DELIVERY),
+    # The station signing for the parcel is not the recipient receiving it.
+    **dict.fromkeys(("GSTA_INFORM_BUYER", "GTMS_WAIT_SELF_PICK", "GTMS_STA_SIGNED"), _S.AVAILABLE_FOR_PICKUP),
+    **dict.fromkeys(("GTMS_SIGNED", "SIGN_SUCCESS"), _S.DELIVERED),
+    **dict.fromkeys(
+        (
+            "GTMS_SIGN_FAILURE",
+            "GTMS_STA_SIGN_FAILURE",
+            "GMT_DEL_FAILURE",
+            "GTMS_FAILED",
+            "PU_PICKUP_FAILURE",
+            "SC_INBOUND_FAILURE",
+            "EXCEPTION",
+        ),
+        _S.DELIVERY_FAILED,
+    ),
+    **dict.fromkeys(("RETURNED", "GTMS_RETURN", "RT_INBOUND"), _S.RETURNED_TO_SENDER),
+}
+
+#: AliExpress buyer-side codes are the same codes with this prefix [M].
+AE_PREFIX = "AE_"
+
+#: Cainiao ``destCpInfo.cpCode`` -> carrier-sdk carrier code (only carriers we know the code of).
+CP_CODE_CARRIERS: Mapping[str, str] = {
+    "USPS": "usps",
+    "SINGPOST": "singpost",
+    "SINGAPORE_POST": "singpost",
+    "SG_POST": "singpost",
+    "CORREOS": "correos",
+    "CORREOS_ES": "correos",
+}
+
+#: Offset assumed for a local time sent without ``timeZone`` (China; LINK is a Chinese gateway). [A]
+DEFAULT_TIME_ZONE = timezone(timedelta(hours=8))
+
+#: Which wins when an event has both epoch ``time`` and ``timeStr`` + ``timeZone``. ASSUMPTION [A]:
+#: in the detail.json sample (WIRE.md §5.4) the epoch of a ``GMT-3`` event equals its ``timeStr``
+#: read as GMT+8, i.e. the epoch looks derived from Beijing time, while the wall time carries an
+#: explicit offset. So the local time with its offset is trusted, the epoch is the fallback.
+PREFER_LOCAL_TIME = True
+
+#: ISO 4217 minor-unit exponents that are not 2 (``unitPrice`` is in minor units, WIRE.md §5.3 [A]).
+CURRENCY_EXPONENTS: Mapping[str, int] = {
+    **dict.fromkeys(("JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF", "PYG", "RWF", "KMF", "GNF"), 0),
+    **dict.fromkeys(("KWD", "BHD", "OMR", "JOD", "TND", "LYD", "IQD"), 3),
+}
+
+#: The cnge.order.create flow ships from mainland China. [A]
+ORIGIN_COUNTRY = "CN"
+
+_TZ = re.compile(r"^(?:GMT|UTC)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
+_LOCAL = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
+def map_action_code(code: object) -> TrackingStatus:
+    """Status of one actionCode (``AE_`` prefix accepted); unknown -> ``UNKNOWN``. Never raises."""
+    if not isinstance(code, str):
+        return TrackingStatus.UNKNOWN
+    key = code.strip().upper()
+    status = ACTION_CODE_STATUS.get(key)
+    if status is None and key.startswith(AE_PREFIX):
+        status = ACTION_CODE_STATUS.get(key[len(AE_PREFIX) :])
+    return status or TrackingStatus.UNKNOWN
+
+
+def parse_time_zone(text: str) -> timezone | None:
+    """``"+8"``, ``"GMT+8"``, ``"GMT-3"``, ``"GMT+02:00"``, ``"UTC"`` -> a fixed offset; else ``None``."""
+    value = text.strip()
+    if value.upper() in ("GMT", "UTC", "Z"):
+        return UTC
+    match = _TZ.match(value)
+    if match is None:
+        return None
+    sign, hours, minutes = match.group(1), int(match.group(2)), int(match.group(3) or 0)
+    if hours > 14 or minutes >= 60:
+        return None
+    offset = timedelta(hours=hours, minutes=minutes)
+    return timezone(-offset if sign == "-" else offset)
+
+
+def _local_instant(event: RawEvent, default: timezone | None) -> datetime | None:
+    match = _LOCAL.match(event.local_time)
+    if match is None:
+        return None
+    tz = parse_time_zone(event.time_zone) or default
+    if tz is None:
+        return None
+    year, month, day, hour, minute = (int(g) for g in match.groups()[:5])
+    second = int(match.group(6) or 0)
+    return datetime(year, month, day, hour, minute, second, tzinfo=tz).astimezone(UTC)
+
+
+def event_instant(event: RawEvent) -> tuple[datetime, str]:
+    """The UTC instant of ``event`` and its raw local-time text.
+
+    With :data:`PREFER_LOCAL_TIME`, a local wall time with a usable ``timeZone`` wins; otherwise
+    epoch milliseconds are used; a zone-less local time is read in :data:`DEFAULT_TIME_ZONE`.
+    """
+    local_text = " ".join(p for p in (event.local_time, event.time_zone) if p)
+    if PREFER_LOCAL_TIME:
+        at = _local_instant(event, None)
+        if at is not None:
+            return at, local_text
+    if event.epoch_ms is not None:
+        if not -62_000_000_000_000 < event.epoch_ms < 253_000_000_000_000:
+            raise ValueError("epoch out of range")
+        return datetime.fromtimestamp(event.epoch_ms / 1000, UTC), local_text
+    at = _local_instant(event, DEFAULT_TIME_ZONE)
+    if at is None:
+        raise ValueError("event has no usable time")
+    return at, local_text
+
+
+_COUNTRY_NAMES = {
+    "MAINLAND CHINA": "CN",
+    "CHINA": "CN",
+    "HONG KONG": "HK",
+    "HONG KONG, CHINA": "HK",
+    "TAIWAN": "TW",
+    "UNITED STATES": "US",
+    "USA": "US",
+    "UNITED KINGDOM": "GB",
+    "UK": "GB",
+    "KOREA": "KR",
+    "SOUTH KOREA": "KR",
+    "RUSSIA": "RU",
+}
+
+
+def country_code(name: str) -> str:
+    """An ISO alpha-2 code for a Cainiao country (code or display name); the text if unknown."""
+    text = name.strip()
+    if not text:
+        return ""
+    if len(text) == 2 and text.isalpha():
+        return text.upper()
+    known = _COUNTRY_NAMES.get(text.upper())
+    if known:
+        return known
+    try:
+        import pycountry
+
+        return str(pycountry.countries.lookup(text).alpha_2)
+    except LookupError:
+        return text
+
+
+def _related(record: TrackRecord, number: str) -> tuple[RelatedNumber, ...]:
+    last_mile = record.last_mile_number.strip().upper().replace(" ", "")
+    if not last_mile or last_mile == number.upper():
+        return ()
+    carrier = CP_CODE_CARRIERS.get(record.last_mile_cp_code.strip().upper())
+    return (RelatedNumber(tracking_number=last_mile, carrier=carrier, relation="last_mile"),)
+
+
+def tracking_info(carrier: str, number: str, record: TrackRecord) -> TrackingInfo:
+    """A :class:`TrackingInfo` from a parsed record (raises ``ValueError`` on unusable times)."""
+    events = []
+    for raw in record.events:
+        occurred_at, local_time = event_instant(raw)
+        status = map_action_code(raw.action_code)
+        events.append(
+            TrackingEvent(
+                occurred_at=occurred_at,
+                status=status,
+                description=raw.description or raw.carrier_note,
+                carrier_status_code=raw.action_code,
+                carrier_status_text=raw.description,
+                location=Location(facility=raw.location[:200]) if raw.location else None,
+                local_time=local_time,
+            )
+        )
+    eta: date | None = None
+    if record.eta_max_ms is not None and 0 < record.eta_max_ms < 253_000_000_000_000:
+        eta = datetime.fromtimestamp(record.eta_max_ms / 1000, UTC).date()
+    return TrackingInfo(
+        carrier=carrier,
+        tracking_number=number,
+        status=TrackingInfo.status_of(events),
+        events=events,
+        estimated_delivery=eta,
+        origin_country=country_code(record.origin_country),
+        destination_country=country_code(record.dest_country),
+        status_detail=record.status_desc or record.status,
+        related_numbers=_related(record, number),
+    )
+
+
+# -- order create -------------------------------------------------------------------------------
+
+
+def minor_units(money: Money) -> int:
+    """``money`` in minor units (cents), rounded half up."""
+    exponent = CURRENCY_EXPONENTS.get(money.currency, 2)
+    return int((money.amount * (Decimal(10) ** exponent)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+_GRAMS = {
+    WeightUnit.G: Decimal(1),
+    WeightUnit.KG: Decimal(1000),
+    WeightUnit.OZ: Decimal("28.349523125"),
+    WeightUnit.LB: Decimal("453.59237"),
+}
+
+
+def _ceil_int(value: Decimal) -> int:
+    return max(1, int(value.to_integral_value(rounding=ROUND_CEILING)))
+
+
+def _party(address: Address) -> dict[str, str]:
+    street = ", ".join(p for p in (address.street1, address.street2) if p)
+    party = {
+        "name": address.name or address.company,
+        "company": address.company,
+        "telephone": address.phone,
+        "mobilePhone": address.phone,
+        "email": address.email,
+        "countryCode": address.country,
+        "state": address.state,
+        "city": address.city,
+        "zipCode": address.postal_code,
+        "street": street,
+        "detailAddress": street,
+    }
+    return {k: v for k, v in party.items() if v}
+
+
+def order_payload(
+    request: ShipmentRequest,
+    *,
+    out_order_id: str,
+    solution_code: str,
+    locale: str,
+) -> dict[str, Any]:
+    """The ``cnge.order.create`` content for ``request``; raises :class:`ValidationError` first."""
+    if request.shipper.country != ORIGIN_COUNTRY:
+        raise ValidationError(
+            f"Cainiao cross-border orders ship from {ORIGIN_COUNTRY}",
+            field="shipper.country",
+            constraint=ORIGIN_COUNTRY,
+        )
+    if request.recipient.country == ORIGIN_COUNTRY or request.customs is None:
+        raise ValidationError(
+            "Cainiao cross-border orders go abroad with a customs declaration",
+            field="recipient.country",
+            constraint=f"not {ORIGIN_COUNTRY}, with customs",
+        )
+    if len(request.parcels) != 1:
+        raise ValidationError(
+            "a Cainiao order carries exactly one parcel", field="parcels", constraint="exactly one parcel"
+        )
+    parcel = request.parcels[0]
+    items = []
+    for index, item in enumerate(request.customs.items, start=1):
+        unit_grams = item.weight * _GRAMS[item.weight_unit]
+        line: dict[str, Any] = {
+            "itemId": item.sku or str(index),
+            "sku": item.sku or str(index),
+            "quantity": str(item.quantity),
+            "englishName": item.description,
+            "unitPrice": str(minor_units(item.value)),
+            "unitPriceCurrency": item.value.currency,
+            "weight": str(_ceil_int(unit_grams)),
+        }
+        if item.hs_code:
+            line["hscode"] = item.hs_code
+        items.append(line)
+    package: dict[str, Any] = {
+        "weight": str(_ceil_int(parcel.weight_in(WeightUnit.G))),
+        "itemParams": items,
+    }
+    dims = parcel.dimensions_in(DimensionUnit.CM)
+    if dims is not None:
+        package.update({k: str(_ceil_int(v)) for k, v in zip(("length", "width", "height"), dims, strict=True)})
+    solution: dict[str, Any] = {"solutionCode": request.service or solution_code}
+    if request.customs.importer_tax_id:
+        solution["importCustomsParam"] = {"taxNumber": request.customs.importer_tax_id}
+    payload: dict[str, Any] = {
+        "outOrderId": out_order_id,
+        "syncGetTrackingNumber": "true",
+        "locale": locale,
+        "solutionParam": solution,
+        "packageParams": [package],
+        "senderParam": _party(request.shipper),
+        "receiverParam": _party(request.recipient),
+        "returnerParam": _party(request.shipper),
+    }
+    return payload

@@ -1,0 +1,393 @@
+"""Wire schemas of the LINK gateway: the response envelope, the tracking shapes, error codes.
+
+Only the fields the adapter reads are modelled. Two parts are **uncertain** and isolated here:
+
+* the error-code vocabulary (:data:`ERROR_CODE_CLASSES`, :data:`ERROR_KEYWORDS`) is an
+  assumption [A]: no public source lists LINK ``errorCode`` values;
+* the ``cnge.track.get`` response shape is only partly attested [M]. :func:`extract_track_record`
+  reads it (``data.traceDetailList``) and falls back to the public ``detail.json`` shape
+  (``module[0].detailList``, WIRE.md §5.4) and to a few other key names
+  (:data:`EVENT_LIST_KEYS`).
+
+Extractors raise ``KeyError``/``TypeError``/``ValueError`` on malformed input; the carrier wraps
+them in :class:`carrier_sdk.ResponseError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from carrier_sdk import (
+    APIStatusError,
+    AuthenticationError,
+    CarrierServerError,
+    InvalidRequestError,
+    NotFoundError,
+    RateLimitError,
+)
+
+__all__ = [
+    "DEFAULT_ERROR_CLASS",
+    "ERROR_CODE_CLASSES",
+    "ERROR_KEYWORDS",
+    "EVENT_LIST_KEYS",
+    "Envelope",
+    "OrderCreated",
+    "RawEvent",
+    "TrackRecord",
+    "Waybill",
+    "error_class",
+    "extract_track_record",
+    "parse_envelope",
+    "parse_order_created",
+    "parse_success",
+    "parse_waybill",
+]
+
+# -- errors [A] ---------------------------------------------------------------------------------
+
+#: ``errorCode`` -> error class. ASSUMPTION [A]: guessed vocabulary, to confirm with real traffic.
+#: :class:`NotFoundError` becomes :class:`~carrier_sdk.TrackingNotFoundError` on tracking calls.
+ERROR_CODE_CLASSES: Mapping[str, type[APIStatusError]] = {
+    # signature / credentials
+    "SIGN_CHECK_FAILURE": AuthenticationError,
+    "SIGN_ERROR": AuthenticationError,
+    "INVALID_SIGNATURE": AuthenticationError,
+    "DATA_DIGEST_ERROR": AuthenticationError,
+    "S03": AuthenticationError,
+    "INVALID_LOGISTIC_PROVIDER": AuthenticationError,
+    "NO_PERMISSION": AuthenticationError,
+    "PERMISSION_DENIED": AuthenticationError,
+    # unknown order / number
+    "ORDER_NOT_EXIST": NotFoundError,
+    "ORDER_NOT_FOUND": NotFoundError,
+    "MAILNO_NOT_EXIST": NotFoundError,
+    "TRACE_NOT_FOUND": NotFoundError,
+    "NOT_FOUND": NotFoundError,
+    # bad request
+    "PARAM_ERROR": InvalidRequestError,
+    "PARAMS_ERROR": InvalidRequestError,
+    "INVALID_PARAM": InvalidRequestError,
+    "ILLEGAL_PARAM": InvalidRequestError,
+    "MISSING_PARAM": InvalidRequestError,
+    "ORDER_STATUS_ERROR": InvalidRequestError,
+    # throttling
+    "RATE_LIMIT": RateLimitError,
+    "FLOW_CONTROL": RateLimitError,
+    "API_CALL_LIMIT": RateLimitError,
+    "TOO_MANY_REQUESTS": RateLimitError,
+    # carrier side
+    "SYSTEM_ERROR": CarrierServerError,
+    "SERVICE_UNAVAILABLE": CarrierServerError,
+    "INTERNAL_ERROR": CarrierServerError,
+    "S99": CarrierServerError,
+}
+
+#: Fallback on ``errorMsg`` (lower-cased substring -> class), first match wins. ASSUMPTION [A].
+#: "can not be null" comes first: "request param DataDigest can not be null" is a bad request.
+ERROR_KEYWORDS: Sequence[tuple[str, type[APIStatusError]]] = (
+    ("can not be null", InvalidRequestError),
+    ("cannot be null", InvalidRequestError),
+    ("不能为空", InvalidRequestError),
+    ("signature", AuthenticationError),
+    ("sign check", AuthenticationError),
+    ("digest", AuthenticationError),
+    ("签名", AuthenticationError),
+    ("permission", AuthenticationError),
+    ("not exist", NotFoundError),
+    ("not found", NotFoundError),
+    ("no trace", NotFoundError),
+    ("不存在", NotFoundError),
+    ("rate limit", RateLimitError),
+    ("too many", RateLimitError),
+    ("flow control", RateLimitError),
+    ("限流", RateLimitError),
+    ("频繁", RateLimitError),
+    ("system error", CarrierServerError),
+    ("system busy", CarrierServerError),
+    ("timeout", CarrierServerError),
+    ("系统", CarrierServerError),
+    ("param", InvalidRequestError),
+    ("invalid", InvalidRequestError),
+    ("参数", InvalidRequestError),
+)
+
+#: Class for a ``success: "false"`` nobody recognizes. ASSUMPTION [A].
+DEFAULT_ERROR_CLASS: type[APIStatusError] = InvalidRequestError
+
+
+def error_class(code: str | None, message: str | None) -> type[APIStatusError]:
+    """The error class for a LINK ``errorCode``/``errorMsg`` pair (never raises)."""
+    key = (code or "").strip().upper()
+    if key in ERROR_CODE_CLASSES:
+        return ERROR_CODE_CLASSES[key]
+    text = (message or "").lower()
+    for keyword, cls in ERROR_KEYWORDS:
+        if keyword in text:
+            return cls
+    return DEFAULT_ERROR_CLASS
+
+
+# -- envelope -----------------------------------------------------------------------------------
+
+
+def parse_success(value: Any) -> bool | None:
+    """``success`` as sent: the string ``"true"``/``"false"`` on LINK, a boolean on detail.json."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
+def _opt_text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return str(value)[:500]
+    return None
+
+
+@attrs.frozen(kw_only=True)
+class Envelope:
+    """``{"success": "true"|"false", "errorCode", "errorMsg", "data"}``."""
+
+    success: bool
+    error_code: str | None = None
+    error_message: str | None = None
+    data: Any = None
+    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+
+def parse_envelope(body: Any) -> Envelope:
+    """The envelope of a gateway response; raises ``ValueError`` when it is not one."""
+    if not isinstance(body, Mapping):
+        raise TypeError("response is not a JSON object")
+    success = parse_success(body.get("success"))
+    if success is None:
+        raise ValueError("response has no usable 'success' field")
+    data = body.get("data")
+    code, message = _opt_text(body.get("errorCode")), _opt_text(body.get("errorMsg"))
+    # The data object of cnge.track.get carries its own success flag and error fields.
+    if success and isinstance(data, Mapping) and parse_success(data.get("success")) is False:
+        success = False
+        code = code or _opt_text(data.get("errorCode"))
+        message = message or _opt_text(data.get("errorMsg"))
+    return Envelope(success=success, error_code=code, error_message=message, data=data, raw=body)
+
+
+# -- order create / waybill ---------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class OrderCreated:
+    """``data`` of ``cnge.order.create``."""
+
+    order_code: str
+    tracking_number: str = ""
+    lane_code: str = ""
+
+
+def _str_field(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise TypeError(f"{key} is not text")
+    return str(value).strip()
+
+
+def parse_order_created(data: Any) -> OrderCreated:
+    if not isinstance(data, Mapping):
+        raise TypeError("order data is not an object")
+    order_code = _str_field(data, "orderCode")
+    if not order_code:
+        raise KeyError("orderCode")
+    return OrderCreated(
+        order_code=order_code,
+        tracking_number=_str_field(data, "trackingNumber"),
+        lane_code=_str_field(data, "laneCode"),
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Waybill:
+    """``data`` of ``cnge.waybill.get``."""
+
+    pdf_base64: str = attrs.field(repr=False)
+    tracking_number: str = ""
+    last_mile_cp: str = ""
+
+
+def parse_waybill(data: Any) -> Waybill:
+    if not isinstance(data, Mapping):
+        raise TypeError("waybill data is not an object")
+    pdf = data.get("waybillPdfData")
+    if not isinstance(pdf, str) or not pdf.strip():
+        raise KeyError("waybillPdfData")
+    return Waybill(
+        pdf_base64=pdf.strip(),
+        tracking_number=_str_field(data, "trackingNumber"),
+        last_mile_cp=_str_field(data, "laneLastMileCP"),
+    )
+
+
+# -- tracking [M] -------------------------------------------------------------------------------
+
+#: Keys that may hold the event list, in order of preference [M]: ``cnge.track.get`` uses
+#: ``traceDetailList``; detail.json uses ``detailList``.
+EVENT_LIST_KEYS: Sequence[str] = ("traceDetailList", "detailList", "traceList", "traces")
+#: Keys of the event description, best first (``standerdDesc`` is Cainiao's own spelling).
+DESCRIPTION_KEYS: Sequence[str] = ("standerdDesc", "standardDesc", "desc", "statusDesc", "remark")
+
+
+@attrs.frozen(kw_only=True)
+class RawEvent:
+    """One trace entry as sent."""
+
+    action_code: str = ""
+    description: str = ""
+    carrier_note: str = ""
+    #: Epoch milliseconds (the true instant), when sent.
+    epoch_ms: int | None = None
+    #: Local wall time ``YYYY-MM-DD HH:mm:ss``.
+    local_time: str = ""
+    time_zone: str = ""
+    location: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class TrackRecord:
+    """One tracked number with its events (either shape)."""
+
+    mail_no: str = ""
+    events: tuple[RawEvent, ...] = ()
+    origin_country: str = ""
+    dest_country: str = ""
+    status: str = ""
+    status_desc: str = ""
+    last_mile_number: str = ""
+    last_mile_cp_code: str = ""
+    eta_max_ms: int | None = None
+
+
+def _epoch_ms(value: Any) -> int | None:
+    if isinstance(value, bool):
+        raise TypeError("time is a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) >= 10:
+        return int(value.strip())
+    return None
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError("expected text")
+
+
+def _location(value: Any) -> str:
+    if isinstance(value, Mapping):
+        parts = [_text(value.get(k)) for k in ("facility", "city", "state", "country", "address")]
+        return ", ".join(p for p in parts if p)
+    return _text(value)
+
+
+def _event(item: Any) -> RawEvent:
+    if not isinstance(item, Mapping):
+        raise TypeError("trace entry is not an object")
+    raw_time = item.get("time")
+    epoch = _epoch_ms(raw_time)
+    local = _text(item.get("timeStr"))
+    if not local and epoch is None:
+        local = _text(raw_time)
+    description = ""
+    for key in DESCRIPTION_KEYS:
+        description = _text(item.get(key))
+        if description:
+            break
+    note = _text(item.get("desc"))
+    return RawEvent(
+        action_code=_text(item.get("actionCode") or item.get("action") or item.get("status")),
+        description=description,
+        carrier_note=note if note != description else "",
+        epoch_ms=epoch,
+        local_time=local,
+        time_zone=_text(item.get("timeZone")),
+        location=_location(item.get("location") or item.get("address")),
+    )
+
+
+def _record_container(body: Any) -> Mapping[str, Any]:
+    """Find the object holding the events: ``data``, ``data.module[0]``, ``module[0]`` or ``body``."""
+    candidates: list[Any] = []
+    if isinstance(body, Mapping):
+        data = body.get("data")
+        candidates += [data, body]
+        if isinstance(data, Mapping):
+            candidates.append(data.get("module"))
+        candidates.append(body.get("module"))
+    for candidate in candidates:
+        if isinstance(candidate, list):
+            candidate = candidate[0] if candidate else None
+        if isinstance(candidate, Mapping) and any(k in candidate for k in (*EVENT_LIST_KEYS, "traceDetail")):
+            return candidate
+    for candidate in candidates:
+        if isinstance(candidate, list) and candidate and isinstance(candidate[0], Mapping):
+            return candidate[0]
+        if isinstance(candidate, Mapping) and ("mailNo" in candidate or "orderCode" in candidate):
+            return candidate
+    return {}
+
+
+def _last_mile(container: Mapping[str, Any]) -> tuple[str, str]:
+    number = _text(container.get("copyRealMailNo") or container.get("lastMileMailNo"))
+    real = _text(container.get("realMailNo"))
+    if not number and real:
+        number = real.split()[-1]  # "PostNL 3SDFC0123456789"
+    cp_info = container.get("destCpInfo")
+    cp_code = ""
+    if isinstance(cp_info, Mapping):
+        cp_code = _text(cp_info.get("cpCode"))
+    cp_code = cp_code or _text(container.get("lastMileCpCode"))
+    return number, cp_code
+
+
+def extract_track_record(body: Any) -> TrackRecord:
+    """Read the tracking record out of a ``cnge.track.get``, detail.json or push body."""
+    container = _record_container(body)
+    items: Any = None
+    for key in EVENT_LIST_KEYS:
+        if key in container:
+            items = container[key]
+            break
+    if items is None and isinstance(container.get("traceDetail"), Mapping):
+        items = [container["traceDetail"]]  # a pushed trace carries one entry
+    if items is None:
+        items = []
+    if not isinstance(items, list):
+        raise TypeError("event list is not a list")
+    number, cp_code = _last_mile(container)
+    eta = container.get("globalEtaInfo")
+    eta_ms = _epoch_ms(eta.get("deliveryMaxTime")) if isinstance(eta, Mapping) else None
+    return TrackRecord(
+        mail_no=_text(container.get("mailNo") or container.get("orderCode")),
+        events=tuple(_event(item) for item in items),
+        origin_country=_text(container.get("originCountry")),
+        dest_country=_text(container.get("destCountry")),
+        status=_text(container.get("status")),
+        status_desc=_text(container.get("statusDesc")),
+        last_mile_number=number,
+        last_mile_cp_code=cp_code,
+        eta_max_ms=eta_ms,
+    )

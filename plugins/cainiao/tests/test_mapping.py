@@ -1,0 +1,212 @@
+"""Status mapping, time zones, units and the error-code table."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from carrier_sdk_cainiao import CainiaoCarrier
+from carrier_sdk_cainiao._mapping import (
+    ACTION_CODE_STATUS,
+    DEFAULT_TIME_ZONE,
+    PREFER_LOCAL_TIME,
+    event_instant,
+    map_action_code,
+    minor_units,
+    parse_time_zone,
+)
+from carrier_sdk_cainiao._schemas import (
+    DEFAULT_ERROR_CLASS,
+    ERROR_CODE_CLASSES,
+    RawEvent,
+    error_class,
+    parse_envelope,
+    parse_success,
+)
+from hypothesis import given
+from hypothesis import strategies as st
+
+from carrier_sdk import (
+    AuthenticationError,
+    CarrierServerError,
+    InvalidRequestError,
+    Money,
+    NotFoundError,
+    RateLimitError,
+    TrackingStatus,
+)
+
+S = TrackingStatus
+
+WIRE_TABLE = {
+    S.PRE_TRANSIT: "GWMS_ACCEPT GWMS_PACKAGE PRE_READY_TO_SHIP WMS_CONFIRMED ORDER_CREATED CREATE",
+    S.IN_TRANSIT: "CW_INBOUND CW_OUTBOUND CW_COMMON_PROCESSING1 PU_PICKUP_SUCCESS PU_SIGN_IN_SUCCESS GWMS_OUTBOUND "
+    "SC_INBOUND_SUCCESS SC_OUTBOUND_SUCCESS SC_SIGN_IN_SUCCESS SC_HO_OUT_SUCCESS CC_EX_START CC_EX_SUCCESS "
+    "LH_HO_IN_SUCCESS LH_HO_AIRLINE LH_DEPART LH_ARRIVE LH_POST_COLLECTION COMMON_INTRANSIT CC_HO_IN_SUCCESS "
+    "CC_IM_START CC_IM_SUCCESS CC_HO_OUT_SUCCESS GTMS_ACCEPT GTMS_SC_ARRIVE GTMS_SC_DEPART GTMS_DO_ARRIVE "
+    "LAST_MILE_HO_SUCCESS",
+    S.OUT_FOR_DELIVERY: "GTMS_DO_DEPART GTMS_DELIVERING GTMS_RE_DELIVERING",
+    S.AVAILABLE_FOR_PICKUP: "GSTA_INFORM_BUYER GTMS_WAIT_SELF_PICK GTMS_STA_SIGNED",
+    S.DELIVERED: "GTMS_SIGNED SIGN_SUCCESS",
+    S.DELIVERY_FAILED: "GTMS_SIGN_FAILURE GTMS_STA_SIGN_FAILURE GMT_DEL_FAILURE GTMS_FAILED PU_PICKUP_FAILURE "
+    "SC_INBOUND_FAILURE EXCEPTION",
+    S.RETURNED_TO_SENDER: "RETURNED GTMS_RETURN RT_INBOUND",
+}
+CASES = [(code, status) for status, codes in WIRE_TABLE.items() for code in codes.split()]
+
+
+@pytest.mark.parametrize(("code", "status"), CASES)
+def test_action_codes_follow_wire_table(code: str, status: TrackingStatus) -> None:
+    assert CainiaoCarrier.map_status(code) is status
+    assert CainiaoCarrier.map_status("AE_" + code) is status
+    assert CainiaoCarrier.map_status(code.lower()) is status
+
+
+def test_table_has_no_extra_codes() -> None:
+    assert set(ACTION_CODE_STATUS) == {code for code, _ in CASES}
+
+
+def test_station_signing_is_not_delivery() -> None:
+    assert map_action_code("GTMS_STA_SIGNED") is S.AVAILABLE_FOR_PICKUP
+
+
+@pytest.mark.parametrize("code", ["", "AE_", "GTMS_SIGNED_X", "CC_IM_CUSTOMS_HOLD", "AE_AE_GTMS_SIGNED", "signed"])
+def test_unknown_codes(code: str) -> None:
+    assert CainiaoCarrier.map_status(code, "Delivered") is S.UNKNOWN
+
+
+@given(st.text())
+def test_map_status_never_raises(code: str) -> None:
+    assert isinstance(CainiaoCarrier.map_status(code), TrackingStatus)
+
+
+@pytest.mark.parametrize(
+    ("text", "hours"),
+    [
+        ("+8", 8),
+        ("8", None),
+        ("GMT+8", 8),
+        ("GMT-3", -3),
+        ("GMT+02:00", 2),
+        ("GMT+0530", 5.5),
+        ("UTC-04:00", -4),
+        ("gmt+8", 8),
+        ("GMT", 0),
+        ("UTC", 0),
+        ("GMT+15", None),
+        ("GMT+8:75", None),
+        ("Asia/Shanghai", None),
+        ("", None),
+    ],
+)
+def test_time_zone_normalisation(text: str, hours: float | None) -> None:
+    tz = parse_time_zone(text)
+    if hours is None:
+        assert tz is None
+    else:
+        assert tz is not None
+        assert tz.utcoffset(None) == timedelta(hours=hours)
+
+
+@pytest.mark.parametrize(
+    ("local", "zone", "utc"),
+    [
+        ("2024-08-22 17:52:29", "+8", datetime(2024, 8, 22, 9, 52, 29, tzinfo=UTC)),
+        ("2024-08-22 17:52:29", "GMT-3", datetime(2024, 8, 22, 20, 52, 29, tzinfo=UTC)),
+        ("2024-08-22 00:30:00", "GMT+02:00", datetime(2024, 8, 21, 22, 30, tzinfo=UTC)),
+        ("2024-12-31 23:00:00", "GMT-5", datetime(2025, 1, 1, 4, 0, tzinfo=UTC)),
+    ],
+)
+def test_local_time_to_utc(local: str, zone: str, utc: datetime) -> None:
+    at, raw = event_instant(RawEvent(local_time=local, time_zone=zone))
+    assert at == utc
+    assert raw == f"{local} {zone}"
+
+
+def test_local_time_with_zone_wins_over_epoch_and_epoch_is_the_fallback() -> None:
+    # detail.json sample: this epoch is the timeStr read as GMT+8, not as the stated GMT-3.
+    event = RawEvent(epoch_ms=1748410407000, local_time="2025-05-28 13:33:27", time_zone="GMT-3")
+    assert PREFER_LOCAL_TIME
+    at, raw = event_instant(event)
+    assert at == datetime(2025, 5, 28, 16, 33, 27, tzinfo=UTC)
+    assert raw == "2025-05-28 13:33:27 GMT-3"
+    at, _ = event_instant(RawEvent(epoch_ms=1748410407000, local_time="2025-05-28 13:33:27"))
+    assert at == datetime(2025, 5, 28, 5, 33, 27, tzinfo=UTC)
+    at, _ = event_instant(RawEvent(epoch_ms=1748410407000, time_zone="nonsense"))
+    assert at == datetime(2025, 5, 28, 5, 33, 27, tzinfo=UTC)
+
+
+def test_zone_less_local_time_is_china_time() -> None:
+    at, _ = event_instant(RawEvent(local_time="2024-01-01 08:00:00"))
+    assert DEFAULT_TIME_ZONE.utcoffset(None) == timedelta(hours=8)
+    assert at == datetime(2024, 1, 1, 0, 0, tzinfo=UTC)
+    with pytest.raises(ValueError, match="usable time"):
+        event_instant(RawEvent(local_time="yesterday"))
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "minor"),
+    [
+        ("25.00", "USD", 2500),
+        ("12.345", "USD", 1235),
+        ("0.01", "EUR", 1),
+        ("1500", "JPY", 1500),
+        ("1.234", "KWD", 1234),
+    ],
+)
+def test_minor_units(amount: str, currency: str, minor: int) -> None:
+    assert minor_units(Money(amount=Decimal(amount), currency=currency)) == minor
+
+
+@pytest.mark.parametrize(("code", "cls"), sorted(ERROR_CODE_CLASSES.items()))
+def test_error_code_table(code: str, cls: type) -> None:
+    assert error_class(code, "") is cls
+    assert error_class(code.lower(), "whatever") is cls
+
+
+@pytest.mark.parametrize(
+    ("message", "cls"),
+    [
+        ("request param DataDigest can not be null", InvalidRequestError),
+        ("sign check failure", AuthenticationError),
+        ("签名错误", AuthenticationError),
+        ("order not exist", NotFoundError),
+        ("运单不存在", NotFoundError),
+        ("API rate limit exceeded", RateLimitError),
+        ("请求过于频繁", RateLimitError),
+        ("System error, please retry", CarrierServerError),
+        ("param error: zipCode", InvalidRequestError),
+        ("something else entirely", DEFAULT_ERROR_CLASS),
+        ("", DEFAULT_ERROR_CLASS),
+    ],
+)
+def test_error_keyword_fallbacks(message: str, cls: type) -> None:
+    assert error_class("E_UNSEEN_CODE", message) is cls
+    assert error_class(None, message) is cls
+
+
+@pytest.mark.parametrize(
+    ("value", "parsed"),
+    [
+        ("true", True),
+        ("false", False),
+        (True, True),
+        (False, False),
+        ("TRUE", True),
+        ("yes", None),
+        (1, None),
+        (None, None),
+    ],
+)
+def test_success_flag(value: object, parsed: bool | None) -> None:
+    assert parse_success(value) is parsed
+
+
+def test_nested_data_success_false_is_a_failure() -> None:
+    env = parse_envelope({"success": "true", "data": {"success": "false", "errorCode": "X", "errorMsg": "m"}})
+    assert (env.success, env.error_code, env.error_message) == (False, "X", "m")
+    with pytest.raises(ValueError, match="success"):
+        parse_envelope({"data": {}})
+    with pytest.raises(TypeError):
+        parse_envelope(["success"])
