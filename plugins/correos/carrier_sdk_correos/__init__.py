@@ -1,0 +1,23 @@
+"""Correos (Spain) adapter for carrier-sdk: localizador tracking and SOAP pre-registration.
+
+Kept light on purpose: the carrier class is imported only when the plugin manager asks for it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from carrier_sdk.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from carrier_sdk import CarrierRegistry
+
+__all__ = ["register_carriers"]
+
+
+@hookimpl
+def register_carriers(registry: CarrierRegistry) -> None:
+    """Register :class:`~carrier_sdk_correos._carrier.CorreosCarrier`."""
+    from ._carrier import CorreosCarrier
+
+    registry.add(CorreosCarrier)
