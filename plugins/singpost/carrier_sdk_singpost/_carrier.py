@@ -1,0 +1,269 @@
+"""The Singapore Post carrier: tracking (single and batch) over the PAW/APIM XML service."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import httpx
+
+from carrier_sdk import (
+    AuthenticationError,
+    BatchOutcome,
+    Capability,
+    Carrier,
+    CarrierError,
+    CarrierServerError,
+    Confidence,
+    Identification,
+    InvalidRequestError,
+    NotFoundError,
+    RateLimitError,
+    TrackingInfo,
+    TrackingNotFoundError,
+    TrackingStatus,
+)
+from carrier_sdk._flow import Flow, RequestOptions, api_request
+from carrier_sdk._identify import is_valid_s10, normalize_number
+from carrier_sdk._redact import redact_request, redact_response
+from carrier_sdk._xml import parse_xml
+
+from . import _mapping
+from ._schemas import (
+    AUTH_HEADER,
+    BATCH_SIZE,
+    CONTENT_TYPE,
+    RATE_LIMIT_MARKER,
+    SMARTPAC_PATTERN,
+    SUCCESS_CODE,
+    WireItem,
+    WireResponse,
+)
+from ._settings import SingPostSettings
+
+__all__ = ["SingPostCarrier"]
+
+_ERROR_CLASSES: dict[str, type[Any]] = {
+    "rate_limit": RateLimitError,
+    "authentication": AuthenticationError,
+    "invalid_request": InvalidRequestError,
+    "server": CarrierServerError,
+}
+
+
+def _looks_rate_limited(response: httpx.Response) -> bool:
+    """A throttling body: plain text (not an XML document) mentioning the marker."""
+    head = response.content[:4096]
+    return not head.lstrip().startswith(b"<") and RATE_LIMIT_MARKER.lower().encode() in head.lower()
+
+
+class SingPostCarrier(Carrier):
+    """Singapore Post: tracking only (no public rate, label, cancel or address API exists).
+
+    One request tracks up to :data:`BATCH_SIZE` numbers; numbers SingPost does not know come
+    back as :class:`~carrier_sdk.TrackingNotFoundError` per number.
+
+    .. versionadded:: 0.1
+    """
+
+    code: ClassVar[str] = "singpost"
+    display_name: ClassVar[str] = "Singapore Post"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.TRACK, Capability.TRACK_BATCH})
+    Settings: ClassVar[type[Any]] = SingPostSettings
+    docs_url: ClassVar[str] = "https://www.singpost.com/track-items"
+    fake: ClassVar[str | None] = "carrier_sdk_singpost.fake:SingPostFake"
+    batch_size: ClassVar[int] = BATCH_SIZE
+    sensitive_headers: ClassVar[frozenset[str]] = frozenset({AUTH_HEADER.lower()})
+
+    settings: SingPostSettings
+
+    # -- identity -------------------------------------------------------------------------
+
+    @classmethod
+    def recognize(cls, number: str) -> Identification | None:
+        if is_valid_s10(number, "SG"):
+            return Identification(
+                carrier=cls.code,
+                confidence=Confidence.HIGH,
+                reason="UPU S10 item id issued by Singapore Post (…SG, valid check digit)",
+            )
+        if is_valid_s10(number):
+            return Identification(
+                carrier=cls.code,
+                confidence=Confidence.LOW,
+                reason="UPU S10 item id of another post; SingPost tracks it if Singapore is the destination",
+            )
+        return None
+
+    @classmethod
+    def check_number(cls, number: str) -> str:
+        """Also accept 21-character SmartPac numbers, which :meth:`recognize` does not claim."""
+        normalized = normalize_number(number) if isinstance(number, str) else ""
+        if SMARTPAC_PATTERN.match(normalized):
+            return normalized
+        return super().check_number(number)
+
+    @classmethod
+    def map_status(cls, code: str, text: str = "") -> TrackingStatus:
+        return _mapping.map_status(code, text)
+
+    def credential_id(self) -> str:
+        key = self.settings.api_key.get_secret_value()
+        if not key:
+            return "default"
+        return "key-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+    # -- requests -------------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Content-Type": CONTENT_TYPE, "Accept": "application/xml, text/xml"}
+        key = self.settings.api_key.get_secret_value()
+        if key:
+            headers[AUTH_HEADER] = key
+        return headers
+
+    def _request(self, numbers: Sequence[str], operation: str) -> httpx.Request:
+        return api_request(
+            "POST",
+            self.settings.base_url,
+            headers=self._headers(),
+            content=_mapping.build_request(numbers, self.settings.system_id),
+            # The POST only reads: safe to resend on timeouts and 5xx.
+            options=RequestOptions(operation=operation, idempotent=True),
+        )
+
+    def _api_error(
+        self,
+        cls: type[Any],
+        response: httpx.Response,
+        message: str,
+        *,
+        operation: str,
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> Any:
+        request = redact_request(response.request, self.sensitive_headers)
+        return cls(
+            message,
+            carrier=self.code,
+            status_code=response.status_code,
+            error_code=error_code,
+            error_message=error_message,
+            response=redact_response(response, request, self.sensitive_headers),
+            request=request,
+            operation=operation,
+        )
+
+    def _rate_limited(self, response: httpx.Response, operation: str) -> RateLimitError:
+        from carrier_sdk._retry import parse_retry_after
+
+        error: RateLimitError = self._api_error(
+            RateLimitError,
+            response,
+            f"rate limited: {RATE_LIMIT_MARKER}",
+            operation=operation,
+            error_message=RATE_LIMIT_MARKER,
+        )
+        error.retry_after = parse_retry_after(response.headers)
+        return error
+
+    def _read(self, response: httpx.Response, operation: str) -> WireResponse:
+        """Check status, throttling text and ``ErrorCode``; return the parsed response."""
+        if _looks_rate_limited(response):
+            raise self._rate_limited(response, operation)
+        if not response.is_success:
+            # A 404 here is a wrong endpoint, never an unknown number (that is reported in-body).
+            raise self.status_error(response, operation=operation, not_found=NotFoundError)
+        refused = _mapping.prescan(response.content)
+        if refused is not None:
+            raise self.response_error(response, refused, operation=operation)
+        root = self.parse_xml(response, operation=operation)
+        try:
+            wire = _mapping.parse_response(root)
+        except (ValueError, KeyError, TypeError, RecursionError) as err:
+            raise self.response_error(response, str(err) or type(err).__name__, operation=operation) from None
+        if wire.error_code != SUCCESS_CODE:
+            kind = _mapping.error_kind(wire.error_code, wire.error_desc)
+            if kind == "rate_limit":
+                error = self._rate_limited(response, operation)
+                error.error_code = wire.error_code
+                error.error_message = wire.error_desc or RATE_LIMIT_MARKER
+                raise error
+            raise self._api_error(
+                _ERROR_CLASSES[kind],
+                response,
+                f"SingPost error {wire.error_code}: {wire.error_desc or 'no description'}",
+                operation=operation,
+                error_code=wire.error_code,
+                error_message=wire.error_desc or None,
+            )
+        return wire
+
+    def _outcome(self, item: WireItem | None, number: str, response: httpx.Response, operation: str) -> Any:
+        """The :class:`TrackingInfo` for ``number``, or the error to report for it."""
+        if item is None:
+            return self.response_error(response, f"the response did not mention {number}", operation=operation)
+        if item.found is False or (item.found is None and not item.events):
+            return self._api_error(
+                TrackingNotFoundError,
+                response,
+                f"SingPost does not know {number}",
+                operation=operation,
+            )
+        try:
+            return _mapping.to_tracking_info(item, self.code, number)
+        except (ValueError, KeyError, TypeError, OverflowError, CarrierError) as err:
+            return self.response_error(
+                response, f"unusable tracking data for {number} ({type(err).__name__})", operation=operation
+            )
+
+    @staticmethod
+    def _by_number(wire: WireResponse) -> dict[str, WireItem]:
+        items: dict[str, WireItem] = {}
+        for item in wire.items:
+            items.setdefault(normalize_number(item.tracking_number), item)
+        return items
+
+    def error_details(self, response: httpx.Response) -> tuple[str | None, str | None]:
+        try:
+            if _looks_rate_limited(response):
+                return None, RATE_LIMIT_MARKER
+            body = response.content
+            if body.lstrip().startswith(b"<") and _mapping.prescan(body) is None:
+                wire = _mapping.parse_response(parse_xml(body, carrier=self.code))
+                if wire.error_code != SUCCESS_CODE or wire.error_desc:
+                    return wire.error_code, wire.error_desc or None
+                return None, None
+            text = body[:200].decode("utf-8", "replace").strip()
+            return None, text or None
+        except Exception:  # must not raise, whatever the body
+            return None, None
+
+    # -- operations ------------------------------------------------------------------------
+
+    def track(self, number: str) -> Flow[TrackingInfo]:
+        response = yield self._request([number], "track")
+        wire = self._read(response, "track")
+        outcome = self._outcome(self._by_number(wire).get(normalize_number(number)), number, response, "track")
+        if isinstance(outcome, CarrierError):
+            raise outcome
+        info: TrackingInfo = outcome
+        return info
+
+    def track_batch(self, numbers: Sequence[str]) -> Flow[BatchOutcome]:
+        """Track ``numbers`` in requests of at most :data:`BATCH_SIZE`.
+
+        A failure of a whole request (HTTP error, ``ErrorCode`` != 0, throttling) raises; a
+        number SingPost does not know, or whose data is unusable, gets its own error in the
+        mapping.
+        """
+        unique = list(dict.fromkeys(numbers))
+        out: dict[str, TrackingInfo | CarrierError] = {}
+        for start in range(0, len(unique), BATCH_SIZE):
+            chunk = unique[start : start + BATCH_SIZE]
+            response = yield self._request(chunk, "track_batch")
+            items = self._by_number(self._read(response, "track_batch"))
+            for number in chunk:
+                out[number] = self._outcome(items.get(normalize_number(number)), number, response, "track_batch")
+        return out
