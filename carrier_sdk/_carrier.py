@@ -250,6 +250,16 @@ class Carrier:
         """
         return None, None
 
+    def rejected_for_sure(self, response: httpx.Response) -> bool:
+        """Whether an error response proves the carrier did not act on the request.
+
+        Some carriers answer a rejected purchase with a 5xx (SOAP services send every fault
+        with HTTP 500). When this returns ``True`` the core neither retries the response nor
+        raises :class:`~carrier_sdk.OutcomeUnknownError`: it hands the response to the flow,
+        which raises the typed error. Must not raise; the default is ``False``.
+        """
+        return False
+
     def status_error(
         self,
         response: httpx.Response,

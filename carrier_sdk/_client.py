@@ -333,6 +333,8 @@ class BaseClient:
                 return _Final(response=response)
             if status not in policy.statuses:
                 return _Final(response=response)
+            if _rejected(carrier, response):
+                return _Final(response=response)
             retry_after = parse_retry_after(response.headers) if status in (429, 503) else None
             if status == 429 and retry_after is not None:
                 self._limiter(carrier).pause(min(retry_after, policy.max_retry_after))
@@ -490,6 +492,13 @@ class BaseClient:
 
     def _copy_kwargs(self) -> dict[str, Any]:
         return {}
+
+
+def _rejected(carrier: Carrier, response: httpx.Response) -> bool:
+    try:
+        return carrier.rejected_for_sure(response)
+    except Exception:  # an adapter bug must not turn an ambiguous failure into a certain one
+        return False
 
 
 def _finite_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
@@ -787,6 +796,17 @@ class Client(BaseClient):
     def _run(self, carrier: Carrier, flow: Flow[T]) -> T:
         deadline_at = self._deadline_at()
         return drive_sync(flow, lambda request: self._send(carrier, request, deadline_at))
+
+    def run_flow(self, carrier: str, make_flow: Callable[[Any], Flow[T]]) -> T:
+        """Run an adapter's own flow (an operation beyond the common ones) through this client.
+
+        ``make_flow`` receives the configured carrier instance and returns a flow; it runs with
+        the client's settings, retries, rate limits, deadline and size caps, like any operation.
+
+        .. versionadded:: 0.1
+        """
+        impl = self._carrier(carrier)
+        return self._run(impl, make_flow(impl))
 
     # -- operations -------------------------------------------------------------------------
 
@@ -1214,6 +1234,11 @@ class AsyncClient(BaseClient):
                 return await drive_async(flow, lambda request: self._send(carrier, request, deadline_at))
         except TimeoutError:
             raise APITimeoutError(f"the call exceeded its {self.deadline:g}s deadline", carrier=carrier.code) from None
+
+    async def run_flow(self, carrier: str, make_flow: Callable[[Any], Flow[T]]) -> T:
+        """Async :meth:`Client.run_flow`."""
+        impl = self._carrier(carrier)
+        return await self._run(impl, make_flow(impl))
 
     # -- operations -------------------------------------------------------------------------
 

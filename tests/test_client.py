@@ -177,11 +177,13 @@ def test_missing_settings_name_the_variable_not_the_value(registry: CarrierRegis
 
 
 def test_unknown_setting_is_a_configuration_error(registry: CarrierRegistry) -> None:
-    with Client(
-        settings={"fakecarrier": {"api_key_id": "a", "api_key": "b", "colour": "red"}}, registry=registry
-    ) as client:
-        with pytest.raises(ConfigurationError, match="colour"):
-            client.track(fake_number(2))
+    with (
+        Client(
+            settings={"fakecarrier": {"api_key_id": "a", "api_key": "b", "colour": "red"}}, registry=registry
+        ) as client,
+        pytest.raises(ConfigurationError, match="colour"),
+    ):
+        client.track(fake_number(2))
 
 
 def test_settings_object_is_accepted(registry: CarrierRegistry, fake_api: FakeCarrierAPIServer) -> None:
@@ -301,3 +303,59 @@ def test_track_many_rejects_bad_concurrency(registry: CarrierRegistry) -> None:
 def test_sandbox_client_repr_has_no_settings(registry: CarrierRegistry) -> None:
     with Client(settings={"fakecarrier": {"api_key_id": "id", "api_key": "hunter2"}}, registry=registry) as client:
         assert "hunter2" not in repr(client)
+
+
+def test_run_flow_runs_an_adapter_specific_flow(drive: Any) -> None:
+    from carrier_sdk import RequestOptions, api_request
+
+    def probe(carrier: Any) -> Any:
+        response = yield api_request(
+            "GET",
+            carrier._url(f"/track/{fake_number(6)}"),
+            headers=carrier._headers(),
+            options=RequestOptions(operation="probe"),
+        )
+        return response.status_code
+
+    assert drive(lambda c: c.run_flow("fakecarrier", probe)) == 200
+
+
+def test_errors_are_thrown_into_the_flow(drive: Any) -> None:
+    from carrier_sdk import APIConnectionError, RequestOptions, api_request
+
+    drive.api.inject("connect_error", operation="track", count=100)
+
+    def flow(carrier: Any) -> Any:
+        try:
+            yield api_request(
+                "GET",
+                carrier._url(f"/track/{fake_number(6)}"),
+                headers=carrier._headers(),
+                options=RequestOptions(operation="track"),
+            )
+        except APIConnectionError as err:
+            return f"handled {type(err).__name__}"
+        return "no error"
+
+    assert drive(lambda c: c.run_flow("fakecarrier", flow), max_retries=1) == "handled APIConnectionError"
+
+
+def test_rejected_for_sure_hands_a_5xx_to_the_flow(drive: Any) -> None:
+    class Rejecting(FakeCarrier):
+        code = "rejecting"
+        supports_idempotency_key = False
+
+        @classmethod
+        def recognize(cls, number: str) -> None:
+            return None
+
+        def rejected_for_sure(self, response: httpx.Response) -> bool:
+            return response.status_code == 503
+
+    drive.registry.add(Rejecting)
+    drive.api.inject("server_error", operation="create_shipment", status=503)
+    from carrier_sdk import CarrierServerError
+
+    with pytest.raises(CarrierServerError):  # typed by the flow, not OutcomeUnknownError
+        drive(lambda c: c.create_shipment("rejecting", SHIPMENT), settings={"rejecting": drive.api.settings()})
+    assert drive.api.calls["create_shipment"] == 1

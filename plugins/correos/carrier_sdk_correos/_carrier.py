@@ -201,6 +201,16 @@ class CorreosCarrier(Carrier):
             raise self.response_error(response, f"hostile XML ({reason})", operation=operation)
         return self.parse_xml(response, operation=operation)
 
+    def rejected_for_sure(self, response: httpx.Response) -> bool:
+        """A SOAP ``Client`` fault (sent with HTTP 500) rejects the input: nothing was registered."""
+        if response.status_code != 500 or not response.content.lstrip().startswith(b"<"):
+            return False
+        try:
+            fault = soap_fault(soap_body(self._xml(response, None)))
+        except Exception:
+            return False
+        return fault is not None and fault.code.rsplit(":", 1)[-1].lower().startswith("client")
+
     def error_details(self, response: httpx.Response) -> tuple[str | None, str | None]:
         try:
             content = response.content.lstrip()
@@ -264,7 +274,7 @@ class CorreosCarrier(Carrier):
                 fault = soap_fault(soap_body(self._xml(response, operation)))
             except (CarrierError, *_PARSE_ERRORS):
                 fault = None
-            if fault is not None and response.status_code < 500:
+            if fault is not None and (response.status_code < 500 or self.rejected_for_sure(response)):
                 raise self._fault_error(fault, response, operation)
             raise self.status_error(response, operation=operation, not_found=not_found)
         root = self._xml(response, operation)

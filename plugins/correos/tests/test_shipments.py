@@ -235,10 +235,22 @@ def test_create_soap_fault_on_http_400_is_typed(make_client, h):
     assert info.value.error_message == "Error de esquema: CodProducto"
 
 
-def test_create_soap_fault_on_http_500_is_outcome_unknown(make_client, h):
-    # The core never hands a purchase's 5xx to the flow: it cannot know nothing was bought.
+def test_create_client_fault_on_http_500_is_typed_not_retried(make_client, h):
+    # A SOAP Client fault rejects the input: the core hands it to the flow (rejected_for_sure).
     with respx.mock(assert_all_called=True) as mock:
         route = mock.post(h.PRE_URL).respond(500, content=h.fixture_bytes("soap_fault.xml"))
+        with pytest.raises(InvalidRequestError) as info:
+            make_client().create_shipment("correos", h.shipment_request(), idempotency_key="k-500")
+    assert route.call_count == 1
+    assert info.value.error_code == "soapenv:Client"
+    assert info.value.status_code == 500
+
+
+def test_create_server_fault_on_http_500_is_outcome_unknown(make_client, h):
+    # A Server fault may come after the shipment was registered: never resend, reconcile.
+    body = h.fixture_bytes("soap_fault.xml").replace(b"soapenv:Client", b"soapenv:Server")
+    with respx.mock(assert_all_called=True) as mock:
+        route = mock.post(h.PRE_URL).respond(500, content=body)
         with pytest.raises(OutcomeUnknownError) as info:
             make_client().create_shipment("correos", h.shipment_request(), idempotency_key="k-500")
     assert route.call_count == 1

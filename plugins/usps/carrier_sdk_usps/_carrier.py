@@ -782,14 +782,9 @@ def reconcile_label(client: Client, idempotency_key: str, *, cancel: bool = Fals
 
     Uses the client's configured USPS settings, retries and rate limits.
     """
-    carrier = client._carrier(UspsCarrier.code)
-    assert isinstance(carrier, UspsCarrier)
-    flow: Flow[Any] = (
-        carrier.cancel_label_by_idempotency_key(idempotency_key)
-        if cancel
-        else carrier.find_label_by_idempotency_key(idempotency_key)
+    result: Shipment | Cancellation = client.run_flow(
+        UspsCarrier.code, lambda carrier: _reconcile_flow(carrier, idempotency_key, cancel)
     )
-    result: Shipment | Cancellation = client._run(carrier, flow)
     return result
 
 
@@ -797,12 +792,14 @@ async def areconcile_label(
     client: AsyncClient, idempotency_key: str, *, cancel: bool = False
 ) -> Shipment | Cancellation:
     """Async twin of :func:`reconcile_label`."""
-    carrier = client._carrier(UspsCarrier.code)
-    assert isinstance(carrier, UspsCarrier)
-    flow: Flow[Any] = (
-        carrier.cancel_label_by_idempotency_key(idempotency_key)
-        if cancel
-        else carrier.find_label_by_idempotency_key(idempotency_key)
+    result: Shipment | Cancellation = await client.run_flow(
+        UspsCarrier.code, lambda carrier: _reconcile_flow(carrier, idempotency_key, cancel)
     )
-    result: Shipment | Cancellation = await client._run(carrier, flow)
     return result
+
+
+def _reconcile_flow(carrier: Any, idempotency_key: str, cancel: bool) -> Flow[Any]:
+    assert isinstance(carrier, UspsCarrier)
+    if cancel:
+        return carrier.cancel_label_by_idempotency_key(idempotency_key)
+    return carrier.find_label_by_idempotency_key(idempotency_key)
