@@ -377,9 +377,10 @@ class BaseClient:
         error: BaseException | None,
         response: httpx.Response | None,
     ) -> _Final:
-        if options.purchase and not (error is not None and sent_for_sure_not(error)):
-            if response is None or response.status_code != 429:
-                return _Final(error=self._ambiguous(carrier, options, error, response))
+        never_sent = error is not None and sent_for_sure_not(error)
+        refused = response is not None and response.status_code == 429  # a 429 means "not processed"
+        if options.purchase and not never_sent and not refused:
+            return _Final(error=self._ambiguous(carrier, options, error, response))
         if response is not None:
             return _Final(error=self._status_error(carrier, options, response))
         assert error is not None

@@ -73,7 +73,8 @@ def test_all_operations_round_trip(drive: Any) -> None:
     assert [r.service for r in rates] == ["standard", "express"]
     shipment = drive(lambda c: c.create_shipment("fakecarrier", SHIPMENT))
     assert len(shipment.idempotency_key) == 32
-    assert shipment.label is not None and shipment.label.size > 0
+    assert shipment.label is not None
+    assert shipment.label.size > 0
     assert len(drive.api.charges) == 1
     cancelled = drive(lambda c: c.cancel_shipment("fakecarrier", shipment.tracking_number))
     assert cancelled.cancelled
@@ -169,9 +170,11 @@ def test_settings_from_environment(registry: CarrierRegistry, fake_api: FakeCarr
 
 
 def test_missing_settings_name_the_variable_not_the_value(registry: CarrierRegistry) -> None:
-    with Client(registry=registry, environ={"CARRIER_SDK_FAKECARRIER_API_KEY": "s3cr3t-value"}) as client:
-        with pytest.raises(ConfigurationError) as info:
-            client.track(fake_number(2))
+    with (
+        Client(registry=registry, environ={"CARRIER_SDK_FAKECARRIER_API_KEY": "s3cr3t-value"}) as client,
+        pytest.raises(ConfigurationError) as info,
+    ):
+        client.track(fake_number(2))
     assert "CARRIER_SDK_FAKECARRIER_API_KEY_ID" in str(info.value)
     assert "s3cr3t-value" not in str(info.value)
 
@@ -217,7 +220,8 @@ def test_with_options_shares_the_pool_and_state(registry: CarrierRegistry, fake_
         copy = client.with_options(max_retries=0, timeout=3.0)
         assert copy._http is client._http
         assert copy._shared is client._shared
-        assert copy.retry_policy.max_retries == 0 and client.retry_policy.max_retries == 8
+        assert copy.retry_policy.max_retries == 0
+        assert client.retry_policy.max_retries == 8
         assert copy.timeout.read == 3.0
         copy.close()  # a copy does not close the shared pool
         assert client.track(fake_number(5)).carrier == "fakecarrier"

@@ -25,9 +25,17 @@ from carrier_sdk.testing import FakeCarrierSettings
 T0 = datetime(2025, 5, 21, tzinfo=UTC)
 
 
-def info(carrier: str, number: str, hours: list[tuple[int, TrackingStatus, str]], related: list[RelatedNumber] = ()) -> TrackingInfo:  # type: ignore[assignment]
+def info(
+    carrier: str, number: str, hours: list[tuple[int, TrackingStatus, str]], related: list[RelatedNumber] = ()
+) -> TrackingInfo:  # type: ignore[assignment]
     events = [TrackingEvent(occurred_at=T0 + timedelta(hours=h), status=s, description=d) for h, s, d in hours]
-    return TrackingInfo(carrier=carrier, tracking_number=number, status=TrackingInfo.status_of(events), events=events, related_numbers=related)
+    return TrackingInfo(
+        carrier=carrier,
+        tracking_number=number,
+        status=TrackingInfo.status_of(events),
+        events=events,
+        related_numbers=related,
+    )
 
 
 class Static(Carrier):
@@ -85,13 +93,21 @@ def test_handover_is_followed_and_events_merged(drive: Any, journey_registry: Ca
     Origin.table["LP00667794278588"] = info(
         "origin",
         "LP00667794278588",
-        [(0, TrackingStatus.PRE_TRANSIT, "order created"), (10, TrackingStatus.IN_TRANSIT, "departed"), (30, TrackingStatus.IN_TRANSIT, "handed to last mile")],
+        [
+            (0, TrackingStatus.PRE_TRANSIT, "order created"),
+            (10, TrackingStatus.IN_TRANSIT, "departed"),
+            (30, TrackingStatus.IN_TRANSIT, "handed to last mile"),
+        ],
         [RelatedNumber(tracking_number="9400111899223855123450", carrier="lastmile", relation="last_mile")],
     )
     LastMile.table["9400111899223855123450"] = info(
         "lastmile",
         "9400111899223855123450",
-        [(30, TrackingStatus.IN_TRANSIT, "Handed to last mile"), (40, TrackingStatus.OUT_FOR_DELIVERY, "out"), (45, TrackingStatus.DELIVERED, "delivered")],
+        [
+            (30, TrackingStatus.IN_TRANSIT, "Handed to last mile"),
+            (40, TrackingStatus.OUT_FOR_DELIVERY, "out"),
+            (45, TrackingStatus.DELIVERED, "delivered"),
+        ],
     )
     journey = drive(lambda c: c.track_journey("LP00667794278588"), registry=journey_registry, settings=SETTINGS)
     assert [(leg.carrier, leg.relation) for leg in journey.legs] == [("origin", "start"), ("lastmile", "last_mile")]
@@ -107,7 +123,10 @@ def test_failed_leg_is_reported_not_raised(drive: Any, journey_registry: Carrier
         "origin",
         "LP00667794278588",
         [(0, TrackingStatus.IN_TRANSIT, "x")],
-        [RelatedNumber(tracking_number="9400111899223855123450", relation="last_mile"), RelatedNumber(tracking_number="ZZZ", relation="other")],
+        [
+            RelatedNumber(tracking_number="9400111899223855123450", relation="last_mile"),
+            RelatedNumber(tracking_number="ZZZ", relation="other"),
+        ],
     )
     journey = drive(lambda c: c.track_journey("LP00667794278588"), registry=journey_registry, settings=SETTINGS)
     failed = {leg.tracking_number: leg.error for leg in journey.failed_legs}
@@ -117,13 +136,25 @@ def test_failed_leg_is_reported_not_raised(drive: Any, journey_registry: Carrier
 
 
 def test_loops_and_depth_are_bounded(drive: Any, journey_registry: CarrierRegistry) -> None:
-    Origin.table["LP00000000000001"] = info("origin", "LP00000000000001", [(0, TrackingStatus.IN_TRANSIT, "a")], [RelatedNumber(tracking_number="9400000000000000000002")])
-    LastMile.table["9400000000000000000002"] = info("lastmile", "9400000000000000000002", [(1, TrackingStatus.IN_TRANSIT, "b")], [RelatedNumber(tracking_number="LP00000000000001")])
+    Origin.table["LP00000000000001"] = info(
+        "origin",
+        "LP00000000000001",
+        [(0, TrackingStatus.IN_TRANSIT, "a")],
+        [RelatedNumber(tracking_number="9400000000000000000002")],
+    )
+    LastMile.table["9400000000000000000002"] = info(
+        "lastmile",
+        "9400000000000000000002",
+        [(1, TrackingStatus.IN_TRANSIT, "b")],
+        [RelatedNumber(tracking_number="LP00000000000001")],
+    )
     journey = drive(lambda c: c.track_journey("LP00000000000001"), registry=journey_registry, settings=SETTINGS)
     assert len(journey.legs) == 2  # A -> B -> A stops
     many = [RelatedNumber(tracking_number=f"LP0000000000{n:04d}") for n in range(2, 30)]
     Origin.table["LP00000000000001"] = info("origin", "LP00000000000001", [(0, TrackingStatus.IN_TRANSIT, "a")], many)
-    journey = drive(lambda c: c.track_journey("LP00000000000001", max_legs=3), registry=journey_registry, settings=SETTINGS)
+    journey = drive(
+        lambda c: c.track_journey("LP00000000000001", max_legs=3), registry=journey_registry, settings=SETTINGS
+    )
     assert len(journey.legs) == 3
 
 
@@ -136,7 +167,11 @@ def test_s10_is_tracked_by_origin_and_destination(drive: Any, journey_registry: 
 
     journey_registry.add(SgPost)
     number = "RR123456785SG"
-    SgPost.table[number] = info("sgpost", number, [(0, TrackingStatus.IN_TRANSIT, "posted"), (20, TrackingStatus.IN_TRANSIT, "dispatched abroad")])
+    SgPost.table[number] = info(
+        "sgpost",
+        number,
+        [(0, TrackingStatus.IN_TRANSIT, "posted"), (20, TrackingStatus.IN_TRANSIT, "dispatched abroad")],
+    )
     LastMile.table[number] = info("lastmile", number, [(50, TrackingStatus.DELIVERED, "delivered")])
     settings = {**SETTINGS, "sgpost": {"api_key_id": "a", "api_key": "b"}}
     journey = drive(lambda c: c.track_journey(number), registry=journey_registry, settings=settings)

@@ -109,7 +109,8 @@ def test_parcel_unit_conversion() -> None:
     assert round(p.weight_in(WeightUnit.KG), 6) == Decimal("0.453592")
     assert round(p.weight_in(WeightUnit.OZ), 3) == Decimal("16.000")
     dims = p.dimensions_in("in")  # type: ignore[arg-type]
-    assert dims is not None and round(dims[2], 6) == Decimal(1)
+    assert dims is not None
+    assert round(dims[2], 6) == Decimal(1)
     assert Parcel(weight=1).dimensions_in("cm") is None  # type: ignore[arg-type]
 
 

@@ -87,9 +87,15 @@ def test_default_discovery_sees_the_whole_group(site: Path) -> None:
 def test_broken_plugin_is_reported_not_fatal(site: Path, caplog: pytest.LogCaptureFixture) -> None:
     install(site, "carrier-sdk-alpha", "probe_alpha", "alpha")
     install(site, "carrier-sdk-broken", "probe_broken", "broken", body="raise ImportError('missing dependency xyz')\n")
-    install(site, "carrier-sdk-badhook", "probe_badhook", "badhook", body=(
-        "from carrier_sdk.hookspecs import hookimpl\n@hookimpl\ndef register_carriers(registry):\n    raise RuntimeError('boom')\n"
-    ))
+    install(
+        site,
+        "carrier-sdk-badhook",
+        "probe_badhook",
+        "badhook",
+        body=(
+            "from carrier_sdk.hookspecs import hookimpl\n@hookimpl\ndef register_carriers(registry):\n    raise RuntimeError('boom')\n"
+        ),
+    )
     with caplog.at_level(logging.WARNING, logger="carrier_sdk"):
         manager = ours()
         assert manager.registry.codes() == ["alpha"]
@@ -98,7 +104,8 @@ def test_broken_plugin_is_reported_not_fatal(site: Path, caplog: pytest.LogCaptu
     assert set(failed) == {"broken", "badhook"}
     assert "missing dependency xyz" in failed["broken"].error
     assert failed["broken"].distribution == "carrier-sdk-broken"
-    assert "boom" in failed["badhook"].error and "Traceback" in failed["badhook"].traceback
+    assert "boom" in failed["badhook"].error
+    assert "Traceback" in failed["badhook"].traceback
     assert sum("failed to load" in r.getMessage() for r in caplog.records) == 2
 
 
@@ -125,7 +132,8 @@ def test_duplicate_codes_name_both_distributions(site: Path) -> None:
     install(site, "carrier-sdk-impostor", "probe_impostor", "alpha", body=body, ep_name="impostor")
     with pytest.raises(PluginLoadError) as info:
         _ = ours().registry
-    assert "carrier-sdk-alpha" in str(info.value) and "carrier-sdk-impostor" in str(info.value)
+    assert "carrier-sdk-alpha" in str(info.value)
+    assert "carrier-sdk-impostor" in str(info.value)
 
 
 def test_client_uses_discovery_and_reports(site: Path) -> None:

@@ -60,13 +60,15 @@ def test_reservations_are_thread_safe() -> None:
 
 
 def test_window_validation() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="calls"):
         Window(0, 1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="seconds"):
         Window(1, 0)
 
 
-def make_client(registry: CarrierRegistry, api: FakeCarrierAPIServer, clock: VirtualClock, key_id: str, limit: RateLimit | None) -> Client:
+def make_client(
+    registry: CarrierRegistry, api: FakeCarrierAPIServer, clock: VirtualClock, key_id: str, limit: RateLimit | None
+) -> Client:
     settings = api.settings()
     settings["api_key_id"] = key_id
     return Client(
@@ -80,7 +82,9 @@ def make_client(registry: CarrierRegistry, api: FakeCarrierAPIServer, clock: Vir
     )
 
 
-def test_carrier_never_sees_more_than_the_limit(registry: CarrierRegistry, fake_api: FakeCarrierAPIServer, clock: VirtualClock) -> None:
+def test_carrier_never_sees_more_than_the_limit(
+    registry: CarrierRegistry, fake_api: FakeCarrierAPIServer, clock: VirtualClock
+) -> None:
     """RELIABILITY goal 6: 600 requests at 5/min and 60/h; the fake enforces the same quota."""
     limit = RateLimit.per_minute(5) & RateLimit.per_hour(60)
     fake_api.clock = clock
@@ -92,15 +96,22 @@ def test_carrier_never_sees_more_than_the_limit(registry: CarrierRegistry, fake_
     assert clock.now - 1000.0 >= 3600  # 120 calls at 60/h need over an hour
 
 
-def test_credentials_do_not_throttle_each_other(registry: CarrierRegistry, fake_api: FakeCarrierAPIServer, clock: VirtualClock) -> None:
+def test_credentials_do_not_throttle_each_other(
+    registry: CarrierRegistry, fake_api: FakeCarrierAPIServer, clock: VirtualClock
+) -> None:
     limit = RateLimit.per_hour(1)
-    with make_client(registry, fake_api, clock, "a", limit) as a, make_client(registry, fake_api, clock, "b", limit) as b:
+    with (
+        make_client(registry, fake_api, clock, "a", limit) as a,
+        make_client(registry, fake_api, clock, "b", limit) as b,
+    ):
         a.track(fake_number(1))
         b.track(fake_number(2))
         assert clock.now == 1000.0
 
 
-def test_limit_beyond_the_deadline_is_a_rate_limit_error(registry: CarrierRegistry, fake_api: FakeCarrierAPIServer, clock: VirtualClock) -> None:
+def test_limit_beyond_the_deadline_is_a_rate_limit_error(
+    registry: CarrierRegistry, fake_api: FakeCarrierAPIServer, clock: VirtualClock
+) -> None:
     with Client(
         settings={"fakecarrier": fake_api.settings()},
         registry=registry,
@@ -112,5 +123,6 @@ def test_limit_beyond_the_deadline_is_a_rate_limit_error(registry: CarrierRegist
         client.track(fake_number(1))
         with pytest.raises(RateLimitError) as info:
             client.track(fake_number(2))
-    assert info.value.retry_after is not None and info.value.retry_after > 3000
+    assert info.value.retry_after is not None
+    assert info.value.retry_after > 3000
     assert fake_api.calls["track"] == 1

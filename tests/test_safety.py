@@ -78,7 +78,11 @@ def test_gzip_bomb_is_stopped_at_the_cap(registry: CarrierRegistry) -> None:
     assert len(bomb) < 300_000
 
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers={"content-encoding": "gzip"}, stream=Streaming([bomb[i : i + 16384] for i in range(0, len(bomb), 16384)]))
+        return httpx.Response(
+            200,
+            headers={"content-encoding": "gzip"},
+            stream=Streaming([bomb[i : i + 16384] for i in range(0, len(bomb), 16384)]),
+        )
 
     with client_with(handler, registry) as client, pytest.raises(ResponseTooLargeError):
         client.track(fake_number(1))
@@ -87,7 +91,9 @@ def test_gzip_bomb_is_stopped_at_the_cap(registry: CarrierRegistry) -> None:
 def test_gzip_body_is_decoded(registry: CarrierRegistry, fake_api: FakeCarrierAPIServer) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         inner = fake_api.handle(request)
-        return httpx.Response(inner.status_code, headers={"content-encoding": "gzip"}, stream=Streaming([gzip.compress(inner.content)]))
+        return httpx.Response(
+            inner.status_code, headers={"content-encoding": "gzip"}, stream=Streaming([gzip.compress(inner.content)])
+        )
 
     with client_with(handler, registry) as client:
         assert client.track(fake_number(1)).tracking_number == fake_number(1)
@@ -165,16 +171,23 @@ def test_redaction_helpers() -> None:
     )
     clean = redact_request(request, ["x-custom"])
     text = repr(clean.headers) + str(clean.url)
-    assert "tok-1" not in text and "pay-2" not in text and "abc" not in text and "cus-3" not in text
+    assert "tok-1" not in text
+    assert "pay-2" not in text
+    assert "abc" not in text
+    assert "cus-3" not in text
     assert clean.url.params["ok"] == "1"
-    response = redact_response(httpx.Response(500, headers={"set-cookie": "s=1"}, content=b"x" * 10_000, request=request))
+    response = redact_response(
+        httpx.Response(500, headers={"set-cookie": "s=1"}, content=b"x" * 10_000, request=request)
+    )
     assert len(response.content) == 2048
     assert "s=1" not in repr(response.headers)
 
 
 def test_secret_type() -> None:
     s = Secret(CANARY)
-    assert CANARY not in repr(s) and CANARY not in str(s) and CANARY not in f"{s}"
+    assert CANARY not in repr(s)
+    assert CANARY not in str(s)
+    assert CANARY not in f"{s}"
     assert s.get_secret_value() == CANARY
     assert pickle.loads(pickle.dumps(s)) == s
     assert Secret.coerce(s) is s
@@ -188,10 +201,19 @@ def test_canary_secret_never_leaks(registry: CarrierRegistry, caplog: pytest.Log
     caplog.set_level(logging.DEBUG)
     outputs: list[str] = []
     with Client(
-        settings={"fakecarrier": api.settings()}, registry=registry, transport=api.transport(), sleep=lambda s: None, max_retries=1
+        settings={"fakecarrier": api.settings()},
+        registry=registry,
+        transport=api.transport(),
+        sleep=lambda s: None,
+        max_retries=1,
     ) as client:
         info = client.track(fake_number(1))
-        outputs += [repr(client), repr(info), repr(client._carrier("fakecarrier").settings), str(client._carrier("fakecarrier").settings)]
+        outputs += [
+            repr(client),
+            repr(info),
+            repr(client._carrier("fakecarrier").settings),
+            str(client._carrier("fakecarrier").settings),
+        ]
         api.inject("server_error", count=5)
         errors: list[CarrierError] = []
         for op in (lambda: client.track(fake_number(1)), lambda: client.track(fake_number(99999999))):
@@ -227,7 +249,9 @@ def test_exceptions_pickle_round_trip() -> None:
         ValidationError("bad", field="f", constraint="c"),
     ):
         clone = pickle.loads(pickle.dumps(err))
-        assert type(clone) is type(err) and str(clone) == str(err) and clone.__dict__ == err.__dict__
+        assert type(clone) is type(err)
+        assert str(clone) == str(err)
+        assert clone.__dict__ == err.__dict__
 
 
 def test_fakecarrier_is_registered_in_fixture(registry: CarrierRegistry) -> None:

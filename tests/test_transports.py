@@ -56,7 +56,9 @@ class Server:
                 if outer.mode == "huge":
                     self._send(200, {"content-type": "application/json"}, b" " * (3 * 1024 * 1024))
                     return
-                request = httpx.Request(self.command, f"https://api.fakecarrier.test{self.path}", headers=dict(self.headers), content=body)
+                request = httpx.Request(
+                    self.command, f"https://api.fakecarrier.test{self.path}", headers=dict(self.headers), content=body
+                )
                 response = api.handle(request)
                 content = response.content
                 headers = {"content-type": response.headers.get("content-type", "application/json")}
@@ -76,7 +78,7 @@ class Server:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client stopped reading (size cap): expected
 
-            do_GET = do_POST = do_DELETE = _serve  # noqa: N815
+            do_GET = do_POST = do_DELETE = _serve
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -105,7 +107,11 @@ def run(server: Server, registry: CarrierRegistry, backend: str, op: Any, **kwar
     async def main() -> Any:
         settings = server.api.settings(base_url=server.url)
         async with AsyncClient(
-            settings={"fakecarrier": settings}, registry=registry, http_backend=backend, max_retries=0, **kwargs  # type: ignore[arg-type]
+            settings={"fakecarrier": settings},
+            registry=registry,
+            http_backend=backend,
+            max_retries=0,
+            **kwargs,  # type: ignore[arg-type]
         ) as client:
             assert client.http_backend == ("AiohttpTransport" if backend == "aiohttp" else "httpx")
             return await op(client)
@@ -135,7 +141,8 @@ def test_track_many(server: Server, registry: CarrierRegistry, backend: str) -> 
         return [r async for r in client.track_many([fake_number(n) for n in range(1, 40)], concurrency=8)]
 
     results = run(server, registry, backend, op)
-    assert len(results) == 39 and all(r.ok for r in results)
+    assert len(results) == 39
+    assert all(r.ok for r in results)
 
 
 def test_gzip(server: Server, registry: CarrierRegistry, backend: str) -> None:
