@@ -23,6 +23,7 @@ client's first call to that carrier: limiters are created once per client).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.server
 import importlib
 import ipaddress
@@ -31,7 +32,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -82,6 +83,7 @@ class Sandbox:
         registry: The carriers to serve (default: the installed plugins).
         seed: Seed of every fake's generated data (same seed, same histories).
         carriers: Restrict the sandbox to these carrier codes.
+        clock: Wall clock of every fake (quotas, timestamps of labels); tests pass a virtual one.
 
     Attributes:
         fakes: The fakes by carrier code (each created on first use; reading this attribute
@@ -96,6 +98,7 @@ class Sandbox:
         registry: CarrierRegistry | None = None,
         seed: int = 0,
         carriers: Iterable[str] | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         if registry is None:
             from ._plugins import default_plugin_manager
@@ -103,6 +106,7 @@ class Sandbox:
             registry = default_plugin_manager().registry
         self.registry = registry
         self.seed = seed
+        self.clock = clock
         if carriers is None:
             self._codes = [c.code for c in registry if getattr(c, "fake", None)]
         else:
@@ -162,7 +166,7 @@ class Sandbox:
                     raise ConfigurationError(f"carrier {code!r} ships no fake: sandbox mode cannot serve it")
                 raise UnknownCarrierError(f"carrier {code!r} is not part of this sandbox", carrier=code)
             fake_cls = load_fake(self.registry.get(code))
-            created = fake_cls(seed=self.seed)
+            created = fake_cls(seed=self.seed) if self.clock is None else fake_cls(seed=self.seed, clock=self.clock)
             self._fakes[code] = created
             return created
 
@@ -256,8 +260,9 @@ class Sandbox:
     def router(self) -> Any:
         """A :class:`respx.MockRouter` with one route per fake base URL (``side_effect=fake.handle``).
 
-        Use it in your own tests: ``with sandbox.router():`` (or ``.start()``/``.stop()``) patches httpx so any client code
-        reaching a carrier's production URL talks to its fake. Latency is not applied.
+        Use it in your own tests: ``with sandbox.router():`` (or ``.start()``/``.stop()``) patches
+        httpx so any client code reaching a carrier's production URL talks to its fake. Latency is
+        not applied.
         """
         try:
             import respx
@@ -452,10 +457,8 @@ def _make_handler(server: SandboxServer) -> type[http.server.BaseHTTPRequestHand
             except httpx.TransportError:
                 # Injected connection drop, timeout or lost response: hang up without answering.
                 self.close_connection = True
-                try:
+                with contextlib.suppress(OSError):  # already gone
                     self.connection.shutdown(socket.SHUT_RDWR)
-                except OSError:  # pragma: no cover - already gone
-                    pass
                 return
             self._write(response)
 

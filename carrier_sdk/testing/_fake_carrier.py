@@ -61,6 +61,19 @@ _STATUS = {
 }
 
 
+_BASE_PATH = ["CREATED", "MOVING"]
+#: Event codes of the scenario numbers (the last code gives the documented status).
+_SCENARIO_CODES: dict[str, list[str]] = {
+    "pre_transit": ["CREATED"],
+    "in_transit": [*_BASE_PATH, "MOVING"],
+    "out_for_delivery": [*_BASE_PATH, "OUT"],
+    "available_for_pickup": [*_BASE_PATH, "PICKUP"],
+    "delivered": [*_BASE_PATH, "OUT", "DONE"],
+    "delivery_failed": [*_BASE_PATH, "OUT", "FAILED"],
+    "returned_to_sender": [*_BASE_PATH, "FAILED", "RETURNED"],
+}
+
+
 def fake_number(serial: int) -> str:
     """A valid FakeCarrier number for an 8-digit ``serial``."""
     digits = f"{serial:08d}"
@@ -91,13 +104,13 @@ class FakeCarrier(Carrier):
 
     @classmethod
     def recognize(cls, number: str) -> Identification | None:
-        if len(number) == 11 and number.startswith("FK") and number[2:].isdigit():
-            if s10_check_digit(number[2:10]) == int(number[10]):
-                return Identification(
-                    carrier=cls.code,
-                    confidence=Confidence.HIGH,
-                    reason="FK + 8 digits + check digit",
-                )
+        if (
+            len(number) == 11
+            and number.startswith("FK")
+            and number[2:].isdigit()
+            and s10_check_digit(number[2:10]) == int(number[10])
+        ):
+            return Identification(carrier=cls.code, confidence=Confidence.HIGH, reason="FK + 8 digits + check digit")
         return None
 
     @classmethod
@@ -266,7 +279,15 @@ class FakeCarrierAPIServer(FakeCarrierAPI):
     scenario_numbers: ClassVar[dict[str, str]] = {
         "delivered": fake_number(1),
         "in_transit": fake_number(2),
+        "pre_transit": fake_number(3),
+        "out_for_delivery": fake_number(4),
+        "available_for_pickup": fake_number(5),
+        "delivery_failed": fake_number(6),
+        "returned_to_sender": fake_number(7),
         "unknown": fake_number(99999999),
+        "fault_server_error": fake_number(99999001),
+        "fault_timeout": fake_number(99999002),
+        "fault_rate_limited": fake_number(99999003),
     }
     api_key = "fake-key"
 
@@ -315,13 +336,14 @@ class FakeCarrierAPIServer(FakeCarrierAPI):
         if number == self.scenario_numbers["unknown"]:
             return None
         label = self.labels.get(number)
+        rng = stable_random(self.seed, number)
         if label is not None:
             codes = ["CREATED"] + (["RETURNED"] if label["cancelled"] else [])
             start = label["at"]
         else:
-            rng = stable_random(self.seed, number)
-            stop = 5 if number == self.scenario_numbers["delivered"] else rng.randint(1, 5)
-            codes = ["CREATED", "MOVING", "MOVING", "OUT", "DONE"][:stop]
+            codes = _SCENARIO_CODES.get(self._scenario_of(number) or "", [])
+            if not codes:
+                codes = ["CREATED", "MOVING", "MOVING", "OUT", "DONE"][: rng.randint(1, 5)]
             start = 1_700_000_000 + rng.randint(0, 10_000_000)
         return {
             "number": number,
@@ -329,8 +351,21 @@ class FakeCarrierAPIServer(FakeCarrierAPI):
             "events": [{"at": start + i * 3600, "code": c, "text": c.lower()} for i, c in enumerate(codes)],
         }
 
+    def _scenario_of(self, number: str) -> str | None:
+        for name, scenario in self.scenario_numbers.items():
+            if scenario == number:
+                return name
+        return None
+
     def _track(self, request: httpx.Request) -> httpx.Response:
         number = request.url.path.rsplit("/", 1)[-1]
+        scenario = self._scenario_of(number)
+        if scenario == "fault_server_error":
+            return self.error_response(500, "scenario: server error")
+        if scenario == "fault_rate_limited":
+            return self._rate_limited(1.0)
+        if scenario == "fault_timeout":
+            raise httpx.ReadTimeout("scenario: read timed out", request=request)
         history = self._history(number)
         if history is None:
             return self.error_response(404, "unknown number")

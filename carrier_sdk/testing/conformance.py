@@ -1,0 +1,764 @@
+"""The adapter conformance suite: every adapter runs it against itself with a few lines.
+
+.. code-block:: python
+
+    from carrier_sdk.testing.conformance import CarrierConformance
+    from carrier_sdk_acme import AcmeCarrier
+
+
+    class TestAcmeConformance(CarrierConformance):
+        carrier = AcmeCarrier  # the fake is taken from AcmeCarrier.fake
+
+It checks metadata, that declared capabilities match the operations overridden, that
+unsupported operations are refused before any I/O, that every declared operation round-trips
+against the adapter's fake on both clients, that errors are typed, that ``map_status`` never
+raises, that secrets never reach a ``repr``, a log record or an exception, that ``recognize``
+agrees with the fake's scenario numbers, and that the sandbox (in memory and over the loopback
+server) serves the adapter.
+
+Override the class attributes ``sample_address``, ``sample_rate_request``,
+``sample_shipment_request`` (or ``home_country``) when the generic requests do not suit your
+carrier, and :meth:`CarrierConformance.bad_settings` when replacing the secrets is not enough to
+fail authentication. Async tests run under anyio (``anyio_backend`` is defined here).
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import string
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import attrs
+import httpx
+import pytest
+
+from .._carrier import Carrier
+from .._client import AsyncClient, Client
+from .._enums import Capability, TrackingStatus
+from .._exceptions import (
+    APIConnectionError,
+    AuthenticationError,
+    CarrierError,
+    CarrierServerError,
+    OutcomeUnknownError,
+    RateLimitError,
+    ResponseError,
+    TrackingNotFoundError,
+    UnsupportedOperationError,
+)
+from .._identify import normalize_number
+from .._models import (
+    Address,
+    AddressCheck,
+    Cancellation,
+    Parcel,
+    Rate,
+    RateRequest,
+    Shipment,
+    ShipmentRequest,
+    TrackingInfo,
+)
+from .._registry import CarrierRegistry
+from .._settings import Secret, load_settings
+from ..fakes import FakeCarrierAPI, FaultKind, stable_random
+from ..sandbox import Sandbox, load_fake
+
+__all__ = ["CarrierConformance", "OperationRunner", "sample_addresses"]
+
+#: Canary secret threaded through every Secret field by the leak check.
+CANARY = "cAnArY-5ecret-7f3a9e21"
+
+_SAMPLE_ADDRESSES: dict[str, tuple[Address, Address]] = {
+    "US": (
+        Address(
+            name="Ada Shipper",
+            street1="1600 Pennsylvania Ave NW",
+            city="Washington",
+            state="DC",
+            postal_code="20500",
+            country="US",
+            phone="2025550100",
+        ),
+        Address(
+            name="Grace Recipient",
+            street1="350 5th Ave",
+            city="New York",
+            state="NY",
+            postal_code="10118",
+            country="US",
+            phone="2125550100",
+        ),
+    ),
+    "ES": (
+        Address(
+            name="Ada Remitente",
+            street1="Calle de Alcala 1",
+            city="Madrid",
+            state="Madrid",
+            postal_code="28014",
+            country="ES",
+            phone="910000000",
+        ),
+        Address(
+            name="Grace Destinataria",
+            street1="Carrer de Mallorca 401",
+            city="Barcelona",
+            state="Barcelona",
+            postal_code="08013",
+            country="ES",
+            phone="930000000",
+        ),
+    ),
+    "SG": (
+        Address(
+            name="Ada Sender",
+            street1="10 Eunos Road 8",
+            city="Singapore",
+            postal_code="408600",
+            country="SG",
+            phone="65550100",
+        ),
+        Address(
+            name="Grace Recipient",
+            street1="1 Raffles Place",
+            city="Singapore",
+            postal_code="048616",
+            country="SG",
+            phone="65550101",
+        ),
+    ),
+    "CN": (
+        Address(
+            name="Ada Sender",
+            street1="969 West Wen Yi Road",
+            city="Hangzhou",
+            state="Zhejiang",
+            postal_code="311121",
+            country="CN",
+            phone="13800000000",
+        ),
+        Address(
+            name="Grace Recipient",
+            street1="1 Jianguomenwai Ave",
+            city="Beijing",
+            state="Beijing",
+            postal_code="100004",
+            country="CN",
+            phone="13900000000",
+        ),
+    ),
+    "GB": (
+        Address(
+            name="Ada Sender",
+            street1="10 Downing Street",
+            city="London",
+            postal_code="SW1A 2AA",
+            country="GB",
+            phone="2070000000",
+        ),
+        Address(
+            name="Grace Recipient",
+            street1="1 Princes Street",
+            city="Edinburgh",
+            postal_code="EH2 2EQ",
+            country="GB",
+            phone="1310000000",
+        ),
+    ),
+}
+
+
+def sample_addresses(country: str) -> tuple[Address, Address]:
+    """A plausible ``(shipper, recipient)`` pair in ``country`` (US when unknown)."""
+    return _SAMPLE_ADDRESSES.get(country.upper(), _SAMPLE_ADDRESSES["US"])
+
+
+_STATUS_VALUES = {s.value for s in TrackingStatus}
+_FAULT_SCENARIOS: dict[str, tuple[type[Exception], ...]] = {
+    "fault_server_error": (CarrierServerError,),
+    "fault_timeout": (APIConnectionError,),
+    "fault_rate_limited": (RateLimitError,),
+}
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None
+
+
+class OperationRunner:
+    """Runs SDK calls on a sync or an async client through one ``await runner.call(...)``."""
+
+    def __init__(self, client: Client | AsyncClient) -> None:
+        self.client = client
+        self.kind = "async" if isinstance(client, AsyncClient) else "sync"
+
+    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        result = getattr(self.client, method)(*args, **kwargs)
+        if self.kind == "async":
+            return await result
+        return result
+
+    async def track_many(self, numbers: list[str], **kwargs: Any) -> list[Any]:
+        if isinstance(self.client, AsyncClient):
+            return [r async for r in self.client.track_many(numbers, **kwargs)]
+        return list(self.client.track_many(numbers, **kwargs))
+
+
+def _failing_transport() -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"no request may be sent, got {request.method} {request.url}")
+
+    return httpx.MockTransport(handler)
+
+
+def _text_of(value: Any) -> str:
+    try:
+        return repr(value) + "\n" + str(value)
+    except Exception as err:  # pragma: no cover - a repr that raises is a bug of its own
+        return f"<repr failed: {err!r}>"
+
+
+class CarrierConformance:
+    """Subclass as ``Test<Name>Conformance`` and set :attr:`carrier`.
+
+    Attributes:
+        carrier: The adapter class under test.
+        fake_class: The fake (default: imported from ``carrier.fake``).
+        home_country: Country of the generic sample addresses.
+        sample_address: Address used for ``validate_address`` (default: a home-country address).
+        sample_rate_request: Request used for ``rates``.
+        sample_shipment_request: Request used for ``create_shipment``.
+    """
+
+    carrier: ClassVar[type[Carrier]]
+    fake_class: ClassVar[type[FakeCarrierAPI] | None] = None
+    home_country: ClassVar[str] = "US"
+    sample_address: ClassVar[Address | None] = None
+    sample_rate_request: ClassVar[RateRequest | None] = None
+    sample_shipment_request: ClassVar[ShipmentRequest | None] = None
+
+    # -- hooks for adapter authors ----------------------------------------------------------
+
+    @classmethod
+    def get_fake_class(cls) -> type[FakeCarrierAPI]:
+        return cls.fake_class if cls.fake_class is not None else load_fake(cls.carrier)
+
+    def make_fake(self) -> FakeCarrierAPI:
+        """A fresh fake (override to pass options)."""
+        return self.get_fake_class()(seed=0)
+
+    def good_settings(self, api: FakeCarrierAPI) -> dict[str, Any]:
+        """Settings that authenticate against ``api``."""
+        return dict(api.settings())
+
+    def secret_fields(self, api: FakeCarrierAPI) -> list[str]:
+        """Names of the settings fields holding a :class:`Secret`."""
+        built = load_settings(self.carrier, self.good_settings(api), environ={})
+        return [f.name for f in attrs.fields(type(built)) if isinstance(getattr(built, f.name), Secret)]
+
+    def bad_settings(self, api: FakeCarrierAPI) -> dict[str, Any] | None:
+        """Settings the fake must reject with an authentication error (``None``: skip the check).
+
+        Default: every Secret field replaced by a wrong value.
+        """
+        fields = self.secret_fields(api)
+        if not fields:
+            return None
+        return {**self.good_settings(api), **dict.fromkeys(fields, "wrong-" + CANARY)}
+
+    def addresses(self) -> tuple[Address, Address]:
+        return sample_addresses(self.home_country)
+
+    def address(self) -> Address:
+        return self.sample_address or self.addresses()[1]
+
+    def parcel(self) -> Parcel:
+        return Parcel(weight=Decimal("1.2"), length=Decimal(20), width=Decimal(15), height=Decimal(10))
+
+    def rate_request(self) -> RateRequest:
+        if self.sample_rate_request is not None:
+            return self.sample_rate_request
+        shipper, recipient = self.addresses()
+        return RateRequest(shipper=shipper, recipient=recipient, parcels=(self.parcel(),))
+
+    def shipment_request(self) -> ShipmentRequest:
+        if self.sample_shipment_request is not None:
+            return self.sample_shipment_request
+        shipper, recipient = self.addresses()
+        return ShipmentRequest(
+            shipper=shipper, recipient=recipient, parcels=(self.parcel(),), reference="conformance-1"
+        )
+
+    # -- fixtures ---------------------------------------------------------------------------
+
+    @pytest.fixture
+    def anyio_backend(self) -> str:
+        return "asyncio"
+
+    @pytest.fixture
+    def api(self) -> FakeCarrierAPI:
+        return self.make_fake()
+
+    @pytest.fixture
+    def registry(self) -> CarrierRegistry:
+        registry = CarrierRegistry()
+        registry.add(self.carrier)
+        return registry
+
+    def build_client(
+        self,
+        kind: str,
+        registry: CarrierRegistry,
+        api: FakeCarrierAPI,
+        *,
+        settings: dict[str, Any] | None = None,
+        transport: Any = None,
+        **kwargs: Any,
+    ) -> Client | AsyncClient:
+        """A client of ``kind`` (``"sync"``/``"async"``) wired to ``api`` with instant retries."""
+        config = {self.carrier.code: settings if settings is not None else self.good_settings(api)}
+        if kind == "sync":
+            return Client(
+                settings=config,
+                registry=registry,
+                transport=transport or api.transport(),
+                sleep=lambda s: None,
+                environ={},
+                **kwargs,
+            )
+        return AsyncClient(
+            settings=config,
+            registry=registry,
+            transport=transport or api.transport(),
+            sleep=_no_sleep,
+            environ={},
+            http_backend="httpx",
+            **kwargs,
+        )
+
+    @pytest.fixture(params=["sync", "async"])
+    def client_kind(self, request: pytest.FixtureRequest) -> str:
+        return str(request.param)
+
+    @pytest.fixture
+    def make_runner(
+        self, client_kind: str, registry: CarrierRegistry, api: FakeCarrierAPI
+    ) -> Callable[..., OperationRunner]:
+        def make(**kwargs: Any) -> OperationRunner:
+            return OperationRunner(self.build_client(client_kind, registry, api, **kwargs))
+
+        return make
+
+    @pytest.fixture
+    def runner(self, make_runner: Callable[..., OperationRunner]) -> OperationRunner:
+        return make_runner()
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def has(self, capability: Capability) -> bool:
+        return capability in self.carrier.capabilities
+
+    def status_numbers(self) -> dict[str, str]:
+        numbers = self.get_fake_class().scenario_numbers
+        return {k: v for k, v in numbers.items() if k in _STATUS_VALUES and k != "unknown"}
+
+    def any_number(self) -> str:
+        numbers = self.get_fake_class().scenario_numbers
+        for key in ("in_transit", "delivered", *sorted(self.status_numbers())):
+            if key in numbers:
+                return numbers[key]
+        raise AssertionError("the fake documents no scenario number with a tracking status")
+
+    def probe(self) -> tuple[str, tuple[Any, ...]]:
+        """One cheap declared operation and its arguments (for the error checks)."""
+        if self.has(Capability.TRACK):
+            return "track", (self.any_number(),)
+        if self.has(Capability.VALIDATE_ADDRESS):
+            return "validate_address", (self.carrier.code, self.address())
+        if self.has(Capability.RATES):
+            return "rates", (self.carrier.code, self.rate_request())
+        pytest.skip("no read-only operation declared")
+
+    async def call_probe(self, runner: OperationRunner) -> Any:
+        method, args = self.probe()
+        kwargs = {"carrier": self.carrier.code} if method == "track" else {}
+        return await runner.call(method, *args, **kwargs)
+
+    # == metadata ===========================================================================
+
+    def test_metadata(self) -> None:
+        carrier = self.carrier
+        assert isinstance(carrier.code, str)
+        assert carrier.code.isidentifier(), "code must be an identifier"
+        assert carrier.code == carrier.code.lower(), "code must be lowercase"
+        assert isinstance(carrier.display_name, str)
+        assert carrier.display_name.strip(), "display_name must not be empty"
+        assert isinstance(carrier.capabilities, frozenset)
+        assert carrier.capabilities, "an adapter declares at least one capability"
+        assert all(isinstance(c, Capability) for c in carrier.capabilities)
+        assert attrs.has(carrier.Settings), "Settings must be an attrs class"
+        assert isinstance(carrier.batch_size, int)
+        assert carrier.batch_size >= 1
+        assert all(h == h.lower() for h in carrier.sensitive_headers), "sensitive_headers are lower case"
+        CarrierRegistry().add(carrier)  # the registry's own checks
+
+    def test_fake_importable(self) -> None:
+        fake_cls = self.get_fake_class()
+        assert issubclass(fake_cls, FakeCarrierAPI)
+        assert fake_cls.carrier_code == self.carrier.code
+        assert fake_cls.base_urls, "the fake needs at least one base URL"
+        assert all(isinstance(b, str) and b.startswith(("http://", "https://")) for b in fake_cls.base_urls)
+        numbers = fake_cls.scenario_numbers
+        assert "unknown" in numbers, "scenario_numbers needs an 'unknown' (not found) number"
+        assert self.status_numbers(), "scenario_numbers needs numbers keyed by TrackingStatus values"
+        for key, value in numbers.items():  # extra documented scenarios are welcome
+            assert key.isidentifier(), f"scenario name {key!r} must be an identifier"
+            assert key == key.lower(), f"scenario name {key!r} must be lower case"
+            assert isinstance(value, str), f"scenario {key!r} must be a number (str)"
+            assert value, f"scenario {key!r} is empty"
+
+    def test_capabilities_match_methods(self) -> None:
+        for capability in Capability:
+            name = CarrierRegistry.operation_for(capability)
+            overridden = getattr(self.carrier, name) is not getattr(Carrier, name)
+            declared = capability in self.carrier.capabilities
+            assert overridden == declared, f"{capability.value}: declared={declared} but method overridden={overridden}"
+
+    # == refusals before I/O ================================================================
+
+    @pytest.mark.anyio
+    async def test_unsupported_operations_refused_before_io(
+        self, client_kind: str, registry: CarrierRegistry, api: FakeCarrierAPI
+    ) -> None:
+        runner = OperationRunner(self.build_client(client_kind, registry, api, transport=_failing_transport()))
+        code = self.carrier.code
+        calls: dict[Capability, tuple[str, tuple[Any, ...], dict[str, Any]]] = {
+            Capability.TRACK: ("track", (self.any_number(),), {"carrier": code}),
+            Capability.RATES: ("rates", (code, self.rate_request()), {}),
+            Capability.CREATE_SHIPMENT: ("create_shipment", (code, self.shipment_request()), {}),
+            Capability.CANCEL_SHIPMENT: ("cancel_shipment", (code, self.any_number()), {}),
+            Capability.VALIDATE_ADDRESS: ("validate_address", (code, self.address()), {}),
+        }
+        for capability, (method, args, kwargs) in calls.items():
+            if capability in self.carrier.capabilities:
+                continue
+            with pytest.raises(UnsupportedOperationError):
+                await runner.call(method, *args, **kwargs)
+        assert not api.requests
+
+    # == round trips ========================================================================
+
+    @pytest.mark.anyio
+    async def test_track_scenarios(self, runner: OperationRunner) -> None:
+        if not self.has(Capability.TRACK):
+            pytest.skip("TRACK not declared")
+        for status, number in self.status_numbers().items():
+            info = await runner.call("track", number, carrier=self.carrier.code)
+            assert isinstance(info, TrackingInfo)
+            assert info.carrier == self.carrier.code
+            assert normalize_number(info.tracking_number) == normalize_number(number)
+            assert info.status == TrackingStatus(status), f"scenario {status}: got {info.status}"
+            assert info.events, f"scenario {status}: a history has events"
+
+    @pytest.mark.anyio
+    async def test_track_unknown_number_is_not_found(self, runner: OperationRunner) -> None:
+        if not self.has(Capability.TRACK):
+            pytest.skip("TRACK not declared")
+        with pytest.raises(TrackingNotFoundError) as caught:
+            await runner.call("track", self.get_fake_class().scenario_numbers["unknown"], carrier=self.carrier.code)
+        assert caught.value.carrier == self.carrier.code
+
+    @pytest.mark.anyio
+    async def test_track_fault_scenarios(self, runner: OperationRunner) -> None:
+        if not self.has(Capability.TRACK):
+            pytest.skip("TRACK not declared")
+        numbers = self.get_fake_class().scenario_numbers
+        present = [k for k in _FAULT_SCENARIOS if k in numbers]
+        if not present:
+            pytest.skip("the fake documents no fault scenario numbers")
+        for key in present:
+            with pytest.raises(_FAULT_SCENARIOS[key]):
+                await runner.call("track", numbers[key], carrier=self.carrier.code)
+
+    @pytest.mark.anyio
+    async def test_track_handover(self, runner: OperationRunner) -> None:
+        """The documented cross-border hand-over names the other leg's number."""
+        number = self.get_fake_class().scenario_numbers.get("handover")
+        if number is None or not self.has(Capability.TRACK):
+            pytest.skip("the fake documents no hand-over scenario")
+        info = await runner.call("track", number, carrier=self.carrier.code)
+        assert info.related_numbers, "a hand-over history names the related number(s)"
+        assert all(r.tracking_number for r in info.related_numbers)
+
+    @pytest.mark.anyio
+    async def test_track_is_deterministic(self, registry: CarrierRegistry, client_kind: str) -> None:
+        if not self.has(Capability.TRACK):
+            pytest.skip("TRACK not declared")
+        results = []
+        for _ in range(2):
+            api = self.make_fake()
+            runner = OperationRunner(self.build_client(client_kind, registry, api))
+            results.append(
+                [await runner.call("track", n, carrier=self.carrier.code) for n in self.status_numbers().values()]
+            )
+        assert results[0] == results[1]
+
+    @pytest.mark.anyio
+    async def test_track_batch(self, runner: OperationRunner) -> None:
+        if not self.has(Capability.TRACK_BATCH):
+            pytest.skip("TRACK_BATCH not declared")
+        numbers = dict(self.status_numbers())
+        unknown = self.get_fake_class().scenario_numbers["unknown"]
+        results = await runner.track_many([*numbers.values(), unknown], carrier=self.carrier.code)
+        by_number = {normalize_number(r.number): r for r in results}
+        assert len(by_number) == len(numbers) + 1
+        for status, number in numbers.items():
+            result = by_number[normalize_number(number)]
+            assert result.error is None, f"{status}: {result.error!r}"
+            assert result.info is not None
+            assert result.info.status == TrackingStatus(status)
+        assert isinstance(by_number[normalize_number(unknown)].error, TrackingNotFoundError)
+
+    @pytest.mark.anyio
+    async def test_rates(self, runner: OperationRunner) -> None:
+        if not self.has(Capability.RATES):
+            pytest.skip("RATES not declared")
+        rates = await runner.call("rates", self.carrier.code, self.rate_request())
+        assert isinstance(rates, list)
+        assert rates, "the fake should quote at least one service"
+        for rate in rates:
+            assert isinstance(rate, Rate)
+            assert rate.carrier == self.carrier.code
+            assert rate.service
+            assert rate.price.amount >= 0
+
+    @pytest.mark.anyio
+    async def test_create_shipment_round_trip(self, runner: OperationRunner, api: FakeCarrierAPI) -> None:
+        if not self.has(Capability.CREATE_SHIPMENT):
+            pytest.skip("CREATE_SHIPMENT not declared")
+        code = self.carrier.code
+        shipment = await runner.call("create_shipment", code, self.shipment_request(), idempotency_key="conf-key-1")
+        assert isinstance(shipment, Shipment)
+        assert shipment.carrier == code
+        assert shipment.tracking_number
+        assert shipment.idempotency_key == "conf-key-1"
+        if self.has(Capability.TRACK):
+            info = await runner.call("track", shipment.tracking_number, carrier=code)
+            assert info.carrier == code, "labels bought from the fake become trackable"
+        if self.has(Capability.CANCEL_SHIPMENT):
+            cancellation = await runner.call("cancel_shipment", code, shipment.tracking_number)
+            assert isinstance(cancellation, Cancellation)
+            assert cancellation.carrier == code
+            assert cancellation.cancelled
+
+    @pytest.mark.anyio
+    async def test_create_shipment_lost_response(self, runner: OperationRunner, api: FakeCarrierAPI) -> None:
+        """A purchase whose response is lost: retried safely with a key, else OutcomeUnknownError."""
+        if not self.has(Capability.CREATE_SHIPMENT):
+            pytest.skip("CREATE_SHIPMENT not declared")
+        code = self.carrier.code
+        # Warm up (e.g. an OAuth token) so the fault hits the purchase itself.
+        operation = self._purchase_operation(api)
+        api.inject(FaultKind.LOST_RESPONSE, operation=operation)
+        if self.carrier.supports_idempotency_key:
+            shipment = await runner.call("create_shipment", code, self.shipment_request(), idempotency_key="lost-1")
+            assert shipment.tracking_number
+            labels = getattr(api, "labels", None)
+            if labels is not None:
+                assert len(labels) == 1, "a retried purchase must not buy twice"
+        else:
+            with pytest.raises(OutcomeUnknownError) as caught:
+                await runner.call("create_shipment", code, self.shipment_request(), idempotency_key="lost-1")
+            assert caught.value.idempotency_key == "lost-1"
+
+    def _purchase_operation(self, api: FakeCarrierAPI) -> str:
+        """The fake's operation name for label purchase (discovered by a dry run on a copy)."""
+        probe = self.make_fake()
+        client = self.build_client("sync", self._registry(), probe)
+        assert isinstance(client, Client)
+        before = dict(probe.calls)
+        client.create_shipment(self.carrier.code, self.shipment_request(), idempotency_key="probe")
+        labels_ops = [op for op, n in probe.calls.items() if n > before.get(op, 0)]
+        return labels_ops[-1]
+
+    def _registry(self) -> CarrierRegistry:
+        registry = CarrierRegistry()
+        registry.add(self.carrier)
+        return registry
+
+    @pytest.mark.anyio
+    async def test_validate_address(self, runner: OperationRunner) -> None:
+        if not self.has(Capability.VALIDATE_ADDRESS):
+            pytest.skip("VALIDATE_ADDRESS not declared")
+        check = await runner.call("validate_address", self.carrier.code, self.address())
+        assert isinstance(check, AddressCheck)
+        assert check.carrier == self.carrier.code
+
+    # == typed errors =======================================================================
+
+    @pytest.mark.anyio
+    async def test_authentication_failure(
+        self, client_kind: str, registry: CarrierRegistry, api: FakeCarrierAPI
+    ) -> None:
+        bad = self.bad_settings(api)
+        if bad is None:
+            pytest.skip("the settings hold no secret to get wrong")
+        runner = OperationRunner(self.build_client(client_kind, registry, api, settings=bad))
+        with pytest.raises(AuthenticationError) as caught:
+            await self.call_probe(runner)
+        assert caught.value.carrier == self.carrier.code
+
+    @pytest.mark.anyio
+    async def test_rate_limited(self, make_runner: Callable[..., OperationRunner], api: FakeCarrierAPI) -> None:
+        api.inject(FaultKind.RATE_LIMITED, count=1, retry_after=2)
+        with pytest.raises(RateLimitError) as caught:
+            await self.call_probe(make_runner(max_retries=0))
+        assert caught.value.status_code == 429
+        assert caught.value.retry_after == 2
+
+    @pytest.mark.anyio
+    async def test_server_error(self, make_runner: Callable[..., OperationRunner], api: FakeCarrierAPI) -> None:
+        api.inject(FaultKind.SERVER_ERROR, count=1, status=503)
+        with pytest.raises(CarrierServerError) as caught:
+            await self.call_probe(make_runner(max_retries=0))
+        assert caught.value.status_code == 503
+
+    @pytest.mark.anyio
+    async def test_server_error_is_retried(self, runner: OperationRunner, api: FakeCarrierAPI) -> None:
+        api.inject(FaultKind.SERVER_ERROR, count=1, status=502)
+        assert await self.call_probe(runner) is not None
+
+    @pytest.mark.anyio
+    async def test_malformed_body(self, runner: OperationRunner, api: FakeCarrierAPI) -> None:
+        api.inject(FaultKind.MALFORMED, count=1)
+        with pytest.raises(ResponseError):
+            await self.call_probe(runner)
+
+    # == status mapping and recognition =====================================================
+
+    def test_map_status_never_raises(self) -> None:
+        rng = stable_random("map_status", self.carrier.code)
+        alphabet = string.printable + "éü中文\x00\u202e"
+        samples = ["", " ", "\x00", "-1", "None", "null", "0" * 500, "💥", "DELIVERED", "delivered"]
+        samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 24))) for _ in range(300)]
+        for code in samples:
+            for text in ("", code):
+                status = self.carrier.map_status(code, text)
+                assert isinstance(status, TrackingStatus), f"map_status({code!r}) returned {status!r}"
+
+    def test_recognize_agrees_with_scenario_numbers(self, registry: CarrierRegistry) -> None:
+        for name, number in self.get_fake_class().scenario_numbers.items():
+            normalized = normalize_number(number)
+            claim = self.carrier.recognize(normalized)
+            assert claim is not None, f"recognize() rejects the fake's {name!r} number {number!r}"
+            assert claim.carrier == self.carrier.code
+            assert self.carrier.check_number(number) == normalized
+            assert registry.identify(number)[0].carrier == self.carrier.code
+
+    def test_recognize_rejects_garbage(self) -> None:
+        for junk in ("", "X", "0", "HELLO WORLD", "1" * 64):
+            claim = self.carrier.recognize(normalize_number(junk))
+            assert claim is None or claim.carrier == self.carrier.code
+
+    # == secrets ============================================================================
+
+    @pytest.mark.anyio
+    async def test_secrets_never_leak(
+        self,
+        client_kind: str,
+        registry: CarrierRegistry,
+        api: FakeCarrierAPI,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        fields = self.secret_fields(api)
+        if not fields:
+            pytest.skip("the settings hold no secret")
+        good = self.good_settings(api)
+        real_secrets = [
+            str(good[f].get_secret_value() if isinstance(good[f], Secret) else good[f])
+            for f in fields
+            if len(str(good[f])) >= 6
+        ]
+        canary_settings = {**good, **{f: f"{CANARY}-{f}" for f in fields}}
+        caplog.set_level(logging.DEBUG)
+        evidence: list[str] = []
+
+        # A failing call: every secret is the canary (the fake rejects it).
+        failing = self.build_client(client_kind, registry, api, settings=canary_settings, max_retries=1)
+        caught: list[BaseException] = []
+        try:
+            await self.call_probe(OperationRunner(failing))
+        except CarrierError as err:
+            caught.append(err)
+        # A failing call after a 5xx (error paths keep the request).
+        api.inject(FaultKind.SERVER_ERROR, count=10)
+        try:
+            await self.call_probe(OperationRunner(failing))
+        except CarrierError as err:
+            caught.append(err)
+        api.reset()
+        # A succeeding call with the real (fake) secrets.
+        succeeding = self.build_client(client_kind, registry, api)
+        await self.call_probe(OperationRunner(succeeding))
+
+        raw: list[str] = []  # raw pickles and header lists: checked for the canary only
+        for error in caught:
+            evidence.append(_text_of(error))
+            evidence.append(repr(pickle.loads(pickle.dumps(error))))
+            raw.append(pickle.dumps(error).decode("latin-1"))
+            request = getattr(error, "request", None)
+            if isinstance(request, httpx.Request):
+                evidence.append(str(request.url))
+                raw.extend(f"{k}: {v}" for k, v in request.headers.multi_items())
+            response = getattr(error, "response", None)
+            if isinstance(response, httpx.Response):
+                raw.extend(f"{k}: {v}" for k, v in response.headers.multi_items())
+        for client in (failing, succeeding):
+            evidence.append(_text_of(client))
+            evidence.extend(_text_of(c) for c in client._shared.carriers.values())
+            evidence.extend(_text_of(c.settings) for c in client._shared.carriers.values())
+        evidence.append(_text_of(load_settings(self.carrier, canary_settings, environ={})))
+        evidence.append(caplog.text)
+        for record in caplog.records:
+            evidence.append(record.getMessage())
+            evidence.append(repr({k: v for k, v in record.__dict__.items() if k not in ("msg", "args")}))
+        blob = "\n".join(evidence)
+        assert CANARY not in blob + "\n".join(raw), "a canary secret leaked into a repr, log record or exception"
+        for secret in real_secrets:
+            at = blob.find(secret)
+            assert at < 0, f"a secret leaked into a repr, log record or exception: ...{blob[max(0, at - 80) : at]}"
+
+    # == sandbox ============================================================================
+
+    @pytest.mark.anyio
+    async def test_sandbox_in_memory(self, client_kind: str, registry: CarrierRegistry) -> None:
+        sandbox = Sandbox(registry=registry)
+        if client_kind == "sync":
+            runner = OperationRunner(Client(sandbox=sandbox, registry=registry, environ={}, sleep=lambda s: None))
+        else:
+            runner = OperationRunner(
+                AsyncClient(sandbox=sandbox, registry=registry, environ={}, sleep=_no_sleep, http_backend="httpx")
+            )
+        assert await self.call_probe(runner) is not None
+        assert sum(sandbox.fake(self.carrier.code).calls.values()) >= 1
+
+    def test_sandbox_loopback_server(self, registry: CarrierRegistry) -> None:
+        sandbox = Sandbox(registry=registry)
+        with sandbox.serve() as server:
+            assert server.base_urls[self.carrier.code].startswith("http://127.0.0.1:")
+            client = Client(settings=server.settings(), registry=registry, environ={}, sleep=lambda s: None)
+            with client:
+                method, args = self.probe()
+                kwargs = {"carrier": self.carrier.code} if method == "track" else {}
+                assert getattr(client, method)(*args, **kwargs) is not None
+                if self.has(Capability.CREATE_SHIPMENT):
+                    shipment = client.create_shipment(self.carrier.code, self.shipment_request())
+                    assert shipment.tracking_number
+                if self.has(Capability.RATES):
+                    assert client.rates(self.carrier.code, self.rate_request())
+        assert sum(sandbox.fake(self.carrier.code).calls.values()) >= 1

@@ -1,0 +1,95 @@
+"""The third-party path end to end: an adapter distribution outside this repository.
+
+``examples/carrier-sdk-acme`` is installed with pip into a fresh virtualenv next to the core;
+carrier-sdk must discover it through its entry point, serve it in sandbox mode, and the
+example's own tests (the conformance suite among them) must pass with that venv's pytest.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "carrier-sdk-acme"
+
+CHECK = textwrap.dedent(
+    """
+    import carrier_sdk, carrier_sdk_acme
+    from carrier_sdk import Client, TrackingStatus
+
+    assert "site-packages" in carrier_sdk.__file__, carrier_sdk.__file__
+    client = Client()
+    infos = {c.code: c for c in client.carriers()}
+    assert "acme" in infos, infos
+    assert infos["acme"].distribution == "carrier-sdk-acme", infos["acme"]
+    assert infos["acme"].version == "0.1.0", infos["acme"]
+    assert "acme" in client.plugin_report().loaded
+    assert client.identify("AC000000014")[0].carrier == "acme"
+
+    with Client(sandbox=True) as sandboxed:
+        info = sandboxed.track("AC000000014")
+        assert info.status is TrackingStatus.DELIVERED, info
+        numbers = sandboxed.sandbox.scenario_numbers()["acme"]
+        assert sandboxed.track(numbers["in_transit"]).status is TrackingStatus.IN_TRANSIT
+    print("third-party OK")
+    """
+)
+
+
+def _run(args: list[str], *, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
+    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_example_tests_pass_in_process_tree() -> None:
+    """The example's tests with the repo's core on PYTHONPATH (no install needed)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(EXAMPLE), str(ROOT)])}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=EXAMPLE,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_installed_in_a_fresh_virtualenv(tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    created = _run([sys.executable, "-m", "venv", str(venv)], timeout=300)
+    if created.returncode != 0:
+        pytest.skip(f"cannot create a virtualenv: {created.stderr[-500:]}")
+    python = venv / ("Scripts" if os.name == "nt" else "bin") / "python"
+    installed = _run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            str(ROOT),
+            str(EXAMPLE),
+            "pytest",
+            "respx",
+            "anyio",
+        ],
+        timeout=900,
+    )
+    if installed.returncode != 0:
+        pytest.skip(f"pip could not install into the fresh venv (offline?): {installed.stderr[-1500:]}")
+
+    checked = _run([str(python), "-c", CHECK], cwd=tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "third-party OK" in checked.stdout
+
+    tests = _run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", str(EXAMPLE / "tests")], cwd=tmp_path)
+    assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
+    assert " passed" in tests.stdout
