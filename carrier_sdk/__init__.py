@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._bulk import TrackingSummary
+from ._bulk import AsyncTrackingIterator, TrackingIterator, TrackingSummary
 from ._carrier import BatchOutcome, Carrier, status_error
-from ._client import AsyncClient, AsyncTrackingIterator, BaseClient, Client, TrackingIterator
+from ._client import AsyncClient, BaseClient, Client
 from ._constants import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, NOT_GIVEN
 from ._enums import (
     Capability,

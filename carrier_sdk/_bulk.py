@@ -7,19 +7,30 @@ the batch buffers (at most ``batch_size`` numbers per carrier) and the jobs in f
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Generic, TypeVar
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from ._enums import TrackingStatus
-from ._exceptions import CarrierError
-from ._models import TrackingResult
+from ._enums import Capability, TrackingStatus
+from ._exceptions import CarrierError, ResponseError
+from ._models import TrackingInfo, TrackingResult
 
 if TYPE_CHECKING:
     from ._carrier import Carrier
+    from ._client import AsyncClient
+    from ._flow import Flow
 
-__all__ = ["Job", "TrackingResults", "TrackingSummary", "plan_jobs"]
+__all__ = [
+    "AsyncTrackingIterator",
+    "Job",
+    "TrackingIterator",
+    "TrackingResults",
+    "TrackingSummary",
+    "async_job_results",
+    "job_results",
+    "plan_jobs",
+]
 
 T = TypeVar("T")
 
@@ -121,3 +132,81 @@ def status_counts(results: Iterable[TrackingResult]) -> dict[TrackingStatus, int
         if result.info is not None:
             counts[result.info.status] += 1
     return dict(counts)
+
+
+class TrackingIterator(TrackingResults[Iterator[TrackingResult]], Iterator[TrackingResult]):
+    """Iterator of :class:`TrackingResult` with a running ``summary``."""
+
+    def __iter__(self) -> TrackingIterator:
+        return self
+
+    def __next__(self) -> TrackingResult:
+        return next(self._source)
+
+    def close(self) -> None:
+        """Stop early: pending work is cancelled."""
+        close = getattr(self._source, "close", None)
+        if close is not None:
+            close()
+
+
+class AsyncTrackingIterator(TrackingResults[AsyncIterator[TrackingResult]], AsyncIterator[TrackingResult]):
+    """Async iterator of :class:`TrackingResult` with a running ``summary``."""
+
+    def __aiter__(self) -> AsyncTrackingIterator:
+        return self
+
+    async def __anext__(self) -> TrackingResult:
+        return await self._source.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop early: pending tasks are cancelled."""
+        aclose = getattr(self._source, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+def job_results(
+    job: Job,
+    run: Callable[[Carrier, Flow[Any]], Any],
+    carrier_for: Callable[[str, Capability], Carrier],
+) -> list[TrackingResult]:
+    try:
+        if job.batch:
+            impl = carrier_for(job.carrier, Capability.TRACK_BATCH)
+            outcome = run(impl, impl.track_batch(job.numbers))
+            results = []
+            for number in job.numbers:
+                value = outcome.get(number)
+                if isinstance(value, TrackingInfo):
+                    results.append(TrackingResult(number=number, carrier=job.carrier, info=value))
+                else:
+                    error = (
+                        value
+                        if isinstance(value, CarrierError)
+                        else ResponseError(
+                            "the batch response did not mention this number",
+                            carrier=job.carrier,
+                            operation="track_batch",
+                        )
+                    )
+                    results.append(TrackingResult(number=number, carrier=job.carrier, error=error))
+            return results
+        impl = carrier_for(job.carrier, Capability.TRACK)
+        info = run(impl, impl.track(job.numbers[0]))
+        return [TrackingResult(number=job.numbers[0], carrier=job.carrier, info=info)]
+    except CarrierError as err:
+        return [TrackingResult(number=n, carrier=job.carrier, error=err) for n in job.numbers]
+
+
+async def async_job_results(job: Job, client: AsyncClient) -> list[TrackingResult]:
+    try:
+        if job.batch:
+            impl = client._carrier(job.carrier, Capability.TRACK_BATCH)
+            outcome = await client._run(impl, impl.track_batch(job.numbers))
+            return job_results(job, lambda i, f: outcome, lambda c, cap: impl)
+        impl = client._carrier(job.carrier, Capability.TRACK)
+        info = await client._run(impl, impl.track(job.numbers[0]))
+        return [TrackingResult(number=job.numbers[0], carrier=job.carrier, info=info)]
+    except CarrierError as err:
+        return [TrackingResult(number=n, carrier=job.carrier, error=err) for n in job.numbers]

@@ -13,7 +13,6 @@ import random
 import threading
 import time
 import uuid
-import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
@@ -22,7 +21,15 @@ import attrs
 import httpx
 import tenacity
 
-from ._bulk import Job, TrackingResults, TrackingSummary, plan_jobs
+from ._bulk import (
+    AsyncTrackingIterator,
+    Job,
+    TrackingIterator,
+    TrackingSummary,
+    async_job_results,
+    job_results,
+    plan_jobs,
+)
 from ._carrier import Carrier, _request_id
 from ._constants import (
     DEFAULT_CONCURRENCY,
@@ -42,8 +49,6 @@ from ._exceptions import (
     ConfigurationError,
     OutcomeUnknownError,
     RateLimitError,
-    ResponseError,
-    ResponseTooLargeError,
     UnknownCarrierError,
     ValidationError,
 )
@@ -63,10 +68,12 @@ from ._models import (
 )
 from ._plugins import PluginManager, PluginReport, default_plugin_manager
 from ._ratelimit import RateLimit, RateLimiter
+from ._reading import _Reader
 from ._redact import redact_request
 from ._registry import CarrierRegistry
 from ._retry import RetryBudget, RetryPolicy, parse_retry_after, sent_for_sure_not
 from ._settings import load_settings
+from ._transports import _AiohttpCompat, _async_transport
 from ._version import VERSION
 
 __all__ = ["AsyncClient", "BaseClient", "Client"]
@@ -511,99 +518,6 @@ def _finite_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
     return value
 
 
-class _Decoder:
-    """Bounded decoding of a response's content encoding (no decompression bombs)."""
-
-    def __init__(self, encoding: str | None) -> None:
-        enc = (encoding or "identity").strip().lower()
-        if enc in ("identity", ""):
-            self._z: Any = None
-        elif enc in ("gzip", "x-gzip"):
-            self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif enc == "deflate":
-            self._z = zlib.decompressobj(zlib.MAX_WBITS | 32)
-        else:
-            raise ValueError(enc)
-
-    def feed(self, data: bytes, room: int) -> bytes:
-        if self._z is None:
-            return data
-        out: bytes = self._z.decompress(data, room + 1)
-        if len(out) > room or self._z.unconsumed_tail:
-            return out + b"\0"  # signals overflow to the caller
-        return out
-
-
-class _Reader:
-    """Accumulates a capped body; raises :class:`ResponseTooLargeError` past the cap."""
-
-    def __init__(self, carrier: Carrier, options: RequestOptions, response: httpx.Response) -> None:
-        self.carrier = carrier
-        self.options = options
-        self.response = response
-        self.limit = options.max_body
-        self.buffer = bytearray()
-        declared = response.headers.get("content-length")
-        if (
-            declared
-            and declared.isdigit()
-            and int(declared) > self.limit
-            and not response.headers.get("content-encoding")
-        ):
-            raise self.too_large()
-        try:
-            self.decoder = _Decoder(response.headers.get("content-encoding"))
-        except ValueError:
-            raise ResponseError(
-                "unsupported content encoding",
-                carrier=carrier.code,
-                operation=options.operation,
-                status_code=response.status_code,
-                request=redact_request(response.request, carrier.sensitive_headers),
-            ) from None
-
-    def too_large(self) -> ResponseTooLargeError:
-        return ResponseTooLargeError(
-            f"response body exceeds {self.limit} bytes",
-            limit=self.limit,
-            carrier=self.carrier.code,
-            operation=self.options.operation,
-            status_code=self.response.status_code,
-            request=redact_request(self.response.request, self.carrier.sensitive_headers),
-        )
-
-    def feed(self, chunk: bytes) -> None:
-        try:
-            data = self.decoder.feed(chunk, self.limit - len(self.buffer))
-        except zlib.error:
-            raise ResponseError(
-                "corrupt compressed body",
-                carrier=self.carrier.code,
-                operation=self.options.operation,
-                status_code=self.response.status_code,
-            ) from None
-        self.buffer += data
-        if len(self.buffer) > self.limit:
-            raise self.too_large()
-
-    def feed_decoded(self, data: bytes) -> None:
-        self.buffer += data
-        if len(self.buffer) > self.limit:
-            raise self.too_large()
-
-    def build(self) -> httpx.Response:
-        headers = self.response.headers.copy()
-        headers.pop("content-encoding", None)
-        headers.pop("content-length", None)
-        return httpx.Response(
-            self.response.status_code,
-            headers=headers,
-            content=bytes(self.buffer),
-            request=self.response.request,
-            extensions={k: v for k, v in self.response.extensions.items() if k in ("http_version", "reason_phrase")},
-        )
-
-
 class Client(BaseClient):
     """The synchronous client.
 
@@ -841,7 +755,7 @@ class Client(BaseClient):
         return TrackingIterator(self._track_many(numbers, carrier, concurrency, summary), summary)
 
     def _run_job(self, job: Job) -> list[TrackingResult]:
-        return _run_job_results(job, lambda impl, flow: self._run(impl, flow), self._carrier)
+        return job_results(job, lambda impl, flow: self._run(impl, flow), self._carrier)
 
     def _track_many(
         self,
@@ -926,84 +840,6 @@ class Client(BaseClient):
 
         planner = JourneyPlanner(max_legs=max_legs)
         return planner.run_sync(self, number, carrier)
-
-
-class TrackingIterator(TrackingResults[Iterator[TrackingResult]], Iterator[TrackingResult]):
-    """Iterator of :class:`TrackingResult` with a running ``summary``."""
-
-    def __iter__(self) -> TrackingIterator:
-        return self
-
-    def __next__(self) -> TrackingResult:
-        return next(self._source)
-
-    def close(self) -> None:
-        """Stop early: pending work is cancelled."""
-        close = getattr(self._source, "close", None)
-        if close is not None:
-            close()
-
-
-class AsyncTrackingIterator(TrackingResults[AsyncIterator[TrackingResult]], AsyncIterator[TrackingResult]):
-    """Async iterator of :class:`TrackingResult` with a running ``summary``."""
-
-    def __aiter__(self) -> AsyncTrackingIterator:
-        return self
-
-    async def __anext__(self) -> TrackingResult:
-        return await self._source.__anext__()
-
-    async def aclose(self) -> None:
-        """Stop early: pending tasks are cancelled."""
-        aclose = getattr(self._source, "aclose", None)
-        if aclose is not None:
-            await aclose()
-
-
-def _run_job_results(
-    job: Job,
-    run: Callable[[Carrier, Flow[Any]], Any],
-    carrier_for: Callable[[str, Capability], Carrier],
-) -> list[TrackingResult]:
-    try:
-        if job.batch:
-            impl = carrier_for(job.carrier, Capability.TRACK_BATCH)
-            outcome = run(impl, impl.track_batch(job.numbers))
-            results = []
-            for number in job.numbers:
-                value = outcome.get(number)
-                if isinstance(value, TrackingInfo):
-                    results.append(TrackingResult(number=number, carrier=job.carrier, info=value))
-                else:
-                    error = (
-                        value
-                        if isinstance(value, CarrierError)
-                        else ResponseError(
-                            "the batch response did not mention this number",
-                            carrier=job.carrier,
-                            operation="track_batch",
-                        )
-                    )
-                    results.append(TrackingResult(number=number, carrier=job.carrier, error=error))
-            return results
-        impl = carrier_for(job.carrier, Capability.TRACK)
-        info = run(impl, impl.track(job.numbers[0]))
-        return [TrackingResult(number=job.numbers[0], carrier=job.carrier, info=info)]
-    except CarrierError as err:
-        return [TrackingResult(number=n, carrier=job.carrier, error=err) for n in job.numbers]
-
-
-async def _async_results(job: Job, client: AsyncClient) -> list[TrackingResult]:
-    try:
-        if job.batch:
-            impl = client._carrier(job.carrier, Capability.TRACK_BATCH)
-            outcome = await client._run(impl, impl.track_batch(job.numbers))
-            return _run_job_results(job, lambda i, f: outcome, lambda c, cap: impl)
-        impl = client._carrier(job.carrier, Capability.TRACK)
-        info = await client._run(impl, impl.track(job.numbers[0]))
-        return [TrackingResult(number=job.numbers[0], carrier=job.carrier, info=info)]
-    except CarrierError as err:
-        return [TrackingResult(number=n, carrier=job.carrier, error=err) for n in job.numbers]
 
 
 def _client_side_limited(carrier: Carrier, options: RequestOptions, wait: float) -> RateLimitError:
@@ -1283,7 +1119,7 @@ class AsyncClient(BaseClient):
                     if job is None:
                         exhausted = True
                         break
-                    pending.add(asyncio.create_task(_async_results(job, self)))
+                    pending.add(asyncio.create_task(async_job_results(job, self)))
                 while early:
                     result = early.pop()
                     summary.add(result)
@@ -1336,40 +1172,3 @@ class AsyncClient(BaseClient):
 
         planner = JourneyPlanner(max_legs=max_legs)
         return await planner.run_async(self, number, carrier)
-
-
-def _async_transport(backend: str) -> httpx.AsyncBaseTransport | None:
-    if backend == "httpx":
-        return None
-    try:
-        from httpx_aiohttp import AiohttpTransport
-    except ImportError:
-        if backend == "aiohttp":
-            raise ConfigurationError(
-                "http_backend='aiohttp' needs the aiohttp extra: pip install 'carrier-sdk[aiohttp]'"
-            ) from None
-        return None
-    return _AiohttpCompat(AiohttpTransport())
-
-
-class _AiohttpCompat(httpx.AsyncBaseTransport):
-    """Makes the aiohttp transport's errors match httpx's own.
-
-    ``httpx-aiohttp`` reports a refused connection as ``ConnectTimeout``; httpx says
-    ``ConnectError``. Both mean "never sent", but users see a different exception class.
-    """
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        try:
-            return await self.inner.handle_async_request(request)
-        except httpx.ConnectTimeout as err:
-            cause = err.__cause__
-            if cause is not None and not isinstance(cause, TimeoutError) and "Timeout" not in type(cause).__name__:
-                raise httpx.ConnectError(str(err), request=request) from cause
-            raise
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
