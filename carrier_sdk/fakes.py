@@ -92,6 +92,8 @@ class FakeCarrierAPI:
         self._quota_log: deque[float] = deque()
         self.calls: Counter[str] = Counter()
         self.requests: list[httpx.Request] = []
+        #: Numbers another carrier hands over to this one: number -> (epoch seconds, outcome).
+        self.handovers: dict[str, tuple[float, str]] = {}
         self.reset_state()
 
     # -- for subclasses ----------------------------------------------------------------------
@@ -122,6 +124,22 @@ class FakeCarrierAPI:
     def not_routed(self, request: httpx.Request) -> httpx.Response:
         """Response for a request no route matches."""
         return self.error_response(404, f"no route for {request.method} {request.url.path}")
+
+    # -- cross-carrier journeys ---------------------------------------------------------------
+
+    def handovers_out(self) -> list[tuple[str, str, float]]:
+        """``(carrier code, number, epoch seconds)`` for each parcel this fake's histories hand
+        over to another carrier (Cainiao to USPS ...). The sandbox passes each one to the
+        receiving fake's :meth:`expect_handover`, so a stitched journey reads in order.
+        Default: none."""
+        return []
+
+    def expect_handover(self, number: str, *, at: float, outcome: str = "delivered") -> None:
+        """``number`` arrives from another carrier at ``at`` (epoch seconds): its history here
+        starts then and ends in ``outcome`` (a :class:`~carrier_sdk.TrackingStatus` value).
+        Fakes read :attr:`handovers` when they build a history; it survives :meth:`reset`."""
+        with self._lock:
+            self.handovers[number] = (at, outcome)
 
     # -- scenario switches -------------------------------------------------------------------
 

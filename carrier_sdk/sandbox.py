@@ -168,7 +168,19 @@ class Sandbox:
             fake_cls = load_fake(self.registry.get(code))
             created = fake_cls(seed=self.seed) if self.clock is None else fake_cls(seed=self.seed, clock=self.clock)
             self._fakes[code] = created
+            if len(self._fakes) == 1:
+                # The first fake brings up the rest, so handovers between them are wired before
+                # any history is served (a journey must read in order from its first request).
+                list(self._iter_fakes())
+            self._wire_handovers()
             return created
+
+    def _wire_handovers(self) -> None:
+        for source in list(self._fakes.values()):
+            for code, number, at in source.handovers_out():
+                target = self._fakes.get(code)
+                if target is not None and number not in target.handovers:
+                    target.expect_handover(number, at=at)
 
     def settings_for(self, code: str) -> dict[str, Any]:
         """Fake credentials for ``code``: ``fake.settings()``, or, while :meth:`serve` runs,

@@ -96,6 +96,10 @@ def _lp(serial: int) -> str:
     return f"LP{serial:014d}"
 
 
+#: Seconds between Cainiao's handover scan and the last-mile carrier's first scan.
+_LAST_MILE_ACCEPT_DELAY = 1800.0
+
+
 class CainiaoFake(FakeCarrierAPI):
     """Stateful fake of the Cainiao LINK gateway (``cnge.*`` message APIs).
 
@@ -323,6 +327,18 @@ class CainiaoFake(FakeCarrierAPI):
         return self.ok(data)
 
     # -- histories ------------------------------------------------------------------------------
+
+    def handovers_out(self) -> list[tuple[str, str, float]]:
+        """The handover scenarios: the last-mile number each one reaches, and when."""
+        out = []
+        for carrier, number in self.handover_numbers.items():
+            destination, events = self._scenario_history(number)
+            cp_code = _DESTINATIONS.get(destination, ("", ""))[1]
+            last_mile = _last_mile_number(cp_code, number)
+            handed = next((e[0] for e in events if e[1] == "LAST_MILE_HO_SUCCESS"), None)
+            if last_mile and handed is not None:
+                out.append((carrier, last_mile, handed + _LAST_MILE_ACCEPT_DELAY))
+        return out
 
     @staticmethod
     def _wire_event(event: tuple[float, str, str, str]) -> dict[str, Any]:

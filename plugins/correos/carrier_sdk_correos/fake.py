@@ -253,6 +253,10 @@ class CorreosFake(FakeCarrierAPI):
                 scenario = "delivered" if number == ASSOCIATED_CODE else rng.choice(_GENERATED)
             assert scenario is not None
             start = datetime(2026, 1, 5, 8, 0, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 300 * 24 * 60))
+            handover = self.handovers.get(number)
+            if handover is not None and handover[1] in _PATHS:
+                scenario = handover[1]
+                start = datetime.fromtimestamp(handover[0], UTC)
             events = self._events(number, _PATHS[scenario], start)
             if scenario == "associated":
                 associated = [{"codEnvio": ASSOCIATED_CODE}]

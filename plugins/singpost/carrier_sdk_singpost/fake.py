@@ -11,7 +11,7 @@ The fake's own ``ErrorCode`` values (``FAKE_ERROR_*``) are invented: SingPost do
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
 
 import defusedxml
@@ -228,6 +228,11 @@ class SingPostFake(FakeCarrierAPI):
         if path_name not in _PATHS:
             path_name = rng.choice(sorted(set(_PATHS) - {"unmapped"}))
         start = datetime(2024, 1, 1, 8, 0) + timedelta(minutes=rng.randint(0, 300 * 24 * 60))
+        handover = self.handovers.get(number)
+        if handover is not None and handover[1] in _PATHS:
+            path_name = handover[1]
+            # local Singapore wall time of the handover, less the first step's delay
+            start = datetime.fromtimestamp(handover[0], timezone(timedelta(hours=8))).replace(tzinfo=None)
         events: list[tuple[str, str, str, str]] = []
         at = start
         for code, text, location in _PATHS[path_name]:

@@ -282,6 +282,9 @@ class UspsFake(FakeCarrierAPI):
         if label is not None:
             mail_class = label["mail_class"] if label["mail_class"] in _TRACKING_MAIL_CLASSES else ""
             return ["GX"], label["at"], mail_class
+        handover = self.handovers.get(number)
+        if handover is not None and handover[1] in _SCENARIO_CODES:
+            return _SCENARIO_CODES[handover[1]], handover[0], "PRIORITY_MAIL"
         scenario = next((k for k, v in self.scenario_numbers.items() if v == number), None)
         if number == self.not_yet_available_number or (scenario is not None and scenario not in _SCENARIO_CODES):
             return None
