@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
 from collections.abc import Iterator
 
 from ._carrier import Carrier
@@ -22,6 +24,15 @@ _OPERATIONS = {
 }
 
 
+def _check_code(code: object) -> None:
+    if not (isinstance(code, str) and code.isidentifier() and code == code.lower()):
+        raise ConfigurationError(f"carrier code {code!r} must be a lowercase identifier")
+
+
+def _where(entry: object) -> str:
+    return entry if isinstance(entry, str) else getattr(entry, "__module__", repr(entry))
+
+
 class CarrierRegistry:
     """Carrier classes keyed by code.
 
@@ -32,9 +43,10 @@ class CarrierRegistry:
     """
 
     def __init__(self) -> None:
-        self._carriers: dict[str, type[Carrier]] = {}
+        self._carriers: dict[str, type[Carrier] | str] = {}
         self._origin: dict[str, tuple[str, str]] = {}
         self._current_origin: tuple[str, str] = ("", "")
+        self._lock = threading.Lock()
 
     def add(self, carrier: type[Carrier]) -> None:
         """Register ``carrier`` under ``carrier.code``.
@@ -44,17 +56,39 @@ class CarrierRegistry:
             PluginLoadError: Another distribution registered the same code.
         """
         self._check(carrier)
-        existing = self._carriers.get(carrier.code)
-        if existing is not None and existing is not carrier:
-            first = self._origin[carrier.code][0] or existing.__module__
-            second = self._current_origin[0] or carrier.__module__
+        self._put(carrier.code, carrier)
+
+    def add_lazy(self, code: str, target: str) -> None:
+        """Register the carrier class at ``target`` (``"module:Class"``) under ``code``,
+        importing the module only when the carrier is first used.
+
+        Discovery then imports no adapter module: a client that tracks with one carrier pays
+        for that one. The class is checked when it is loaded (its ``code`` must equal ``code``).
+
+        Raises:
+            ConfigurationError: ``code`` or ``target`` is malformed.
+            PluginLoadError: Another distribution registered the same code.
+
+        .. versionadded:: 0.1
+        """
+        _check_code(code)
+        module, _, attr = target.partition(":")
+        if not module or not attr:
+            raise ConfigurationError(f"lazy carrier target {target!r} must look like 'package.module:Class'")
+        self._put(code, target)
+
+    def _put(self, code: str, carrier: type[Carrier] | str) -> None:
+        existing = self._carriers.get(code)
+        if existing is not None and existing != carrier:
+            first = self._origin[code][0] or _where(existing)
+            second = self._current_origin[0] or _where(carrier)
             raise PluginLoadError(
-                f"carrier code {carrier.code!r} is registered twice: by {first} and by {second}",
-                plugin=carrier.code,
+                f"carrier code {code!r} is registered twice: by {first} and by {second}",
+                plugin=code,
                 distribution=second,
             )
-        self._carriers[carrier.code] = carrier
-        self._origin[carrier.code] = self._current_origin
+        self._carriers[code] = carrier
+        self._origin[code] = self._current_origin
 
     @staticmethod
     def _check(carrier: type[Carrier]) -> None:
@@ -63,27 +97,53 @@ class CarrierRegistry:
         for attr in ("code", "display_name", "Settings"):
             if not hasattr(carrier, attr):
                 raise ConfigurationError(f"{carrier.__name__} lacks the class attribute {attr!r}")
-        code = carrier.code
-        if not (isinstance(code, str) and code.isidentifier() and code == code.lower()):
-            raise ConfigurationError(f"carrier code {code!r} must be a lowercase identifier")
+        _check_code(carrier.code)
 
     def get(self, code: str) -> type[Carrier]:
-        """The carrier class for ``code``.
+        """The carrier class for ``code`` (importing it if it was registered lazily).
 
         Raises:
             UnknownCarrierError: No such carrier is installed.
+            PluginLoadError: A lazily registered class cannot be imported or is not valid.
         """
         try:
-            return self._carriers[code]
+            entry = self._carriers[code]
         except KeyError:
             known = ", ".join(sorted(self._carriers)) or "none"
             raise UnknownCarrierError(f"unknown carrier {code!r} (installed: {known})", carrier=code) from None
+        if isinstance(entry, str):
+            return self._load(code, entry)
+        return entry
+
+    def _load(self, code: str, target: str) -> type[Carrier]:
+        with self._lock:
+            entry = self._carriers[code]
+            if not isinstance(entry, str):
+                return entry
+            module_name, _, attr = target.partition(":")
+            try:
+                carrier = getattr(importlib.import_module(module_name), attr)
+                self._check(carrier)
+            except (ImportError, AttributeError, ConfigurationError) as err:
+                raise PluginLoadError(
+                    f"carrier {code!r} ({target}) cannot be loaded: {type(err).__name__}: {err}",
+                    plugin=code,
+                    distribution=self._origin.get(code, ("", ""))[0],
+                ) from err
+            if carrier.code != code:
+                raise PluginLoadError(
+                    f"carrier {target} has code {carrier.code!r} but was registered as {code!r}",
+                    plugin=code,
+                    distribution=self._origin.get(code, ("", ""))[0],
+                )
+            self._carriers[code] = carrier
+            return carrier  # type: ignore[no-any-return]
 
     def __contains__(self, code: object) -> bool:
         return code in self._carriers
 
     def __iter__(self) -> Iterator[type[Carrier]]:
-        return iter(sorted(self._carriers.values(), key=lambda c: c.code))
+        return iter([self.get(code) for code in sorted(self._carriers)])
 
     def __len__(self) -> int:
         return len(self._carriers)

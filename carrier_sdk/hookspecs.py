@@ -49,8 +49,11 @@ def register_carriers(registry: CarrierRegistry) -> None:
     ``CARRIER_SDK_STRICT_PLUGINS=1`` it raises :class:`carrier_sdk.PluginLoadError` instead.
 
     Args:
-        registry: Call ``registry.add(CarrierClass)`` for each carrier. A code already
-            registered by another distribution is an error naming both.
+        registry: Call ``registry.add(CarrierClass)`` for each carrier, or
+            ``registry.add_lazy("code", "package.module:CarrierClass")`` to import the carrier's
+            module only when it is first used (what our own adapters do: discovery then imports
+            no adapter module). A code already registered by another distribution is an error
+            naming both.
 
     Returns:
         Nothing; the return value is ignored. Not ``firstresult``, not ``historic``.

@@ -169,3 +169,53 @@ def test_registry_rejects_bad_carriers() -> None:
         registry.add(BadCode)
     with pytest.raises(ConfigurationError):
         registry.add(object)  # type: ignore[arg-type]
+
+
+def test_lazy_registration_imports_on_first_use(site: Path) -> None:
+    install(
+        site,
+        "carrier-sdk-lazy",
+        "probe_lazy",
+        "lazy",
+        body=(
+            "from carrier_sdk.hookspecs import hookimpl\n"
+            "@hookimpl\ndef register_carriers(registry):\n    registry.add_lazy('lazy', 'probe_lazyimpl:CLazy')\n"
+        ),
+    )
+    (site / "probe_lazyimpl.py").write_text(textwrap.dedent(CARRIER.format(cls="CLazy", code="lazy", prefix="LA")))
+    registry = ours().registry
+    assert registry.codes() == ["lazy"]
+    assert "probe_lazyimpl" not in sys.modules  # discovery did not import the carrier module
+    assert registry.get("lazy").__name__ == "CLazy"
+    assert registry.info("lazy").distribution == "carrier-sdk-lazy"
+
+
+def test_lazy_registration_errors_name_the_plugin(site: Path) -> None:
+    from carrier_sdk import CarrierRegistry
+
+    registry = CarrierRegistry()
+    registry.add_lazy("ghost", "probe_missing_module:Ghost")
+    with pytest.raises(PluginLoadError, match="ghost"):
+        registry.get("ghost")
+    (site / "probe_wrongcode.py").write_text(textwrap.dedent(CARRIER.format(cls="CWrong", code="wrong", prefix="WR")))
+    registry.add_lazy("right", "probe_wrongcode:CWrong")
+    with pytest.raises(PluginLoadError, match="registered as 'right'"):
+        registry.get("right")
+    with pytest.raises(ConfigurationError):
+        registry.add_lazy("bad", "no-colon")
+
+
+def test_discovery_of_the_installed_adapters_imports_none_of_them() -> None:
+    import subprocess
+
+    code = (
+        "import sys, carrier_sdk\n"
+        "client = carrier_sdk.Client()\n"
+        "codes = client.registry.codes()\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('carrier_sdk_') and '.' in m)\n"
+        "print(len(codes), loaded)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split(" ", 1)
+    if out[0] == "0":
+        pytest.skip("no adapter plugins installed")
+    assert out[1].strip() == "[]"

@@ -6,21 +6,36 @@ tracking messages Cainiao pushes to you. The fake API lives in :mod:`carrier_sdk
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from carrier_sdk.hookspecs import hookimpl
-
-from ._carrier import CainiaoCarrier
-from ._push import verify_push
-from ._settings import CainiaoEnvironment, CainiaoSettings
 
 if TYPE_CHECKING:
     from carrier_sdk import CarrierRegistry
 
+    from ._carrier import CainiaoCarrier
+    from ._push import verify_push
+    from ._settings import CainiaoEnvironment, CainiaoSettings
+
 __all__ = ["CainiaoCarrier", "CainiaoEnvironment", "CainiaoSettings", "register_carriers", "verify_push"]
+
+# Public names are imported on first access, so plugin discovery imports no adapter module.
+_LAZY = {
+    "CainiaoCarrier": "._carrier",
+    "verify_push": "._push",
+    "CainiaoEnvironment": "._settings",
+    "CainiaoSettings": "._settings",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)
 
 
 @hookimpl
 def register_carriers(registry: CarrierRegistry) -> None:
-    """Register the Cainiao carrier."""
-    registry.add(CainiaoCarrier)
+    registry.add_lazy("cainiao", "carrier_sdk_cainiao._carrier:CainiaoCarrier")

@@ -17,7 +17,5 @@ __all__ = ["register_carriers"]
 
 @hookimpl
 def register_carriers(registry: CarrierRegistry) -> None:
-    """Register :class:`~carrier_sdk_correos._carrier.CorreosCarrier`."""
-    from ._carrier import CorreosCarrier
-
-    registry.add(CorreosCarrier)
+    # Registered lazily: discovery imports no adapter module.
+    registry.add_lazy("correos", "carrier_sdk_correos._carrier:CorreosCarrier")

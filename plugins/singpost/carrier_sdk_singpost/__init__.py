@@ -5,20 +5,30 @@ The package stays light: importing it registers nothing by itself and does not i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from carrier_sdk.hookspecs import hookimpl
-
-from ._carrier import SingPostCarrier
-from ._settings import SingPostSettings
 
 if TYPE_CHECKING:
     from carrier_sdk import CarrierRegistry
 
+    from ._carrier import SingPostCarrier
+    from ._settings import SingPostSettings
+
 __all__ = ["SingPostCarrier", "SingPostSettings", "register_carriers"]
+
+# Public names are imported on first access, so plugin discovery imports no adapter module.
+_LAZY = {"SingPostCarrier": "._carrier", "SingPostSettings": "._settings"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)
 
 
 @hookimpl
 def register_carriers(registry: CarrierRegistry) -> None:
-    """Register :class:`SingPostCarrier` (the ``carrier_sdk`` entry point ``singpost``)."""
-    registry.add(SingPostCarrier)
+    registry.add_lazy("singpost", "carrier_sdk_singpost._carrier:SingPostCarrier")
