@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import typing
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -59,7 +60,29 @@ converter.register_unstructure_hook(date, lambda v: v.isoformat())
 converter.register_structure_hook(date, _structure_date)
 converter.register_unstructure_hook(bytes, lambda v: base64.b64encode(v).decode("ascii"))
 converter.register_structure_hook(bytes, _structure_bytes)
-converter.register_unstructure_hook(frozenset, lambda v: sorted(converter.unstructure(x) for x in v))
+
+
+def _is_frozenset(t: Any) -> bool:
+    return t is frozenset or typing.get_origin(t) is frozenset
+
+
+def _is_error(t: Any) -> bool:
+    return isinstance(t, type) and issubclass(t, BaseException)
+
+
+def _unstructure_error(error: BaseException) -> dict[str, Any]:
+    # Errors travel one way (reports, CLI output): their type, text and the fields users act on.
+    data: dict[str, Any] = {"type": type(error).__name__, "message": str(error)}
+    for name in ("carrier", "status_code", "error_code", "error_message", "retry_after", "idempotency_key", "field"):
+        value = getattr(error, name, None)
+        if value is not None:
+            data[name] = value
+    return data
+
+
+converter.register_unstructure_hook_func(_is_frozenset, lambda v: sorted(converter.unstructure(x) for x in v))
+converter.register_structure_hook_func(_is_frozenset, _structure_frozenset)
+converter.register_unstructure_hook_func(_is_error, _unstructure_error)
 
 
 def to_dict(model: Any) -> Any:

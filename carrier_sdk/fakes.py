@@ -34,6 +34,9 @@ __all__ = ["Fault", "FaultKind", "FakeCarrierAPI", "Handler", "stable_random"]
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
+#: How many recent requests a fake keeps in :attr:`FakeCarrierAPI.requests`.
+REQUEST_LOG_LIMIT = 10_000
+
 
 class FaultKind(enum.StrEnum):
     """Failures a fake can inject."""
@@ -91,7 +94,8 @@ class FakeCarrierAPI:
         self._faults: list[Fault] = []
         self._quota_log: deque[float] = deque()
         self.calls: Counter[str] = Counter()
-        self.requests: list[httpx.Request] = []
+        #: The most recent requests served (bounded: a 100k-number bulk run must not grow it).
+        self.requests: deque[httpx.Request] = deque(maxlen=REQUEST_LOG_LIMIT)
         #: Numbers another carrier hands over to this one: number -> (epoch seconds, outcome).
         self.handovers: dict[str, tuple[float, str]] = {}
         self.reset_state()

@@ -250,3 +250,33 @@ def test_models_pickle() -> None:
 def test_money_round_trip_property(amount: Decimal, currency: str) -> None:
     money = Money(amount=amount, currency=currency)
     assert from_dict(Money, json.loads(json.dumps(to_dict(money)))) == money
+
+
+def test_carrier_info_round_trips_with_sorted_capabilities() -> None:
+    from carrier_sdk import Capability, CarrierInfo
+
+    info = CarrierInfo(code="x", display_name="X", capabilities=frozenset({Capability.TRACK, Capability.RATES}))
+    data = json.loads(json.dumps(to_dict(info)))
+    assert data["capabilities"] == ["rates", "track"]
+    assert from_dict(CarrierInfo, data) == info
+
+
+def test_results_and_journeys_with_errors_serialize_to_json() -> None:
+    from carrier_sdk import Journey, JourneyLeg, TrackingNotFoundError, TrackingResult
+
+    error = TrackingNotFoundError("unknown", carrier="usps", status_code=400, error_code="150002")
+    result = to_dict(TrackingResult(number="9400111899223855123450", carrier="usps", error=error))
+    assert result["error"] == {
+        "type": "TrackingNotFoundError",
+        "message": str(error),
+        "carrier": "usps",
+        "status_code": 400,
+        "error_code": "150002",
+    }
+    journey = Journey(
+        tracking_number="LP00667794278588",
+        legs=(JourneyLeg(carrier="usps", tracking_number="9400111899223855123450", relation="last_mile", error=error),),
+        events=(),
+        status=TrackingStatus.UNKNOWN,
+    )
+    assert json.loads(json.dumps(to_dict(journey)))["legs"][0]["error"]["type"] == "TrackingNotFoundError"

@@ -11,6 +11,7 @@ The fake's own ``ErrorCode`` values (``FAKE_ERROR_*``) are invented: SingPost do
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections import deque
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
 
@@ -113,7 +114,7 @@ class SingPostFake(FakeCarrierAPI):
         #: number -> events (code, description, location, date text), oldest first.
         self.histories: dict[str, list[tuple[str, str, str, str]]] = {}
         #: numbers asked for, in request order.
-        self.tracked: list[str] = []
+        self.tracked: deque[str] = deque(maxlen=10_000)  # bounded: bulk runs must not grow it
 
     def settings(self, base_url: str | None = None) -> dict[str, Any]:
         return {"api_key": self.api_key, "base_url": base_url or PRODUCTION_URL, "system_id": FAKE_SYSTEM_ID}

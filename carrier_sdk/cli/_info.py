@@ -1,0 +1,92 @@
+"""``carriers`` and ``identify``: what is installed, and who claims a number."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from .. import normalize_number, to_dict
+from ._app import EXIT_FAILED, State, json_option, pass_state, sandbox_option
+from ._output import console
+
+__all__ = ["carriers", "identify"]
+
+
+@click.command()
+@json_option
+@sandbox_option
+@pass_state
+def carriers(state: State) -> None:
+    """List installed carriers, their capabilities and versions, and plugins that failed to load.
+
+    Exits 1 when a plugin failed to load.
+    """
+    client = state.client()
+    infos = client.carriers()
+    report = client.plugin_report()
+    if state.json:
+        state.emit_json(
+            {
+                "carriers": [to_dict(info) for info in infos],
+                "loaded": list(report.loaded),
+                "blocked": list(report.blocked),
+                "failed": [{"name": f.name, "distribution": f.distribution, "error": f.error} for f in report.failed],
+            }
+        )
+    else:
+        out = console()
+        table = Table(title="Installed carriers", title_justify="left")
+        for column in ("Code", "Name", "Capabilities", "Distribution", "Version"):
+            table.add_column(column)
+        for info in infos:
+            caps = ", ".join(sorted(c.value for c in info.capabilities))
+            table.add_row(info.code, info.display_name, caps, info.distribution or "-", info.version or "-")
+        out.print(table if infos else "No carriers installed: pip install carrier-sdk-usps (or another plugin).")
+        for name in report.blocked:
+            out.print(f"[yellow]blocked[/yellow] {name} (CARRIER_SDK_DISABLE_PLUGINS)")
+        for failure in report.failed:
+            out.print(f"[red]failed to load[/red] {failure.name} ({failure.distribution or '?'}): {failure.error}")
+    if report.failed:
+        raise click.exceptions.Exit(EXIT_FAILED)
+
+
+@click.command()
+@click.argument("numbers", nargs=-1, required=True)
+@json_option
+@sandbox_option
+@pass_state
+def identify(state: State, numbers: tuple[str, ...]) -> None:
+    """Show which installed carriers recognize each tracking NUMBER, most confident first.
+
+    Exits 1 when some number is recognized by no carrier.
+    """
+    client = state.client()
+    unknown = 0
+    rows = []
+    for number in numbers:
+        claims = client.identify(number)
+        unknown += not claims
+        rows.append((number, claims))
+    if state.json:
+        for number, claims in rows:
+            state.emit_json(
+                {
+                    "number": number,
+                    "normalized": normalize_number(number),
+                    "candidates": [
+                        {"carrier": c.carrier, "confidence": str(c.confidence), "reason": c.reason} for c in claims
+                    ],
+                }
+            )
+    else:
+        table = Table(show_edge=False)
+        for column in ("Number", "Carrier", "Confidence", "Reason"):
+            table.add_column(column)
+        for number, claims in rows:
+            if not claims:
+                table.add_row(number, "[red]none[/red]", "", "no installed carrier recognizes it")
+            for i, claim in enumerate(claims):
+                table.add_row(number if i == 0 else "", claim.carrier, str(claim.confidence), claim.reason)
+        console().print(table)
+    if unknown:
+        raise click.exceptions.Exit(EXIT_FAILED)

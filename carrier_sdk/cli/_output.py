@@ -1,0 +1,170 @@
+"""Turning results into JSON-ready data for machines and rich tables for people."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from .. import Journey, TrackingInfo, TrackingResult, TrackingSummary, to_dict
+from .._exceptions import CarrierError
+
+__all__ = [
+    "console",
+    "error_dict",
+    "journey_dict",
+    "journey_tables",
+    "result_dict",
+    "result_line",
+    "summary_tables",
+    "tracking_tables",
+]
+
+#: Columns of tables written to a pipe or file (a terminal uses its own width).
+PIPE_WIDTH = 160
+
+_ERROR_ATTRS = ("carrier", "operation", "status_code", "error_code", "error_message", "request_id", "number")
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A rich console on the current stdout (or stderr); plain text when not a terminal."""
+    file = sys.stderr if stderr else sys.stdout
+    probe = Console(file=file)
+    width = None if probe.is_terminal else PIPE_WIDTH
+    return Console(file=file, highlight=False, soft_wrap=False, width=width)
+
+
+def error_dict(err: CarrierError) -> dict[str, Any]:
+    """An SDK error as plain data: its class, message and the non-secret details it carries."""
+    data: dict[str, Any] = {"type": type(err).__name__, "message": str(err)}
+    for name in _ERROR_ATTRS:
+        value = getattr(err, name, None)
+        if value not in (None, ""):
+            data[name] = value
+    return data
+
+
+def result_dict(result: TrackingResult) -> dict[str, Any]:
+    """One bulk-tracking result as plain data (one JSON line)."""
+    return {
+        "number": result.number,
+        "carrier": result.carrier,
+        "ok": result.info is not None,
+        "info": to_dict(result.info) if result.info is not None else None,
+        "error": error_dict(result.error) if result.error is not None else None,
+    }
+
+
+def _detail(info: TrackingInfo) -> str:
+    if info.events:
+        return info.events[-1].description or info.events[-1].carrier_status_text
+    return info.status_detail
+
+
+def result_line(result: TrackingResult) -> str:
+    """One bulk-tracking result as a tab-separated line: number, carrier, status, detail."""
+    carrier = result.carrier or "?"
+    if result.info is not None:
+        return f"{result.number}\t{carrier}\t{result.info.status.value}\t{_detail(result.info)}"
+    err = result.error
+    return f"{result.number}\t{carrier}\terror\t{type(err).__name__}: {err}"
+
+
+def _when(info_event: Any) -> str:
+    return str(info_event.occurred_at.strftime("%Y-%m-%d %H:%M UTC"))
+
+
+def _where(location: Any) -> str:
+    if location is None:
+        return ""
+    parts = [location.facility, location.city, location.state, location.country]
+    return ", ".join(p for p in parts if p)
+
+
+def tracking_tables(result: TrackingResult) -> list[Any]:
+    """Renderables for one tracked number: a heading and its events, or the error."""
+    if result.info is None:
+        err = result.error
+        return [f"[bold]{result.number}[/bold] ({result.carrier or '?'}): [red]{type(err).__name__}[/red]: {err}"]
+    info = result.info
+    heading = f"[bold]{info.tracking_number}[/bold] ({info.carrier}): [bold]{info.status.value}[/bold]"
+    extras = []
+    if info.estimated_delivery:
+        extras.append(f"estimated delivery {info.estimated_delivery.isoformat()}")
+    if info.origin_country or info.destination_country:
+        extras.append(f"{info.origin_country or '?'} -> {info.destination_country or '?'}")
+    if info.related_numbers:
+        extras.append("related: " + ", ".join(f"{r.tracking_number} ({r.relation})" for r in info.related_numbers))
+    if extras:
+        heading += " - " + "; ".join(extras)
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("When", "Status", "Description", "Location"):
+        table.add_column(column)
+    for event in info.events:
+        table.add_row(_when(event), event.status.value, event.description, _where(event.location))
+    return [heading, table]
+
+
+def journey_dict(journey: Journey) -> dict[str, Any]:
+    """A :class:`Journey` as plain data: legs (info or error) and merged events."""
+    return {
+        "tracking_number": journey.tracking_number,
+        "status": journey.status.value,
+        "legs": [
+            {
+                "carrier": leg.carrier,
+                "tracking_number": leg.tracking_number,
+                "relation": leg.relation,
+                "status": leg.info.status.value if leg.info is not None else None,
+                "info": to_dict(leg.info) if leg.info is not None else None,
+                "error": error_dict(leg.error) if leg.error is not None else None,
+            }
+            for leg in journey.legs
+        ],
+        "events": [
+            {"carrier": e.carrier, "tracking_number": e.tracking_number, **to_dict(e.event)} for e in journey.events
+        ],
+    }
+
+
+def journey_tables(journey: Journey) -> list[Any]:
+    """Renderables for a journey: the legs, then the merged timeline."""
+    legs = Table(title=f"Journey of {journey.tracking_number}: {journey.status.value}", title_justify="left")
+    for column in ("Leg", "Carrier", "Number", "Relation", "Status"):
+        legs.add_column(column)
+    for i, leg in enumerate(journey.legs, 1):
+        if leg.info is not None:
+            status = leg.info.status.value
+        else:
+            status = f"[red]{type(leg.error).__name__}[/red]: {leg.error}"
+        legs.add_row(str(i), leg.carrier, leg.tracking_number, leg.relation, status)
+    events = Table(title="Merged events (oldest first)", title_justify="left")
+    for column in ("When", "Carrier", "Status", "Description", "Location"):
+        events.add_column(column)
+    for e in journey.events:
+        events.add_row(_when(e.event), e.carrier, e.event.status.value, e.event.description, _where(e.event.location))
+    return [legs, events]
+
+
+def summary_tables(summary: TrackingSummary) -> list[Any]:
+    """Renderables for a bulk run's :class:`TrackingSummary`."""
+    out: list[Any] = [
+        f"[bold]Tracked {summary.total}[/bold]: {summary.succeeded} succeeded, "
+        f"{'[red]' if summary.failed else ''}{summary.failed} failed{'[/red]' if summary.failed else ''}"
+    ]
+    for title, counts in (
+        ("By status", summary.by_status),
+        ("By error", summary.by_error),
+        ("By carrier", summary.by_carrier),
+    ):
+        if not counts:
+            continue
+        table = Table(title=title, title_justify="left")
+        table.add_column(title.removeprefix("By ").capitalize())
+        table.add_column("Count", justify="right")
+        for key, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            table.add_row(key, str(count))
+        out.append(table)
+    return out

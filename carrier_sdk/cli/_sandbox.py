@@ -1,0 +1,124 @@
+"""``sandbox serve``, ``sandbox numbers`` and ``new-adapter``."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from ._app import EXIT_USAGE, State, json_option, pass_state
+from ._numbers import generate_numbers, scenario_numbers
+from ._output import console
+
+__all__ = ["new_adapter", "sandbox"]
+
+
+@click.group()
+def sandbox() -> None:
+    """Run the carriers' fakes: an HTTP server, and their documented scenario numbers."""
+
+
+@sandbox.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option(
+    "--port", type=click.IntRange(min=0, max=65535), default=0, show_default=True, help="0 picks a free port."
+)
+@click.option("--exit-after", type=click.FloatRange(min=0), hidden=True, help="Stop after SECONDS (for tests).")
+@json_option
+@pass_state
+def serve(state: State, host: str, port: int, exit_after: float | None) -> None:
+    """Serve every installed carrier's fake over HTTP until Ctrl-C.
+
+    Prints the base URL of each carrier: point a carrier's base_url setting at it.
+    """
+    server = state.get_sandbox().serve(host=host, port=port)
+    with server:
+        base_urls = dict(server.base_urls)
+        if state.json:
+            state.emit_json({"url": server.url, "base_urls": base_urls})
+        else:
+            table = Table(title=f"Sandbox serving on {server.url}", title_justify="left")
+            table.add_column("Carrier")
+            table.add_column("Base URL")
+            for code, url in sorted(base_urls.items()):
+                table.add_row(code, url)
+            out = console()
+            out.print(table)
+            out.print("Press Ctrl-C to stop.")
+        try:
+            deadline = None if exit_after is None else time.monotonic() + exit_after
+            while deadline is None or time.monotonic() < deadline:
+                time.sleep(0.05 if deadline is not None else 0.5)
+        except KeyboardInterrupt:
+            pass
+    if not state.json:
+        click.echo("Sandbox stopped.", err=True)
+
+
+@sandbox.command()
+@click.option(
+    "--generate",
+    "count",
+    type=click.IntRange(min=1),
+    help="Instead, print COUNT valid numbers (one per line, across carriers) for bulk tests.",
+)
+@click.option("--carrier", "carrier_code", metavar="CODE", help="Only this carrier.")
+@json_option
+@pass_state
+def numbers(state: State, count: int | None, carrier_code: str | None) -> None:
+    """Print the fakes' scenario numbers: tracking each always gives the same outcome."""
+    registry = state.registry
+    if carrier_code is not None:
+        from .. import CarrierRegistry
+
+        only = CarrierRegistry()
+        only.add(registry.get(carrier_code))
+        scenarios = scenario_numbers(only)
+        source = only
+    else:
+        scenarios = scenario_numbers(registry)
+        source = registry
+    if count is not None:
+        for number in generate_numbers(source, count, seed=state.seed):
+            click.echo(number)
+        return
+    if state.json:
+        state.emit_json(scenarios)
+        return
+    table = Table(title="Sandbox scenario numbers", title_justify="left")
+    for column in ("Carrier", "Scenario", "Number"):
+        table.add_column(column)
+    for code, by_name in sorted(scenarios.items()):
+        for i, (name, number) in enumerate(by_name.items()):
+            table.add_row(code if i == 0 else "", name, number)
+    console().print(table)
+
+
+@click.command("new-adapter")
+@click.argument("name")
+@click.option(
+    "--dest",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Directory to create the plugin in.",
+)
+@json_option
+@pass_state
+def new_adapter(state: State, name: str, dest: Path) -> None:
+    """Create a new carrier plugin project NAME (carrier, settings, fake, tests) under --dest."""
+    try:  # written by the scaffolding issue; imported lazily
+        write_adapter = importlib.import_module("carrier_sdk._scaffold").write_adapter
+    except (ImportError, AttributeError):
+        state.fail("adapter scaffolding is not available in this version of carrier-sdk", EXIT_USAGE)
+    try:
+        path = write_adapter(name, dest)
+    except (ValueError, FileExistsError) as err:
+        state.fail(str(err), EXIT_USAGE)
+    if state.json:
+        state.emit_json({"name": name, "path": str(path)})
+    else:
+        console().print(f"Created [bold]{path}[/bold]. Next: pip install -e {path} && pytest {path}")

@@ -1,0 +1,225 @@
+"""``rates``, ``ship``, ``cancel`` and ``validate-address``: one carrier call each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from .. import to_dict
+from ._app import EXIT_FAILED, State, json_option, pass_state, sandbox_option
+from ._config import address_from, rate_request_from, shipment_request_from
+from ._output import console
+
+__all__ = ["cancel", "rates", "ship", "validate_address"]
+
+_DOCUMENT = click.Path(dir_okay=False, allow_dash=True)
+
+
+def _check_carrier(state: State, carrier: str) -> None:
+    state.registry.get(carrier)  # unknown code: UnknownCarrierError -> exit 2
+
+
+def _pairs(title: str, rows: list[tuple[str, Any]]) -> Table:
+    table = Table(title=title, title_justify="left", show_header=False)
+    table.add_column("Field", style="bold")
+    table.add_column("Value")
+    for key, value in rows:
+        if value not in (None, "", ()):
+            table.add_row(key, str(value))
+    return table
+
+
+@click.command()
+@click.argument("carrier")
+@click.option("--shipment", "shipment", type=_DOCUMENT, required=True, help="Shipment file (JSON or TOML).")
+@json_option
+@sandbox_option
+@pass_state
+def rates(state: State, carrier: str, shipment: str) -> None:
+    """Quote the services of CARRIER for the parcels in a --shipment file."""
+    _check_carrier(state, carrier)
+    request = rate_request_from(shipment)
+    quotes = state.client().rates(carrier, request)
+    if state.json:
+        state.emit_json([to_dict(rate) for rate in quotes])
+        return
+    table = Table(title=f"Rates from {carrier}", title_justify="left")
+    for column in ("Service", "Name", "Price", "Days", "Delivery date"):
+        table.add_column(column)
+    for rate in sorted(quotes, key=lambda r: r.price.amount):
+        days = "" if rate.estimated_days is None else str(rate.estimated_days)
+        when = rate.delivery_date.isoformat() if rate.delivery_date else ""
+        table.add_row(rate.service, rate.service_name, str(rate.price), days, when)
+    console().print(table)
+
+
+@click.command()
+@click.argument("carrier")
+@click.argument("shipment", type=_DOCUMENT)
+@click.option(
+    "--label-out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Where to write the label (default: <tracking number>.<format> in the current directory).",
+)
+@click.option(
+    "--idempotency-key",
+    metavar="KEY",
+    help="Reuse KEY to retry a purchase safely: the carrier returns the first label, not a second one.",
+)
+@json_option
+@sandbox_option
+@pass_state
+def ship(state: State, carrier: str, shipment: str, label_out: Path | None, idempotency_key: str | None) -> None:
+    """Buy a label from CARRIER for the SHIPMENT file (JSON or TOML) and write it to disk.
+
+    Exits 3 when the purchase outcome is unknown: reconcile (or retry with the same
+    --idempotency-key, printed in the error) before buying again.
+    """
+    _check_carrier(state, carrier)
+    request = shipment_request_from(shipment)
+    result = state.client().create_shipment(carrier, request, idempotency_key=idempotency_key)
+    path: Path | None = None
+    if result.label is not None:
+        path = label_out or Path(f"{result.tracking_number}.{result.label.format.value}")
+        try:
+            path.write_bytes(result.label.data)
+        except OSError as err:
+            state.fail(
+                f"label bought ({result.tracking_number}) but not written to {str(path)!r}: {err.strerror or err}",
+                EXIT_FAILED,
+            )
+    if state.json:
+        data = to_dict(result)
+        if result.label is not None:
+            data["label"] = {"format": result.label.format.value, "path": str(path), "bytes": len(result.label.data)}
+        state.emit_json(data)
+        return
+    console().print(
+        _pairs(
+            f"Shipment with {carrier}",
+            [
+                ("Tracking number", result.tracking_number),
+                ("Service", result.service),
+                ("Price", result.price),
+                ("Label", f"{path} ({len(result.label.data)} bytes)" if result.label is not None else "none"),
+                ("Idempotency key", result.idempotency_key),
+                ("Carrier reference", result.carrier_reference),
+                ("Related", ", ".join(f"{r.tracking_number} ({r.relation})" for r in result.related_numbers)),
+            ],
+        )
+    )
+
+
+@click.command()
+@click.argument("carrier")
+@click.argument("number")
+@json_option
+@sandbox_option
+@pass_state
+def cancel(state: State, carrier: str, number: str) -> None:
+    """Cancel (void or refund) the label NUMBER bought from CARRIER.
+
+    Exits 1 when the carrier did not cancel it.
+    """
+    _check_carrier(state, carrier)
+    result = state.client().cancel_shipment(carrier, number)
+    if state.json:
+        state.emit_json(to_dict(result))
+    else:
+        console().print(
+            _pairs(
+                f"Cancellation with {carrier}",
+                [
+                    ("Tracking number", result.tracking_number),
+                    ("Cancelled", "yes" if result.cancelled else "NO"),
+                    ("Status", result.status),
+                    ("Message", result.message),
+                ],
+            )
+        )
+    if not result.cancelled:
+        raise click.exceptions.Exit(EXIT_FAILED)
+
+
+@click.command("validate-address")
+@click.argument("carrier")
+@click.option("--address", "address_file", type=_DOCUMENT, help="Address file (JSON or TOML); options override it.")
+@click.option("--name")
+@click.option("--company")
+@click.option("--street1")
+@click.option("--street2")
+@click.option("--city")
+@click.option("--state", "state_")
+@click.option("--postal-code")
+@click.option("--country", help="ISO 3166-1 alpha-2 code.")
+@json_option
+@sandbox_option
+@pass_state
+def validate_address(
+    state: State,
+    carrier: str,
+    address_file: str | None,
+    name: str | None,
+    company: str | None,
+    street1: str | None,
+    street2: str | None,
+    city: str | None,
+    state_: str | None,
+    postal_code: str | None,
+    country: str | None,
+) -> None:
+    """Ask CARRIER whether an address (--address FILE and/or the options) is deliverable.
+
+    Exits 1 when the carrier does not match the address.
+    """
+    _check_carrier(state, carrier)
+    fields = {
+        "name": name,
+        "company": company,
+        "street1": street1,
+        "street2": street2,
+        "city": city,
+        "state": state_,
+        "postal_code": postal_code,
+        "country": country,
+    }
+    if address_file is None and all(v is None for v in fields.values()):
+        state.fail("give --address FILE or the address options (--name, --street1, --city, --country ...)")
+    address = address_from(address_file, fields)
+    result = state.client().validate_address(carrier, address)
+    if state.json:
+        state.emit_json(to_dict(result))
+    else:
+        standard = result.address
+        console().print(
+            _pairs(
+                f"Address check by {carrier}",
+                [
+                    ("Matched", "yes" if result.matched else "NO"),
+                    ("Standard form", _one_line(standard) if standard is not None else ""),
+                    ("Corrections", "; ".join(result.corrections)),
+                    ("Messages", "; ".join(result.messages)),
+                    ("DPV", result.dpv_confirmation),
+                    ("Residential", result.residential),
+                ],
+            )
+        )
+    if not result.matched:
+        raise click.exceptions.Exit(EXIT_FAILED)
+
+
+def _one_line(address: Any) -> str:
+    parts = [
+        address.name,
+        address.company,
+        address.street1,
+        address.street2,
+        address.city,
+        address.state,
+        address.postal_code,
+        address.country,
+    ]
+    return ", ".join(p for p in parts if p)
