@@ -304,8 +304,16 @@ class UspsFake(FakeCarrierAPI):
         rng = stable_random(self.seed, number, "places")
         events = []
         at = start
+        # A plausible route: the first scans at the origin, the last ones at the destination.
+        origin, hub, destination = (_PLACES[rng.randrange(len(_PLACES))] for _ in range(3))
         for index, code in enumerate(codes):
-            city, state, zip_code, offset = _PLACES[rng.randrange(len(_PLACES))]
+            if index < 2:
+                place = origin
+            elif index >= len(codes) - 3:
+                place = destination
+            else:
+                place = hub
+            city, state, zip_code, offset = place
             sign = -1 if offset.startswith("-") else 1
             hours, _, minutes = offset.lstrip("+-").partition(":")
             tz = timezone(sign * timedelta(hours=int(hours), minutes=int(minutes or 0)))
