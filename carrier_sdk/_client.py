@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 import attrs
 import httpx
@@ -166,12 +166,32 @@ class BaseClient:
             sandbox_obj = sandbox if isinstance(sandbox, Sandbox) else None
         source: CarrierRegistry | PluginManager = registry if registry is not None else default_plugin_manager()
         self._shared = _Shared(source, sandbox_obj)
+        self._owns_http = True  # a with_options() copy shares the pool and must not close it
         self._sandbox_flag = bool(sandbox)
-        unknown = set(self._settings_input) - set(self._registry_codes_if_loaded())
-        del unknown  # checked lazily: settings for an uninstalled carrier are only an error on use
 
-    def _registry_codes_if_loaded(self) -> list[str]:
-        return []
+    def with_options(
+        self,
+        *,
+        timeout: float | httpx.Timeout | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven = NOT_GIVEN,
+    ) -> Self:
+        """A copy with other options that shares the connection pool, tokens and limits."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        if not isinstance(retry, NotGiven):
+            clone.retry_policy = retry
+        if not isinstance(max_retries, NotGiven):
+            clone.retry_policy = attrs.evolve(clone.retry_policy, max_retries=max_retries)
+        if not isinstance(timeout, NotGiven):
+            clone.timeout = _finite_timeout(timeout)
+        if not isinstance(deadline, NotGiven):
+            if not (0 < deadline < float("inf")):
+                raise ConfigurationError("deadline must be a finite number of seconds > 0")
+            clone.deadline = float(deadline)
+        clone._owns_http = False
+        return clone
 
     # -- carriers and discovery ---------------------------------------------------------------
 
@@ -352,7 +372,6 @@ class BaseClient:
                 return _Final(error=self._ambiguous(carrier, options, None, response))
             timed_out = status == 408
             cause = f"HTTP {status}"
-        final_error: BaseException | None = error
         if attempt > policy.max_retries or not self._budget(carrier).acquire(timeout=timed_out):
             return self._give_up(carrier, options, error, response)
         delay = retry_after if retry_after is not None else policy.backoff(attempt, self._rng)
@@ -374,7 +393,6 @@ class BaseClient:
                 "cause": cause,
             },
         )
-        del final_error
         return delay
 
     def _give_up(
@@ -498,9 +516,6 @@ class BaseClient:
     def _deadline_at(self) -> float:
         return self._clock() + self.deadline
 
-    def _copy_kwargs(self) -> dict[str, Any]:
-        return {}
-
 
 def _rejected(carrier: Carrier, response: httpx.Response) -> bool:
     try:
@@ -581,29 +596,6 @@ class Client(BaseClient):
             limits=DEFAULT_LIMITS,
             trust_env=transport is None,
         )
-        self._owns_http = True
-
-    def with_options(
-        self,
-        *,
-        timeout: float | httpx.Timeout | NotGiven = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        retry: RetryPolicy | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven = NOT_GIVEN,
-    ) -> Client:
-        """A copy with other options that shares the connection pool, tokens and limits."""
-        clone = object.__new__(Client)
-        clone.__dict__.update(self.__dict__)
-        if not isinstance(retry, NotGiven):
-            clone.retry_policy = retry
-        if not isinstance(max_retries, NotGiven):
-            clone.retry_policy = attrs.evolve(clone.retry_policy, max_retries=max_retries)
-        if not isinstance(timeout, NotGiven):
-            clone.timeout = _finite_timeout(timeout)
-        if not isinstance(deadline, NotGiven):
-            clone.deadline = float(deadline)
-        clone._owns_http = False
-        return clone
 
     def close(self) -> None:
         """Close the connection pool (only the client that created it closes it)."""
@@ -938,29 +930,6 @@ class AsyncClient(BaseClient):
             limits=DEFAULT_LIMITS,
             trust_env=transport is None,
         )
-        self._owns_http = True
-
-    def with_options(
-        self,
-        *,
-        timeout: float | httpx.Timeout | NotGiven = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        retry: RetryPolicy | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven = NOT_GIVEN,
-    ) -> AsyncClient:
-        """A copy with other options that shares the connection pool, tokens and limits."""
-        clone = object.__new__(AsyncClient)
-        clone.__dict__.update(self.__dict__)
-        if not isinstance(retry, NotGiven):
-            clone.retry_policy = retry
-        if not isinstance(max_retries, NotGiven):
-            clone.retry_policy = attrs.evolve(clone.retry_policy, max_retries=max_retries)
-        if not isinstance(timeout, NotGiven):
-            clone.timeout = _finite_timeout(timeout)
-        if not isinstance(deadline, NotGiven):
-            clone.deadline = float(deadline)
-        clone._owns_http = False
-        return clone
 
     async def aclose(self) -> None:
         """Close the connection pool (only the client that created it closes it)."""

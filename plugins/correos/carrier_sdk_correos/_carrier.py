@@ -35,7 +35,6 @@ from carrier_sdk import (
 )
 from carrier_sdk._flow import api_request
 from carrier_sdk._identify import is_valid_s10
-from carrier_sdk._xml import MAX_XML_DEPTH
 
 from ._mapping import (
     build_annul_envelope,
@@ -65,48 +64,6 @@ from ._schemas import (
 from ._settings import CorreosSettings
 
 __all__ = ["CorreosCarrier"]
-
-
-class _Hostile(Exception):
-    """Raised inside the expat pre-scan to stop at the first hostile construct."""
-
-
-def _prescan_xml(body: bytes) -> str | None:
-    """Why ``body`` must be refused (a DTD, or nesting past the core's limit), or ``None``.
-
-    A streaming expat pass that stops at the first offence: the core's parser builds the whole
-    tree before measuring depth (~0.7 s for 100,000 levels), this stops after 65 elements.
-    Malformed documents pass through to the core parser, which raises the typed error.
-    """
-    import xml.parsers.expat
-
-    depth = 0
-
-    def start(name: str, attrs: Any) -> None:
-        nonlocal depth
-        depth += 1
-        if depth > MAX_XML_DEPTH:
-            raise _Hostile("nesting too deep")
-
-    def end(name: str) -> None:
-        nonlocal depth
-        depth -= 1
-
-    def doctype(*args: Any) -> None:
-        raise _Hostile("DTDs are forbidden")
-
-    parser = xml.parsers.expat.ParserCreate()
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.StartDoctypeDeclHandler = doctype
-    parser.EntityDeclHandler = doctype
-    try:
-        parser.Parse(body, True)
-    except _Hostile as err:
-        return str(err)
-    except (xml.parsers.expat.ExpatError, ValueError, RecursionError):
-        return None
-    return None
 
 
 _PARSE_ERRORS = (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError, RecursionError)
@@ -196,10 +153,7 @@ class CorreosCarrier(Carrier):
         return next(auth.auth_flow(request))
 
     def _xml(self, response: httpx.Response, operation: str | None) -> Any:
-        reason = _prescan_xml(response.content)
-        if reason is not None:
-            raise self.response_error(response, f"hostile XML ({reason})", operation=operation)
-        return self.parse_xml(response, operation=operation)
+        return self.parse_xml(response, operation=operation)  # hardened: DTDs, entities, deep nesting refused
 
     def rejected_for_sure(self, response: httpx.Response) -> bool:
         """A SOAP ``Client`` fault (sent with HTTP 500) rejects the input: nothing was registered."""

@@ -175,10 +175,7 @@ class SingPostCarrier(Carrier):
         if not response.is_success:
             # A 404 here is a wrong endpoint, never an unknown number (that is reported in-body).
             raise self.status_error(response, operation=operation, not_found=NotFoundError)
-        refused = _mapping.prescan(response.content)
-        if refused is not None:
-            raise self.response_error(response, refused, operation=operation)
-        root = self.parse_xml(response, operation=operation)
+        root = self.parse_xml(response, operation=operation)  # hardened: DTDs, entities, deep nesting refused
         try:
             wire = _mapping.parse_response(root)
         except (ValueError, KeyError, TypeError, RecursionError) as err:
@@ -230,7 +227,7 @@ class SingPostCarrier(Carrier):
             if _looks_rate_limited(response):
                 return None, RATE_LIMIT_MARKER
             body = response.content
-            if body.lstrip().startswith(b"<") and _mapping.prescan(body) is None:
+            if body.lstrip().startswith(b"<"):
                 wire = _mapping.parse_response(parse_xml(body, carrier=self.code))
                 if wire.error_code != SUCCESS_CODE or wire.error_desc:
                     return wire.error_code, wire.error_desc or None

@@ -14,7 +14,7 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from carrier_sdk import Location, TrackingEvent, TrackingInfo, TrackingStatus
-from carrier_sdk._xml import MAX_XML_DEPTH, local_name
+from carrier_sdk._xml import local_name
 
 from ._schemas import (
     DEFAULT_ERROR_KIND,
@@ -37,7 +37,6 @@ from ._schemas import (
 
 __all__ = [
     "build_request",
-    "prescan",
     "error_kind",
     "map_status",
     "parse_response",
@@ -65,48 +64,6 @@ def build_request(numbers: Sequence[str], system_id: str) -> bytes:
 
 
 # -- response ----------------------------------------------------------------------------------
-
-
-class _Refused(Exception):
-    pass
-
-
-def prescan(body: bytes) -> str | None:
-    """Why ``body`` must not be parsed (DTD, entities, nesting deeper than the core allows), or None.
-
-    A streaming expat pass that stops at the first problem: the core's hardened parser builds the
-    whole tree before it measures depth, which costs most of a second on 100k-deep nesting.
-    Well-formedness is left to the core parser.
-    """
-    import xml.parsers.expat
-
-    depth = 0
-
-    def start(name: str, attributes: object) -> None:
-        nonlocal depth
-        depth += 1
-        if depth > MAX_XML_DEPTH:
-            raise _Refused("nesting too deep")
-
-    def end(name: str) -> None:
-        nonlocal depth
-        depth -= 1
-
-    def doctype(*args: object) -> None:
-        raise _Refused("DTDs are forbidden")
-
-    parser = xml.parsers.expat.ParserCreate()
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.StartDoctypeDeclHandler = doctype
-    parser.EntityDeclHandler = doctype
-    try:
-        parser.Parse(body, True)
-    except _Refused as refused:
-        return str(refused)
-    except (xml.parsers.expat.ExpatError, ValueError, RecursionError):
-        return None  # the core parser reports it
-    return None
 
 
 def _children(element: ET.Element, name: str) -> Iterator[ET.Element]:
