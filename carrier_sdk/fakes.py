@@ -35,7 +35,7 @@ __all__ = ["Fault", "FaultKind", "FakeCarrierAPI", "Handler", "stable_random"]
 Handler = Callable[[httpx.Request], httpx.Response]
 
 #: How many recent requests a fake keeps in :attr:`FakeCarrierAPI.requests`.
-REQUEST_LOG_LIMIT = 10_000
+REQUEST_LOG_LIMIT = 1_000
 
 
 class FaultKind(enum.StrEnum):

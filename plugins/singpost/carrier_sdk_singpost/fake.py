@@ -114,7 +114,7 @@ class SingPostFake(FakeCarrierAPI):
         #: number -> events (code, description, location, date text), oldest first.
         self.histories: dict[str, list[tuple[str, str, str, str]]] = {}
         #: numbers asked for, in request order.
-        self.tracked: deque[str] = deque(maxlen=10_000)  # bounded: bulk runs must not grow it
+        self.tracked: deque[str] = deque(maxlen=1_000)  # bounded: bulk runs must not grow it
 
     def settings(self, base_url: str | None = None) -> dict[str, Any]:
         return {"api_key": self.api_key, "base_url": base_url or PRODUCTION_URL, "system_id": FAKE_SYSTEM_ID}
