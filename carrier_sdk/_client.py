@@ -19,7 +19,6 @@ from typing import Any, Literal, Self, TypeVar
 
 import attrs
 import httpx
-import tenacity
 
 from ._bulk import (
     AsyncTrackingIterator,
@@ -101,7 +100,7 @@ class _Final:
     error: BaseException | None = None
 
 
-def _wait_from_signal(state: tenacity.RetryCallState) -> float:
+def _wait_from_signal(state: Any) -> float:
     exc = state.outcome.exception() if state.outcome else None
     return exc.delay if isinstance(exc, _Retry) else 0.0
 
@@ -663,6 +662,8 @@ class Client(BaseClient):
     def _send_retrying(
         self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float
     ) -> httpx.Response:
+        import tenacity  # only a call that needs a retry pays for importing it
+
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(_Retry),
             wait=_wait_from_signal,
@@ -997,6 +998,8 @@ class AsyncClient(BaseClient):
     async def _send_retrying(
         self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float
     ) -> httpx.Response:
+        import tenacity
+
         retrying = tenacity.AsyncRetrying(
             retry=tenacity.retry_if_exception_type(_Retry),
             wait=_wait_from_signal,

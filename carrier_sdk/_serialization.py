@@ -1,7 +1,9 @@
 """JSON-ready conversion of the public models (one cattrs converter, hooks for the odd types).
 
 ``Decimal`` becomes a string (never a float), datetimes ISO 8601 with their UTC offset, dates
-ISO 8601, ``bytes`` base64, enums their value, tuples and frozensets lists.
+ISO 8601, ``bytes`` base64, enums their value, tuples and frozensets lists, and errors (on
+``TrackingResult`` and journey legs) their type, text and carrier fields. The converter is built
+on first use, so importing the SDK does not import cattrs.
 """
 
 from __future__ import annotations
@@ -12,17 +14,20 @@ import enum
 import typing
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any, TypeVar
-
-import cattrs
 
 from ._exceptions import ValidationError
 
-__all__ = ["converter", "from_dict", "to_dict"]
+if typing.TYPE_CHECKING:
+    import cattrs
+
+__all__ = ["from_dict", "get_converter", "to_dict"]
 
 T = TypeVar("T")
 
-converter = cattrs.Converter(forbid_extra_keys=True)
+#: Error attributes carried into ``to_dict`` output (errors serialize one way only).
+_ERROR_FIELDS = ("carrier", "status_code", "error_code", "error_message", "retry_after", "idempotency_key", "field")
 
 
 def _structure_bytes(value: Any, _: Any) -> bytes:
@@ -35,31 +40,15 @@ def _structure_bytes(value: Any, _: Any) -> bytes:
 
 
 def _structure_datetime(value: Any, _: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(value)
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def _structure_date(value: Any, _: Any) -> date:
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(value)
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def _structure_frozenset(value: Any, cls: Any) -> frozenset[Any]:
-    (item_type,) = getattr(cls, "__args__", (Any,))
-    return frozenset(converter.structure(v, item_type) for v in value)
-
-
-converter.register_unstructure_hook_func(lambda t: isinstance(t, type) and issubclass(t, enum.Enum), lambda v: v.value)
-converter.register_unstructure_hook(Decimal, str)
-converter.register_structure_hook(Decimal, lambda v, _: Decimal(str(v)))
-converter.register_unstructure_hook(datetime, lambda v: v.isoformat())
-converter.register_structure_hook(datetime, _structure_datetime)
-converter.register_unstructure_hook(date, lambda v: v.isoformat())
-converter.register_structure_hook(date, _structure_date)
-converter.register_unstructure_hook(bytes, lambda v: base64.b64encode(v).decode("ascii"))
-converter.register_structure_hook(bytes, _structure_bytes)
+def _is_enum(t: Any) -> bool:
+    return isinstance(t, type) and issubclass(t, enum.Enum)
 
 
 def _is_frozenset(t: Any) -> bool:
@@ -71,18 +60,38 @@ def _is_error(t: Any) -> bool:
 
 
 def _unstructure_error(error: BaseException) -> dict[str, Any]:
-    # Errors travel one way (reports, CLI output): their type, text and the fields users act on.
     data: dict[str, Any] = {"type": type(error).__name__, "message": str(error)}
-    for name in ("carrier", "status_code", "error_code", "error_message", "retry_after", "idempotency_key", "field"):
+    for name in _ERROR_FIELDS:
         value = getattr(error, name, None)
         if value is not None:
             data[name] = value
     return data
 
 
-converter.register_unstructure_hook_func(_is_frozenset, lambda v: sorted(converter.unstructure(x) for x in v))
-converter.register_structure_hook_func(_is_frozenset, _structure_frozenset)
-converter.register_unstructure_hook_func(_is_error, _unstructure_error)
+@cache
+def get_converter() -> cattrs.Converter:
+    """The converter behind :func:`to_dict` and :func:`from_dict`, built once on first use."""
+    import cattrs
+
+    converter = cattrs.Converter(forbid_extra_keys=True)
+
+    def structure_frozenset(value: Any, cls: Any) -> frozenset[Any]:
+        (item_type,) = getattr(cls, "__args__", (Any,))
+        return frozenset(converter.structure(v, item_type) for v in value)
+
+    converter.register_unstructure_hook_func(_is_enum, lambda v: v.value)
+    converter.register_unstructure_hook(Decimal, str)
+    converter.register_structure_hook(Decimal, lambda v, _: Decimal(str(v)))
+    converter.register_unstructure_hook(datetime, lambda v: v.isoformat())
+    converter.register_structure_hook(datetime, _structure_datetime)
+    converter.register_unstructure_hook(date, lambda v: v.isoformat())
+    converter.register_structure_hook(date, _structure_date)
+    converter.register_unstructure_hook(bytes, lambda v: base64.b64encode(v).decode("ascii"))
+    converter.register_structure_hook(bytes, _structure_bytes)
+    converter.register_unstructure_hook_func(_is_frozenset, lambda v: sorted(converter.unstructure(x) for x in v))
+    converter.register_structure_hook_func(_is_frozenset, structure_frozenset)
+    converter.register_unstructure_hook_func(_is_error, _unstructure_error)
+    return converter
 
 
 def to_dict(model: Any) -> Any:
@@ -90,7 +99,7 @@ def to_dict(model: Any) -> Any:
 
     .. versionadded:: 0.1
     """
-    return converter.unstructure(model)
+    return get_converter().unstructure(model)
 
 
 def from_dict(cls: type[T], data: Any) -> T:
@@ -101,8 +110,10 @@ def from_dict(cls: type[T], data: Any) -> T:
 
     .. versionadded:: 0.1
     """
+    import cattrs
+
     try:
-        return converter.structure(data, cls)
+        return get_converter().structure(data, cls)
     except ValidationError:
         raise
     except cattrs.BaseValidationError as err:
