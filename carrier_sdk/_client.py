@@ -10,6 +10,7 @@ import asyncio
 import concurrent.futures
 import logging
 import random
+import ssl
 import threading
 import time
 import uuid
@@ -342,6 +343,9 @@ class BaseClient:
         if error is not None:
             if not isinstance(error, httpx.TransportError):
                 return _Final(error=error)
+            if _tls_failure(error):
+                # A certificate that does not verify will not verify on the next attempt either.
+                return _Final(error=error)
             never_sent = sent_for_sure_not(error)
             if not (options.idempotent or keyed or never_sent):
                 return _Final(error=self._ambiguous(carrier, options, error, None))
@@ -451,6 +455,13 @@ class BaseClient:
         redacted: httpx.Request | None,
     ) -> APIError:
         kind = type(error).__name__
+        if error is not None and _tls_failure(error):
+            return APIConnectionError(
+                f"{options.operation} failed: the carrier's TLS certificate did not verify",
+                carrier=carrier.code,
+                request=redacted,
+                operation=options.operation,
+            )
         if isinstance(error, httpx.TimeoutException):
             return APITimeoutError(
                 f"{options.operation} timed out ({kind})",
@@ -514,6 +525,18 @@ class BaseClient:
 
     def _deadline_at(self) -> float:
         return self._clock() + self.deadline
+
+
+def _tls_failure(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) is a TLS verification failure."""
+    seen: BaseException | None = error
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _rejected(carrier: Carrier, response: httpx.Response) -> bool:

@@ -256,3 +256,24 @@ def test_exceptions_pickle_round_trip() -> None:
 
 def test_fakecarrier_is_registered_in_fixture(registry: CarrierRegistry) -> None:
     assert registry.get("fakecarrier") is FakeCarrier
+
+
+def test_tls_verification_failure_is_typed_and_not_retried(registry: CarrierRegistry) -> None:
+    import ssl
+
+    from carrier_sdk import APIConnectionError
+
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        try:
+            raise ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+        except ssl.SSLError as err:
+            raise httpx.ConnectError(str(err), request=request) from err
+
+    with client_with(handler, registry) as client, pytest.raises(APIConnectionError, match="TLS certificate") as info:
+        client.track(fake_number(1))
+    assert calls == 1
+    assert info.value.carrier == "fakecarrier"
