@@ -209,6 +209,14 @@ class OperationRunner:
         return list(self.client.track_many(numbers, **kwargs))
 
 
+def _routes(api: FakeCarrierAPI, request: httpx.Request) -> bool:
+    try:
+        api.route(request)
+    except LookupError:
+        return False
+    return True
+
+
 def _failing_transport() -> httpx.MockTransport:
     def handler(request: httpx.Request) -> httpx.Response:
         raise AssertionError(f"no request may be sent, got {request.method} {request.url}")
@@ -638,6 +646,62 @@ class CarrierConformance:
         api.inject(FaultKind.MALFORMED, count=1)
         with pytest.raises(ResponseError):
             await self.call_probe(runner)
+
+    def test_track_survives_hostile_bodies(self, registry: CarrierRegistry, api: FakeCarrierAPI) -> None:
+        """~300 hostile or malformed tracking bodies: each ends as a result or a typed error, fast."""
+        import time
+
+        from ._hostile import hostile_bodies
+
+        if not self.has(Capability.TRACK):
+            pytest.skip("TRACK not declared")
+        number = self.any_number()
+        captured: dict[str, httpx.Response] = {}
+
+        def record(request: httpx.Request) -> httpx.Response:
+            response = api.handle(request)
+            operation = api.route(request)[0] if _routes(api, request) else ""
+            if operation in ("track", "track_batch"):
+                captured["response"] = response
+            return response
+
+        with self.build_client("sync", registry, api, transport=httpx.MockTransport(record), max_retries=0) as client:
+            assert isinstance(client, Client)
+            client.track(number, carrier=self.carrier.code)
+        valid = captured["response"]
+        bodies = hostile_bodies(valid.content, seed=self.carrier.code)
+        current: dict[str, bytes] = {}
+
+        def hostile(request: httpx.Request) -> httpx.Response:
+            response = api.handle(request)
+            if _routes(api, request) and api.route(request)[0] in ("track", "track_batch"):
+                headers = {
+                    k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-encoding")
+                }
+                return httpx.Response(200, headers=headers, content=current["body"])
+            return response
+
+        unlimited = {self.carrier.code: None}  # a quota would refuse calls before the parser sees them
+        with self.build_client(
+            "sync", registry, api, transport=httpx.MockTransport(hostile), max_retries=0, rate_limits=unlimited
+        ) as client:
+            assert isinstance(client, Client)
+            for body in bodies:
+                current["body"] = body
+                started = time.perf_counter()
+                try:
+                    result = client.track(number, carrier=self.carrier.code)
+                except RateLimitError as err:
+                    # only a rate-limit *text* in the body may say so (SingPost's plain-text answer)
+                    assert err.status_code != 429 or b"rate limit" in body.lower(), f"{err} for {body[:80]!r}"
+                except CarrierError:
+                    pass
+                except Exception as err:  # the point of the test: nothing untyped escapes
+                    raise AssertionError(f"{type(err).__name__} escaped for body {body[:120]!r}: {err}") from err
+                else:
+                    assert result.carrier == self.carrier.code
+                elapsed = time.perf_counter() - started
+                assert elapsed < 1.0, f"body {body[:60]!r} took {elapsed:.2f}s"
 
     # == status mapping and recognition =====================================================
 
