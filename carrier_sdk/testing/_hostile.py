@@ -41,7 +41,8 @@ _STATIC: tuple[bytes, ...] = (
     b"Rate limit exceeded",
     b"Internal Server Error",
     b"<a>" * 100_000 + b"</a>" * 100_000,
-    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">]><r>&lol2;</r>',
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">]><r>&lol2;</r>',
     b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><r>&xxe;</r>',
     b'<?xml version="1.0"?><!DOCTYPE r SYSTEM "http://127.0.0.1:1/evil.dtd"><r/>',
     b"<r><unclosed></r>",
