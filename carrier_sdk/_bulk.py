@@ -93,15 +93,16 @@ def plan_jobs(
     numbers: Iterable[str],
     resolve: Callable[[str], type[Carrier]],
     on_error: Callable[[str, CarrierError], None],
+    batch_size_for: Callable[[str], int] | None = None,
 ) -> Iterator[Job]:
     """Yield jobs for ``numbers``; a number that cannot be resolved goes to ``on_error``.
 
-    Carriers with ``TRACK_BATCH`` and ``batch_size > 1`` get their numbers grouped; the rest one
-    job per number. Duplicates in the input are tracked once per occurrence.
+    Numbers of a carrier whose batch size (``batch_size_for(code)``, by default the class's
+    ``batch_size`` when it declares ``TRACK_BATCH``) is above 1 are grouped; the rest get one job
+    per number. Duplicates in the input are tracked once per occurrence.
     """
-    from ._enums import Capability
-
     buffers: dict[str, list[str]] = {}
+    sizes: dict[str, int] = {}
     for raw in numbers:
         number = raw.strip() if isinstance(raw, str) else raw
         if not number:
@@ -109,13 +110,18 @@ def plan_jobs(
         try:
             carrier = resolve(number)
             normalized = carrier.check_number(number)
+            size = sizes.get(carrier.code)
+            if size is None:
+                size = sizes[carrier.code] = (
+                    batch_size_for(carrier.code) if batch_size_for is not None else _class_batch_size(carrier)
+                )
         except CarrierError as err:
             on_error(number, err)
             continue
-        if Capability.TRACK_BATCH in carrier.capabilities and carrier.batch_size > 1:
+        if size > 1:
             buffer = buffers.setdefault(carrier.code, [])
             buffer.append(normalized)
-            if len(buffer) >= carrier.batch_size:
+            if len(buffer) >= size:
                 yield Job(carrier.code, tuple(buffer), True)
                 buffer.clear()
         else:
@@ -123,6 +129,10 @@ def plan_jobs(
     for code, buffer in buffers.items():
         if buffer:
             yield Job(code, tuple(buffer), len(buffer) > 1)
+
+
+def _class_batch_size(carrier: type[Carrier]) -> int:
+    return carrier.batch_size if Capability.TRACK_BATCH in carrier.capabilities else 1
 
 
 def status_counts(results: Iterable[TrackingResult]) -> dict[TrackingStatus, int]:

@@ -198,6 +198,14 @@ class Carrier:
         """
         return TrackingStatus.UNKNOWN
 
+    def track_batch_size(self) -> int:
+        """How many numbers one :meth:`track_batch` request takes with these settings.
+
+        ``batch_size`` when ``TRACK_BATCH`` is declared, else 1. Override when the settings
+        decide (USPS batches only on its v3r2 tracking API); 1 means one ``track`` per number.
+        """
+        return self.batch_size if Capability.TRACK_BATCH in self.capabilities else 1
+
     def credential_id(self) -> str:
         """A non-secret identity of the credentials (rate-limit and retry-budget key)."""
         for name in ("client_id", "app_key", "username", "user", "api_key_id"):

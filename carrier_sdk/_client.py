@@ -785,6 +785,7 @@ class Client(BaseClient):
             numbers,
             lambda n: self._resolve(n, carrier),
             lambda n, e: early.append(TrackingResult(number=n, carrier=carrier, error=e)),
+            lambda code: self._carrier(code).track_batch_size(),
         )
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="carrier-sdk")
         pending: set[concurrent.futures.Future[list[TrackingResult]]] = set()
@@ -1104,6 +1105,7 @@ class AsyncClient(BaseClient):
             numbers,
             lambda n: self._resolve(n, carrier),
             lambda n, e: early.append(TrackingResult(number=n, carrier=carrier, error=e)),
+            lambda code: self._carrier(code).track_batch_size(),
         )
         pending: set[asyncio.Task[list[TrackingResult]]] = set()
         try:

@@ -363,3 +363,16 @@ def test_rejected_for_sure_hands_a_5xx_to_the_flow(drive: Any) -> None:
     with pytest.raises(CarrierServerError):  # typed by the flow, not OutcomeUnknownError
         drive(lambda c: c.create_shipment("rejecting", SHIPMENT), settings={"rejecting": drive.api.settings()})
     assert drive.api.calls["create_shipment"] == 1
+
+
+def test_batch_size_can_follow_the_settings(drive: Any) -> None:
+    class Unbatched(FakeCarrier):
+        def track_batch_size(self) -> int:
+            return 1  # e.g. a settings switch selects an API without batches
+
+    drive.registry._carriers["fakecarrier"] = Unbatched
+    numbers = [fake_number(n) for n in range(1, 8)]
+    results = drive.collect(lambda c: c.track_many(numbers, concurrency=3))
+    assert len(results) == 7
+    assert drive.api.calls["track_batch"] == 0
+    assert drive.api.calls["track"] == 7

@@ -357,6 +357,10 @@ class UspsCarrier(Carrier):
 
     # -- tracking -------------------------------------------------------------------------------
 
+    def track_batch_size(self) -> int:
+        """Batches only on v3r2; on v3 ``track_many`` sends one GET per number, concurrently."""
+        return self.batch_size if self._settings.tracking_api == "v3r2" else 1
+
     def track(self, number: str) -> Flow[TrackingInfo]:
         if self._settings.tracking_api == "v3r2":
             outcome = yield from self._track_v3r2([number], "track")
