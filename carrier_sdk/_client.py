@@ -288,6 +288,11 @@ class BaseClient:
                 if limiter is None:
                     limiter = RateLimiter(self._rate_limit_for(carrier), self._clock)
                     self._shared.limiters[key] = limiter
+        elif self._sandbox_flag and carrier.code not in self._rate_limits:
+            # In the sandbox the client-side limit follows the fake's quota switch, live.
+            quota = self._rate_limit_for(carrier)
+            if quota != limiter.limit:
+                limiter.reconfigure(quota)
         return limiter
 
     def _rate_limit_for(self, carrier: Carrier) -> RateLimit | None:

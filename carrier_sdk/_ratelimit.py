@@ -66,6 +66,12 @@ class RateLimiter:
         self._history: list[deque[float]] = [deque(maxlen=w.calls) for w in (limit.windows if limit else ())]
         self._paused_until = 0.0
 
+    def reconfigure(self, limit: RateLimit | None) -> None:
+        """Switch to ``limit`` (history restarts; a pending pause is kept)."""
+        with self._lock:
+            self.limit = limit
+            self._history = [deque(maxlen=w.calls) for w in (limit.windows if limit else ())]
+
     def reserve(self) -> float:
         """Reserve the next slot; return how many seconds to wait before using it."""
         with self._lock:

@@ -14,8 +14,8 @@ Scenario controls are shared by all fakes: ``seed``, :meth:`Sandbox.set_latency`
 :meth:`Sandbox.inject` (connection drop, timeout, 5xx, 429 with ``Retry-After``, malformed body,
 response lost after commit), :meth:`Sandbox.set_quota` and :meth:`Sandbox.reset`. Quotas are
 off by default; a client in sandbox mode uses the fake's quota as its client-side rate limit, so
-demos run at full speed and turning a quota on exercises the real limiter (set it before the
-client's first call to that carrier: limiters are created once per client).
+demos run at full speed and turning a quota on (or off) exercises the real limiter, at once,
+for clients already running too.
 
 .. versionadded:: 0.1
 """
@@ -225,8 +225,8 @@ class Sandbox:
             fake.latency = float(seconds)
 
     def set_quota(self, code: str, quota: RateLimit | None, *, retry_after: float = 1.0) -> None:
-        """Enforce ``quota`` on ``code``'s fake with 429s; sandbox clients created afterwards
-        limit themselves to it client-side (``None`` turns both off)."""
+        """Enforce ``quota`` on ``code``'s fake with 429s; sandbox clients limit themselves to it
+        client-side from their next call on (``None`` turns both off)."""
         self.fake(code).set_quota(quota, retry_after=retry_after)
 
     def reset(self) -> None:

@@ -208,6 +208,28 @@ def test_quota_switch_drives_the_client_side_limiter(registry: CarrierRegistry) 
     assert sandbox.fake("fakecarrier").calls["track"] == 6
 
 
+def test_quota_switched_on_later_reaches_an_existing_client(registry: CarrierRegistry) -> None:
+    now = [1000.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    sandbox = Sandbox(registry=registry, clock=lambda: now[0])
+    with Client(sandbox=sandbox, registry=registry, environ={}, clock=lambda: now[0], sleep=sleep) as client:
+        client.track(NUMBERS["delivered"])  # the limiter exists now, with no quota
+        sandbox.set_quota("fakecarrier", RateLimit.per_second(1))
+        for _ in range(3):
+            client.track(NUMBERS["delivered"])
+        assert sum(slept) == pytest.approx(2.0)
+        sandbox.set_quota("fakecarrier", None)
+        before = sum(slept)
+        for _ in range(5):
+            client.track(NUMBERS["delivered"])
+        assert sum(slept) == before
+
+
 def test_quota_without_client_limiter_gets_429(registry: CarrierRegistry) -> None:
     sandbox = Sandbox(registry=registry)
     sandbox.set_quota("fakecarrier", RateLimit.per_minute(1), retry_after=30)
