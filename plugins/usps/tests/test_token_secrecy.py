@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 import pickle
 import traceback
+
 import pytest
+from carrier_sdk_usps import UspsCarrier
+from carrier_sdk_usps.fake import UspsFake
 
 from carrier_sdk import CarrierError, CarrierRegistry, Client, Parcel, ShipmentRequest
 from carrier_sdk.fakes import FaultKind
-from carrier_sdk_usps import UspsCarrier
-from carrier_sdk_usps.fake import UspsFake
 
 from .conftest import recipient, shipper
 
