@@ -80,7 +80,11 @@ class Server:
 
             do_GET = do_POST = do_DELETE = _serve
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class QuietServer(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # clients that give up (timeouts, size caps, cancellation) are the point here
+
+        self.httpd = QuietServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -187,3 +191,44 @@ def test_connection_refused(registry: CarrierRegistry, backend: str) -> None:
     with pytest.raises(APIConnectionError) as info:
         asyncio.run(main())
     assert not isinstance(info.value, APITimeoutError)
+
+
+def test_no_connection_is_left_in_flight(server: Server, registry: CarrierRegistry) -> None:
+    """RELIABILITY goal 14: after successes, 5xx, size-cap aborts and timeouts, nothing is pending."""
+    from carrier_sdk import CarrierError, Client
+
+    settings = {"fakecarrier": server.api.settings(base_url=server.url)}
+    with Client(settings=settings, registry=registry, max_retries=0, timeout=httpx.Timeout(0.3)) as client:
+        for mode, count in (("normal", 20), ("huge", 5), ("slow", 2), ("normal", 5)):
+            server.mode = mode
+            if mode == "normal":
+                server.api.inject("server_error", count=3)
+            for n in range(count):
+                try:
+                    client.track(fake_number(n + 1))
+                except CarrierError:
+                    pass
+        pool = client._http._transport._pool  # type: ignore[attr-defined]
+        assert pool._requests == []  # no request waiting for or holding a connection
+        assert all(c.is_idle() or c.is_closed() for c in pool.connections)
+
+
+def test_no_task_or_connection_left_after_async_cancellations(server: Server, registry: CarrierRegistry) -> None:
+    async def main() -> tuple[int, int]:
+        settings = {"fakecarrier": server.api.settings(base_url=server.url)}
+        async with AsyncClient(settings=settings, registry=registry, http_backend="httpx", max_retries=0) as client:
+            server.mode = "slow"
+            for n in range(5):
+                task = asyncio.create_task(client.track(fake_number(n + 1)))
+                await asyncio.sleep(0.05)
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+            server.mode = "normal"
+            assert (await client.track(fake_number(9))).carrier == "fakecarrier"
+            pool = client._http._transport._pool  # type: ignore[attr-defined]
+            pending = len(pool._requests)
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        return pending, len(others)
+
+    assert asyncio.run(main()) == (0, 0)
