@@ -6,8 +6,6 @@ The base holds configuration, carrier lookup, request preparation, error mapping
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import logging
 import random
 import ssl
@@ -16,7 +14,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 
 import attrs
 import httpx
@@ -75,6 +73,10 @@ from ._retry import RetryBudget, RetryPolicy, parse_retry_after, sent_for_sure_n
 from ._settings import load_settings
 from ._transports import _AiohttpCompat, _async_transport
 from ._version import VERSION
+
+if TYPE_CHECKING:  # imported where used: a sync program never loads asyncio through the SDK
+    import asyncio
+    import concurrent.futures
 
 __all__ = ["AsyncClient", "BaseClient", "Client"]
 
@@ -707,6 +709,8 @@ class Client(BaseClient):
     def _send_singleflight(
         self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float
     ) -> httpx.Response:
+        import concurrent.futures
+
         key = options.singleflight or ""
         shared = self._shared
         with shared.lock:
@@ -785,6 +789,8 @@ class Client(BaseClient):
         concurrency: int,
         summary: TrackingSummary,
     ) -> Iterator[TrackingResult]:
+        import concurrent.futures
+
         early: list[TrackingResult] = []
         jobs = plan_jobs(
             numbers,
@@ -946,7 +952,11 @@ class AsyncClient(BaseClient):
             clock=clock,
             seed=seed,
         )
-        self._sleep = sleep or asyncio.sleep
+        if sleep is None:
+            import asyncio
+
+            sleep = asyncio.sleep
+        self._sleep = sleep
         if transport is None and sandbox:
             transport = self._get_sandbox().async_transport()
         if transport is None:
@@ -1044,6 +1054,8 @@ class AsyncClient(BaseClient):
     async def _send_singleflight(
         self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float
     ) -> httpx.Response:
+        import asyncio
+
         key = options.singleflight or ""
         shared = self._shared
         future = shared.singleflight_async.get(key)
@@ -1065,6 +1077,8 @@ class AsyncClient(BaseClient):
             shared.singleflight_async.pop(key, None)
 
     async def _run(self, carrier: Carrier, flow: Flow[T]) -> T:
+        import asyncio
+
         deadline_at = self._deadline_at()
         remaining = deadline_at - self._clock()
         try:
@@ -1105,6 +1119,8 @@ class AsyncClient(BaseClient):
         concurrency: int,
         summary: TrackingSummary,
     ) -> AsyncIterator[TrackingResult]:
+        import asyncio
+
         early: list[TrackingResult] = []
         jobs = plan_jobs(
             numbers,

@@ -13,7 +13,6 @@ import os
 import threading
 import traceback
 from collections.abc import Callable, Mapping
-from importlib import metadata
 from typing import Any
 
 import attrs
@@ -57,6 +56,12 @@ def _env_flag(environ: Mapping[str, str], name: str) -> bool:
     return environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _installed_entry_points() -> Any:
+    from importlib import metadata  # imported at discovery time, not with the SDK
+
+    return metadata.entry_points(group=ENTRY_POINT_GROUP)
+
+
 class PluginManager:
     """Owns the pluggy ``PluginManager`` and the carrier registry it fills, lazily and once."""
 
@@ -67,7 +72,7 @@ class PluginManager:
         entry_points: Callable[[], Any] | None = None,
     ) -> None:
         self._environ = os.environ if environ is None else environ
-        self._entry_points = entry_points or (lambda: metadata.entry_points(group=ENTRY_POINT_GROUP))
+        self._entry_points = entry_points or _installed_entry_points
         self._lock = threading.Lock()
         self._registry: CarrierRegistry | None = None
         self._report = PluginReport()
