@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from ._enums import Capability, TrackingStatus
+from ._enums import Capability
 from ._exceptions import CarrierError, ResponseError
 from ._models import TrackingInfo, TrackingResult
 
 if TYPE_CHECKING:
-    from ._carrier import Carrier
+    from ._carrier import BatchOutcome, Carrier
     from ._client import AsyncClient
     from ._flow import Flow
 
@@ -28,6 +28,7 @@ __all__ = [
     "TrackingResults",
     "TrackingSummary",
     "async_job_results",
+    "batch_results",
     "job_results",
     "plan_jobs",
 ]
@@ -135,15 +136,6 @@ def _class_batch_size(carrier: type[Carrier]) -> int:
     return carrier.batch_size if Capability.TRACK_BATCH in carrier.capabilities else 1
 
 
-def status_counts(results: Iterable[TrackingResult]) -> dict[TrackingStatus, int]:
-    """How many results ended in each status (helper for reports)."""
-    counts: Counter[TrackingStatus] = Counter()
-    for result in results:
-        if result.info is not None:
-            counts[result.info.status] += 1
-    return dict(counts)
-
-
 class TrackingIterator(TrackingResults[Iterator[TrackingResult]], Iterator[TrackingResult]):
     """Iterator of :class:`TrackingResult` with a running ``summary``."""
 
@@ -176,6 +168,25 @@ class AsyncTrackingIterator(TrackingResults[AsyncIterator[TrackingResult]], Asyn
             await aclose()
 
 
+def batch_results(job: Job, outcome: BatchOutcome) -> list[TrackingResult]:
+    """One result per number of a batch job; a number the response left out gets a ResponseError."""
+    results = []
+    for number in job.numbers:
+        value = outcome.get(number)
+        if isinstance(value, TrackingInfo):
+            results.append(TrackingResult(number=number, carrier=job.carrier, info=value))
+            continue
+        error = (
+            value
+            if isinstance(value, CarrierError)
+            else ResponseError(
+                "the batch response did not mention this number", carrier=job.carrier, operation="track_batch"
+            )
+        )
+        results.append(TrackingResult(number=number, carrier=job.carrier, error=error))
+    return results
+
+
 def job_results(
     job: Job,
     run: Callable[[Carrier, Flow[Any]], Any],
@@ -184,24 +195,7 @@ def job_results(
     try:
         if job.batch:
             impl = carrier_for(job.carrier, Capability.TRACK_BATCH)
-            outcome = run(impl, impl.track_batch(job.numbers))
-            results = []
-            for number in job.numbers:
-                value = outcome.get(number)
-                if isinstance(value, TrackingInfo):
-                    results.append(TrackingResult(number=number, carrier=job.carrier, info=value))
-                else:
-                    error = (
-                        value
-                        if isinstance(value, CarrierError)
-                        else ResponseError(
-                            "the batch response did not mention this number",
-                            carrier=job.carrier,
-                            operation="track_batch",
-                        )
-                    )
-                    results.append(TrackingResult(number=number, carrier=job.carrier, error=error))
-            return results
+            return batch_results(job, run(impl, impl.track_batch(job.numbers)))
         impl = carrier_for(job.carrier, Capability.TRACK)
         info = run(impl, impl.track(job.numbers[0]))
         return [TrackingResult(number=job.numbers[0], carrier=job.carrier, info=info)]
@@ -213,8 +207,7 @@ async def async_job_results(job: Job, client: AsyncClient) -> list[TrackingResul
     try:
         if job.batch:
             impl = client._carrier(job.carrier, Capability.TRACK_BATCH)
-            outcome = await client._run(impl, impl.track_batch(job.numbers))
-            return job_results(job, lambda i, f: outcome, lambda c, cap: impl)
+            return batch_results(job, await client._run(impl, impl.track_batch(job.numbers)))
         impl = client._carrier(job.carrier, Capability.TRACK)
         info = await client._run(impl, impl.track(job.numbers[0]))
         return [TrackingResult(number=job.numbers[0], carrier=job.carrier, info=info)]

@@ -32,7 +32,7 @@ def parse_xml(
     request: httpx.Request | None = None,
     status_code: int | None = None,
 ) -> Element:
-    """Parse ``body`` with defusedxml (entities and DTDs forbidden) and check its depth."""
+    """Refuse DTDs, entities and deep nesting in one streaming pass, then parse with defusedxml."""
     import xml.parsers.expat
 
     import defusedxml
@@ -60,7 +60,6 @@ def parse_xml(
         raise fail(f"not well-formed ({type(err).__name__})") from None
     except RecursionError:
         raise fail("nesting too deep") from None
-    _check_depth(root, fail)
     return root
 
 
@@ -101,13 +100,3 @@ def _prescan(body: bytes, fail: Any) -> None:
         raise fail(refused.reason) from None
     except (xml.parsers.expat.ExpatError, ValueError) as err:
         raise fail(f"not well-formed ({type(err).__name__})") from None
-
-
-def _check_depth(root: Element, fail: object) -> None:
-    stack = [(root, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_XML_DEPTH:
-            assert callable(fail)
-            raise fail("nesting too deep")
-        stack.extend((child, depth + 1) for child in node)
