@@ -29,7 +29,7 @@ from ._exceptions import (
     ValidationError,
 )
 from ._flow import Flow
-from ._identify import normalize_number
+from ._identify import normalize_number, plausibility_problem
 from ._redact import redact_request, redact_response
 
 if TYPE_CHECKING:
@@ -179,16 +179,46 @@ class Carrier:
         return None
 
     @classmethod
+    def accepts(cls, number: str) -> bool:
+        """Whether this carrier's network may carry ``number`` (already normalized).
+
+        :meth:`recognize` claims numbers for auto-identification and must stay narrow, or it
+        would claim other carriers' numbers. When the caller *names* the carrier
+        (``track(number, carrier="cainiao")``), the wider question is this one: carriers move
+        parcels under other operators' S10 ids, last-mile numbers and their own order codes, so
+        a plausible number is sent and the carrier decides. The default accepts what
+        :meth:`recognize` claims and any number without a :func:`plausibility_problem` (letters
+        and digits, 8-40 characters, a valid check digit when S10-shaped); override it to
+        refuse shapes the carrier is known never to use. Must not raise.
+
+        .. versionadded:: 0.2
+        """
+        return cls.recognize(number) is not None or plausibility_problem(number) is None
+
+    @classmethod
     def check_number(cls, number: str) -> str:
-        """Normalize ``number`` and raise :class:`ValidationError` unless :meth:`recognize` accepts it."""
-        normalized = normalize_number(number) if isinstance(number, str) else ""
-        if not normalized or cls.recognize(normalized) is None:
+        """Normalize ``number`` for sending; :class:`ValidationError` unless the carrier takes it.
+
+        The carrier takes what :meth:`recognize` claims and, when the caller named the carrier,
+        what :meth:`accepts` allows (recognition alone decides only when no carrier is named:
+        the client resolves such numbers through :meth:`recognize` first).
+        """
+        if not isinstance(number, str):
             raise ValidationError(
-                f"{number!r} is not a valid {cls.display_name} tracking number",
+                f"a tracking number is text, got {type(number).__name__}",
                 field="tracking_number",
-                constraint=f"{cls.code} tracking number syntax",
+                constraint="str",
             )
-        return normalized
+        normalized = normalize_number(number)
+        if normalized and (cls.recognize(normalized) is not None or cls.accepts(normalized)):
+            return normalized
+        reason = plausibility_problem(normalized) if normalized else "it is empty"
+        raise ValidationError(
+            f"{number[:64]!r} is not a plausible {cls.display_name} tracking number: "
+            f"{reason or f'{cls.display_name} does not use numbers of this shape'}",
+            field="tracking_number",
+            constraint=f"{cls.code} tracking number",
+        )
 
     @classmethod
     def map_status(cls, code: str, text: str = "") -> TrackingStatus:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "PLAUSIBLE_LENGTH",
     "S10_PATTERN",
     "impb_check_digit",
     "is_valid_impb",
     "is_valid_s10",
     "normalize_number",
+    "plausibility_problem",
     "s10_check_digit",
 ]
 
@@ -18,10 +20,36 @@ S10_PATTERN = re.compile(r"^[A-Z]{2}(\d{8})(\d)([A-Z]{2})$")
 
 _S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 
+#: Shortest and longest normalized number any adapter sends when the caller names the carrier
+#: (UPU S10 is 13, Cainiao LP codes 16, Correos package codes 23, USPS IMpb up to 34).
+PLAUSIBLE_LENGTH = (8, 40)
+_PLAUSIBLE_CHARS = re.compile(r"^[A-Z0-9]+$")
+
 
 def normalize_number(number: str) -> str:
     """Upper-case a tracking number and drop spaces and dashes people type into them."""
     return re.sub(r"[\s\-]", "", number).upper()
+
+
+def plausibility_problem(number: str) -> str | None:
+    """Why a normalized number cannot be a tracking number of any network, or ``None``.
+
+    The default rule behind :meth:`Carrier.accepts <carrier_sdk.Carrier.accepts>`: only ASCII
+    letters and digits (numbers travel in URL paths and XML), :data:`PLAUSIBLE_LENGTH`
+    characters, at least one digit, and a number shaped like a UPU S10 id must carry its check
+    digit. Everything else is left to the carrier, which answers "not found" for numbers it does
+    not know.
+    """
+    low, high = PLAUSIBLE_LENGTH
+    if not _PLAUSIBLE_CHARS.match(number):
+        return "only the letters A-Z and the digits 0-9 are allowed"
+    if not low <= len(number) <= high:
+        return f"a tracking number has {low} to {high} characters, this one has {len(number)}"
+    if not any(c.isdigit() for c in number):
+        return "a tracking number contains digits"
+    if S10_PATTERN.match(number) and not is_valid_s10(number):
+        return "it is shaped like a UPU S10 item id but its check digit is wrong"
+    return None
 
 
 def s10_check_digit(serial: str) -> int:

@@ -97,12 +97,14 @@ class SingPostCarrier(Carrier):
         return None
 
     @classmethod
-    def check_number(cls, number: str) -> str:
-        """Also accept 21-character SmartPac numbers, which :meth:`recognize` does not claim."""
-        normalized = normalize_number(number) if isinstance(number, str) else ""
-        if SMARTPAC_PATTERN.match(normalized):
-            return normalized
-        return super().check_number(number)
+    def accepts(cls, number: str) -> bool:
+        """S10 items (any post: SingPost delivers inbound mail) and 21-character SmartPac numbers.
+
+        :meth:`recognize` never claims SmartPac numbers (21 alphanumerics would claim other
+        carriers' numbers); they are sent when the caller names SingPost. Other shapes pass the
+        core plausibility rule.
+        """
+        return SMARTPAC_PATTERN.match(number) is not None or super().accepts(number)
 
     @classmethod
     def map_status(cls, code: str, text: str = "") -> TrackingStatus:

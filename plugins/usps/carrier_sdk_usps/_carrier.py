@@ -170,6 +170,14 @@ class UspsCarrier(Carrier):
         return None
 
     @classmethod
+    def accepts(cls, number: str) -> bool:
+        """Named USPS: any post's S10 item (USPS delivers inbound mail) and other plausible ids,
+        but an all-digit number must be one :meth:`recognize` claims (IMpb mod-10 checked)."""
+        if number.isdigit():
+            return cls.recognize(number) is not None
+        return super().accepts(number)
+
+    @classmethod
     def map_status(cls, code: str, text: str = "") -> TrackingStatus:
         return m.map_status(code, text)
 
