@@ -9,13 +9,19 @@ and parsing. This base gives every fake the same scenario switches:
   response lost *after* the state change was committed;
 * ``latency``: seconds the transports serving the fake wait before answering;
 * ``quota``: a :class:`~carrier_sdk.RateLimit` the fake enforces with 429s (off by default);
-* ``reset()``: forget state, faults and counters; ``seed`` makes generated data repeatable.
+* ``reset()``: forget state, faults and counters; ``seed`` makes generated data repeatable;
+* :meth:`~FakeCarrierAPI.snapshot` / :meth:`~FakeCarrierAPI.restore`: the carrier state as JSON-ready
+  data, so a sandbox can be saved to a file and picked up by the next process (the CLI does);
+* :attr:`~FakeCarrierAPI.plans`: parcels moved along their history by
+  :meth:`Sandbox.advance <carrier_sdk.sandbox.Sandbox.advance>` (read through
+  :meth:`~FakeCarrierAPI.planned`).
 
 .. versionadded:: 0.1
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import hashlib
 import random
@@ -23,6 +29,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import attrs
@@ -30,7 +37,7 @@ import httpx
 
 from ._ratelimit import RateLimit
 
-__all__ = ["Fault", "FaultKind", "FakeCarrierAPI", "Handler", "stable_random"]
+__all__ = ["Fault", "FaultKind", "FakeCarrierAPI", "Handler", "decode_state", "encode_state", "stable_random"]
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -98,7 +105,13 @@ class FakeCarrierAPI:
         self.requests: deque[httpx.Request] = deque(maxlen=REQUEST_LOG_LIMIT)
         #: Numbers another carrier hands over to this one: number -> (epoch seconds, outcome).
         self.handovers: dict[str, tuple[float, str]] = {}
+        #: Parcels moved by :meth:`Sandbox.advance <carrier_sdk.sandbox.Sandbox.advance>`:
+        #: number -> ``{"start": epoch seconds, "status": outcome, "hours": elapsed hours}``.
+        self.plans: dict[str, dict[str, Any]] = {}
+        before = set(vars(self))
         self.reset_state()
+        #: Attribute names that :meth:`reset_state` creates: the carrier state a snapshot holds.
+        self.state_names: tuple[str, ...] = tuple(sorted(set(vars(self)) - before))
 
     # -- for subclasses ----------------------------------------------------------------------
 
@@ -128,6 +141,65 @@ class FakeCarrierAPI:
     def not_routed(self, request: httpx.Request) -> httpx.Response:
         """Response for a request no route matches."""
         return self.error_response(404, f"no route for {request.method} {request.url.path}")
+
+    def advance_statuses(self) -> frozenset[str]:
+        """Statuses (:class:`~carrier_sdk.TrackingStatus` values) a history of this fake can end in,
+        so :meth:`Sandbox.advance <carrier_sdk.sandbox.Sandbox.advance>` can move a parcel there.
+        Default: the status-named keys of :attr:`scenario_numbers`."""
+        from ._enums import TrackingStatus
+
+        known = {s.value for s in TrackingStatus}
+        return frozenset(name for name in self.scenario_numbers if name in known)
+
+    def is_cancelled(self, number: str) -> bool:
+        """Whether ``number`` is a label (order, shipment) of this fake that was cancelled.
+
+        Default: some state attribute that is a dict maps ``number`` to a record whose
+        ``"cancelled"`` is true (how the bundled fakes keep labels); override otherwise."""
+        for name in self.state_names:
+            records = getattr(self, name, None)
+            if isinstance(records, dict):
+                record = records.get(number)
+                if isinstance(record, dict) and record.get("cancelled"):
+                    return True
+        return False
+
+    def planned(self, number: str) -> tuple[float, str] | None:
+        """``(start epoch seconds, outcome status)`` that ``number``'s history must follow, or None.
+
+        A parcel moved by :meth:`Sandbox.advance <carrier_sdk.sandbox.Sandbox.advance>` (its
+        :attr:`plans` entry) comes first, then a hand-over from another carrier
+        (:attr:`handovers`). Fakes read this where they build a history, before their own
+        records (a label bought here follows its plan once advanced)."""
+        plan = self.plans.get(number)
+        if plan is not None:
+            return float(plan["start"]), str(plan["status"])
+        return self.handovers.get(number)
+
+    # -- state that outlives the process -------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """The carrier state (what :meth:`reset_state` creates, and :attr:`plans`) as JSON-ready data.
+
+        Values may be ``None``, booleans, numbers, strings, lists, tuples, dicts, sets, deques,
+        :class:`~decimal.Decimal`, :class:`~datetime.datetime` and :class:`~datetime.date`
+        (see :func:`encode_state`); a fake holding anything else overrides this and :meth:`restore`.
+
+        Raises:
+            TypeError: A state attribute holds a value of another type.
+        """
+        with self._lock:
+            data = {name: getattr(self, name) for name in self.state_names if hasattr(self, name)}
+            data["plans"] = self.plans
+            return {name: encode_state(value, f"{type(self).__name__}.{name}") for name, value in data.items()}
+
+    def restore(self, snapshot: Mapping[str, Any]) -> None:
+        """Put back the state a :meth:`snapshot` took (of the same fake class; unknown names are
+        ignored, missing ones keep their fresh value)."""
+        with self._lock:
+            for name, value in snapshot.items():
+                if name in self.state_names or name == "plans":
+                    setattr(self, name, decode_state(value))
 
     # -- cross-carrier journeys ---------------------------------------------------------------
 
@@ -184,6 +256,7 @@ class FakeCarrierAPI:
             self.latency = 0.0
             self.calls.clear()
             self.requests.clear()
+            self.plans.clear()
             self.reset_state()
 
     @property
@@ -258,3 +331,59 @@ class FakeCarrierAPI:
         """Whether ``url`` is under one of :attr:`base_urls`."""
         text = str(url)
         return any(text.startswith(base) for base in self.base_urls)
+
+
+def encode_state(value: Any, where: str = "state") -> Any:
+    """``value`` as JSON-ready data; tuples, sets, deques, dicts, decimals and dates are tagged
+    (``{"$tuple": [...]}`` ...) so :func:`decode_state` gives back the same types.
+
+    Raises:
+        TypeError: ``value`` holds something else (``where`` names it in the message).
+    """
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list):
+        return [encode_state(v, where) for v in value]
+    if isinstance(value, tuple):
+        return {"$tuple": [encode_state(v, where) for v in value]}
+    if isinstance(value, set | frozenset):
+        return {"$set": [encode_state(v, where) for v in value]}
+    if isinstance(value, deque):
+        return {"$deque": [encode_state(v, where) for v in value], "maxlen": value.maxlen}
+    if isinstance(value, dict):
+        return {"$dict": [[encode_state(k, where), encode_state(v, where)] for k, v in value.items()]}
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, dt.datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    raise TypeError(f"{where} holds a {type(value).__name__}, which a sandbox snapshot cannot save")
+
+
+def decode_state(data: Any) -> Any:
+    """The value :func:`encode_state` encoded.
+
+    Raises:
+        ValueError: ``data`` is not what :func:`encode_state` writes.
+    """
+    if data is None or isinstance(data, bool | int | float | str):
+        return data
+    if isinstance(data, list):
+        return [decode_state(v) for v in data]
+    if isinstance(data, dict) and len(data) in (1, 2):
+        if "$tuple" in data:
+            return tuple(decode_state(v) for v in data["$tuple"])
+        if "$set" in data:
+            return {decode_state(v) for v in data["$set"]}
+        if "$deque" in data:
+            return deque((decode_state(v) for v in data["$deque"]), maxlen=data.get("maxlen"))
+        if "$dict" in data:
+            return {decode_state(k): decode_state(v) for k, v in data["$dict"]}
+        if "$decimal" in data:
+            return Decimal(data["$decimal"])
+        if "$datetime" in data:
+            return dt.datetime.fromisoformat(data["$datetime"])
+        if "$date" in data:
+            return dt.date.fromisoformat(data["$date"])
+    raise ValueError(f"not a sandbox state value: {str(data)[:80]!r}")

@@ -17,6 +17,12 @@ off by default; a client in sandbox mode uses the fake's quota as its client-sid
 demos run at full speed and turning a quota on (or off) exercises the real limiter, at once,
 for clients already running too.
 
+Parcels move on request: :meth:`Sandbox.advance` takes a number forward by some hours or to a
+status. The state of every fake (labels bought, orders cancelled, parcels advanced) can be
+saved to a file and loaded by the next process (:meth:`Sandbox.save`, :meth:`Sandbox.load`):
+the ``carrier-sdk`` command does, so ``--sandbox ship``, ``cancel`` and ``track`` in separate
+runs behave as one carrier account.
+
 .. versionadded:: 0.1
 """
 
@@ -29,27 +35,52 @@ import importlib
 import ipaddress
 import json
 import logging
+import math
+import os
 import socket
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ._exceptions import ConfigurationError, UnknownCarrierError
-from .fakes import FakeCarrierAPI, FaultKind
+from .fakes import FakeCarrierAPI, FaultKind, decode_state
 
 if TYPE_CHECKING:
     from ._carrier import Carrier
+    from ._models import TrackingInfo
     from ._ratelimit import RateLimit
     from ._registry import CarrierRegistry
 
-__all__ = ["Sandbox", "SandboxAsyncTransport", "SandboxServer", "SandboxTransport", "load_fake"]
+__all__ = [
+    "ADVANCE_LADDER",
+    "STATE_VERSION",
+    "Sandbox",
+    "SandboxAsyncTransport",
+    "SandboxServer",
+    "SandboxTransport",
+    "load_fake",
+]
 
 logger = logging.getLogger("carrier_sdk.sandbox")
 
 _LOOPBACK_NAMES = frozenset({"localhost"})
+
+#: The road :meth:`Sandbox.advance` follows with ``hours``: each status and the hours after the
+#: label was bought at which a parcel reaches it.
+ADVANCE_LADDER: tuple[tuple[str, float], ...] = (
+    ("pre_transit", 0.0),
+    ("in_transit", 12.0),
+    ("out_for_delivery", 60.0),
+    ("delivered", 66.0),
+)
+
+#: Format version of the files :meth:`Sandbox.save` writes.
+STATE_VERSION = 1
 
 
 def load_fake(carrier: type[Carrier]) -> type[FakeCarrierAPI]:
@@ -119,6 +150,8 @@ class Sandbox:
         self._failed: dict[str, str] = {}
         self._lock = threading.RLock()
         self._server: SandboxServer | None = None
+        #: Snapshots loaded for fakes not created yet (restored when they are).
+        self._pending: dict[str, dict[str, Any]] = {}
 
     def __repr__(self) -> str:
         return f"<Sandbox carriers={self._codes!r} seed={self.seed}>"
@@ -167,6 +200,9 @@ class Sandbox:
                 raise UnknownCarrierError(f"carrier {code!r} is not part of this sandbox", carrier=code)
             fake_cls = load_fake(self.registry.get(code))
             created = fake_cls(seed=self.seed) if self.clock is None else fake_cls(seed=self.seed, clock=self.clock)
+            pending = self._pending.pop(code, None)
+            if pending is not None:
+                created.restore(pending)
             self._fakes[code] = created
             if len(self._fakes) == 1:
                 # The first fake brings up the rest, so handovers between them are wired before
@@ -231,8 +267,184 @@ class Sandbox:
 
     def reset(self) -> None:
         """Forget every fake's state, faults, quota, latency and counters."""
+        with self._lock:
+            self._pending.clear()
         for fake in list(self._fakes.values()):
             fake.reset()
+
+    # -- moving parcels ---------------------------------------------------------------------
+
+    def advance(
+        self,
+        number: str,
+        *,
+        hours: float | None = None,
+        to_status: str | None = None,
+        carrier: str | None = None,
+    ) -> TrackingInfo:
+        """Move a sandbox parcel along its history; return its tracking as it now reads.
+
+        Give exactly one of:
+
+        * ``hours``: the parcel moves that many hours further along :data:`ADVANCE_LADDER`
+          (``pre_transit`` at 0 h, ``in_transit`` at 12 h, ``out_for_delivery`` at 60 h,
+          ``delivered`` at 66 h after purchase); calls add up, and a parcel never moves back;
+        * ``to_status``: the parcel's history becomes the fake's path to that status (any
+          :class:`~carrier_sdk.TrackingStatus` value the fake supports, see
+          :meth:`FakeCarrierAPI.advance_statuses <carrier_sdk.fakes.FakeCarrierAPI.advance_statuses>`).
+
+        Its events are dated so that the latest one is the present. Works for labels bought in
+        the sandbox, scenario numbers and generated numbers; the move is part of the fake's
+        state (:meth:`save` keeps it, :meth:`reset` forgets it).
+
+        Args:
+            number: The tracking number.
+            hours: Hours to move forward (> 0).
+            to_status: The status to move to.
+            carrier: The carrier code (default: identified from the number).
+
+        Raises:
+            ConfigurationError: Neither or both of ``hours`` and ``to_status``; a status the
+                fake cannot show; a cancelled label; ``hours`` on a parcel that is off the ladder (a failed
+                delivery, a return): use ``to_status``.
+            TrackingNotFoundError: The fake does not know ``number``.
+
+        .. versionadded:: 0.2
+        """
+        from ._client import Client
+        from ._enums import TrackingStatus
+
+        if (hours is None) == (to_status is None):
+            raise ConfigurationError("give exactly one of hours and to_status")
+        if hours is not None and not (isinstance(hours, int | float) and math.isfinite(hours) and hours > 0):
+            raise ConfigurationError(f"hours must be a finite number > 0, not {hours!r}")
+        if to_status is not None:
+            try:
+                to_status = TrackingStatus(str(to_status).strip().lower()).value
+            except ValueError:
+                choices = ", ".join(s.value for s in TrackingStatus)
+                raise ConfigurationError(f"unknown status {to_status!r}: choose one of {choices}") from None
+        with Client(sandbox=self, registry=self.registry, max_retries=0) as client:
+            before = client.track(number, carrier=carrier)
+            fake = self.fake(before.carrier)
+            if fake.is_cancelled(before.tracking_number):
+                raise ConfigurationError(f"{before.tracking_number} was cancelled: a cancelled label does not move")
+            with fake._lock:
+                plan = fake.plans.get(before.tracking_number)
+                ladder = dict(ADVANCE_LADDER)
+                if hours is not None:
+                    current = before.status.value
+                    if plan is not None:
+                        elapsed = float(plan["hours"])
+                    elif current in ladder:
+                        elapsed = ladder[current]
+                    else:
+                        raise ConfigurationError(
+                            f"{before.tracking_number} is {current}: hours move a parcel along "
+                            f"{' -> '.join(ladder)}; give to_status to move it elsewhere"
+                        )
+                    elapsed += float(hours)
+                    status = [name for name, at in ADVANCE_LADDER if at <= elapsed][-1]
+                    if plan is None and current in ladder and ladder[status] < ladder[current]:
+                        status = current  # never back
+                else:
+                    assert to_status is not None
+                    status = to_status
+                    elapsed = ladder.get(status, float(plan["hours"]) if plan is not None else 0.0)
+                supported = fake.advance_statuses()
+                if status not in supported:
+                    raise ConfigurationError(
+                        f"the {fake.carrier_code} sandbox cannot move a parcel to {status}: "
+                        f"it knows {', '.join(sorted(supported))}"
+                    )
+                now = fake.clock()
+                fake.plans[before.tracking_number] = {"start": now, "status": status, "hours": elapsed}
+            # Date the history so that its latest event is the present.
+            moved = client.track(before.tracking_number, carrier=fake.carrier_code)
+            if moved.events:
+                latest = max(e.occurred_at.timestamp() for e in moved.events)
+                if latest > now:
+                    with fake._lock:
+                        fake.plans[before.tracking_number]["start"] = now - (latest - now)
+                    moved = client.track(before.tracking_number, carrier=fake.carrier_code)
+            return moved
+
+    # -- state that outlives the process ----------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every fake's state (labels, orders, advanced parcels ...) as JSON-ready data.
+
+        Faults, quotas, latency and counters are not part of it. Fakes not created yet keep
+        the state a :meth:`restore` gave them.
+        """
+        with self._lock:
+            fakes: dict[str, Any] = dict(self._pending)
+            for code, fake in self._fakes.items():
+                fakes[code] = fake.snapshot()
+        return {"version": STATE_VERSION, "seed": self.seed, "fakes": fakes}
+
+    def restore(self, snapshot: Mapping[str, Any]) -> None:
+        """Put back the state :meth:`snapshot` returned (fakes created later get theirs on creation).
+
+        Raises:
+            ConfigurationError: The snapshot is of another format version or another seed.
+        """
+        if not isinstance(snapshot, Mapping) or snapshot.get("version") != STATE_VERSION:
+            raise ConfigurationError(f"not a sandbox snapshot of format version {STATE_VERSION}")
+        if snapshot.get("seed") != self.seed:
+            raise ConfigurationError(
+                f"the sandbox snapshot was taken with seed {snapshot.get('seed')!r}, this sandbox has seed {self.seed}"
+            )
+        fakes = snapshot.get("fakes")
+        if not isinstance(fakes, Mapping):
+            raise ConfigurationError("the sandbox snapshot has no fakes table")
+        with self._lock:
+            for code, state in fakes.items():
+                if code not in self._codes or not isinstance(state, Mapping):
+                    continue
+                for value in state.values():
+                    decode_state(value)  # ValueError now, not when the fake is created
+                if code in self._fakes:
+                    self._fakes[code].restore(state)
+                else:
+                    self._pending[code] = dict(state)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`snapshot` to ``path`` as JSON (atomically: a reader never sees half a file)."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(self.snapshot(), separators=(",", ":"))
+        fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+    def load(self, path: str | os.PathLike[str]) -> bool:
+        """Restore the state saved at ``path``; return False (and change nothing) when there is no file.
+
+        Raises:
+            ConfigurationError: The file cannot be read or is not a sandbox state of this seed
+                (the message names the file; delete it, or ``carrier-sdk sandbox reset``).
+        """
+        source = Path(path)
+        try:
+            text = source.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return False
+        except OSError as err:
+            raise ConfigurationError(f"cannot read the sandbox state {str(source)!r}: {err.strerror or err}") from None
+        try:
+            self.restore(json.loads(text))
+        except (ValueError, TypeError, KeyError, ConfigurationError) as err:
+            raise ConfigurationError(
+                f"the sandbox state {str(source)!r} is unusable ({err}): delete it or run 'carrier-sdk sandbox reset'"
+            ) from None
+        return True
 
     # -- dispatch ---------------------------------------------------------------------------
 

@@ -102,3 +102,12 @@ def drive(
     request: pytest.FixtureRequest, registry: CarrierRegistry, fake_api: FakeCarrierAPIServer, clock: VirtualClock
 ) -> Driver:
     return Driver(request.param, registry, fake_api, clock)
+
+
+@pytest.fixture(autouse=True)
+def _private_cli_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command's sandbox state and default config file live in a fresh folder per test,
+    never in the user's own data or config directory."""
+    base = tmp_path_factory.mktemp("cli-dirs")
+    monkeypatch.setenv("CARRIER_SDK_DATA_DIR", str(base / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "config"))

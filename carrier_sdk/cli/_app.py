@@ -109,12 +109,21 @@ class State:
             return {}
         return load_config(self.config)
 
+    def state_file(self) -> Path:
+        """The file the sandbox of this run is loaded from and saved to."""
+        from ._paths import sandbox_state_file
+
+        return sandbox_state_file(self.seed)
+
     def get_sandbox(self) -> Any:
-        """The :class:`~carrier_sdk.sandbox.Sandbox` of this run."""
+        """The :class:`~carrier_sdk.sandbox.Sandbox` of this run, with the state earlier runs
+        saved (labels bought, orders cancelled, parcels advanced); saved again on close."""
         if self._sandbox_obj is None:
             from ..sandbox import Sandbox
 
-            self._sandbox_obj = Sandbox(registry=self.overrides.registry, seed=self.seed)
+            sandbox = Sandbox(registry=self.overrides.registry, seed=self.seed)
+            sandbox.load(self.state_file())
+            self._sandbox_obj = sandbox
         return self._sandbox_obj
 
     def client(self) -> Client:
@@ -134,14 +143,26 @@ class State:
             self._client = Client(self.settings(), **kwargs)
         return self._client
 
+    def sandbox_client(self) -> Client:
+        """The client of this run, in sandbox mode whatever ``--sandbox`` says (sandbox commands)."""
+        self.sandbox = True
+        return self.client()
+
     @property
     def registry(self) -> CarrierRegistry:
         """The carrier registry (plugins are discovered on first use)."""
         return self.client().registry
 
     def close(self) -> None:
+        """Close the client and save the sandbox state (a failure to save is a warning)."""
         if self._client is not None:
             self._client.close()
+        if self._sandbox_obj is not None:
+            path = self.state_file()
+            try:
+                self._sandbox_obj.save(path)
+            except (OSError, TypeError) as err:
+                click.echo(f"Warning: the sandbox state was not saved to {str(path)!r}: {err}", err=True)
 
     def emit_json(self, data: Any) -> None:
         """One JSON document on one line of stdout."""

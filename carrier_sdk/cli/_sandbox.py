@@ -1,4 +1,4 @@
-"""``sandbox serve``, ``sandbox numbers`` and ``new-adapter``."""
+"""``sandbox serve``, ``numbers``, ``advance`` and ``reset``, and ``new-adapter``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from .. import TrackingStatus, to_dict
 from ._app import EXIT_USAGE, State, json_option, pass_state
 from ._numbers import generate_numbers, scenario_numbers
 from ._output import console
@@ -18,7 +19,12 @@ __all__ = ["new_adapter", "sandbox"]
 
 @click.group()
 def sandbox() -> None:
-    """Run the carriers' fakes: an HTTP server, and their documented scenario numbers."""
+    """The carriers' fakes: serve them, list their scenario numbers, move parcels, start over.
+
+    --sandbox runs share one state, kept between runs in the data directory
+    ($CARRIER_SDK_DATA_DIR, else the platform's, e.g. ~/.local/share/carrier-sdk/sandbox):
+    a label bought by one run can be cancelled, tracked and advanced by the next.
+    """
 
 
 @sandbox.command()
@@ -95,6 +101,72 @@ def numbers(state: State, count: int | None, carrier_code: str | None) -> None:
         for i, (name, number) in enumerate(by_name.items()):
             table.add_row(code if i == 0 else "", name, number)
     console().print(table)
+
+
+@sandbox.command()
+@click.argument("number")
+@click.option(
+    "--hours",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Move the parcel this many hours on (in_transit at 12 h, out_for_delivery at 60 h, delivered at 66 h).",
+)
+@click.option(
+    "--to-status",
+    "to_status",
+    type=click.Choice([s.value for s in TrackingStatus], case_sensitive=False),
+    help="Move the parcel straight to this status.",
+)
+@click.option("--carrier", metavar="CODE", help="The number's carrier (default: identified from the number).")
+@json_option
+@pass_state
+def advance(state: State, number: str, hours: float | None, to_status: str | None, carrier: str | None) -> None:
+    """Move the sandbox parcel NUMBER along its history (--hours N or --to-status STATUS).
+
+    The move is saved with the sandbox state: later --sandbox runs (track, watch) see it.
+    """
+    if (hours is None) == (to_status is None):
+        state.fail("give one of --hours N or --to-status STATUS")
+    sandbox_obj = state.get_sandbox()
+    before = state.sandbox_client().track(number, carrier=carrier)
+    info = sandbox_obj.advance(number, hours=hours, to_status=to_status, carrier=carrier or before.carrier)
+    if state.json:
+        state.emit_json(
+            {
+                "number": info.tracking_number,
+                "carrier": info.carrier,
+                "previous_status": before.status.value,
+                "status": info.status.value,
+                "info": to_dict(info),
+            }
+        )
+        return
+    latest = info.events[-1] if info.events else None
+    line = f"{info.tracking_number} ({info.carrier}): {before.status.value} -> {info.status.value}"
+    if latest is not None:
+        line += f"; latest event {latest.occurred_at:%Y-%m-%d %H:%M} UTC: {latest.description}"
+    click.echo(line)
+
+
+@sandbox.command()
+@json_option
+@pass_state
+def reset(state: State) -> None:
+    """Forget the saved sandbox state (labels, orders, advanced parcels) of every --seed."""
+    folder = state.state_file().parent
+    removed = []
+    if folder.is_dir():
+        for path in sorted(folder.glob("state-seed-*.json")):
+            try:
+                path.unlink()
+            except OSError as err:
+                state.fail(f"cannot remove {str(path)!r}: {err.strerror or err}")
+            removed.append(str(path))
+    if state.json:
+        state.emit_json({"removed": removed, "folder": str(folder)})
+    elif removed:
+        click.echo(f"Sandbox state forgotten ({len(removed)} file(s) removed from {folder}).")
+    else:
+        click.echo(f"No sandbox state to forget in {folder}.")
 
 
 @click.command("new-adapter")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,20 @@ _DOCUMENT = click.Path(dir_okay=False, allow_dash=True)
 
 def _check_carrier(state: State, carrier: str) -> None:
     state.registry.get(carrier)  # unknown code: UnknownCarrierError -> exit 2
+
+
+def write_new_file(path: Path, data: bytes, *, attempts: int = 1000) -> Path:
+    """Write ``data`` to ``path``, or to ``<stem>-2<suffix>``, ``-3`` ... when it exists: an
+    existing file is never overwritten (created exclusively, so two runs cannot race)."""
+    for n in range(1, attempts + 1):
+        candidate = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+        try:
+            with candidate.open("xb") as f:
+                f.write(data)
+        except FileExistsError:
+            continue
+        return candidate
+    raise FileExistsError(errno.EEXIST, f"{attempts} files named like it exist already", str(path))
 
 
 def _pairs(title: str, rows: list[tuple[str, Any]]) -> Table:
@@ -83,14 +98,16 @@ def ship(state: State, carrier: str, shipment: str, label_out: Path | None, idem
     result = state.client().create_shipment(carrier, request, idempotency_key=idempotency_key)
     path: Path | None = None
     if result.label is not None:
-        path = label_out or Path(f"{result.tracking_number}.{result.label.format.value}")
+        wanted = label_out or Path(f"{result.tracking_number}.{result.label.format.value}")
         try:
-            path.write_bytes(result.label.data)
+            path = write_new_file(wanted, result.label.data)
         except OSError as err:
             state.fail(
-                f"label bought ({result.tracking_number}) but not written to {str(path)!r}: {err.strerror or err}",
+                f"label bought ({result.tracking_number}) but not written to {str(wanted)!r}: {err.strerror or err}",
                 EXIT_FAILED,
             )
+        if path != wanted:
+            click.echo(f"Note: {str(wanted)!r} exists and was left alone; the label is in {str(path)!r}.", err=True)
     if state.json:
         data = to_dict(result)
         if result.label is not None:

@@ -342,7 +342,10 @@ class FakeCarrierAPIServer(FakeCarrierAPI):
             return None
         label = self.labels.get(number)
         rng = stable_random(self.seed, number)
-        if label is not None:
+        plan = self.planned(number)  # moved by Sandbox.advance
+        if plan is not None and plan[1] in _SCENARIO_CODES:
+            codes, start = _SCENARIO_CODES[plan[1]], plan[0]
+        elif label is not None:
             codes = ["CREATED"] + (["RETURNED"] if label["cancelled"] else [])
             start = label["at"]
         else:

@@ -310,6 +310,11 @@ class CainiaoFake(FakeCarrierAPI):
             destination = order["destination"]
         else:
             destination, events = self._scenario_history(number)
+        plan = self.planned(number)  # advanced in the sandbox
+        if plan is not None and (plan[1] in _ENDINGS or plan[1] == "pre_transit"):
+            ending = "in_transit" if plan[1] == "pre_transit" else plan[1]
+            events = self._plan(number, plan[0], destination, ending, stop_before_handover=ending == "in_transit")
+            events = events[:2] if plan[1] == "pre_transit" else events
         data: dict[str, Any] = {
             "success": "true",
             "mailNo": number,

@@ -242,7 +242,7 @@ class CorreosFake(FakeCarrierAPI):
             return None
         associated: list[dict[str, str]] = []
         shipment = self.shipments.get(number)
-        if shipment is not None:
+        if shipment is not None and self.planned(number) is None:
             start = shipment["created_at"]
             events = self._events(number, ("pre",), start)
         else:
@@ -253,7 +253,7 @@ class CorreosFake(FakeCarrierAPI):
                 scenario = "delivered" if number == ASSOCIATED_CODE else rng.choice(_GENERATED)
             assert scenario is not None
             start = datetime(2026, 1, 5, 8, 0, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 300 * 24 * 60))
-            handover = self.handovers.get(number)
+            handover = self.planned(number)  # advanced in the sandbox, or handed over by another carrier
             if handover is not None and handover[1] in _PATHS:
                 scenario = handover[1]
                 start = datetime.fromtimestamp(handover[0], UTC)

@@ -229,7 +229,7 @@ class SingPostFake(FakeCarrierAPI):
         if path_name not in _PATHS:
             path_name = rng.choice(sorted(set(_PATHS) - {"unmapped"}))
         start = datetime(2024, 1, 1, 8, 0) + timedelta(minutes=rng.randint(0, 300 * 24 * 60))
-        handover = self.handovers.get(number)
+        handover = self.planned(number)  # advanced in the sandbox, or handed over by another carrier
         if handover is not None and handover[1] in _PATHS:
             path_name = handover[1]
             # local Singapore wall time of the handover, less the first step's delay

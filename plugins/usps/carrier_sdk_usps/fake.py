@@ -279,12 +279,14 @@ class UspsFake(FakeCarrierAPI):
     def _codes_for(self, number: str) -> tuple[list[str], float, str] | None:
         """Event codes (oldest first), start time and mail class, or None when unknown."""
         label = self.labels.get(number)
+        mail_class = "PRIORITY_MAIL"
         if label is not None:
             mail_class = label["mail_class"] if label["mail_class"] in _TRACKING_MAIL_CLASSES else ""
+        plan = self.planned(number)  # advanced in the sandbox, or handed over by another carrier
+        if plan is not None and plan[1] in _SCENARIO_CODES:
+            return _SCENARIO_CODES[plan[1]], plan[0], mail_class
+        if label is not None:
             return ["GX"], label["at"], mail_class
-        handover = self.handovers.get(number)
-        if handover is not None and handover[1] in _SCENARIO_CODES:
-            return _SCENARIO_CODES[handover[1]], handover[0], "PRIORITY_MAIL"
         scenario = next((k for k, v in self.scenario_numbers.items() if v == number), None)
         if number == self.not_yet_available_number or (scenario is not None and scenario not in _SCENARIO_CODES):
             return None
