@@ -5,8 +5,6 @@ Every public name is importable from here; the modules behind them are private.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ._bulk import AsyncTrackingIterator, TrackingIterator, TrackingSummary
 from ._carrier import BatchOutcome, Carrier, status_error
 from ._client import AsyncClient, BaseClient, Client
@@ -77,7 +75,7 @@ from ._plugins import PluginFailure, PluginReport
 from ._ratelimit import RateLimit, Window
 from ._registry import CarrierRegistry
 from ._retry import RetryBudget, RetryPolicy, parse_retry_after
-from ._serialization import from_dict, to_dict
+from ._serialization import JSONValue, from_dict, to_dict
 from ._settings import Secret, env_var_name
 from ._xml import parse_xml
 from .hookspecs import hookimpl
@@ -115,6 +113,7 @@ __all__ = [
     "Flow",
     "Identification",
     "InvalidRequestError",
+    "JSONValue",
     "Journey",
     "JourneyEvent",
     "JourneyLeg",
@@ -173,7 +172,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> str:
     if name == "__version__":
         from ._version import VERSION
 

@@ -33,6 +33,8 @@ from ._identify import normalize_number, plausibility_problem
 from ._redact import redact_request, redact_response
 
 if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
+
     from ._models import (
         Address,
         AddressCheck,
@@ -347,7 +349,7 @@ class Carrier:
         except (ValueError, RecursionError) as err:
             raise self.response_error(response, f"invalid JSON ({type(err).__name__})", operation=operation) from None
 
-    def parse_xml(self, response: httpx.Response, *, operation: str | None = None) -> Any:
+    def parse_xml(self, response: httpx.Response, *, operation: str | None = None) -> Element:
         """Parse an XML body with the hardened parser (see :func:`carrier_sdk._xml.parse_xml`)."""
         from ._xml import parse_xml
 

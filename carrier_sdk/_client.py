@@ -79,6 +79,9 @@ if TYPE_CHECKING:  # imported where used: a sync program never loads asyncio thr
     import asyncio
     import concurrent.futures
 
+    from ._journey import Journey
+    from .sandbox import Sandbox
+
 __all__ = ["AsyncClient", "BaseClient", "Client"]
 
 logger = logging.getLogger("carrier_sdk")
@@ -112,7 +115,7 @@ def _wait_from_signal(state: Any) -> float:
 class _Shared:
     """State shared by a client and every copy made by ``with_options``."""
 
-    def __init__(self, registry_source: CarrierRegistry | PluginManager, sandbox: Any) -> None:
+    def __init__(self, registry_source: CarrierRegistry | PluginManager, sandbox: Sandbox | None) -> None:
         self.registry_source = registry_source
         self.sandbox = sandbox
         self.lock = threading.Lock()
@@ -136,7 +139,7 @@ class BaseClient:
 
     def __init__(
         self,
-        settings: Mapping[str, Any] | None = None,
+        settings: Mapping[str, object] | None = None,
         *,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -144,7 +147,7 @@ class BaseClient:
         deadline: float = DEFAULT_DEADLINE,
         rate_limits: Mapping[str, RateLimit | None] | None = None,
         registry: CarrierRegistry | None = None,
-        sandbox: bool | Any = False,
+        sandbox: bool | Sandbox = False,
         environ: Mapping[str, str] | None = None,
         clock: Callable[[], float] | None = None,
         seed: int | None = None,
@@ -266,7 +269,7 @@ class BaseClient:
             value = sandbox.settings_for(carrier_cls.code)
         return load_settings(carrier_cls, value, self._environ)
 
-    def _get_sandbox(self) -> Any:
+    def _get_sandbox(self) -> Sandbox | None:
         if not self._sandbox_flag:
             return None
         if self._shared.sandbox is None:
@@ -278,7 +281,7 @@ class BaseClient:
         return self._shared.sandbox
 
     @property
-    def sandbox(self) -> Any:
+    def sandbox(self) -> Sandbox | None:
         """The :class:`~carrier_sdk.sandbox.Sandbox` behind a ``sandbox=True`` client, else ``None``."""
         return self._get_sandbox()
 
@@ -594,7 +597,7 @@ class Client(BaseClient):
 
     def __init__(
         self,
-        settings: Mapping[str, Any] | None = None,
+        settings: Mapping[str, object] | None = None,
         *,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -603,7 +606,7 @@ class Client(BaseClient):
         rate_limits: Mapping[str, RateLimit | None] | None = None,
         transport: httpx.BaseTransport | None = None,
         registry: CarrierRegistry | None = None,
-        sandbox: bool | Any = False,
+        sandbox: bool | Sandbox = False,
         environ: Mapping[str, str] | None = None,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], None] | None = None,
@@ -623,8 +626,9 @@ class Client(BaseClient):
             seed=seed,
         )
         self._sleep = sleep or time.sleep
-        if transport is None and sandbox:
-            transport = self._get_sandbox().transport()
+        box = self._get_sandbox()
+        if transport is None and box is not None:
+            transport = box.transport()
         self._http = httpx.Client(
             transport=transport,
             timeout=self.timeout,
@@ -870,7 +874,7 @@ class Client(BaseClient):
         impl = self._carrier(carrier, Capability.VALIDATE_ADDRESS)
         return self._run(impl, impl.validate_address(address))
 
-    def track_journey(self, number: str, *, carrier: str | None = None, max_legs: int = 4) -> Any:
+    def track_journey(self, number: str, *, carrier: str | None = None, max_legs: int = 4) -> Journey:
         """Follow a parcel across carriers (see :class:`~carrier_sdk.Journey`)."""
         from ._journey import JourneyPlanner
 
@@ -931,7 +935,7 @@ class AsyncClient(BaseClient):
 
     def __init__(
         self,
-        settings: Mapping[str, Any] | None = None,
+        settings: Mapping[str, object] | None = None,
         *,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -940,7 +944,7 @@ class AsyncClient(BaseClient):
         rate_limits: Mapping[str, RateLimit | None] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         registry: CarrierRegistry | None = None,
-        sandbox: bool | Any = False,
+        sandbox: bool | Sandbox = False,
         environ: Mapping[str, str] | None = None,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
@@ -965,8 +969,9 @@ class AsyncClient(BaseClient):
 
             sleep = asyncio.sleep
         self._sleep = sleep
-        if transport is None and sandbox:
-            transport = self._get_sandbox().async_transport()
+        box = self._get_sandbox()
+        if transport is None and box is not None:
+            transport = box.async_transport()
         if transport is None:
             transport = _async_transport(http_backend)
         inner = transport.inner if isinstance(transport, _AiohttpCompat) else transport
@@ -1193,7 +1198,7 @@ class AsyncClient(BaseClient):
         impl = self._carrier(carrier, Capability.VALIDATE_ADDRESS)
         return await self._run(impl, impl.validate_address(address))
 
-    async def track_journey(self, number: str, *, carrier: str | None = None, max_legs: int = 4) -> Any:
+    async def track_journey(self, number: str, *, carrier: str | None = None, max_legs: int = 4) -> Journey:
         """Async :meth:`Client.track_journey`."""
         from ._journey import JourneyPlanner
 

@@ -7,11 +7,11 @@ timezone-aware UTC; collections are tuples.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -53,6 +53,8 @@ MAX_WEIGHT_KG = Decimal(1000)
 #: Largest accepted parcel dimension, in centimetres.
 MAX_DIMENSION_CM = Decimal(1000)
 
+_E = TypeVar("_E", bound=enum.Enum)
+
 _TO_KG = {
     WeightUnit.G: Decimal("0.001"),
     WeightUnit.KG: Decimal(1),
@@ -66,19 +68,24 @@ _TO_CM = {
 }
 
 
-def _field(**kwargs: Any) -> Any:
-    """``attrs.field`` behind a plain signature (mypy's attrs plugin rejects partial converters)."""
-    return attrs.field(**kwargs)
+# Converters are named, typed functions: mypy's attrs plugin and pyright read the type of their
+# first parameter as the constructor's parameter type, and attrs copies it into ``__init__``'s
+# annotations, so ``inspect.signature`` shows what a field accepts.
 
 
 def _text(field: str, max_length: int, required: bool = False) -> Any:
-    return attrs.field(
-        default="",
-        converter=partial(check_text, field=field, max_length=max_length, required=required),
-    )
+    """A text field: stripped, NFC-normalized, bounded; ``""`` by default.
+
+    The field is declared ``name: str = _text(...)``: checkers see a ``str`` with a default.
+    """
+
+    def convert(value: str) -> str:
+        return check_text(value, field, max_length=max_length, required=required)
+
+    return attrs.field(default="", converter=convert)
 
 
-def _aware(value: Any, field: str) -> datetime:
+def _aware(value: datetime | str, field: str) -> datetime:
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)
@@ -89,14 +96,11 @@ def _aware(value: Any, field: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def _opt_aware(field: str) -> Any:
-    def convert(value: Any) -> datetime | None:
-        return None if value is None else _aware(value, field)
-
-    return convert
+def _occurred_at(value: datetime | str) -> datetime:
+    return _aware(value, "occurred_at")
 
 
-def _opt_date(value: Any) -> date | None:
+def _opt_date(value: date | str | None) -> date | None:
     if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
         return value
     if isinstance(value, datetime):
@@ -109,25 +113,96 @@ def _opt_date(value: Any) -> date | None:
     raise ValidationError("expected an ISO 8601 date", field="date", constraint="ISO 8601 date")
 
 
-def _enum(cls: Any, field: str) -> Any:
-    def convert(value: Any) -> Any:
-        try:
-            return cls(value)
-        except ValueError:
-            allowed = ", ".join(m.value for m in cls)
-            raise ValidationError(
-                f"{field} must be one of {allowed}, got {value!r}", field=field, constraint=allowed
-            ) from None
+def _enum(cls: type[_E], value: _E | str, field: str) -> _E:
+    try:
+        return cls(value)
+    except ValueError:
+        allowed = ", ".join(str(m.value) for m in cls)
+        raise ValidationError(
+            f"{field} must be one of {allowed}, got {value!r}", field=field, constraint=allowed
+        ) from None
 
-    return convert
+
+def _weight_unit(value: WeightUnit | str) -> WeightUnit:
+    return _enum(WeightUnit, value, "weight_unit")
+
+
+def _dimension_unit(value: DimensionUnit | str) -> DimensionUnit:
+    return _enum(DimensionUnit, value, "dimension_unit")
+
+
+def _label_format(value: LabelFormat | str) -> LabelFormat:
+    return _enum(LabelFormat, value, "label_format")
+
+
+def _format(value: LabelFormat | str) -> LabelFormat:
+    return _enum(LabelFormat, value, "format")
+
+
+def _status(value: TrackingStatus | str) -> TrackingStatus:
+    return _enum(TrackingStatus, value, "status")
+
+
+def _confidence(value: Confidence | int) -> Confidence:
+    try:
+        return Confidence(value)
+    except ValueError:
+        allowed = ", ".join(f"{m.value} ({m})" for m in Confidence)
+        raise ValidationError(
+            f"confidence must be one of {allowed}, got {value!r}", field="confidence", constraint=allowed
+        ) from None
+
+
+def _amount(value: Decimal | float | int | str) -> Decimal:
+    return to_decimal(value, "amount")
+
+
+def _currency(value: str) -> str:
+    return check_currency(value, "currency")
+
+
+def _country(value: str) -> str:
+    return check_country(value, "country")
+
+
+def _origin_country(value: str) -> str:
+    return check_country(value, "origin_country")
+
+
+def _weight(value: Decimal | float | int | str) -> Decimal:
+    return check_positive(to_decimal(value, "weight"), "weight")
+
+
+def _opt_positive(value: Decimal | float | int | str | None, field: str) -> Decimal | None:
+    return None if value is None else check_positive(to_decimal(value, field), field)
+
+
+def _length(value: Decimal | float | int | str | None) -> Decimal | None:
+    return _opt_positive(value, "length")
+
+
+def _width(value: Decimal | float | int | str | None) -> Decimal | None:
+    return _opt_positive(value, "width")
+
+
+def _height(value: Decimal | float | int | str | None) -> Decimal | None:
+    return _opt_positive(value, "height")
+
+
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _related(value: Iterable[RelatedNumber]) -> tuple[RelatedNumber, ...]:
+    return tuple(value)
 
 
 @attrs.frozen(kw_only=True)
 class Money:
     """An amount in one currency, exact (``Decimal``) and tagged with its ISO 4217 code."""
 
-    amount: Decimal = _field(converter=partial(to_decimal, field="amount"))
-    currency: str = _field(converter=partial(check_currency, field="currency"))
+    amount: Decimal = attrs.field(converter=_amount)
+    currency: str = attrs.field(converter=_currency)
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
@@ -144,7 +219,7 @@ class Address:
     city: str = _text("city", 60, required=True)
     state: str = _text("state", 40)
     postal_code: str = _text("postal_code", 16)
-    country: str = _field(converter=partial(check_country, field="country"))
+    country: str = attrs.field(converter=_country)
     phone: str = _text("phone", 30)
     email: str = _text("email", 100)
 
@@ -153,30 +228,16 @@ class Address:
             raise ValidationError("an address needs a name or a company", field="name", constraint="name or company")
 
 
-def _positive(field: str, maximum: Decimal | None = None) -> Any:
-    def convert(value: Any) -> Decimal:
-        return check_positive(to_decimal(value, field), field, maximum=maximum)
-
-    return convert
-
-
-def _opt_positive(field: str) -> Any:
-    def convert(value: Any) -> Decimal | None:
-        return None if value is None else check_positive(to_decimal(value, field), field)
-
-    return convert
-
-
 @attrs.frozen(kw_only=True)
 class Parcel:
     """One physical package: a positive, finite weight and optional dimensions with units."""
 
-    weight: Decimal = _field(converter=_positive("weight"))
-    weight_unit: WeightUnit = _field(default=WeightUnit.KG, converter=_enum(WeightUnit, "weight_unit"))
-    length: Decimal | None = _field(default=None, converter=_opt_positive("length"))
-    width: Decimal | None = _field(default=None, converter=_opt_positive("width"))
-    height: Decimal | None = _field(default=None, converter=_opt_positive("height"))
-    dimension_unit: DimensionUnit = _field(default=DimensionUnit.CM, converter=_enum(DimensionUnit, "dimension_unit"))
+    weight: Decimal = attrs.field(converter=_weight)
+    weight_unit: WeightUnit = attrs.field(default=WeightUnit.KG, converter=_weight_unit)
+    length: Decimal | None = attrs.field(default=None, converter=_length)
+    width: Decimal | None = attrs.field(default=None, converter=_width)
+    height: Decimal | None = attrs.field(default=None, converter=_height)
+    dimension_unit: DimensionUnit = attrs.field(default=DimensionUnit.CM, converter=_dimension_unit)
 
     def __attrs_post_init__(self) -> None:
         if self.weight_in(WeightUnit.KG) > MAX_WEIGHT_KG:
@@ -208,7 +269,7 @@ class Parcel:
         return (self.length * factor, self.width * factor, self.height * factor)
 
 
-def _hs_code(value: Any) -> str:
+def _hs_code(value: str) -> str:
     text = check_text(value, "hs_code", max_length=14).replace(".", "").replace(" ", "")
     if text and not (text.isdigit() and 6 <= len(text) <= 10):
         raise ValidationError(
@@ -219,7 +280,7 @@ def _hs_code(value: Any) -> str:
     return text
 
 
-def _quantity(value: Any) -> int:
+def _quantity(value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValidationError(
             f"quantity must be a positive integer, got {value!r}",
@@ -236,10 +297,10 @@ class CustomsItem:
     description: str = _text("description", 200, required=True)
     quantity: int = attrs.field(default=1, converter=_quantity)
     value: Money
-    weight: Decimal = _field(converter=_positive("weight"))
-    weight_unit: WeightUnit = _field(default=WeightUnit.KG, converter=_enum(WeightUnit, "weight_unit"))
+    weight: Decimal = attrs.field(converter=_weight)
+    weight_unit: WeightUnit = attrs.field(default=WeightUnit.KG, converter=_weight_unit)
     hs_code: str = attrs.field(default="", converter=_hs_code)
-    origin_country: str = _field(converter=partial(check_country, field="origin_country"))
+    origin_country: str = attrs.field(converter=_origin_country)
     sku: str = _text("sku", 64)
 
     @property
@@ -258,7 +319,11 @@ def _items(value: Iterable[CustomsItem]) -> tuple[CustomsItem, ...]:
 _INCOTERMS = frozenset({"DAP", "DDP", "DDU", "EXW", "FCA", "CPT", "CIP", "DPU"})
 
 
-def _incoterm(value: Any) -> str:
+def _contents_type(value: str) -> str:
+    return check_text(value, "contents_type", max_length=30, required=True)
+
+
+def _incoterm(value: str) -> str:
     text = check_text(value, "incoterm", max_length=3, required=True).upper()
     if text not in _INCOTERMS:
         raise ValidationError(
@@ -273,11 +338,8 @@ def _incoterm(value: Any) -> str:
 class Customs:
     """A customs declaration for a cross-border shipment."""
 
-    items: tuple[CustomsItem, ...] = _field(converter=_items)
-    contents_type: str = _field(
-        default="merchandise",
-        converter=partial(check_text, field="contents_type", max_length=30, required=True),
-    )
+    items: tuple[CustomsItem, ...] = attrs.field(converter=_items)
+    contents_type: str = attrs.field(default="merchandise", converter=_contents_type)
     incoterm: str = attrs.field(default="DAP", converter=_incoterm)
     invoice_number: str = _text("invoice_number", 35)
     exporter_tax_id: str = _text("exporter_tax_id", 35)
@@ -308,7 +370,7 @@ class RateRequest:
 
     shipper: Address
     recipient: Address
-    parcels: tuple[Parcel, ...] = _field(converter=_parcels)
+    parcels: tuple[Parcel, ...] = attrs.field(converter=_parcels)
     service: str | None = None
     ship_date: date | None = attrs.field(default=None, converter=_opt_date)
 
@@ -323,11 +385,11 @@ class ShipmentRequest:
 
     shipper: Address
     recipient: Address
-    parcels: tuple[Parcel, ...] = _field(converter=_parcels)
+    parcels: tuple[Parcel, ...] = attrs.field(converter=_parcels)
     service: str | None = None
     customs: Customs | None = None
     reference: str = _text("reference", 64)
-    label_format: LabelFormat = _field(default=LabelFormat.PDF, converter=_enum(LabelFormat, "label_format"))
+    label_format: LabelFormat = attrs.field(default=LabelFormat.PDF, converter=_label_format)
     ship_date: date | None = attrs.field(default=None, converter=_opt_date)
 
     @property
@@ -360,7 +422,7 @@ class Rate:
 class Label:
     """A printable label. ``data`` is the file's bytes (kept out of ``repr``)."""
 
-    format: LabelFormat = _field(converter=_enum(LabelFormat, "format"))
+    format: LabelFormat = attrs.field(converter=_format)
     data: bytes = attrs.field(repr=False)
 
     @property
@@ -396,7 +458,7 @@ class Shipment:
     service: str = ""
     idempotency_key: str = ""
     carrier_reference: str = ""
-    related_numbers: tuple[RelatedNumber, ...] = _field(default=(), converter=tuple)
+    related_numbers: tuple[RelatedNumber, ...] = attrs.field(default=(), converter=_related)
 
 
 @attrs.frozen(kw_only=True)
@@ -421,8 +483,8 @@ class AddressCheck:
     carrier: str
     matched: bool
     address: Address | None = None
-    corrections: tuple[str, ...] = _field(default=(), converter=tuple)
-    messages: tuple[str, ...] = _field(default=(), converter=tuple)
+    corrections: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    messages: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     dpv_confirmation: str | None = None
     residential: bool | None = None
 
@@ -451,8 +513,8 @@ class TrackingEvent:
     the carrier's own; ``status`` is the normalized one.
     """
 
-    occurred_at: datetime = _field(converter=partial(_aware, field="occurred_at"))
-    status: TrackingStatus = _field(converter=_enum(TrackingStatus, "status"))
+    occurred_at: datetime = attrs.field(converter=_occurred_at)
+    status: TrackingStatus = attrs.field(converter=_status)
     description: str = ""
     carrier_status_code: str = ""
     carrier_status_text: str = ""
@@ -475,14 +537,14 @@ class TrackingInfo:
 
     carrier: str
     tracking_number: str
-    status: TrackingStatus = _field(converter=_enum(TrackingStatus, "status"))
+    status: TrackingStatus = attrs.field(converter=_status)
     events: tuple[TrackingEvent, ...] = attrs.field(default=(), converter=_sorted_events)
     estimated_delivery: date | None = attrs.field(default=None, converter=_opt_date)
     service: str = ""
     origin_country: str = ""
     destination_country: str = ""
     status_detail: str = ""
-    related_numbers: tuple[RelatedNumber, ...] = _field(default=(), converter=tuple)
+    related_numbers: tuple[RelatedNumber, ...] = attrs.field(default=(), converter=_related)
 
     @property
     def latest_event(self) -> TrackingEvent | None:
@@ -516,7 +578,7 @@ class Identification:
     """A carrier's claim on a tracking number, with how sure it is and why."""
 
     carrier: str
-    confidence: Confidence = _field(converter=Confidence)
+    confidence: Confidence = attrs.field(converter=_confidence)
     reason: str
 
 

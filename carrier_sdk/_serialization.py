@@ -12,19 +12,24 @@ import base64
 import binascii
 import enum
 import typing
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar, overload
 
 from ._exceptions import ValidationError
 
 if typing.TYPE_CHECKING:
     import cattrs
+    from attrs import AttrsInstance
 
-__all__ = ["from_dict", "get_converter", "to_dict"]
+__all__ = ["JSONValue", "from_dict", "get_converter", "to_dict"]
 
 T = TypeVar("T")
+
+#: A JSON value as :func:`to_dict` produces it and :func:`json.dumps` writes it.
+JSONValue: TypeAlias = "str | int | float | bool | list[JSONValue] | dict[str, JSONValue] | None"
 
 #: Error attributes carried into ``to_dict`` output (errors serialize one way only).
 _ERROR_FIELDS = ("carrier", "status_code", "error_code", "error_message", "retry_after", "idempotency_key", "field")
@@ -94,15 +99,26 @@ def get_converter() -> cattrs.Converter:
     return converter
 
 
-def to_dict(model: Any) -> Any:
-    """Convert a model (or a list of models) to plain JSON-compatible data.
+@overload
+def to_dict(model: AttrsInstance) -> dict[str, JSONValue]: ...
+@overload
+def to_dict(model: Sequence[AttrsInstance]) -> list[dict[str, JSONValue]]: ...
+def to_dict(model: AttrsInstance | Sequence[AttrsInstance]) -> dict[str, JSONValue] | list[dict[str, JSONValue]]:
+    """Convert a model (or a sequence of models) to plain JSON-compatible data.
+
+    A model becomes a ``dict`` with one key per field, a sequence of models a ``list`` of them.
 
     .. versionadded:: 0.1
     """
-    return get_converter().unstructure(model)
+    data = get_converter().unstructure(model)
+    if isinstance(model, Sequence):
+        return list(data)
+    if not isinstance(data, dict):
+        raise TypeError(f"to_dict expects an attrs model, got {type(model).__name__}")
+    return data
 
 
-def from_dict(cls: type[T], data: Any) -> T:
+def from_dict(cls: type[T], data: object) -> T:
     """Build a ``cls`` model from data made by :func:`to_dict`.
 
     Raises:

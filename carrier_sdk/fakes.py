@@ -122,7 +122,7 @@ class FakeCarrierAPI:
         """Return ``(operation name, handler)`` for ``request``; unknown routes get 404."""
         raise NotImplementedError
 
-    def settings(self, base_url: str | None = None) -> dict[str, Any]:
+    def settings(self, base_url: str | None = None) -> dict[str, object]:
         """Settings (fake credentials) that make the adapter talk to this fake."""
         raise NotImplementedError
 

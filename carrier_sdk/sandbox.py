@@ -51,6 +51,8 @@ from ._exceptions import ConfigurationError, UnknownCarrierError
 from .fakes import FakeCarrierAPI, FaultKind, decode_state
 
 if TYPE_CHECKING:
+    import respx
+
     from ._carrier import Carrier
     from ._models import TrackingInfo
     from ._ratelimit import RateLimit
@@ -218,7 +220,7 @@ class Sandbox:
                 if target is not None and number not in target.handovers:
                     target.expect_handover(number, at=at)
 
-    def settings_for(self, code: str) -> dict[str, Any]:
+    def settings_for(self, code: str) -> dict[str, object]:
         """Fake credentials for ``code``: ``fake.settings()``, or, while :meth:`serve` runs,
         ``fake.settings(base_url=...)`` pointing at the loopback server."""
         fake = self.fake(code)
@@ -481,7 +483,7 @@ class Sandbox:
         """An async httpx transport serving every fake in memory."""
         return SandboxAsyncTransport(self)
 
-    def router(self) -> Any:
+    def router(self) -> respx.MockRouter:
         """A :class:`respx.MockRouter` with one route per fake base URL (``side_effect=fake.handle``).
 
         Use it in your own tests: ``with sandbox.router():`` (or ``.start()``/``.stop()``) patches
@@ -615,11 +617,11 @@ class SandboxServer:
         self._thread.join(timeout=5)
         self.sandbox._server_closed(self)
 
-    def settings_for(self, code: str) -> dict[str, Any]:
+    def settings_for(self, code: str) -> dict[str, object]:
         """Settings that make ``code``'s adapter talk to this server."""
         return self.sandbox.fake(code).settings(base_url=self.base_urls[code])
 
-    def settings(self) -> dict[str, dict[str, Any]]:
+    def settings(self) -> dict[str, dict[str, object]]:
         """Settings for every carrier, ready for ``Client(settings=...)``."""
         return {code: self.settings_for(code) for code in self.base_urls}
 

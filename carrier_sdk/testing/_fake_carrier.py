@@ -302,7 +302,7 @@ class FakeCarrierAPIServer(FakeCarrierAPI):
         self.charges: list[tuple[str, Decimal]] = []
         self._serial = 10_000_000
 
-    def settings(self, base_url: str | None = None) -> dict[str, Any]:
+    def settings(self, base_url: str | None = None) -> dict[str, object]:
         return {
             "api_key_id": "sandbox",
             "api_key": self.api_key,

@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import pickle
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -62,6 +62,7 @@ from .._models import (
     Shipment,
     ShipmentRequest,
     TrackingInfo,
+    TrackingResult,
 )
 from .._registry import CarrierRegistry
 from .._settings import Secret, load_settings
@@ -203,7 +204,7 @@ class OperationRunner:
             return await result
         return result
 
-    async def track_many(self, numbers: list[str], **kwargs: Any) -> list[Any]:
+    async def track_many(self, numbers: list[str], **kwargs: Any) -> list[TrackingResult]:
         if isinstance(self.client, AsyncClient):
             return [r async for r in self.client.track_many(numbers, **kwargs)]
         return list(self.client.track_many(numbers, **kwargs))
@@ -260,7 +261,7 @@ class CarrierConformance:
         """A fresh fake (override to pass options)."""
         return self.get_fake_class()(seed=0)
 
-    def good_settings(self, api: FakeCarrierAPI) -> dict[str, Any]:
+    def good_settings(self, api: FakeCarrierAPI) -> dict[str, object]:
         """Settings that authenticate against ``api``."""
         return dict(api.settings())
 
@@ -269,7 +270,7 @@ class CarrierConformance:
         built = load_settings(self.carrier, self.good_settings(api), environ={})
         return [f.name for f in attrs.fields(type(built)) if isinstance(getattr(built, f.name), Secret)]
 
-    def bad_settings(self, api: FakeCarrierAPI) -> dict[str, Any] | None:
+    def bad_settings(self, api: FakeCarrierAPI) -> dict[str, object] | None:
         """Settings the fake must reject with an authentication error (``None``: skip the check).
 
         Default: every Secret field replaced by a wrong value.
@@ -324,13 +325,15 @@ class CarrierConformance:
         registry: CarrierRegistry,
         api: FakeCarrierAPI,
         *,
-        settings: dict[str, Any] | None = None,
-        transport: Any = None,
+        settings: Mapping[str, object] | None = None,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
         **kwargs: Any,
     ) -> Client | AsyncClient:
         """A client of ``kind`` (``"sync"``/``"async"``) wired to ``api`` with instant retries."""
         config = {self.carrier.code: settings if settings is not None else self.good_settings(api)}
         if kind == "sync":
+            if transport is not None and not isinstance(transport, httpx.BaseTransport):
+                raise TypeError("a sync client needs an httpx.BaseTransport")
             return Client(
                 settings=config,
                 registry=registry,
@@ -339,6 +342,8 @@ class CarrierConformance:
                 environ={},
                 **kwargs,
             )
+        if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
+            raise TypeError("an async client needs an httpx.AsyncBaseTransport")
         return AsyncClient(
             settings=config,
             registry=registry,
@@ -382,7 +387,7 @@ class CarrierConformance:
                 return numbers[key]
         raise AssertionError("the fake documents no scenario number with a tracking status")
 
-    def probe(self) -> tuple[str, tuple[Any, ...]]:
+    def probe(self) -> tuple[str, tuple[object, ...]]:
         """One cheap declared operation and its arguments (for the error checks)."""
         if self.has(Capability.TRACK):
             return "track", (self.any_number(),)
@@ -745,7 +750,7 @@ class CarrierConformance:
             pytest.skip("the settings hold no secret")
         good = self.good_settings(api)
         real_secrets = [
-            str(good[f].get_secret_value() if isinstance(good[f], Secret) else good[f])
+            str(value.get_secret_value() if isinstance(value := good[f], Secret) else value)
             for f in fields
             if len(str(good[f])) >= 6
         ]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -32,6 +32,9 @@ from .._registry import CarrierRegistry
 from ..fakes import FaultKind
 from ..sandbox import Sandbox
 from ._fake_carrier import FakeCarrier
+
+if TYPE_CHECKING:
+    import respx
 
 __all__ = [
     "SandboxClock",
@@ -139,7 +142,7 @@ def async_sandbox_client(carrier_sandbox: Sandbox, carrier_clock: SandboxClock) 
 
 
 @pytest.fixture
-def carrier_respx(carrier_sandbox: Sandbox) -> Iterator[Any]:
+def carrier_respx(carrier_sandbox: Sandbox) -> Iterator[respx.MockRouter]:
     """The sandbox's :class:`respx.MockRouter`, active for the test."""
     with carrier_sandbox.router() as router:
         yield router

@@ -59,7 +59,7 @@ class AcmeFake(FakeCarrierAPI):
         self.charges: list[tuple[str, Decimal]] = []
         self._serial = 50_000_000
 
-    def settings(self, base_url: str | None = None) -> dict[str, Any]:
+    def settings(self, base_url: str | None = None) -> dict[str, object]:
         return {"api_key_id": self.api_key_id, "api_key": self.api_key, "base_url": base_url or PRODUCTION_URL}
 
     def error_response(self, status: int, message: str) -> httpx.Response:
