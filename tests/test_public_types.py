@@ -72,6 +72,15 @@ ALLOWED_ANY = {
     "carrier_sdk.testing.conformance.OperationRunner.track_many(kwargs)": "Client.track_many options",
     "carrier_sdk.testing.conformance.CarrierConformance.build_client(kwargs)": "Client options",
     "carrier_sdk.testing.conformance.CarrierConformance.call_probe->": "the probed operation's result",
+    # Sandbox state: each fake's own attributes, tagged JSON (to retype with JSONValue, see fakes.py).
+    "carrier_sdk.fakes.FakeCarrierAPI.snapshot->": "a fake's own state, JSON-ready",
+    "carrier_sdk.fakes.FakeCarrierAPI.restore(snapshot)": "a fake's own state, JSON-ready",
+    "carrier_sdk.fakes.encode_state(value)": "any value of a fake's state",
+    "carrier_sdk.fakes.encode_state->": "tagged JSON of that value",
+    "carrier_sdk.fakes.decode_state(data)": "tagged JSON",
+    "carrier_sdk.fakes.decode_state->": "any value of a fake's state",
+    "carrier_sdk.sandbox.Sandbox.snapshot->": "every fake's own state, JSON-ready",
+    "carrier_sdk.sandbox.Sandbox.restore(snapshot)": "every fake's own state, JSON-ready",
 }
 
 _ANY = re.compile(r"\bAny\b")
