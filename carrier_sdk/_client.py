@@ -850,18 +850,27 @@ class Client(BaseClient):
         return self._run(impl, impl.rates(request))
 
     def create_shipment(
-        self, carrier: str, request: ShipmentRequest, *, idempotency_key: str | None = None
+        self,
+        carrier: str,
+        request: ShipmentRequest,
+        *,
+        idempotency_key: str | None = None,
+        rate: Rate | None = None,
     ) -> Shipment:
         """Buy a label. Every attempt carries one idempotency key, exposed on the result.
 
+        With ``rate`` (a quote from :meth:`rates`, or ``request.rate``) the adapter buys exactly
+        the quoted product, and the result's ``quoted_price`` is the quote's price.
+
         Raises:
             OutcomeUnknownError: The purchase may have happened; reconcile before retrying.
+            ValidationError: ``rate`` was quoted by another carrier or for another service.
         """
-        _require_type(request, ShipmentRequest, "request")
+        request = _with_rate(carrier, request, rate)
         impl = self._carrier(carrier, Capability.CREATE_SHIPMENT)
         key = _check_key(idempotency_key) if idempotency_key is not None else self._new_key()
         shipment = self._run(impl, impl.create_shipment(request, idempotency_key=key))
-        return shipment if shipment.idempotency_key else attrs.evolve(shipment, idempotency_key=key)
+        return _finish_shipment(shipment, key, request.rate)
 
     def cancel_shipment(self, carrier: str, tracking_number: str) -> Cancellation:
         """Cancel (void or refund) a label."""
@@ -890,6 +899,37 @@ def _client_side_limited(carrier: Carrier, options: RequestOptions, wait: float)
         status_code=429,
         operation=options.operation,
     )
+
+
+def _with_rate(carrier: str, request: Any, rate: Rate | None) -> ShipmentRequest:
+    """``request`` checked, carrying ``rate`` (which must be this carrier's) and its service."""
+    _require_type(request, ShipmentRequest, "request")
+    if rate is not None:
+        _require_type(rate, Rate, "rate")
+        if request.rate is not None and request.rate != rate:
+            raise ValidationError("request.rate and rate= differ: give one", field="rate", constraint="one rate")
+        request = attrs.evolve(request, rate=rate)
+    checked: ShipmentRequest = request
+    quote = checked.rate
+    if quote is None:
+        return checked
+    if quote.carrier != carrier:
+        raise ValidationError(
+            f"the rate was quoted by {quote.carrier!r}, not {carrier!r}", field="rate.carrier", constraint=carrier
+        )
+    if checked.service is None:
+        checked = attrs.evolve(checked, service=quote.service)
+    return checked
+
+
+def _finish_shipment(shipment: Shipment, key: str, rate: Rate | None) -> Shipment:
+    """The adapter's shipment with the call's idempotency key and the quote's price filled in."""
+    changes: dict[str, Any] = {}
+    if not shipment.idempotency_key:
+        changes["idempotency_key"] = key
+    if rate is not None and shipment.quoted_price is None:
+        changes["quoted_price"] = rate.price
+    return attrs.evolve(shipment, **changes) if changes else shipment
 
 
 def _require_type(value: Any, cls: type, field: str) -> None:
@@ -1178,14 +1218,19 @@ class AsyncClient(BaseClient):
         return await self._run(impl, impl.rates(request))
 
     async def create_shipment(
-        self, carrier: str, request: ShipmentRequest, *, idempotency_key: str | None = None
+        self,
+        carrier: str,
+        request: ShipmentRequest,
+        *,
+        idempotency_key: str | None = None,
+        rate: Rate | None = None,
     ) -> Shipment:
         """Async :meth:`Client.create_shipment`."""
-        _require_type(request, ShipmentRequest, "request")
+        request = _with_rate(carrier, request, rate)
         impl = self._carrier(carrier, Capability.CREATE_SHIPMENT)
         key = _check_key(idempotency_key) if idempotency_key is not None else self._new_key()
         shipment = await self._run(impl, impl.create_shipment(request, idempotency_key=key))
-        return shipment if shipment.idempotency_key else attrs.evolve(shipment, idempotency_key=key)
+        return _finish_shipment(shipment, key, request.rate)
 
     async def cancel_shipment(self, carrier: str, tracking_number: str) -> Cancellation:
         """Async :meth:`Client.cancel_shipment`."""

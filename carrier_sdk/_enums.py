@@ -30,6 +30,8 @@ class TrackingStatus(enum.StrEnum):
     DELIVERY_FAILED = "delivery_failed"
     RETURNED_TO_SENDER = "returned_to_sender"
     CANCELLED = "cancelled"
+    #: Held at customs or by the carrier, waiting for action (documents, duties, a decision).
+    HELD = "held"
     UNKNOWN = "unknown"
 
     @property
@@ -108,6 +110,7 @@ class LabelFormat(enum.StrEnum):
     PDF = "pdf"
     PNG = "png"
     ZPL = "zpl"
+    TIFF = "tiff"
 
     def __str__(self) -> str:
         return self.value

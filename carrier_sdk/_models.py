@@ -8,7 +8,7 @@ timezone-aware UTC; collections are tuples.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -33,6 +33,7 @@ __all__ = [
     "CarrierInfo",
     "Customs",
     "CustomsItem",
+    "Fee",
     "Identification",
     "Label",
     "Location",
@@ -364,6 +365,53 @@ def _parcels(value: Iterable[Parcel]) -> tuple[Parcel, ...]:
     return parcels
 
 
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _json_value(value: Any, path: str) -> Any:
+    if isinstance(value, _JSON_SCALARS):
+        return value
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValidationError(f"{path} keys must be strings, got {key!r}", field="product", constraint="JSON")
+            out[key] = _json_value(item, f"{path}.{key}")
+        return out
+    if isinstance(value, list | tuple):
+        return [_json_value(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    raise ValidationError(
+        f"{path} must hold JSON values only (str, int, float, bool, None, lists, mappings), got {type(value).__name__}",
+        field="product",
+        constraint="JSON",
+    )
+
+
+def _fees(value: Iterable[Fee]) -> tuple[Fee, ...]:
+    return tuple(value)
+
+
+def _product(value: Mapping[str, Any] | None) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValidationError("product must be a mapping", field="product", constraint="mapping")
+    result: dict[str, Any] = _json_value(value, "product")
+    return result
+
+
+@attrs.frozen(kw_only=True)
+class Fee:
+    """One priced line of a quote besides the base price: a surcharge or a bought extra service.
+
+    ``code`` is the carrier's identifier for it (a USPS SKU or extra-service code) when it gives one.
+    """
+
+    name: str
+    amount: Money
+    code: str = ""
+
+
 @attrs.frozen(kw_only=True)
 class RateRequest:
     """What to price: from where, to where, which parcels, optionally one service."""
@@ -391,6 +439,7 @@ class ShipmentRequest:
     reference: str = _text("reference", 64)
     label_format: LabelFormat = attrs.field(default=LabelFormat.PDF, converter=_label_format)
     ship_date: date | None = attrs.field(default=None, converter=_opt_date)
+    rate: Rate | None = None
 
     @property
     def is_international(self) -> bool:
@@ -404,11 +453,24 @@ class ShipmentRequest:
                 field="customs",
                 constraint="required when countries differ",
             )
+        if self.rate is not None and self.service is not None and self.service != self.rate.service:
+            raise ValidationError(
+                f"service {self.service!r} differs from the quoted rate's service {self.rate.service!r}",
+                field="service",
+                constraint="same as rate.service",
+            )
 
 
 @attrs.frozen(kw_only=True)
 class Rate:
-    """A price quote for one service."""
+    """A price quote for one product of one service.
+
+    ``price`` is the total; ``base`` and ``fees`` break it down when the carrier does. Several
+    quotes can share a ``service`` (flat-rate boxes, envelopes, zones): ``product_name`` is the
+    carrier's name for the exact product and ``product`` is what the adapter needs to buy exactly
+    it (opaque, JSON-ready, read by the adapter only). Pass the rate to
+    :meth:`Client.create_shipment() <carrier_sdk.Client.create_shipment>` (``rate=``) to buy it.
+    """
 
     carrier: str
     service: str
@@ -416,6 +478,11 @@ class Rate:
     price: Money
     estimated_days: int | None = None
     delivery_date: date | None = attrs.field(default=None, converter=_opt_date)
+    product_name: str = ""
+    base: Money | None = None
+    fees: tuple[Fee, ...] = attrs.field(default=(), converter=_fees)
+    zone: str = ""
+    product: Mapping[str, Any] = attrs.field(factory=dict, converter=_product, hash=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -459,6 +526,15 @@ class Shipment:
     idempotency_key: str = ""
     carrier_reference: str = ""
     related_numbers: tuple[RelatedNumber, ...] = attrs.field(default=(), converter=_related)
+    quoted_price: Money | None = None
+    expected_delivery: date | None = attrs.field(default=None, converter=_opt_date)
+    commitment: str = ""
+    zone: str = ""
+
+    @property
+    def price_changed(self) -> bool:
+        """Whether the carrier charged another price than the quote this shipment was bought from."""
+        return self.quoted_price is not None and self.price is not None and self.price != self.quoted_price
 
 
 @attrs.frozen(kw_only=True)
@@ -533,6 +609,11 @@ class TrackingInfo:
     ``events`` are oldest first. ``status`` is the latest event's status unless the carrier
     reports a more current one (a cancelled label). ``related_numbers`` point to other legs of
     the same parcel (a Cainiao order handed to USPS for the last mile).
+
+    ``estimated_delivery`` is the carrier's single expected date; when it gives a window,
+    ``estimated_delivery_earliest`` and ``estimated_delivery_latest`` bound it. ``destination``
+    is where the parcel is going, ``signed_by`` who signed for it and ``left_at`` where it was
+    left, when the carrier says so; ``extra_services`` are the services bought with it.
     """
 
     carrier: str
@@ -545,6 +626,21 @@ class TrackingInfo:
     destination_country: str = ""
     status_detail: str = ""
     related_numbers: tuple[RelatedNumber, ...] = attrs.field(default=(), converter=_related)
+    destination: Location | None = None
+    extra_services: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    signed_by: str = ""
+    left_at: str = ""
+    estimated_delivery_earliest: date | None = attrs.field(default=None, converter=_opt_date)
+    estimated_delivery_latest: date | None = attrs.field(default=None, converter=_opt_date)
+
+    def __attrs_post_init__(self) -> None:
+        early, late = self.estimated_delivery_earliest, self.estimated_delivery_latest
+        if early is not None and late is not None and early > late:
+            raise ValidationError(
+                "estimated_delivery_earliest is after estimated_delivery_latest",
+                field="estimated_delivery_earliest",
+                constraint="<= estimated_delivery_latest",
+            )
 
     @property
     def latest_event(self) -> TrackingEvent | None:

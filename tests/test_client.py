@@ -19,7 +19,9 @@ from carrier_sdk import (
     Confidence,
     ConfigurationError,
     Identification,
+    Money,
     Parcel,
+    Rate,
     RateRequest,
     ShipmentRequest,
     TrackingNotFoundError,
@@ -39,6 +41,23 @@ def test_track_identifies_the_carrier(drive: Any) -> None:
     assert info.carrier == "fakecarrier"
     assert info.status is TrackingStatus.DELIVERED
     assert [e.occurred_at for e in info.events] == sorted(e.occurred_at for e in info.events)
+
+
+def test_create_shipment_with_a_rate_records_the_quote(drive: Any) -> None:
+    rates = drive(lambda c: c.rates("fakecarrier", RateRequest(shipper=A, recipient=A, parcels=[Parcel(weight=1)])))
+    express = next(r for r in rates if r.service == "express")
+    shipment = drive(lambda c: c.create_shipment("fakecarrier", SHIPMENT, rate=express))
+    assert shipment.quoted_price == express.price
+    assert shipment.price is not None
+    assert shipment.price_changed is (shipment.price != express.price)
+
+
+def test_create_shipment_refuses_another_carriers_rate(drive: Any) -> None:
+    foreign = Rate(carrier="usps", service="PRIORITY_MAIL", price=Money(amount="9.10", currency="USD"))
+    with pytest.raises(ValidationError) as info:
+        drive(lambda c: c.create_shipment("fakecarrier", SHIPMENT, rate=foreign))
+    assert info.value.field == "rate.carrier"
+    assert len(drive.api.requests) == 0
 
 
 def test_track_unknown_number_is_typed(drive: Any) -> None:

@@ -64,6 +64,7 @@ def test_contract_names_from_the_core_issue() -> None:
         "AddressCheck",
         "RateRequest",
         "ShipmentRequest",
+        "Fee",
     ]
     missing = [n for n in contract if n not in carrier_sdk.__all__]
     assert missing == []
@@ -79,6 +80,7 @@ def test_tracking_status_values() -> None:
         "delivery_failed",
         "returned_to_sender",
         "cancelled",
+        "held",
         "unknown",
     ]
 

@@ -7,6 +7,7 @@ import pickle
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,6 +17,7 @@ from carrier_sdk import (
     AddressCheck,
     Customs,
     CustomsItem,
+    Fee,
     Label,
     LabelFormat,
     Location,
@@ -192,7 +194,59 @@ def full_info() -> TrackingInfo:
         ],
         estimated_delivery=date(2024, 5, 30),
         related_numbers=[RelatedNumber(tracking_number="9400111899223855123450", carrier="usps", relation="last_mile")],
+        destination=Location(city="NEW YORK", state="NY", postal_code="10001", country="US"),
+        extra_services=("Signature Confirmation",),
+        signed_by="J SMITH",
+        left_at="Front Door/Porch",
+        estimated_delivery_earliest=date(2024, 5, 29),
+        estimated_delivery_latest=date(2024, 5, 31),
     )
+
+
+def full_rate() -> Rate:
+    return Rate(
+        carrier="usps",
+        service="PRIORITY_MAIL",
+        price=Money(amount="10.25", currency="USD"),
+        product_name="Priority Mail Flat Rate Envelope",
+        base=Money(amount="9.10", currency="USD"),
+        fees=[Fee(name="Signature Confirmation", amount=Money(amount="1.15", currency="USD"), code="921")],
+        zone="04",
+        product={"rateIndicator": "FE", "processingCategory": "FLATS", "SKU": "DPXX0XXXXX07200", "tiers": [1, 2.5]},
+    )
+
+
+def test_rate_product_must_be_json_ready() -> None:
+    with pytest.raises(ValidationError) as info:
+        Rate(carrier="usps", service="X", price=Money(amount=1, currency="USD"), product={"price": Decimal(1)})
+    assert info.value.field == "product"
+    with pytest.raises(ValidationError):
+        Rate(carrier="usps", service="X", price=Money(amount=1, currency="USD"), product={1: "a"})
+    rate = Rate(carrier="usps", service="X", price=Money(amount=1, currency="USD"), product={"a": ("b", {"c": None})})
+    assert rate.product == {"a": ["b", {"c": None}]}
+    assert hash(rate) == hash(attrs.evolve(rate, product={"other": 1}))
+
+
+def test_shipment_says_when_the_price_changed_since_the_quote() -> None:
+    quote = Money(amount="9.10", currency="USD")
+    same = Shipment(carrier="usps", tracking_number="1", price=quote, quoted_price=quote)
+    assert not same.price_changed
+    assert attrs.evolve(same, price=Money(amount="9.35", currency="USD")).price_changed
+    assert not Shipment(carrier="usps", tracking_number="1", price=quote).price_changed
+
+
+def test_shipment_request_service_must_match_its_rate() -> None:
+    with pytest.raises(ValidationError) as info:
+        ShipmentRequest(shipper=US, recipient=US, parcels=[Parcel(weight=1)], service="MEDIA_MAIL", rate=full_rate())
+    assert info.value.field == "service"
+
+
+def test_delivery_window_must_be_ordered() -> None:
+    with pytest.raises(ValidationError) as info:
+        attrs.evolve(
+            full_info(), estimated_delivery_earliest=date(2024, 6, 2), estimated_delivery_latest=date(2024, 6, 1)
+        )
+    assert info.value.field == "estimated_delivery_earliest"
 
 
 @pytest.mark.parametrize(
@@ -204,6 +258,17 @@ def full_info() -> TrackingInfo:
         ShipmentRequest(shipper=CN, recipient=US, parcels=[Parcel(weight=1)], customs=customs(), reference="o-1"),
         RateRequest(shipper=US, recipient=US, parcels=[Parcel(weight=2)], ship_date=date(2024, 1, 2)),
         Rate(carrier="usps", service="PRIORITY_MAIL", price=Money(amount="7.99", currency="USD"), estimated_days=2),
+        full_rate(),
+        ShipmentRequest(shipper=US, recipient=US, parcels=[Parcel(weight=1)], rate=full_rate()),
+        Shipment(
+            carrier="usps",
+            tracking_number="9400111899223855123450",
+            price=Money(amount="9.35", currency="USD"),
+            quoted_price=Money(amount="9.10", currency="USD"),
+            expected_delivery=date(2024, 5, 30),
+            commitment="2-Day",
+            zone="04",
+        ),
         Shipment(
             carrier="usps",
             tracking_number="9400111899223855123450",
@@ -214,7 +279,7 @@ def full_info() -> TrackingInfo:
         AddressCheck(carrier="usps", matched=True, address=US, corrections=("zip",)),
         full_info(),
     ],
-    ids=lambda m: type(m).__name__,
+    ids=lambda m: f"{type(m).__name__}-{len(repr(m))}",
 )
 def test_json_round_trip_is_lossless(model: object) -> None:
     data = json.loads(json.dumps(to_dict(model)))
