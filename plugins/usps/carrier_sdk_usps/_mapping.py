@@ -41,6 +41,7 @@ from ._schemas import DEFAULT_DIMENSION_IN, FALLBACK_EVENT_TZ, IDEMPOTENCY_NAMES
 __all__ = [
     "AES_EXEMPTION",
     "EVENT_CODE_STATUS",
+    "HELD_KEYWORDS",
     "LABEL_IMAGE_TYPES",
     "address_params",
     "build_international_label",
@@ -89,10 +90,24 @@ EVENT_CODE_STATUS: Mapping[str, TrackingStatus] = {
     ),
 }
 
+#: ``eventType``/``statusCategory`` phrases of a hold at customs or at a USPS facility, waiting
+#: for action (plugins/usps/README.md, "Held"). No public capture shows a dedicated event code
+#: for them, so they are recognised by text only.
+HELD_KEYWORDS: tuple[str, ...] = (
+    "held in customs",
+    "held by customs",
+    "customs hold",
+    "held at post office",
+    "held at the post office",
+    "held at facility",
+    "held at usps facility",
+)
+
 #: ``statusCategory``/``eventType`` keywords (lower case, first match wins) used only when
 #: the event code is missing or not in the table. No match -> UNKNOWN, never a guess.
 _TEXT_STATUS: tuple[tuple[tuple[str, ...], TrackingStatus], ...] = (
     (("return to sender", "returned to sender", "return-to-sender"), _P.RETURNED_TO_SENDER),
+    (HELD_KEYWORDS, _P.HELD),
     (("out for delivery",), _P.OUT_FOR_DELIVERY),
     (("available for pickup", "ready for pickup"), _P.AVAILABLE_FOR_PICKUP),
     (("delivery attempt", "alert", "exception", "notice left", "undeliverable"), _P.DELIVERY_FAILED),

@@ -74,6 +74,8 @@ _EVENT_TEXT = {
     "16": ("Available for Pickup", "Available for Pickup"),
     "02": ("Notice Left (No Authorized Recipient Available)", "Delivery Attempt"),
     "09": ("Return to Sender", "Return to Sender"),
+    # No public capture shows the code of a customs hold: the fake sends the text only.
+    "": ("Held in Customs", "In Transit"),
 }
 
 _SCENARIO_CODES: dict[str, list[str]] = {
@@ -84,6 +86,7 @@ _SCENARIO_CODES: dict[str, list[str]] = {
     "delivered": ["GX", "03", "10", "EF", "07", "OF", "01"],
     "delivery_failed": ["GX", "03", "10", "EF", "07", "OF", "02"],
     "returned_to_sender": ["GX", "03", "10", "EF", "07", "OF", "02", "09"],
+    "held": ["GX", "03", "10", "EF", ""],
 }
 
 #: Mail classes the Tracking 3.0 spec enumerates for ``mailClass``.
@@ -119,6 +122,7 @@ class UspsFake(FakeCarrierAPI):
         "delivered": fake_impb(5),
         "delivery_failed": fake_impb(6),
         "returned_to_sender": fake_impb(7),
+        "held": fake_impb(8),
         "unknown": fake_impb(99_999_999_999),
         "fault_server_error": fake_impb(99_999_999_997),
         "fault_timeout": fake_impb(99_999_999_996),
@@ -333,8 +337,9 @@ class UspsFake(FakeCarrierAPI):
                 "eventState": state,
                 ("eventZIPCode" if v3r2 else "eventZIP"): zip_code,
                 "authorizedAgent": False,
-                "eventCode": code,
             }
+            if code:
+                event["eventCode"] = code
             events.append(event)
             at += 3600 * (3 + index * 2 + rng.randint(0, 5))
         last_text, category = _EVENT_TEXT[codes[-1]]
