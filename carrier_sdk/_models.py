@@ -24,6 +24,7 @@ from ._enums import (
     WeightUnit,
 )
 from ._exceptions import CarrierError, ValidationError
+from ._serialization import JSONValue
 from ._validation import check_country, check_currency, check_positive, check_text, to_decimal
 
 __all__ = [
@@ -391,7 +392,7 @@ def _fees(value: Iterable[Fee]) -> tuple[Fee, ...]:
     return tuple(value)
 
 
-def _product(value: Mapping[str, Any] | None) -> dict[str, Any]:
+def _product(value: Mapping[str, JSONValue] | None) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
