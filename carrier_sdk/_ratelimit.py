@@ -85,6 +85,24 @@ class RateLimiter:
                     history.append(at)
             return at - now
 
+    def headroom(self) -> int | None:
+        """How many slots could be reserved right now without waiting (``None``: no limit).
+
+        Reserves nothing. Schedulers use it to send only what the limit allows at once, so the
+        client never has to wait for (or refuse) a slot.
+        """
+        with self._lock:
+            now = self._clock()
+            if self._paused_until > now:
+                return 0
+            if self.limit is None:
+                return None
+            free = []
+            for window, history in zip(self.limit.windows, self._history, strict=True):
+                busy = sum(1 for at in history if at + window.seconds > now)
+                free.append(window.calls - busy)
+            return max(0, min(free))
+
     def pause(self, seconds: float) -> None:
         """Hold every caller sharing this limiter for ``seconds`` from now."""
         with self._lock:

@@ -1,0 +1,192 @@
+"""The watcher's store: the interface every backend implements, and the in-memory backend.
+
+A store keeps two things: the watched parcels (:class:`WatchedParcel`, keyed by
+``(carrier, number)``) and the outbox of changes (:class:`TrackingChange`, keyed by their stable
+``change_id``) not yet accepted by every sink. The watcher's only write after a poll is
+:meth:`Store.commit`, which must be atomic: parcels updated, new legs added and changes queued
+all together or not at all. That is what makes a crash between a poll and its store lose nothing
+(the parcel is polled again and the same change, with the same id, is found again) and
+duplicate nothing (a change id already in the outbox or already delivered is ignored).
+
+Backends: :class:`MemoryStore` (tests, one process), :class:`~carrier_sdk.watch.SQLiteStore`
+(the default, one machine). A new backend passes :class:`carrier_sdk.watch.contract.StoreContract`.
+"""
+
+from __future__ import annotations
+
+import abc
+import threading
+from collections.abc import Iterable, Sequence
+
+from ._model import ParcelState, TrackingChange, WatchedParcel
+
+__all__ = ["MemoryStore", "Store"]
+
+
+class Store(abc.ABC):
+    """What a watcher needs from its storage. Every method is safe to call from several threads.
+
+    Implementations must make :meth:`commit` atomic and keep ``change_id`` unique across the
+    outbox *and* the changes already delivered (a re-found change is never queued twice).
+    """
+
+    @abc.abstractmethod
+    def add(self, parcel: WatchedParcel) -> bool:
+        """Start watching ``parcel``; ``False`` (and nothing changes) when its key is already watched."""
+
+    @abc.abstractmethod
+    def remove(self, carrier: str, number: str) -> bool:
+        """Stop watching; ``False`` when it was not watched. Its queued changes stay queued."""
+
+    @abc.abstractmethod
+    def get(self, carrier: str, number: str) -> WatchedParcel | None:
+        """The parcel with this key, or ``None``."""
+
+    @abc.abstractmethod
+    def find(self, number: str) -> list[WatchedParcel]:
+        """Every parcel with this number, whatever the carrier."""
+
+    @abc.abstractmethod
+    def parcels(
+        self,
+        *,
+        state: ParcelState | None = None,
+        due_before: float | None = None,
+        carrier: str | None = None,
+        limit: int | None = None,
+    ) -> list[WatchedParcel]:
+        """Parcels matching every filter given, soonest due first (then by key).
+
+        ``due_before`` keeps parcels in state ``WATCHING`` whose ``next_poll_at`` is at or
+        before it.
+        """
+
+    @abc.abstractmethod
+    def count(self, *, state: ParcelState | None = None) -> int:
+        """How many parcels (in ``state``, when given)."""
+
+    @abc.abstractmethod
+    def due_carriers(self, now: float) -> list[str]:
+        """Carrier codes having at least one parcel due at ``now``."""
+
+    @abc.abstractmethod
+    def next_due(self) -> float | None:
+        """The earliest ``next_poll_at`` of a watched parcel, or ``None`` when none is watched."""
+
+    @abc.abstractmethod
+    def commit(
+        self,
+        updates: Sequence[WatchedParcel],
+        changes: Sequence[TrackingChange] = (),
+        additions: Sequence[WatchedParcel] = (),
+    ) -> list[TrackingChange]:
+        """Atomically: replace ``updates`` (parcels removed meanwhile stay removed), add
+        ``additions`` not yet watched, and queue ``changes`` whose id was never seen.
+
+        Returns the changes actually queued (the others were already queued or delivered).
+        """
+
+    @abc.abstractmethod
+    def pending(self, limit: int | None = None) -> list[TrackingChange]:
+        """Queued changes not yet delivered, oldest first."""
+
+    @abc.abstractmethod
+    def mark_delivered(self, change_ids: Iterable[str]) -> None:
+        """Record that these changes were accepted by every sink (unknown ids are ignored)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most backends have nothing to close
+        """Release resources (connections, files). The default does nothing."""
+
+
+class MemoryStore(Store):
+    """A store in a dict: fast, per process, gone on exit. For tests and short scripts."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._parcels: dict[tuple[str, str], WatchedParcel] = {}
+        self._outbox: dict[str, TrackingChange] = {}
+        self._delivered: set[str] = set()
+
+    def add(self, parcel: WatchedParcel) -> bool:
+        with self._lock:
+            if parcel.key in self._parcels:
+                return False
+            self._parcels[parcel.key] = parcel
+            return True
+
+    def remove(self, carrier: str, number: str) -> bool:
+        with self._lock:
+            return self._parcels.pop((carrier, number), None) is not None
+
+    def get(self, carrier: str, number: str) -> WatchedParcel | None:
+        with self._lock:
+            return self._parcels.get((carrier, number))
+
+    def find(self, number: str) -> list[WatchedParcel]:
+        with self._lock:
+            return sorted((p for p in self._parcels.values() if p.number == number), key=lambda p: p.key)
+
+    def parcels(
+        self,
+        *,
+        state: ParcelState | None = None,
+        due_before: float | None = None,
+        carrier: str | None = None,
+        limit: int | None = None,
+    ) -> list[WatchedParcel]:
+        with self._lock:
+            selected = [
+                p
+                for p in self._parcels.values()
+                if (state is None or p.state == state)
+                and (carrier is None or p.carrier == carrier)
+                and (due_before is None or (p.state == ParcelState.WATCHING and p.next_poll_at <= due_before))
+            ]
+        selected.sort(key=lambda p: (p.next_poll_at, p.key))
+        return selected if limit is None else selected[: max(limit, 0)]
+
+    def count(self, *, state: ParcelState | None = None) -> int:
+        with self._lock:
+            return sum(1 for p in self._parcels.values() if state is None or p.state == state)
+
+    def due_carriers(self, now: float) -> list[str]:
+        with self._lock:
+            return sorted(
+                {p.carrier for p in self._parcels.values() if p.state == ParcelState.WATCHING and p.next_poll_at <= now}
+            )
+
+    def next_due(self) -> float | None:
+        with self._lock:
+            times = [p.next_poll_at for p in self._parcels.values() if p.state == ParcelState.WATCHING]
+        return min(times) if times else None
+
+    def commit(
+        self,
+        updates: Sequence[WatchedParcel],
+        changes: Sequence[TrackingChange] = (),
+        additions: Sequence[WatchedParcel] = (),
+    ) -> list[TrackingChange]:
+        with self._lock:
+            for parcel in updates:
+                if parcel.key in self._parcels:
+                    self._parcels[parcel.key] = parcel
+            for parcel in additions:
+                self._parcels.setdefault(parcel.key, parcel)
+            queued = []
+            for change in changes:
+                if change.change_id in self._outbox or change.change_id in self._delivered:
+                    continue
+                self._outbox[change.change_id] = change
+                queued.append(change)
+            return queued
+
+    def pending(self, limit: int | None = None) -> list[TrackingChange]:
+        with self._lock:
+            items = list(self._outbox.values())
+        return items if limit is None else items[: max(limit, 0)]
+
+    def mark_delivered(self, change_ids: Iterable[str]) -> None:
+        with self._lock:
+            for cid in change_ids:
+                if self._outbox.pop(cid, None) is not None:
+                    self._delivered.add(cid)
