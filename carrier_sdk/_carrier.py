@@ -54,6 +54,48 @@ __all__ = ["BatchOutcome", "Carrier", "status_error"]
 BatchOutcome = Mapping[str, "TrackingInfo | CarrierError"]
 
 
+#: Names that purchase answers commonly use for what they bought (see ``Carrier.purchase_id_fields``).
+DEFAULT_PURCHASE_ID_FIELDS: tuple[str, ...] = (
+    "trackingNumber",
+    "tracking_number",
+    "internationalTrackingNumber",
+    "orderCode",
+    "outOrderId",
+    "mailNo",
+    "CodEnvio",
+    "CodExpedicion",
+    "shipmentId",
+    "labelId",
+)
+
+#: The scan reads at most this much of a body (identifiers come early in every known answer).
+_SCAN_LIMIT = 4 * 1024 * 1024
+_ID_VALUE = rb"([A-Za-z0-9][A-Za-z0-9_.\-]{0,63})"
+
+
+def scan_identifiers(body: bytes, names: Sequence[str]) -> dict[str, str]:
+    """Values of ``names`` found in ``body`` as JSON members or XML elements (first match each).
+
+    Tolerates truncation (a value cut short is not reported) and escaping (JSON inside a JSON
+    string); never raises.
+    """
+    import re
+
+    found: dict[str, str] = {}
+    if not names or not body:
+        return found
+    alternatives = b"|".join(re.escape(n.encode("ascii", "ignore")) for n in names if n)
+    head = body[:_SCAN_LIMIT]
+    json_like = re.compile(rb'\\?"(' + alternatives + rb')\\?"\s*:\s*\\?"?' + _ID_VALUE + rb'(?=\\?"|\s*[,}\]])')
+    xml_like = re.compile(rb"<(?:[\w.-]+:)?(" + alternatives + rb")(?:\s[^>]*)?>\s*" + _ID_VALUE + rb"\s*<")
+    for pattern in (json_like, xml_like):
+        for match in pattern.finditer(head):
+            name = match.group(1).decode("ascii")
+            if name not in found:
+                found[name] = match.group(2).decode("ascii")
+    return found
+
+
 def _parse_retry_after_header(response: httpx.Response) -> float | None:
     from ._retry import parse_retry_after
 
@@ -151,6 +193,10 @@ class Carrier:
         batch_size: Most numbers one :meth:`track_batch` request takes (1: no batching).
         rate_limit: Default client-side rate limit per credential, or ``None``.
         sensitive_headers: Extra header names to mask in errors and logs.
+        purchase_id_fields: Field names (JSON keys or XML element names) under which the
+            carrier's purchase answers name what was bought; after a success status whose body
+            then fails, the core reports their values on
+            :class:`~carrier_sdk.OutcomeUnknownError` (see :meth:`purchase_identifiers`).
 
     .. versionadded:: 0.1
     """
@@ -165,6 +211,7 @@ class Carrier:
     batch_size: ClassVar[int] = 1
     rate_limit: ClassVar[RateLimit | None] = None
     sensitive_headers: ClassVar[frozenset[str]] = frozenset()
+    purchase_id_fields: ClassVar[tuple[str, ...]] = DEFAULT_PURCHASE_ID_FIELDS
 
     def __init__(self, settings: Any, *, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
@@ -289,6 +336,15 @@ class Carrier:
         retries). Must not raise.
         """
         return None, None
+
+    def purchase_identifiers(self, response: httpx.Response) -> dict[str, str]:
+        """What a purchase's success answer names (tracking number, order code), as far as readable.
+
+        Called by the core when a purchase got a 2xx and something after it failed, so the body
+        may be truncated, reshaped or empty: the default scans the raw bytes (JSON, XML or
+        multipart alike) for :attr:`purchase_id_fields` instead of parsing. Must not raise.
+        """
+        return scan_identifiers(response.content, self.purchase_id_fields)
 
     def rejected_for_sure(self, response: httpx.Response) -> bool:
         """Whether an error response proves the carrier did not act on the request.

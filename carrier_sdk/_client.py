@@ -43,11 +43,14 @@ from ._exceptions import (
     AmbiguousCarrierError,
     APIConnectionError,
     APIError,
+    APIStatusError,
     APITimeoutError,
     CarrierError,
+    CarrierServerError,
     ConfigurationError,
     OutcomeUnknownError,
     RateLimitError,
+    ResponseError,
     UnknownCarrierError,
     ValidationError,
 )
@@ -68,7 +71,7 @@ from ._models import (
 from ._plugins import PluginManager, PluginReport, default_plugin_manager
 from ._ratelimit import RateLimit, RateLimiter
 from ._reading import _Reader
-from ._redact import redact_request
+from ._redact import redact_request, redact_response
 from ._registry import CarrierRegistry
 from ._retry import RetryBudget, RetryPolicy, parse_retry_after, sent_for_sure_not
 from ._settings import load_settings
@@ -105,6 +108,37 @@ class _Final:
 
     response: httpx.Response | None = None
     error: BaseException | None = None
+
+
+class _Call:
+    """What one SDK call knows about its purchase, for the "2xx, then a failure" guarantee.
+
+    ``in_flight``: a purchase request started to be sent and its outcome is not settled yet.
+    ``bought``: the purchase request's success response (the carrier accepted it).
+    ``after``: requests the flow sent after that success (a later step: a waybill, a label).
+    """
+
+    __slots__ = ("after", "bought", "in_flight", "key", "options")
+
+    def __init__(self, key: str | None = None) -> None:
+        self.key = key
+        self.options: RequestOptions | None = None
+        self.in_flight = False
+        self.bought: httpx.Response | None = None
+        self.after = 0
+
+    def sending(self, options: RequestOptions) -> None:
+        if self.bought is not None:
+            self.after += 1
+        if options.purchase:
+            self.options = options
+
+    def settled(self, options: RequestOptions, response: httpx.Response | None) -> None:
+        if options.purchase:
+            self.in_flight = False
+            if response is not None and 200 <= response.status_code < 300:
+                self.bought = response
+                self.after = 0
 
 
 def _wait_from_signal(state: Any) -> float:
@@ -448,7 +482,7 @@ class BaseClient:
             return self._map_transport_error(carrier, options, error, redacted)
         return OutcomeUnknownError(
             f"{options.operation} may or may not have happened ({cause}); reconcile with "
-            f"idempotency key {options.idempotency_key!r} before buying again",
+            f"idempotency key {options.idempotency_key or ''!r} before buying again",
             carrier=carrier.code,
             idempotency_key=options.idempotency_key or "",
             reference=options.reference,
@@ -457,6 +491,75 @@ class BaseClient:
             request=redacted,
             operation=options.operation,
         )
+
+    def _settle(self, carrier: Carrier, call: _Call, error: Exception) -> Exception:
+        """The error a call ends with, once the purchase guarantee is applied.
+
+        After a purchase got a success status, every later failure (a parse error, a missing
+        field, a later step failing, the deadline) becomes :class:`OutcomeUnknownError`, except
+        a refusal the carrier stated in that very answer (a 4xx-class error raised from it).
+        """
+        if isinstance(error, OutcomeUnknownError):
+            self._enrich(carrier, call, error)
+            return error
+        if call.bought is None:
+            if call.in_flight and call.options is not None and _ambiguous_in_flight(error):
+                return self._outcome_unknown(carrier, call, error, "its answer could not be read to the end")
+            return error
+        if call.after == 0 and isinstance(error, APIStatusError) and not isinstance(error, CarrierServerError):
+            return error  # the carrier's own answer refused the purchase
+        return self._outcome_unknown(carrier, call, error, None)
+
+    def _outcome_unknown(
+        self, carrier: Carrier, call: _Call, error: BaseException | None, what: str | None
+    ) -> OutcomeUnknownError:
+        options = call.options
+        operation = options.operation if options is not None else "create_shipment"
+        key = call.key or (options.idempotency_key if options is not None else None) or ""
+        if what is None:
+            status = call.bought.status_code if call.bought is not None else "?"
+            step = "a later step" if call.after else "reading its answer"
+            what = f"the carrier accepted it (HTTP {status}), then {step} failed"
+        detail = f": {error}" if isinstance(error, CarrierError) else (f": {type(error).__name__}" if error else "")
+        reference = options.reference if options is not None else None
+        by_reference = f" or reference {reference!r}" if reference else ""
+        err = OutcomeUnknownError(
+            f"{operation} may or may not have happened ({what}{detail}); reconcile with "
+            f"idempotency key {key!r}{by_reference} before buying again",
+            carrier=carrier.code,
+            idempotency_key=key,
+            reference=reference,
+            attempted_at=datetime.now(UTC),
+            cause_kind=type(error).__name__ if error is not None else "",
+            operation=operation,
+            request=getattr(error, "request", None) if isinstance(error, APIError) else None,
+            request_id=getattr(error, "request_id", None) if isinstance(error, APIError) else None,
+        )
+        self._enrich(carrier, call, err)
+        return err
+
+    def _enrich(self, carrier: Carrier, call: _Call, error: OutcomeUnknownError) -> None:
+        """Add what the call knows: the caller's key, the identifiers and excerpt of a 2xx answer."""
+        if call.key and error.idempotency_key != call.key:
+            old = error.idempotency_key
+            error.idempotency_key = call.key
+            error.message = error.message.replace(f"idempotency key {old!r}", f"idempotency key {call.key!r}")
+        if error.reference is None and call.options is not None:
+            error.reference = call.options.reference
+        if call.bought is not None:
+            try:
+                found = carrier.purchase_identifiers(call.bought)
+            except Exception:  # an adapter bug must not hide the outcome
+                found = {}
+            error.identifiers = {**found, **error.identifiers}
+            if error.identifiers and "named" not in error.message:
+                named = ", ".join(f"{k} {v!r}" for k, v in error.identifiers.items())
+                error.message = f"{error.message}; the answer named {named}"
+            if error.response is None:
+                request = redact_request(call.bought.request, carrier.sensitive_headers)
+                error.response = redact_response(call.bought, request, carrier.sensitive_headers)
+            if error.request is None:
+                error.request = redact_request(call.bought.request, carrier.sensitive_headers)
 
     def _map_transport_error(
         self,
@@ -496,7 +599,8 @@ class BaseClient:
         if isinstance(error, httpx.TransportError):
             request = error._request if isinstance(error, httpx.RequestError) else None
             redacted = redact_request(request, carrier.sensitive_headers) if request is not None else None
-            raise self._map_transport_error(carrier, options, error, redacted) from error
+            # Chain a copy that holds the redacted request, never the live one (credentials).
+            raise self._map_transport_error(carrier, options, error, redacted) from _redacted_cause(error, redacted)
         assert error is not None
         raise error
 
@@ -554,6 +658,26 @@ def _tls_failure(error: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def _ambiguous_in_flight(error: Exception) -> bool:
+    """A failure while a purchase's answer was being read that leaves its outcome unknown."""
+    if isinstance(error, APITimeoutError):
+        return True
+    if isinstance(error, ResponseError):
+        return error.status_code is None or not (400 <= error.status_code < 500)
+    return False
+
+
+def _redacted_cause(error: httpx.TransportError, request: httpx.Request | None) -> BaseException:
+    """``error``'s class and message over the redacted request, with no live objects chained."""
+    try:
+        copy = type(error)(str(error), request=request) if request is not None else type(error)(str(error))
+    except TypeError:
+        return httpx.TransportError(str(error))
+    copy.__cause__ = None
+    copy.__suppress_context__ = True
+    return copy
 
 
 def _rejected(carrier: Carrier, response: httpx.Response) -> bool:
@@ -674,6 +798,7 @@ class Client(BaseClient):
         request: httpx.Request,
         attempt: int,
         deadline_at: float,
+        call: _Call | None = None,
     ) -> httpx.Response:
         if options.rate_limited:
             wait = self._limiter(carrier).reserve()
@@ -683,6 +808,8 @@ class Client(BaseClient):
                 self._sleep(wait)
         self._prepare(request, deadline_at)
         started = time.perf_counter()
+        if call is not None and options.purchase:
+            call.in_flight = True  # from here until an outcome is decided, a failure is ambiguous
         try:
             response = self._read(carrier, options, request)
         except httpx.TransportError as err:
@@ -691,18 +818,33 @@ class Client(BaseClient):
         else:
             self._log_response(carrier, options, attempt, response, None, started)
             outcome = self._decide(carrier, options, attempt, deadline_at, response=response)
+        if call is not None and options.purchase:
+            call.in_flight = False
         if isinstance(outcome, _Final):
             return self._finish(carrier, options, outcome)
         raise _Retry(outcome)
 
-    def _send(self, carrier: Carrier, request: httpx.Request, deadline_at: float) -> httpx.Response:
+    def _send(
+        self, carrier: Carrier, request: httpx.Request, deadline_at: float, call: _Call | None = None
+    ) -> httpx.Response:
         options = options_of(request)
+        if call is not None:
+            call.sending(options)
         if options.singleflight:
-            return self._send_singleflight(carrier, options, request, deadline_at)
-        return self._send_retrying(carrier, options, request, deadline_at)
+            response = self._send_singleflight(carrier, options, request, deadline_at)
+        else:
+            response = self._send_retrying(carrier, options, request, deadline_at, call)
+        if call is not None:
+            call.settled(options, response)
+        return response
 
     def _send_retrying(
-        self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float
+        self,
+        carrier: Carrier,
+        options: RequestOptions,
+        request: httpx.Request,
+        deadline_at: float,
+        call: _Call | None = None,
     ) -> httpx.Response:
         import tenacity  # only a call that needs a retry pays for importing it
 
@@ -715,7 +857,7 @@ class Client(BaseClient):
         )
         for attempt in retrying:
             with attempt:
-                return self._attempt(carrier, options, request, attempt.retry_state.attempt_number, deadline_at)
+                return self._attempt(carrier, options, request, attempt.retry_state.attempt_number, deadline_at, call)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _send_singleflight(
@@ -745,9 +887,16 @@ class Client(BaseClient):
             with shared.lock:
                 shared.singleflight_sync.pop(key, None)
 
-    def _run(self, carrier: Carrier, flow: Flow[T]) -> T:
+    def _run(self, carrier: Carrier, flow: Flow[T], *, key: str | None = None) -> T:
         deadline_at = self._deadline_at()
-        return drive_sync(flow, lambda request: self._send(carrier, request, deadline_at))
+        call = _Call(key)
+        try:
+            return drive_sync(flow, lambda request: self._send(carrier, request, deadline_at, call))
+        except Exception as err:
+            settled = self._settle(carrier, call, err)
+            if settled is err:
+                raise
+            raise settled from None
 
     def run_flow(self, carrier: str, make_flow: Callable[[Any], Flow[T]]) -> T:
         """Run an adapter's own flow (an operation beyond the common ones) through this client.
@@ -869,7 +1018,7 @@ class Client(BaseClient):
         request = _with_rate(carrier, request, rate)
         impl = self._carrier(carrier, Capability.CREATE_SHIPMENT)
         key = _check_key(idempotency_key) if idempotency_key is not None else self._new_key()
-        shipment = self._run(impl, impl.create_shipment(request, idempotency_key=key))
+        shipment = self._run(impl, impl.create_shipment(request, idempotency_key=key), key=key)
         return _finish_shipment(shipment, key, request.rate)
 
     def cancel_shipment(self, carrier: str, tracking_number: str) -> Cancellation:
@@ -1014,8 +1163,11 @@ class AsyncClient(BaseClient):
             transport = box.async_transport()
         if transport is None:
             transport = _async_transport(http_backend)
+        if transport is not None and type(transport).__module__.startswith("httpx_aiohttp"):
+            transport = _AiohttpCompat(transport)  # a caller's own aiohttp transport: no trace, so no "never sent"
         inner = transport.inner if isinstance(transport, _AiohttpCompat) else transport
-        self.http_backend = type(inner).__name__ if inner is not None else "httpx"
+        name = getattr(inner, "backend_name", type(inner).__name__) if inner is not None else "httpx"
+        self.http_backend: str = name
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=self.timeout,
@@ -1061,6 +1213,7 @@ class AsyncClient(BaseClient):
         request: httpx.Request,
         attempt: int,
         deadline_at: float,
+        call: _Call | None = None,
     ) -> httpx.Response:
         if options.rate_limited:
             wait = self._limiter(carrier).reserve()
@@ -1070,6 +1223,8 @@ class AsyncClient(BaseClient):
                 await self._sleep(wait)
         self._prepare(request, deadline_at)
         started = time.perf_counter()
+        if call is not None and options.purchase:
+            call.in_flight = True  # from here until an outcome is decided, a failure is ambiguous
         try:
             response = await self._read(carrier, options, request)
         except httpx.TransportError as err:
@@ -1078,18 +1233,33 @@ class AsyncClient(BaseClient):
         else:
             self._log_response(carrier, options, attempt, response, None, started)
             outcome = self._decide(carrier, options, attempt, deadline_at, response=response)
+        if call is not None and options.purchase:
+            call.in_flight = False
         if isinstance(outcome, _Final):
             return self._finish(carrier, options, outcome)
         raise _Retry(outcome)
 
-    async def _send(self, carrier: Carrier, request: httpx.Request, deadline_at: float) -> httpx.Response:
+    async def _send(
+        self, carrier: Carrier, request: httpx.Request, deadline_at: float, call: _Call | None = None
+    ) -> httpx.Response:
         options = options_of(request)
+        if call is not None:
+            call.sending(options)
         if options.singleflight:
-            return await self._send_singleflight(carrier, options, request, deadline_at)
-        return await self._send_retrying(carrier, options, request, deadline_at)
+            response = await self._send_singleflight(carrier, options, request, deadline_at)
+        else:
+            response = await self._send_retrying(carrier, options, request, deadline_at, call)
+        if call is not None:
+            call.settled(options, response)
+        return response
 
     async def _send_retrying(
-        self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float
+        self,
+        carrier: Carrier,
+        options: RequestOptions,
+        request: httpx.Request,
+        deadline_at: float,
+        call: _Call | None = None,
     ) -> httpx.Response:
         import tenacity
 
@@ -1102,7 +1272,9 @@ class AsyncClient(BaseClient):
         )
         async for attempt in retrying:
             with attempt:
-                return await self._attempt(carrier, options, request, attempt.retry_state.attempt_number, deadline_at)
+                return await self._attempt(
+                    carrier, options, request, attempt.retry_state.attempt_number, deadline_at, call
+                )
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _send_singleflight(
@@ -1130,16 +1302,27 @@ class AsyncClient(BaseClient):
         finally:
             shared.singleflight_async.pop(key, None)
 
-    async def _run(self, carrier: Carrier, flow: Flow[T]) -> T:
+    async def _run(self, carrier: Carrier, flow: Flow[T], *, key: str | None = None) -> T:
         import asyncio
 
         deadline_at = self._deadline_at()
         remaining = deadline_at - self._clock()
+        call = _Call(key)
         try:
             async with asyncio.timeout(remaining if self._clock is time.monotonic else None):
-                return await drive_async(flow, lambda request: self._send(carrier, request, deadline_at))
+                return await drive_async(flow, lambda request: self._send(carrier, request, deadline_at, call))
         except TimeoutError:
-            raise APITimeoutError(f"the call exceeded its {self.deadline:g}s deadline", carrier=carrier.code) from None
+            error = APITimeoutError(f"the call exceeded its {self.deadline:g}s deadline", carrier=carrier.code)
+            if call.in_flight or call.bought is not None:
+                raise self._outcome_unknown(
+                    carrier, call, error, f"the call's {self.deadline:g}s deadline passed during the purchase"
+                ) from None
+            raise error from None
+        except Exception as err:
+            settled = self._settle(carrier, call, err)
+            if settled is err:
+                raise
+            raise settled from None
 
     async def run_flow(self, carrier: str, make_flow: Callable[[Any], Flow[T]]) -> T:
         """Async :meth:`Client.run_flow`."""
@@ -1229,7 +1412,7 @@ class AsyncClient(BaseClient):
         request = _with_rate(carrier, request, rate)
         impl = self._carrier(carrier, Capability.CREATE_SHIPMENT)
         key = _check_key(idempotency_key) if idempotency_key is not None else self._new_key()
-        shipment = await self._run(impl, impl.create_shipment(request, idempotency_key=key))
+        shipment = await self._run(impl, impl.create_shipment(request, idempotency_key=key), key=key)
         return _finish_shipment(shipment, key, request.rate)
 
     async def cancel_shipment(self, carrier: str, tracking_number: str) -> Cancellation:

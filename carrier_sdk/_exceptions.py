@@ -30,7 +30,7 @@ no request body and a response body cut to an excerpt, so they can be logged and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -269,6 +269,10 @@ class OutcomeUnknownError(APIError):
         reference: The client reference sent with the purchase, if any.
         attempted_at: When the last attempt started (UTC).
         cause_kind: What went wrong (``"ReadTimeout"``, ``"HTTP 503"`` ...).
+        identifiers: What the carrier's answer named, where it could be read after a success
+            status (``{"orderCode": "LP00..."}``): use them to look the purchase up.
+        response: A redacted excerpt of the purchase's success response, where one arrived
+            (headers masked, known secrets scrubbed, body cut to an excerpt).
     """
 
     def __init__(
@@ -280,6 +284,8 @@ class OutcomeUnknownError(APIError):
         reference: str | None = None,
         attempted_at: datetime | None = None,
         cause_kind: str = "",
+        identifiers: Mapping[str, str] | None = None,
+        response: httpx.Response | None = None,
         request: httpx.Request | None = None,
         request_id: str | None = None,
         operation: str | None = None,
@@ -289,6 +295,8 @@ class OutcomeUnknownError(APIError):
         self.reference = reference
         self.attempted_at = attempted_at
         self.cause_kind = cause_kind
+        self.identifiers: dict[str, str] = dict(identifiers or {})
+        self.response = response
 
 
 class ResponseError(APIError):

@@ -1,12 +1,44 @@
-"""Optional HTTP backends for the async client (the aiohttp transport from ``carrier-sdk[aiohttp]``)."""
+"""Optional HTTP backends for the async client (the aiohttp transport from ``carrier-sdk[aiohttp]``).
+
+The core resends a purchase that has no idempotency key only when the failure proves that no
+byte of the request left the machine (``ConnectError``, ``ConnectTimeout``, ``PoolTimeout``).
+httpx's own transports raise those classes only before a connection is handed to the request;
+``httpx-aiohttp`` reports *every* aiohttp connection error as ``ConnectTimeout``, including a
+server hang-up after the request was written. So :class:`_AiohttpCompat` decides the class
+again, from facts: aiohttp's trace hooks say whether a connection was handed to this request
+(after that, bytes may have been written), and aiohttp's own exception says which phase failed.
+When it cannot tell, the failure is ambiguous (``ReadError``/``ReadTimeout``), never "never sent".
+"""
 
 from __future__ import annotations
+
+import contextvars
+from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 
 from ._exceptions import ConfigurationError
 
 __all__ = ["_AiohttpCompat", "_async_transport"]
+
+
+class _Facts:
+    """What aiohttp reported about one request: whether it got a connection (then may have written)."""
+
+    __slots__ = ("connected",)
+
+    def __init__(self) -> None:
+        self.connected = False
+
+
+_FACTS: contextvars.ContextVar[_Facts | None] = contextvars.ContextVar("carrier_sdk_aiohttp_facts", default=None)
+
+
+async def _on_connection(session: Any, context: Any, params: Any) -> None:
+    facts = _FACTS.get()
+    if facts is not None:
+        facts.connected = True
 
 
 def _async_transport(backend: str) -> httpx.AsyncBaseTransport | None:
@@ -20,27 +52,110 @@ def _async_transport(backend: str) -> httpx.AsyncBaseTransport | None:
                 "http_backend='aiohttp' needs the aiohttp extra: pip install 'carrier-sdk[aiohttp]'"
             ) from None
         return None
-    return _AiohttpCompat(AiohttpTransport())
+
+    class _TracedAiohttpTransport(AiohttpTransport):
+        """The httpx-aiohttp transport over a session that reports connection hand-over."""
+
+        backend_name = "AiohttpTransport"
+        traced = True
+
+        def get_client(self) -> Any:
+            import aiohttp
+
+            trace = aiohttp.TraceConfig()
+            trace.on_connection_create_end.append(_on_connection)
+            trace.on_connection_reuseconn.append(_on_connection)
+            connector = aiohttp.TCPConnector(
+                keepalive_timeout=self.limits.keepalive_expiry,
+                ssl=self.ssl_context,
+                limit=self.limits.max_connections or 100,
+            )
+            # trust_env: HTTP(S)_PROXY and NO_PROXY are honoured, as on httpx's own transports.
+            return aiohttp.ClientSession(connector=connector, trace_configs=[trace], trust_env=True)
+
+    return _AiohttpCompat(_TracedAiohttpTransport())
+
+
+def _connect_phase(error: BaseException) -> bool:
+    """Whether aiohttp's own exception says the connection was never established."""
+    try:
+        import aiohttp
+    except ImportError:  # pragma: no cover - only used with the extra installed
+        return False
+    cause = error.__cause__
+    kinds: tuple[type[BaseException], ...] = (aiohttp.ClientConnectorError,)
+    timeout_kind = getattr(aiohttp, "ConnectionTimeoutError", None)
+    if timeout_kind is not None:
+        kinds = (*kinds, timeout_kind)
+    return isinstance(cause, kinds)
+
+
+def _timeout_cause(error: httpx.TransportError) -> bool:
+    """Whether aiohttp's exception behind ``error`` is a timeout (httpx-aiohttp's class is not evidence)."""
+    cause = error.__cause__
+    if cause is None:
+        return isinstance(error, httpx.TimeoutException)
+    return isinstance(cause, TimeoutError) or "Timeout" in type(cause).__name__
+
+
+def _ambiguous(error: httpx.TransportError, request: httpx.Request) -> httpx.TransportError:
+    """The class for a failure after which the request may have reached the server."""
+    if _timeout_cause(error):
+        return httpx.ReadTimeout(str(error) or "timed out", request=request)
+    return httpx.ReadError(str(error) or type(error.__cause__ or error).__name__, request=request)
+
+
+class _MappedStream(httpx.AsyncByteStream):
+    """The response body: every failure while reading it happened after the request was sent."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, request: httpx.Request) -> None:
+        self.inner = inner
+        self.request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self.inner:
+                yield chunk
+        except httpx.TransportError as err:
+            raise _ambiguous(err, self.request) from err.__cause__
+
+    async def aclose(self) -> None:
+        try:
+            await self.inner.aclose()
+        except httpx.TransportError as err:
+            raise _ambiguous(err, self.request) from err.__cause__
 
 
 class _AiohttpCompat(httpx.AsyncBaseTransport):
-    """Makes the aiohttp transport's errors match httpx's own.
+    """Makes the aiohttp transport's errors mean what httpx's own mean.
 
-    ``httpx-aiohttp`` reports a refused connection as ``ConnectTimeout``; httpx says
-    ``ConnectError``. Both mean "never sent", but users see a different exception class.
+    ``ConnectError``/``ConnectTimeout`` ("never sent") only when aiohttp says the connection
+    failed *and* no connection was handed to the request; every other failure, including any
+    while the body is read, is ``ReadError``/``ReadTimeout`` (the request may have arrived).
     """
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        facts = _Facts()
+        token = _FACTS.set(facts)
         try:
-            return await self.inner.handle_async_request(request)
-        except httpx.ConnectTimeout as err:
-            cause = err.__cause__
-            if cause is not None and not isinstance(cause, TimeoutError) and "Timeout" not in type(cause).__name__:
-                raise httpx.ConnectError(str(err), request=request) from cause
-            raise
+            response = await self.inner.handle_async_request(request)
+        except httpx.TransportError as err:
+            if isinstance(err, httpx.UnsupportedProtocol | httpx.ProxyError):
+                raise
+            if getattr(self.inner, "traced", False) and not facts.connected and _connect_phase(err):
+                if _timeout_cause(err):
+                    raise httpx.ConnectTimeout(str(err) or "connect timed out", request=request) from err.__cause__
+                raise httpx.ConnectError(str(err) or "connection failed", request=request) from err.__cause__
+            raise _ambiguous(err, request) from err.__cause__
+        finally:
+            _FACTS.reset(token)
+        stream = response.stream
+        if isinstance(stream, httpx.AsyncByteStream):
+            response.stream = _MappedStream(stream, request)
+        return response
 
     async def aclose(self) -> None:
         await self.inner.aclose()

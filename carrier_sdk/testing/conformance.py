@@ -225,6 +225,18 @@ def _failing_transport() -> httpx.MockTransport:
     return httpx.MockTransport(handler)
 
 
+def _mutate(body: bytes, mutation: str) -> bytes:
+    """A success body made unusable: cut in half, reshaped (names renamed, values kept) or emptied."""
+    import re
+
+    if mutation == "empty":
+        return b""
+    if mutation == "truncated":
+        return body[: len(body) // 2]
+    renamed = re.sub(rb'"([A-Za-z_][\w-]*)"(\s*:)', rb'"x_\1"\2', body)
+    return re.sub(rb"<(/?)((?:[\w.-]+:)?)([A-Za-z_][\w.-]*)", rb"<\1\2x_\3", renamed)
+
+
 def _text_of(value: Any) -> str:
     try:
         return repr(value) + "\n" + str(value)
@@ -588,6 +600,54 @@ class CarrierConformance:
             with pytest.raises(OutcomeUnknownError) as caught:
                 await runner.call("create_shipment", code, self.shipment_request(), idempotency_key="lost-1")
             assert caught.value.idempotency_key == "lost-1"
+
+    @pytest.mark.anyio
+    @pytest.mark.parametrize("mutation", ["truncated", "reshaped", "empty"])
+    async def test_purchase_2xx_then_failure_is_outcome_unknown(
+        self, client_kind: str, registry: CarrierRegistry, api: FakeCarrierAPI, mutation: str
+    ) -> None:
+        """A purchase answered 2xx whose body then fails is OutcomeUnknownError, never ResponseError.
+
+        The purchase's success answer from the fake is truncated, reshaped (every JSON key and
+        XML element renamed) or emptied; the caller must get the key, the reference the request
+        carried, a redacted excerpt of the answer, and the purchase must have been sent once.
+        """
+        if not self.has(Capability.CREATE_SHIPMENT):
+            pytest.skip("CREATE_SHIPMENT not declared")
+        from .._flow import options_of
+
+        purchases: list[Any] = []
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            response = api.handle(request)
+            options = options_of(request)
+            if not options.purchase:
+                return response
+            purchases.append(options)
+            if not 200 <= response.status_code < 300:
+                return response
+            headers = {
+                k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-encoding")
+            }
+            return httpx.Response(response.status_code, headers=headers, content=_mutate(response.read(), mutation))
+
+        client = self.build_client(client_kind, registry, api, transport=httpx.MockTransport(handler), max_retries=2)
+        runner = OperationRunner(client)
+        code = self.carrier.code
+        with pytest.raises(OutcomeUnknownError) as caught:
+            await runner.call("create_shipment", code, self.shipment_request(), idempotency_key="conf-2xx-key")
+        err = caught.value
+        assert len(purchases) == 1, f"the purchase was sent {len(purchases)} times"
+        assert not isinstance(err, ResponseError)
+        assert err.carrier == code
+        assert err.idempotency_key == "conf-2xx-key"
+        assert err.reference == purchases[0].reference
+        assert err.response is not None, "the redacted excerpt of the 2xx answer is kept"
+        assert 200 <= err.response.status_code < 300
+        assert len(err.response.content) <= 2048
+        assert isinstance(err.identifiers, dict)
+        clone = pickle.loads(pickle.dumps(err))
+        assert clone.idempotency_key == "conf-2xx-key"
 
     def _purchase_operation(self, api: FakeCarrierAPI) -> str:
         """The fake's operation name for label purchase (discovered by a dry run on a copy)."""

@@ -133,19 +133,25 @@ def test_create_carrier_error(run, cx, fixture, cls) -> None:
 
 
 def test_waybill_error_names_the_created_order(run, cx) -> None:
+    """The order exists once its create answered 2xx: a failed waybill step is OutcomeUnknownError."""
     with respx.mock(assert_all_called=True) as mock:
         routes(mock, cx, waybill=cx.reply("error_not_found.json"))
-        with pytest.raises(NotFoundError, match=ORDER) as info:
+        with pytest.raises(OutcomeUnknownError, match=ORDER) as info:
             run("create_shipment", "cainiao", cx.shipment_request(), idempotency_key=KEY)
     assert "SHOP-20240829-0001" in str(info.value)
+    assert info.value.identifiers["orderCode"] == ORDER
+    assert info.value.reference == "SHOP-20240829-0001"
+    assert info.value.idempotency_key == KEY
 
 
-def test_unusable_waybill_is_a_response_error(run, cx) -> None:
+def test_unusable_waybill_is_outcome_unknown(run, cx) -> None:
     bad = httpx.Response(200, json={"success": "true", "data": {"waybillPdfData": "***not base64***"}})
     with respx.mock(assert_all_called=True) as mock:
         routes(mock, cx, waybill=bad)
-        with pytest.raises(ResponseError, match=ORDER):
+        with pytest.raises(OutcomeUnknownError, match=ORDER) as info:
             run("create_shipment", "cainiao", cx.shipment_request(), idempotency_key=KEY)
+    assert not isinstance(info.value, ResponseError)
+    assert info.value.identifiers["orderCode"] == ORDER
 
 
 @pytest.mark.parametrize("exc", [httpx.ReadTimeout("lost"), httpx.RemoteProtocolError("reset")])

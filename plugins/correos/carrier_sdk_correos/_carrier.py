@@ -324,6 +324,12 @@ class CorreosCarrier(Carrier):
             answer = parse_preregistro(body)
         except _PARSE_ERRORS as err:
             raise self.response_error(response, str(err), operation="create_shipment") from None
+        if not answer.result:
+            # A success status without a readable Resultado is never a refusal: the shipment may be
+            # registered (the core reports OutcomeUnknownError with what could be read).
+            raise self.response_error(
+                response, "pre-registration answer without Resultado", operation="create_shipment"
+            )
         if answer.result != "0":
             raise self._api_error(
                 InvalidRequestError,

@@ -296,8 +296,8 @@ async def test_label_carrier_error(make_runner: Any) -> None:
     assert "header.body.signature" not in repr(info.value.request.headers)
 
 
-async def test_label_malformed_multipart_is_response_error(make_runner: Any) -> None:
-    from carrier_sdk import ResponseError
+async def test_label_malformed_multipart_is_outcome_unknown(make_runner: Any) -> None:
+    """Paid (2xx) but unreadable: OutcomeUnknownError with the key, never ResponseError."""
 
     broken = httpx.Response(
         200, content=b"--x\r\n\r\nnot json\r\n--x--\r\n", headers={"content-type": "multipart/form-data"}
@@ -306,8 +306,11 @@ async def test_label_malformed_multipart_is_response_error(make_runner: Any) -> 
         _token(mock)
         _payment(mock)
         mock.post("/labels/v3/label").mock(return_value=broken)
-        with pytest.raises(ResponseError):
+        with pytest.raises(OutcomeUnknownError) as info:
             await make_runner()("create_shipment", "usps", _shipment_request(), idempotency_key=KEY)
+    assert info.value.idempotency_key == KEY
+    assert info.value.response is not None
+    assert info.value.response.status_code == 200
 
 
 async def test_label_timeout_without_retries_is_outcome_unknown(make_runner: Any) -> None:
