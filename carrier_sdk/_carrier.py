@@ -285,6 +285,17 @@ class Carrier:
         """
         return self.batch_size if Capability.TRACK_BATCH in self.capabilities else 1
 
+    def use_token_cache(self, cache: Any) -> None:
+        """Keep this adapter's tokens in ``cache`` (shared by every process using one state).
+
+        The client calls this with a shared cache when its state backend is shared
+        (``get(key, now, stale=)``, ``put(key, value, refresh_at)``, ``invalidate(key, value)``,
+        see :class:`~carrier_sdk.state.LocalTokenCache`). Adapters that cache OAuth or payment
+        tokens override it; the default (no tokens) ignores it.
+
+        .. versionadded:: 0.2
+        """
+
     def credential_id(self) -> str:
         """A non-secret identity of the credentials (rate-limit and retry-budget key)."""
         for name in ("client_id", "app_key", "username", "user", "api_key_id"):

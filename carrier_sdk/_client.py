@@ -69,7 +69,7 @@ from ._models import (
     TrackingResult,
 )
 from ._plugins import PluginManager, PluginReport, default_plugin_manager
-from ._ratelimit import RateLimit, RateLimiter
+from ._ratelimit import RateLimit
 from ._reading import _Reader
 from ._redact import redact_request, redact_response
 from ._registry import CarrierRegistry
@@ -77,6 +77,8 @@ from ._retry import RetryBudget, RetryPolicy, parse_retry_after, sent_for_sure_n
 from ._settings import load_settings
 from ._transports import _AiohttpCompat, _async_transport
 from ._version import VERSION
+from .state._base import StateBackend
+from .state._ledger import PurchaseGuard, guarded_purchase, guarded_purchase_async, request_fingerprint
 
 if TYPE_CHECKING:  # imported where used: a sync program never loads asyncio through the SDK
     import asyncio
@@ -154,7 +156,7 @@ class _Shared:
         self.sandbox = sandbox
         self.lock = threading.Lock()
         self.carriers: dict[tuple[str, int], Carrier] = {}
-        self.limiters: dict[tuple[str, str], RateLimiter] = {}
+        self.limiters: dict[tuple[str, str], Any] = {}
         self.budgets: dict[tuple[str, str], RetryBudget] = {}
         self.singleflight_sync: dict[str, concurrent.futures.Future[httpx.Response]] = {}
         self.singleflight_async: dict[str, asyncio.Future[httpx.Response]] = {}
@@ -185,6 +187,8 @@ class BaseClient:
         environ: Mapping[str, str] | None = None,
         clock: Callable[[], float] | None = None,
         seed: int | None = None,
+        state: str | StateBackend | None = None,
+        ledger_required: bool = True,
     ) -> None:
         policy = retry or RetryPolicy()
         if not isinstance(max_retries, NotGiven):
@@ -208,6 +212,8 @@ class BaseClient:
         self._shared = _Shared(source, sandbox_obj)
         self._owns_http = True  # a with_options() copy shares the pool and must not close it
         self._sandbox_flag = bool(sandbox)
+        self.state, self._owns_state = _open_client_state(state, environ)
+        self.ledger_required = bool(ledger_required)
 
     def with_options(
         self,
@@ -293,6 +299,8 @@ class BaseClient:
                 carrier = self._shared.carriers.get(key)
                 if carrier is None:
                     carrier = carrier_cls(self._load_settings(carrier_cls), clock=time.time)
+                    if self.state.shared:  # tokens shared by every process using this state
+                        carrier.use_token_cache(self.state.token_cache(code, carrier.credential_id()))
                     self._shared.carriers[key] = carrier
         return carrier
 
@@ -319,14 +327,15 @@ class BaseClient:
         """The :class:`~carrier_sdk.sandbox.Sandbox` behind a ``sandbox=True`` client, else ``None``."""
         return self._get_sandbox()
 
-    def _limiter(self, carrier: Carrier) -> RateLimiter:
+    def _limiter(self, carrier: Carrier) -> Any:
         key = (carrier.code, carrier.credential_id())
         limiter = self._shared.limiters.get(key)
         if limiter is None:
             with self._shared.lock:
                 limiter = self._shared.limiters.get(key)
                 if limiter is None:
-                    limiter = RateLimiter(self._rate_limit_for(carrier), self._clock)
+                    limit = self._rate_limit_for(carrier)
+                    limiter = self.state.limiter(carrier.code, carrier.credential_id(), limit, self._clock)
                     self._shared.limiters[key] = limiter
         elif self._sandbox_flag and carrier.code not in self._rate_limits:
             # In the sandbox the client-side limit follows the fake's quota switch, live.
@@ -638,8 +647,41 @@ class BaseClient:
     def _new_key() -> str:
         return uuid.uuid4().hex
 
+    def _purchase_guard(self, carrier: Carrier, key: str, request: ShipmentRequest) -> PurchaseGuard:
+        # The lease outlives the call's deadline: a live buyer never loses its claim.
+        return PurchaseGuard(
+            self.state,
+            carrier.code,
+            key,
+            lease=self.deadline + _LEASE_MARGIN,
+            required=self.ledger_required,
+            fingerprint=request_fingerprint(request),
+            carrier_checks_keys=carrier.supports_idempotency_key,
+        )
+
     def _deadline_at(self) -> float:
         return self._clock() + self.deadline
+
+
+#: Seconds a purchase's ledger lease outlives the call's deadline.
+_LEASE_MARGIN = 5.0
+
+
+def _open_client_state(
+    state: str | StateBackend | None, environ: Mapping[str, str] | None
+) -> tuple[StateBackend, bool]:
+    """The state a client uses, and whether the client opened it (and so closes it)."""
+    if isinstance(state, StateBackend):
+        return state, False
+    if state is None:
+        from .state import state_from_env
+
+        return state_from_env(environ), True
+    if isinstance(state, str):
+        from .state import open_state
+
+        return open_state(state), True
+    raise ConfigurationError(f"state must be a URL or a StateBackend, got {type(state).__name__}")
 
 
 @functools.cache
@@ -715,6 +757,11 @@ class Client(BaseClient):
         clock: Monotonic clock (tests run in virtual time with this and ``sleep``).
         sleep: Sleep function used between retries and for rate limiting.
         seed: Seed for backoff jitter.
+        state: Shared state (rate limits, tokens, purchase ledger): a URL (``redis://host:6379/0``,
+            ``sqlite:///state.db``, ``memory://``) or a :class:`~carrier_sdk.state.StateBackend`.
+            Default: ``CARRIER_SDK_STATE_URL``, else this process's memory.
+        ledger_required: Refuse to buy when the purchase ledger cannot be reached (default).
+            ``False`` buys without it, with a warning.
 
     .. versionadded:: 0.1
     """
@@ -735,6 +782,8 @@ class Client(BaseClient):
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], None] | None = None,
         seed: int | None = None,
+        state: str | StateBackend | None = None,
+        ledger_required: bool = True,
     ) -> None:
         super().__init__(
             settings,
@@ -748,6 +797,8 @@ class Client(BaseClient):
             environ=environ,
             clock=clock,
             seed=seed,
+            state=state,
+            ledger_required=ledger_required,
         )
         self._sleep = sleep or time.sleep
         box = self._get_sandbox()
@@ -766,6 +817,8 @@ class Client(BaseClient):
         """Close the connection pool (only the client that created it closes it)."""
         if self._owns_http:
             self._http.close()
+            if self._owns_state:
+                self.state.close()
 
     def __enter__(self) -> Client:
         return self
@@ -876,7 +929,7 @@ class Client(BaseClient):
         if not leader:
             return future.result(timeout=max(0.0, deadline_at - self._clock()) + 1)
         try:
-            response = self._send_retrying(carrier, options, request, deadline_at)
+            response = self._send_across_processes(carrier, options, request, deadline_at)
         except BaseException as err:
             future.set_exception(err)
             raise
@@ -886,6 +939,22 @@ class Client(BaseClient):
         finally:
             with shared.lock:
                 shared.singleflight_sync.pop(key, None)
+
+    def _send_across_processes(
+        self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float
+    ) -> httpx.Response:
+        if not self.state.shared:
+            return self._send_retrying(carrier, options, request, deadline_at)
+        from .state._flight import shared_flight
+
+        return shared_flight(
+            self.state,
+            (carrier.code, carrier.credential_id(), options.singleflight or ""),
+            request,
+            lambda: self._send_retrying(carrier, options, request, deadline_at),
+            remaining=lambda: deadline_at - self._clock(),
+            sleep=self._sleep,
+        )
 
     def _run(self, carrier: Carrier, flow: Flow[T], *, key: str | None = None) -> T:
         deadline_at = self._deadline_at()
@@ -1018,8 +1087,12 @@ class Client(BaseClient):
         request = _with_rate(carrier, request, rate)
         impl = self._carrier(carrier, Capability.CREATE_SHIPMENT)
         key = _check_key(idempotency_key) if idempotency_key is not None else self._new_key()
-        shipment = self._run(impl, impl.create_shipment(request, idempotency_key=key), key=key)
-        return _finish_shipment(shipment, key, request.rate)
+
+        def buy() -> Shipment:
+            shipment = self._run(impl, impl.create_shipment(request, idempotency_key=key), key=key)
+            return _finish_shipment(shipment, key, request.rate)
+
+        return guarded_purchase(self._purchase_guard(impl, key, request), buy)
 
     def cancel_shipment(self, carrier: str, tracking_number: str) -> Cancellation:
         """Cancel (void or refund) a label."""
@@ -1139,6 +1212,8 @@ class AsyncClient(BaseClient):
         sleep: Callable[[float], Awaitable[None]] | None = None,
         seed: int | None = None,
         http_backend: Literal["auto", "httpx", "aiohttp"] = "auto",
+        state: str | StateBackend | None = None,
+        ledger_required: bool = True,
     ) -> None:
         super().__init__(
             settings,
@@ -1152,6 +1227,8 @@ class AsyncClient(BaseClient):
             environ=environ,
             clock=clock,
             seed=seed,
+            state=state,
+            ledger_required=ledger_required,
         )
         if sleep is None:
             import asyncio
@@ -1181,6 +1258,9 @@ class AsyncClient(BaseClient):
         """Close the connection pool (only the client that created it closes it)."""
         if self._owns_http:
             await self._http.aclose()
+            await self.state.aclose_loop()
+            if self._owns_state:
+                self.state.close()
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -1216,7 +1296,8 @@ class AsyncClient(BaseClient):
         call: _Call | None = None,
     ) -> httpx.Response:
         if options.rate_limited:
-            wait = self._limiter(carrier).reserve()
+            limiter = self._limiter(carrier)
+            wait = await limiter.areserve() if self.state.shared else limiter.reserve()
             if wait > 0:
                 if self._clock() + wait >= deadline_at:
                     raise _client_side_limited(carrier, options, wait)
@@ -1290,7 +1371,7 @@ class AsyncClient(BaseClient):
         future = asyncio.get_running_loop().create_future()
         shared.singleflight_async[key] = future
         try:
-            response = await self._send_retrying(carrier, options, request, deadline_at)
+            response = await self._send_across_processes(carrier, options, request, deadline_at)
         except BaseException as err:
             if not future.done():
                 future.set_exception(err)
@@ -1301,6 +1382,22 @@ class AsyncClient(BaseClient):
             return response
         finally:
             shared.singleflight_async.pop(key, None)
+
+    async def _send_across_processes(
+        self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float
+    ) -> httpx.Response:
+        if not self.state.shared:
+            return await self._send_retrying(carrier, options, request, deadline_at)
+        from .state._flight import shared_flight_async
+
+        return await shared_flight_async(
+            self.state,
+            (carrier.code, carrier.credential_id(), options.singleflight or ""),
+            request,
+            lambda: self._send_retrying(carrier, options, request, deadline_at),
+            remaining=lambda: deadline_at - self._clock(),
+            sleep=self._sleep,
+        )
 
     async def _run(self, carrier: Carrier, flow: Flow[T], *, key: str | None = None) -> T:
         import asyncio
@@ -1412,8 +1509,12 @@ class AsyncClient(BaseClient):
         request = _with_rate(carrier, request, rate)
         impl = self._carrier(carrier, Capability.CREATE_SHIPMENT)
         key = _check_key(idempotency_key) if idempotency_key is not None else self._new_key()
-        shipment = await self._run(impl, impl.create_shipment(request, idempotency_key=key), key=key)
-        return _finish_shipment(shipment, key, request.rate)
+
+        async def buy() -> Shipment:
+            shipment = await self._run(impl, impl.create_shipment(request, idempotency_key=key), key=key)
+            return _finish_shipment(shipment, key, request.rate)
+
+        return await guarded_purchase_async(self._purchase_guard(impl, key, request), buy)
 
     async def cancel_shipment(self, carrier: str, tracking_number: str) -> Cancellation:
         """Async :meth:`Client.cancel_shipment`."""

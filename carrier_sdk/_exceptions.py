@@ -5,6 +5,8 @@
     CarrierError
      ├── ConfigurationError
      │    └── PluginLoadError
+     ├── StateBackendError                  (the shared-state backend failed: Redis, SQLite)
+     ├── PurchaseInProgressError            (another process holds this purchase key: wait)
      ├── UnknownCarrierError
      │    └── AmbiguousCarrierError
      ├── ValidationError                    (bad input, raised before any I/O)
@@ -53,10 +55,12 @@ __all__ = [
     "NotFoundError",
     "OutcomeUnknownError",
     "PluginLoadError",
+    "PurchaseInProgressError",
     "PushVerificationError",
     "RateLimitError",
     "ResponseError",
     "ResponseTooLargeError",
+    "StateBackendError",
     "TrackingNotFoundError",
     "UnknownCarrierError",
     "UnsupportedOperationError",
@@ -97,6 +101,44 @@ class PluginLoadError(ConfigurationError):
         super().__init__(message)
         self.plugin = plugin
         self.distribution = distribution
+
+
+class StateBackendError(CarrierError):
+    """The shared-state backend (Redis, SQLite) failed or could not be reached.
+
+    Raised instead of the backend library's own errors, with the backend's address (never its
+    password) in the message. A purchase never starts without its ledger entry, so this error
+    before a purchase means nothing was bought.
+
+    Attributes:
+        backend: The backend's redacted address (``redis://127.0.0.1:6379/0``).
+        operation: What the SDK was doing (``"reserve"``, ``"ledger_begin"`` ...).
+    """
+
+    def __init__(self, message: str, *, backend: str, operation: str) -> None:
+        super().__init__(message)
+        self.backend = backend
+        self.operation = operation
+
+
+class PurchaseInProgressError(CarrierError):
+    """Another caller (thread, process or machine) is buying with this idempotency key now.
+
+    Nothing was sent. Wait for it (``client.state.wait_for_purchase(carrier, key)``) and call
+    again with the same key: a finished purchase returns its stored result, a crashed one
+    becomes :class:`OutcomeUnknownError` once its lease expires.
+
+    Attributes:
+        carrier: The carrier code.
+        idempotency_key: The key in flight.
+        retry_after: Seconds until the holder's lease expires, at most.
+    """
+
+    def __init__(self, message: str, *, carrier: str, idempotency_key: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.carrier = carrier
+        self.idempotency_key = idempotency_key
+        self.retry_after = retry_after
 
 
 class UnknownCarrierError(CarrierError):

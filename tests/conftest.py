@@ -111,3 +111,31 @@ def _private_cli_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     base = tmp_path_factory.mktemp("cli-dirs")
     monkeypatch.setenv("CARRIER_SDK_DATA_DIR", str(base / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "config"))
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Any:
+    """A real redis-server on a free loopback port for the whole session (no fake Redis).
+
+    Skips with the install command when the binary is missing, unless
+    ``CARRIER_SDK_REQUIRE_REDIS=1`` (set by ``.ci/run``) turns that into a failure.
+    """
+    import os
+
+    from carrier_sdk.testing.redis_server import RedisServer, RedisServerUnavailable
+
+    try:
+        server = RedisServer()
+    except RedisServerUnavailable as err:
+        if os.environ.get("CARRIER_SDK_REQUIRE_REDIS") == "1":
+            pytest.fail(str(err))
+        pytest.skip(str(err))
+    with server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: Any) -> str:
+    """The session's Redis, emptied for this test."""
+    redis_server.flush()
+    return str(redis_server.url)

@@ -100,6 +100,7 @@ class State:
     timeout: float | None = None
     max_retries: int | None = None
     seed: int = 0
+    state_url: str | None = None
     _client: Client | None = attrs.field(default=None, init=False)
     _sandbox_obj: Any = attrs.field(default=None, init=False)
 
@@ -140,6 +141,8 @@ class State:
                 kwargs["sleep"] = self.overrides.sleep
             if self.sandbox:
                 kwargs["sandbox"] = self.get_sandbox()
+            if self.state_url is not None:
+                kwargs["state"] = self.state_url
             self._client = Client(self.settings(), **kwargs)
         return self._client
 
@@ -275,6 +278,13 @@ def _enable_debug_logging(ctx: click.Context) -> None:
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Seed of the sandbox fakes and of generated numbers."
 )
+@click.option(
+    "--state",
+    "state_url",
+    metavar="URL",
+    help="Shared state (rate limits, tokens, purchase ledger): redis://host:6379/0, sqlite:///state.db. "
+    "Default: CARRIER_SDK_STATE_URL, else this process only.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level to stderr.")
 @click.version_option(package_name="carrier-sdk", prog_name="carrier-sdk")
 @click.pass_context
@@ -286,6 +296,7 @@ def cli(
     timeout: float | None,
     max_retries: int | None,
     seed: int,
+    state_url: str | None,
     verbose: bool,
 ) -> None:
     """Track, rate and ship parcels through postal carriers.
@@ -305,6 +316,7 @@ def cli(
         timeout=timeout,
         max_retries=max_retries,
         seed=seed,
+        state_url=state_url,
     )
     ctx.obj = state
     ctx.call_on_close(state.close)

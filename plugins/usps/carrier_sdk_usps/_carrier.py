@@ -138,6 +138,10 @@ class UspsCarrier(Carrier):
         super().__init__(settings, clock=clock)
         self._tokens = TokenCache()
 
+    def use_token_cache(self, cache: Any) -> None:
+        """Keep OAuth and payment tokens in ``cache`` (the client's shared state)."""
+        self._tokens = cache
+
     # -- identity -------------------------------------------------------------------------------
 
     @classmethod

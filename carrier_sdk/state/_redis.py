@@ -1,0 +1,372 @@
+"""The Redis backend: processes on many machines share one Redis (redis-py, sync and asyncio).
+
+Every change that must be atomic (a reservation, a pause, a lease, a ledger claim or outcome)
+is one Lua script run on the server, timed by the server's own clock (``TIME``), so machines
+with skewed clocks still share exact sliding windows. Tokens are stored with their refresh
+deadline as the key's expiry and never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.parse
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from .._exceptions import ConfigurationError, StateBackendError
+from .._ratelimit import Window
+from ._base import PurchaseRecord, PurchaseStatus, StateBackend
+
+__all__ = ["RedisState"]
+
+T = TypeVar("T")
+
+_NOW = "local t = redis.call('TIME')\nlocal now = tonumber(t[1]) + tonumber(t[2]) / 1000000\n"
+
+# KEYS[1] limit state {h = histories, p = paused until}; ARGV = calls1, seconds1, calls2, ...
+_RESERVE = (
+    _NOW
+    + """
+local raw = redis.call('GET', KEYS[1])
+local st = raw and cjson.decode(raw) or {}
+local hs = st.h or {}
+local paused = tonumber(st.p or 0)
+local n = #ARGV / 2
+local at = math.max(now, paused)
+local longest = 0
+local out = {}
+for i = 1, n do
+  local calls = tonumber(ARGV[2 * i - 1])
+  local secs = tonumber(ARGV[2 * i])
+  local h = hs[i] or {}
+  if type(h) ~= 'table' then h = {} end
+  while #h > calls do table.remove(h, 1) end
+  if #h == calls and tonumber(h[1]) + secs > at then at = tonumber(h[1]) + secs end
+  out[i] = h
+  if secs > longest then longest = secs end
+end
+for i = 1, n do
+  local calls = tonumber(ARGV[2 * i - 1])
+  table.insert(out[i], at)
+  while #out[i] > calls do table.remove(out[i], 1) end
+end
+local keep = math.max(at - now + longest, paused - now, 1)
+redis.call('SET', KEYS[1], cjson.encode({h = out, p = paused}), 'PX', math.ceil(keep * 1000) + 1000)
+return tostring(at - now)
+"""
+)
+
+# KEYS[1] limit state; ARGV[1] seconds to pause (or -1: forget the histories, keep the pause)
+_PAUSE = (
+    _NOW
+    + """
+local raw = redis.call('GET', KEYS[1])
+local st = raw and cjson.decode(raw) or {}
+local paused = tonumber(st.p or 0)
+local hs = st.h or {}
+local secs = tonumber(ARGV[1])
+if secs < 0 then hs = {} else paused = math.max(paused, now + secs) end
+local keep = math.max(paused - now, 0) + 3600
+redis.call('SET', KEYS[1], cjson.encode({h = hs, p = paused}), 'PX', math.ceil(keep * 1000))
+return 1
+"""
+)
+
+_COMPARE_DELETE = """
+local raw = redis.call('GET', KEYS[1])
+if raw and raw == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+_ACQUIRE = """
+local cur = redis.call('GET', KEYS[1])
+if (not cur) or cur == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+# KEYS[1] ledger record; ARGV owner, lease seconds, keep seconds, fingerprint -> JSON {record, now}
+_BEGIN = (
+    _NOW
+    + """
+local raw = redis.call('GET', KEYS[1])
+local keep = math.ceil(tonumber(ARGV[3]) * 1000)
+if raw then
+  local d = cjson.decode(raw)
+  if d.status == 'pending' and now >= tonumber(d.lease_until) then
+    d.status = 'unknown'
+    d.detail = "the holder's lease expired before it reported an outcome"
+    redis.call('SET', KEYS[1], cjson.encode(d), 'PX', keep)
+  end
+  if not (d.status == 'failed' or (d.status == 'pending' and d.owner == ARGV[1])) then
+    return cjson.encode({record = d, now = tostring(now)})
+  end
+end
+local d = {status = 'pending', owner = ARGV[1], lease_until = tostring(now + tonumber(ARGV[2])), detail = '',
+           fingerprint = ARGV[4]}
+redis.call('SET', KEYS[1], cjson.encode(d), 'PX', keep)
+return cjson.encode({record = d, now = tostring(now)})
+"""
+)
+
+# KEYS[1] ledger record; ARGV owner, status, result ('' for none), detail, keep seconds
+_FINISH = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local d = cjson.decode(raw)
+if d.owner ~= ARGV[1] or (d.status ~= 'pending' and d.status ~= 'unknown') then return 0 end
+d.status = ARGV[2]
+if ARGV[3] ~= '' then d.result = ARGV[3] end
+d.detail = ARGV[4]
+redis.call('SET', KEYS[1], cjson.encode(d), 'PX', math.ceil(tonumber(ARGV[5]) * 1000))
+return 1
+"""
+
+_GET_PURCHASE = _NOW + "return {redis.call('GET', KEYS[1]), tostring(now)}\n"
+
+
+def redact_url(url: str) -> str:
+    """``url`` without its password (``redis://user:***@host:6379/0``)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return urllib.parse.urlunsplit(parts._replace(netloc=user + netloc))
+
+
+class RedisState(StateBackend):
+    """State in Redis, shared by every process on every machine that uses the same URL.
+
+    Connection drops are retried for a few seconds (with backoff) before the call fails with
+    :class:`~carrier_sdk.StateBackendError`; the scripts are safe to retry. For the purchase
+    ledger to survive a Redis restart, run Redis with ``appendonly yes`` and
+    ``appendfsync always`` (see "Running on many machines").
+
+    Args:
+        url: ``redis://[[user]:password@]host:port/db`` or ``rediss://`` (TLS) or
+            ``unix:///path/redis.sock``.
+        prefix: Namespace of every key.
+        retry_for: Roughly how long a call keeps retrying a lost connection, in seconds.
+        ledger_ttl: Seconds a finished ledger record is kept.
+        socket_timeout: Finite per-command timeout, in seconds.
+
+    .. versionadded:: 0.2
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "carrier_sdk",
+        retry_for: float = 5.0,
+        ledger_ttl: float = 30 * 86400,
+        socket_timeout: float = 5.0,
+    ) -> None:
+        try:
+            import redis
+        except ImportError:
+            raise ConfigurationError("a redis:// state URL needs redis-py: pip install 'carrier-sdk[redis]'") from None
+        self.url = redact_url(url)
+        self._raw_url = url
+        self.prefix = prefix
+        self.retry_for = retry_for
+        self.ledger_ttl = ledger_ttl
+        self.socket_timeout = socket_timeout
+        self._lock = threading.Lock()
+        self._async: dict[int, Any] = {}
+        self._redis = redis.Redis.from_url(url, **self._options())
+        r = self._redis
+        self._reserve = r.register_script(_RESERVE)
+        self._pause = r.register_script(_PAUSE)
+        self._compare_delete = r.register_script(_COMPARE_DELETE)
+        self._acquire = r.register_script(_ACQUIRE)
+        self._begin = r.register_script(_BEGIN)
+        self._finish = r.register_script(_FINISH)
+        self._get_purchase = r.register_script(_GET_PURCHASE)
+
+    def _options(self) -> dict[str, Any]:
+        from redis.backoff import ExponentialBackoff
+        from redis.exceptions import ConnectionError, TimeoutError
+        from redis.retry import Retry
+
+        retries = max(0, int(self.retry_for / 0.5))
+        return {
+            "socket_timeout": self.socket_timeout,
+            "socket_connect_timeout": min(self.socket_timeout, 2.0),
+            "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), retries),
+            "retry_on_error": [ConnectionError, TimeoutError],
+            "health_check_interval": 0,
+        }
+
+    def __repr__(self) -> str:
+        return f"<RedisState {self.url}>"
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "url": self._raw_url,
+            "prefix": self.prefix,
+            "retry_for": self.retry_for,
+            "ledger_ttl": self.ledger_ttl,
+            "socket_timeout": self.socket_timeout,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        url = state.pop("url")
+        self.__init__(url, **state)  # type: ignore[misc]
+
+    def _k(self, kind: str, key: str) -> str:
+        return f"{self.prefix}:{kind}:{key}"
+
+    def _call(self, operation: str, fn: Callable[[], T]) -> T:
+        import redis
+
+        try:
+            return fn()
+        except redis.RedisError as err:
+            raise StateBackendError(
+                f"Redis state backend {self.url} failed during {operation}: {type(err).__name__}: "
+                f"{_first_line(err)}; check that Redis is running and CARRIER_SDK_STATE_URL",
+                backend=self.url,
+                operation=operation,
+            ) from None
+
+    def ping(self) -> None:
+        """Check the connection now (raises :class:`~carrier_sdk.StateBackendError`)."""
+        self._call("ping", self._redis.ping)
+
+    def close(self) -> None:
+        self._redis.close()
+        self._redis.connection_pool.disconnect()
+
+    def now(self) -> float:
+        seconds, micros = self._call("time", self._redis.time)
+        return float(seconds) + micros / 1e6
+
+    @staticmethod
+    def _window_args(windows: Sequence[Window]) -> list[str]:
+        args: list[str] = []
+        for w in windows:
+            args += [str(w.calls), repr(float(w.seconds))]
+        return args
+
+    def reserve(self, key: str, windows: Sequence[Window]) -> float:
+        args = self._window_args(windows)
+        return float(self._call("reserve", lambda: self._reserve(keys=[self._k("limit", key)], args=args)))
+
+    async def areserve(self, key: str, windows: Sequence[Window]) -> float:
+        import redis
+
+        script = self._async_script()
+        try:
+            value = await script(keys=[self._k("limit", key)], args=self._window_args(windows))
+        except redis.RedisError as err:
+            raise StateBackendError(
+                f"Redis state backend {self.url} failed during reserve: {type(err).__name__}: {_first_line(err)}",
+                backend=self.url,
+                operation="reserve",
+            ) from None
+        return float(value)
+
+    def _async_script(self) -> Any:
+        import asyncio
+
+        import redis.asyncio
+
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            entry = self._async.get(id(loop))
+            if entry is None or entry[0] is not loop:
+                client = redis.asyncio.Redis.from_url(self._raw_url, **self._options())
+                entry = (loop, client.register_script(_RESERVE), client)
+                self._async = {k: v for k, v in self._async.items() if not v[0].is_closed()}
+                self._async[id(loop)] = entry
+            return entry[1]
+
+    async def aclose_loop(self) -> None:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            entry = self._async.pop(id(loop), None)
+        if entry is not None and entry[0] is loop:
+            await entry[2].aclose()
+
+    def pause(self, key: str, seconds: float) -> None:
+        self._call("pause", lambda: self._pause(keys=[self._k("limit", key)], args=[repr(float(max(0.0, seconds)))]))
+
+    def reset_limit(self, key: str) -> None:
+        self._call("reset_limit", lambda: self._pause(keys=[self._k("limit", key)], args=["-1"]))
+
+    def get_token(self, key: str) -> tuple[str, float] | None:
+        raw = self._call("get_token", lambda: self._redis.get(self._k("token", key)))
+        if raw is None:
+            return None
+        text = raw.decode() if isinstance(raw, bytes) else str(raw)
+        refresh_at, _, value = text.partition("|")
+        return value, float(refresh_at)
+
+    def put_token(self, key: str, value: str, refresh_at: float) -> None:
+        stored = f"{refresh_at!r}|{value}"
+        self._call("put_token", lambda: self._redis.set(self._k("token", key), stored, pxat=int(refresh_at * 1000)))
+
+    def invalidate_token(self, key: str, value: str) -> None:
+        k = self._k("token", key)
+
+        def run() -> None:
+            raw = self._redis.get(k)
+            text = raw.decode() if isinstance(raw, bytes) else raw
+            if text is not None and text.partition("|")[2] == value:
+                self._compare_delete(keys=[k], args=[text])
+
+        self._call("invalidate_token", run)
+
+    def acquire(self, key: str, owner: str, lease: float) -> bool:
+        ms = str(max(1, int(lease * 1000)))
+        return bool(self._call("acquire", lambda: self._acquire(keys=[self._k("lease", key)], args=[owner, ms])))
+
+    def release(self, key: str, owner: str) -> None:
+        self._call("release", lambda: self._compare_delete(keys=[self._k("lease", key)], args=[owner]))
+
+    def put_flight(self, key: str, payload: bytes, ttl: float) -> None:
+        ms = max(1, int(ttl * 1000))
+        self._call("put_flight", lambda: self._redis.set(self._k("flight", key), payload, px=ms))
+
+    def get_flight(self, key: str) -> bytes | None:
+        raw = self._call("get_flight", lambda: self._redis.get(self._k("flight", key)))
+        return None if raw is None else raw if isinstance(raw, bytes) else raw.encode()
+
+    @staticmethod
+    def _record(key: str, raw: Any) -> PurchaseRecord:
+        data = json.loads(raw)
+        return PurchaseRecord.from_json(key, data["record"], float(data["now"]))
+
+    def begin_purchase(self, key: str, owner: str, lease: float, fingerprint: str = "") -> PurchaseRecord:
+        args = [owner, repr(float(lease)), repr(float(self.ledger_ttl)), fingerprint]
+        raw = self._call("begin_purchase", lambda: self._begin(keys=[self._k("ledger", key)], args=args))
+        return self._record(key, raw)
+
+    def finish_purchase(
+        self, key: str, owner: str, status: PurchaseStatus, *, result: str | None = None, detail: str = ""
+    ) -> bool:
+        args = [owner, status.value, result or "", detail, repr(float(self.ledger_ttl))]
+        return bool(self._call("finish_purchase", lambda: self._finish(keys=[self._k("ledger", key)], args=args)))
+
+    def get_purchase(self, key: str) -> PurchaseRecord | None:
+        raw, now = self._call("get_purchase", lambda: self._get_purchase(keys=[self._k("ledger", key)]))
+        if not raw:
+            return None
+        return PurchaseRecord.from_json(key, json.loads(raw), float(now))
+
+    def forget_purchase(self, key: str) -> None:
+        self._call("forget_purchase", lambda: self._redis.delete(self._k("ledger", key)))
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).splitlines()[0] if str(err) else ""
+    return text[:200]

@@ -1,0 +1,255 @@
+"""Clients on shared state: limits, tokens and the purchase ledger, in one process (several
+clients stand for several processes; the multi-process checks are in test_state_processes.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from carrier_sdk import (
+    Address,
+    AsyncClient,
+    Client,
+    ConfigurationError,
+    Customs,
+    CustomsItem,
+    Money,
+    OutcomeUnknownError,
+    Parcel,
+    PurchaseInProgressError,
+    RateLimit,
+    ShipmentRequest,
+    StateBackendError,
+    ValidationError,
+)
+from carrier_sdk._ratelimit import Window
+from carrier_sdk.sandbox import Sandbox
+from carrier_sdk.state import MemoryState, PurchaseStatus, RedisState, SharedRateLimiter, SQLiteState, StateBackend
+
+
+def shipment_request(reference: str = "ORDER-1") -> ShipmentRequest:
+    return ShipmentRequest(
+        shipper=Address(
+            name="Sender Co",
+            street1="88 Wenyi West Rd",
+            city="Hangzhou",
+            state="Zhejiang",
+            postal_code="310000",
+            country="CN",
+            phone="057185022088",
+        ),
+        recipient=Address(
+            name="Jane Doe",
+            street1="1 Main St",
+            city="Austin",
+            state="TX",
+            postal_code="78701",
+            country="US",
+            phone="5125550100",
+        ),
+        parcels=[Parcel(weight="0.5", weight_unit="kg", length="24", width="10", height="4.2")],
+        customs=Customs(
+            items=[
+                CustomsItem(
+                    description="Jigsaw puzzle",
+                    quantity=2,
+                    value=Money(amount="12.34", currency="USD"),
+                    weight="200",
+                    weight_unit="g",
+                    hs_code="9503.00.41",
+                    origin_country="CN",
+                )
+            ],
+            importer_tax_id="P210001518521",
+        ),
+        reference=reference,
+    )
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def shared(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateBackend]:
+    state: StateBackend
+    if request.param == "sqlite":
+        state = SQLiteState(tmp_path / "state.db")
+    else:
+        state = RedisState(request.getfixturevalue("redis_url"))
+    yield state
+    state.close()
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_default_state_is_memory_and_env_var_selects_another(tmp_path: Path) -> None:
+    with Client(sandbox=True, environ={}) as client:
+        assert isinstance(client.state, MemoryState)
+    url = f"sqlite:///{tmp_path}/s.db"
+    with Client(sandbox=True, environ={"CARRIER_SDK_STATE_URL": url}) as client:
+        assert isinstance(client.state, SQLiteState)
+    with Client(sandbox=True, state=url, environ={"CARRIER_SDK_STATE_URL": "memory://"}) as client:
+        assert isinstance(client.state, SQLiteState)  # the argument wins
+    with pytest.raises(ConfigurationError, match="state must be"):
+        Client(sandbox=True, state=42)  # type: ignore[arg-type]
+
+
+def test_two_clients_share_one_limit(shared: StateBackend) -> None:
+    sandbox = Sandbox(carriers=["cainiao"])
+    limits = {"cainiao": RateLimit((Window(2, 30.0),))}
+    number = sandbox.scenario_numbers()["cainiao"]["in_transit"]
+    with Client(sandbox=sandbox, state=shared, rate_limits=limits) as one:
+        one.track(number)
+        one.track(number)
+        limiter = one._limiter(one._carrier("cainiao"))
+        assert isinstance(limiter, SharedRateLimiter)
+    # The window is full with the first client's two calls: the next slot is ~30 s away.
+    with (
+        Client(sandbox=sandbox, state=shared, rate_limits=limits, deadline=5) as two,
+        pytest.raises(Exception, match="client-side rate limit"),
+    ):
+        two.track(number)
+
+
+def test_a_429_pauses_every_client_on_the_state(shared: StateBackend) -> None:
+    sandbox = Sandbox(carriers=["cainiao"])
+    number = sandbox.scenario_numbers()["cainiao"]["in_transit"]
+    sandbox.inject("cainiao", "rate_limited", retry_after=20, count=1)
+    with Client(sandbox=sandbox, state=shared, deadline=60, sleep=lambda s: None) as one:
+        one.track(number)  # 429 (pause 20 s shared), then the retry
+    with (
+        Client(sandbox=sandbox, state=shared, deadline=5) as two,
+        pytest.raises(Exception, match="client-side rate limit"),
+    ):
+        two.track(number)
+
+
+def test_same_key_in_two_clients_buys_once(shared: StateBackend) -> None:
+    sandbox = Sandbox(carriers=["cainiao"])
+    with Client(sandbox=sandbox, state=shared) as one, Client(sandbox=sandbox, state=shared) as two:
+        first = one.create_shipment("cainiao", shipment_request(), idempotency_key="order-1")
+        again = two.create_shipment("cainiao", shipment_request(), idempotency_key="order-1")
+    assert again == first
+    assert first.idempotency_key == "order-1"
+    assert sandbox.fake("cainiao").calls["create_shipment"] == 1
+    record = shared.purchase("cainiao", "order-1")
+    assert record is not None
+    assert record.status is PurchaseStatus.DONE
+
+
+def test_same_key_for_another_request_is_refused_before_any_io(shared: StateBackend) -> None:
+    sandbox = Sandbox(carriers=["cainiao"])
+    with Client(sandbox=sandbox, state=shared) as client:
+        client.create_shipment("cainiao", shipment_request(), idempotency_key="order-1")
+        with pytest.raises(ValidationError, match="different request"):
+            client.create_shipment("cainiao", shipment_request("OTHER"), idempotency_key="order-1")
+    assert sandbox.fake("cainiao").calls["create_shipment"] == 1
+
+
+def test_a_key_in_flight_elsewhere_is_in_progress_then_unknown(shared: StateBackend) -> None:
+    sandbox = Sandbox(carriers=["cainiao"])
+    key = shared.purchase_key("cainiao", "order-1")
+    from carrier_sdk.state._ledger import request_fingerprint
+
+    shared.begin_purchase(key, "another-process", 0.5, request_fingerprint(shipment_request()))
+    with Client(sandbox=sandbox, state=shared) as client:
+        with pytest.raises(PurchaseInProgressError) as info:
+            client.create_shipment("cainiao", shipment_request(), idempotency_key="order-1")
+        assert 0 < info.value.retry_after <= 0.5
+        assert info.value.idempotency_key == "order-1"
+        settled = shared.wait_for_purchase("cainiao", "order-1", timeout=5, poll=0.05)
+        assert settled is not None
+        assert settled.status is PurchaseStatus.UNKNOWN
+        with pytest.raises(OutcomeUnknownError, match="lease expired"):
+            client.create_shipment("cainiao", shipment_request(), idempotency_key="order-1")
+    assert sandbox.fake("cainiao").calls["create_shipment"] == 0
+
+
+def test_an_ambiguous_purchase_is_recorded_unknown(shared: StateBackend) -> None:
+    sandbox = Sandbox(carriers=["cainiao"])
+    sandbox.inject("cainiao", "lost_response", operation="create_shipment")
+    with Client(sandbox=sandbox, state=shared) as client:
+        with pytest.raises(OutcomeUnknownError):
+            client.create_shipment("cainiao", shipment_request(), idempotency_key="order-1")
+        record = shared.purchase("cainiao", "order-1")
+        assert record is not None
+        assert record.status is PurchaseStatus.UNKNOWN
+        with pytest.raises(OutcomeUnknownError):
+            client.create_shipment("cainiao", shipment_request(), idempotency_key="order-1")
+        shared.forget("cainiao", "order-1")  # reconciled by hand: nothing was bought ... or was it
+    assert sandbox.fake("cainiao").calls["create_shipment"] == 1
+
+
+def test_the_ledger_fails_closed_unless_the_caller_opts_out() -> None:
+    sandbox = Sandbox(carriers=["cainiao"])
+    down = RedisState(f"redis://127.0.0.1:{closed_port()}/0", retry_for=0.1)
+    with Client(sandbox=sandbox, state=down) as client, pytest.raises(StateBackendError, match="begin_purchase"):
+        client.create_shipment("cainiao", shipment_request(), idempotency_key="order-1")
+    down.close()
+    assert sandbox.fake("cainiao").calls["create_shipment"] == 0
+
+    class LedgerDown(MemoryState):
+        def begin_purchase(self, key: str, owner: str, lease: float, fingerprint: str = "") -> Any:
+            raise StateBackendError("ledger down", backend="test://", operation="begin_purchase")
+
+    with Client(sandbox=sandbox, state=LedgerDown()) as client, pytest.raises(StateBackendError):
+        client.create_shipment("cainiao", shipment_request(), idempotency_key="order-1")
+    assert sandbox.fake("cainiao").calls["create_shipment"] == 0
+    with Client(sandbox=sandbox, state=LedgerDown(), ledger_required=False) as client:
+        shipment = client.create_shipment("cainiao", shipment_request(), idempotency_key="order-1")
+    assert shipment.tracking_number
+    assert sandbox.fake("cainiao").calls["create_shipment"] == 1
+
+
+def test_usps_token_shared_by_clients(shared: StateBackend) -> None:
+    sandbox = Sandbox(carriers=["usps"])
+    number = sandbox.scenario_numbers()["usps"]["in_transit"]
+    for _ in range(3):
+        with Client(sandbox=sandbox, state=shared) as client:
+            client.track(number)
+    assert sandbox.fake("usps").calls["token"] == 1
+
+
+def test_async_client_on_shared_state(shared: StateBackend) -> None:
+    sandbox = Sandbox(carriers=["usps", "cainiao"])
+    number = sandbox.scenario_numbers()["usps"]["in_transit"]
+    limits = {"usps": RateLimit((Window(4, 30.0),))}  # one token request + three tracks
+
+    async def main() -> Any:
+        async with AsyncClient(sandbox=sandbox, state=shared, rate_limits=limits, deadline=5) as client:
+            await asyncio.gather(*(client.track(number) for _ in range(3)))
+            with pytest.raises(Exception, match="client-side rate limit"):
+                await client.track(number)
+            one = await client.create_shipment("cainiao", shipment_request(), idempotency_key="k")
+            two = await client.create_shipment("cainiao", shipment_request(), idempotency_key="k")
+            return one, two
+
+    one, two = asyncio.run(main())
+    assert one == two
+    assert sandbox.fake("cainiao").calls["create_shipment"] == 1
+    assert sandbox.fake("usps").calls["token"] == 1
+
+
+def test_cli_state_option(tmp_path: Path) -> None:
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from carrier_sdk.cli import cli
+
+    sandbox = Sandbox(carriers=["cainiao"])
+    number = sandbox.scenario_numbers()["cainiao"]["in_transit"]
+    db = tmp_path / "cli-state.db"
+    result = CliRunner().invoke(cli, ["--sandbox", "--state", f"sqlite:///{db}", "--json", "track", number])
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM limits").fetchone()[0] >= 1  # the run reserved its slots there
+    bad = CliRunner().invoke(cli, ["--sandbox", "--state", "ftp://nowhere", "track", number])
+    assert bad.exit_code == 2
+    assert "unsupported state URL" in bad.output
