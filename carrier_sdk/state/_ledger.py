@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from typing import Any
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from .._exceptions import (
     APIStatusError,
