@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         TrackingInfo,
     )
     from ._ratelimit import RateLimit
+    from .state import TokenCache
 
 __all__ = ["BatchOutcome", "Carrier", "status_error"]
 
@@ -285,7 +286,7 @@ class Carrier:
         """
         return self.batch_size if Capability.TRACK_BATCH in self.capabilities else 1
 
-    def use_token_cache(self, cache: Any) -> None:
+    def use_token_cache(self, cache: TokenCache) -> None:
         """Keep this adapter's tokens in ``cache`` (shared by every process using one state).
 
         The client calls this with a shared cache when its state backend is shared

@@ -28,6 +28,7 @@ from ._base import (
     SharedRateLimiter,
     SharedTokenCache,
     StateBackend,
+    TokenCache,
 )
 from ._memory import MemoryState
 from ._redis import RedisState
@@ -44,6 +45,7 @@ __all__ = [
     "SharedRateLimiter",
     "SharedTokenCache",
     "StateBackend",
+    "TokenCache",
     "open_state",
     "state_from_env",
 ]

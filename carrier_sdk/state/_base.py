@@ -21,11 +21,11 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
-from .._ratelimit import RateLimit, Window
+from .._ratelimit import RateLimit, RateLimiter, Window
 
 __all__ = [
     "LocalTokenCache",
@@ -34,8 +34,22 @@ __all__ = [
     "SharedRateLimiter",
     "SharedTokenCache",
     "StateBackend",
+    "TokenCache",
     "reserve_in",
 ]
+
+
+class TokenCache(Protocol):
+    """Where an adapter keeps its tokens (see :meth:`carrier_sdk.Carrier.use_token_cache`)."""
+
+    def get(self, key: tuple[str, ...], now: float, *, stale: str | None = None) -> str | None:
+        """The live token of ``key`` at ``now`` (wall clock), unless it is ``stale``."""
+
+    def put(self, key: tuple[str, ...], value: str, refresh_at: float) -> None:
+        """Keep ``value`` until ``refresh_at``."""
+
+    def invalidate(self, key: tuple[str, ...], value: str) -> None:
+        """Forget ``value`` (rejected by the carrier) unless already replaced."""
 
 
 class PurchaseStatus(enum.Enum):
@@ -235,11 +249,13 @@ class StateBackend(abc.ABC):
 
     # -- built on the primitives -----------------------------------------------------------
 
-    def limiter(self, carrier: str, credential: str, limit: RateLimit | None, clock: Callable[[], float]) -> Any:
+    def limiter(
+        self, carrier: str, credential: str, limit: RateLimit | None, clock: Callable[[], float]
+    ) -> RateLimiter | SharedRateLimiter:
         """The rate limiter a client uses for ``(carrier, credential)``."""
         return SharedRateLimiter(self, f"{carrier}:{hashed(carrier, credential)}", limit)
 
-    def token_cache(self, carrier: str, credential: str) -> Any:
+    def token_cache(self, carrier: str, credential: str) -> LocalTokenCache:
         """The token cache an adapter uses for ``(carrier, credential)``."""
         return SharedTokenCache(self, f"{carrier}:{hashed(carrier, credential)}")
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._ratelimit import RateLimit, RateLimiter, Window
-from ._base import LocalTokenCache, PurchaseRecord, PurchaseStatus, StateBackend, hashed, reserve_in
+from ._base import LocalTokenCache, PurchaseRecord, PurchaseStatus, SharedRateLimiter, StateBackend, hashed, reserve_in
 
 __all__ = ["MemoryState"]
 
@@ -43,7 +43,9 @@ class MemoryState(StateBackend):
     def now(self) -> float:
         return self._clock()
 
-    def limiter(self, carrier: str, credential: str, limit: RateLimit | None, clock: Callable[[], float]) -> Any:
+    def limiter(
+        self, carrier: str, credential: str, limit: RateLimit | None, clock: Callable[[], float]
+    ) -> RateLimiter | SharedRateLimiter:
         """Today's in-process :class:`RateLimiter`, one per ``(carrier, credential)``."""
         key = f"{carrier}:{hashed(carrier, credential)}"
         with self._lock:
@@ -52,7 +54,7 @@ class MemoryState(StateBackend):
                 limiter = self._limiters[key] = RateLimiter(limit, clock)
             return limiter
 
-    def token_cache(self, carrier: str, credential: str) -> Any:
+    def token_cache(self, carrier: str, credential: str) -> LocalTokenCache:
         """A fresh per-carrier-instance cache, as without shared state."""
         return LocalTokenCache()
 
