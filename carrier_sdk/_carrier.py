@@ -404,8 +404,18 @@ class Carrier:
             request_id=_request_id(response),
         )
 
-    def parse_json(self, response: httpx.Response, *, operation: str | None = None) -> Any:
-        """Decode a JSON body strictly: no NaN/Infinity, no huge numbers, no deep nesting."""
+    def parse_json(
+        self,
+        response: httpx.Response,
+        *,
+        operation: str | None = None,
+        object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None,
+    ) -> Any:
+        """Decode a JSON body strictly: no NaN/Infinity, no huge numbers, no deep nesting.
+
+        ``object_pairs_hook`` (as in :func:`json.loads`) sees every key of every object, repeated
+        keys included, for carriers whose bodies repeat a key (Correos repeats ``eventos``).
+        """
         try:
             text = response.content.decode("utf-8")
         except UnicodeDecodeError:
@@ -413,7 +423,12 @@ class Carrier:
         if not text.strip():
             raise self.response_error(response, "empty body", operation=operation)
         try:
-            return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+            return json.loads(
+                text,
+                parse_constant=_reject_constant,
+                parse_float=_finite_float,
+                object_pairs_hook=object_pairs_hook,
+            )
         except (ValueError, RecursionError) as err:
             raise self.response_error(response, f"invalid JSON ({type(err).__name__})", operation=operation) from None
 

@@ -33,6 +33,7 @@ __all__ = [
     "ORIGIN_COUNTRY",
     "country_code",
     "event_instant",
+    "event_location",
     "map_action_code",
     "minor_units",
     "order_payload",
@@ -115,11 +116,13 @@ CP_CODE_CARRIERS: Mapping[str, str] = {
 #: Offset assumed for a local time sent without ``timeZone`` (China; LINK is a Chinese gateway). [A]
 DEFAULT_TIME_ZONE = timezone(timedelta(hours=8))
 
-#: Which wins when an event has both epoch ``time`` and ``timeStr`` + ``timeZone``. ASSUMPTION [A]:
-#: in the detail.json sample (WIRE.md §5.4) the epoch of a ``GMT-3`` event equals its ``timeStr``
-#: read as GMT+8, i.e. the epoch looks derived from Beijing time, while the wall time carries an
-#: explicit offset. So the local time with its offset is trusted, the epoch is the fallback.
-PREFER_LOCAL_TIME = True
+#: Which wins when an event has both epoch ``time`` and ``timeStr`` + ``timeZone``: the epoch
+#: (settled from the corpus, see the README "Event times"). In every detail.json event of the
+#: public captures (tests/external/cainiao), ``timeStr`` is ``time`` rendered in UTC+8 whatever
+#: ``timeZone`` says (``GMT+2``, ``GMT+0``, ``GMT-3``, ``""``), so reading ``timeStr`` with
+#: ``timeZone`` moves every non-China event by (8 - offset) hours. The wall time + ``timeZone``
+#: decides only when no epoch is sent (cnge.track.get sends ``time`` as a wall-time string).
+PREFER_LOCAL_TIME = False
 
 #: ISO 4217 minor-unit exponents that are not 2 (``unitPrice`` is in minor units, WIRE.md §5.3 [A]).
 CURRENCY_EXPONENTS: Mapping[str, int] = {
@@ -173,10 +176,10 @@ def _local_instant(event: RawEvent, default: timezone | None) -> datetime | None
 
 
 def event_instant(event: RawEvent) -> tuple[datetime, str]:
-    """The UTC instant of ``event`` and its raw local-time text.
+    """The UTC instant of ``event`` and the wall-clock text it was derived from (or ``""``).
 
-    With :data:`PREFER_LOCAL_TIME`, a local wall time with a usable ``timeZone`` wins; otherwise
-    epoch milliseconds are used; a zone-less local time is read in :data:`DEFAULT_TIME_ZONE`.
+    Epoch milliseconds decide when sent (unless :data:`PREFER_LOCAL_TIME`); otherwise the wall
+    time is read with its ``timeZone``, and a zone-less wall time in :data:`DEFAULT_TIME_ZONE`.
     """
     local_text = " ".join(p for p in (event.local_time, event.time_zone) if p)
     if PREFER_LOCAL_TIME:
@@ -186,11 +189,26 @@ def event_instant(event: RawEvent) -> tuple[datetime, str]:
     if event.epoch_ms is not None:
         if not -62_000_000_000_000 < event.epoch_ms < 253_000_000_000_000:
             raise ValueError("epoch out of range")
-        return datetime.fromtimestamp(event.epoch_ms / 1000, UTC), local_text
+        return datetime.fromtimestamp(event.epoch_ms / 1000, UTC), ""
     at = _local_instant(event, DEFAULT_TIME_ZONE)
     if at is None:
         raise ValueError("event has no usable time")
     return at, local_text
+
+
+#: ``standerdDesc`` of sorting-centre scans names the town first: ``"[Shatian Town] Processing at
+#: sorting center"`` (tests/external/cainiao).
+_BRACKETED_PLACE = re.compile(r"^\[([^\[\]]{1,80})\]\s*")
+
+
+def event_location(event: RawEvent) -> Location | None:
+    """Where ``event`` happened: the sent location, else the ``[Town]`` prefix of its text."""
+    if event.location:
+        return Location(facility=event.location[:200])
+    match = _BRACKETED_PLACE.match(event.description)
+    if match is not None:
+        return Location(city=match.group(1).strip())
+    return None
 
 
 _COUNTRY_NAMES = {
@@ -248,7 +266,7 @@ def tracking_info(carrier: str, number: str, record: TrackRecord) -> TrackingInf
                 description=raw.description or raw.carrier_note,
                 carrier_status_code=raw.action_code,
                 carrier_status_text=raw.description,
-                location=Location(facility=raw.location[:200]) if raw.location else None,
+                location=event_location(raw),
                 local_time=local_time,
             )
         )

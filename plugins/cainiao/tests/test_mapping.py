@@ -124,15 +124,17 @@ def test_local_time_to_utc(local: str, zone: str, utc: datetime) -> None:
     assert raw == f"{local} {zone}"
 
 
-def test_local_time_with_zone_wins_over_epoch_and_epoch_is_the_fallback() -> None:
-    # detail.json sample: this epoch is the timeStr read as GMT+8, not as the stated GMT-3.
+def test_epoch_wins_over_time_str_and_wall_time_is_the_fallback() -> None:
+    # Corpus (tests/external/cainiao): timeStr is the epoch rendered at GMT+8 whatever timeZone
+    # says, so the epoch is the instant and timeStr + timeZone would be 11 hours off here.
     event = RawEvent(epoch_ms=1748410407000, local_time="2025-05-28 13:33:27", time_zone="GMT-3")
-    assert PREFER_LOCAL_TIME
+    assert not PREFER_LOCAL_TIME
     at, raw = event_instant(event)
+    assert at == datetime(2025, 5, 28, 5, 33, 27, tzinfo=UTC)
+    assert raw == ""
+    at, raw = event_instant(RawEvent(local_time="2025-05-28 13:33:27", time_zone="GMT-3"))
     assert at == datetime(2025, 5, 28, 16, 33, 27, tzinfo=UTC)
     assert raw == "2025-05-28 13:33:27 GMT-3"
-    at, _ = event_instant(RawEvent(epoch_ms=1748410407000, local_time="2025-05-28 13:33:27"))
-    assert at == datetime(2025, 5, 28, 5, 33, 27, tzinfo=UTC)
     at, _ = event_instant(RawEvent(epoch_ms=1748410407000, time_zone="nonsense"))
     assert at == datetime(2025, 5, 28, 5, 33, 27, tzinfo=UTC)
 

@@ -39,6 +39,7 @@ from carrier_sdk._identify import is_valid_s10
 from ._mapping import (
     build_annul_envelope,
     build_preregistro_envelope,
+    correos_object,
     event_status,
     parse_annul,
     parse_localizador,
@@ -255,7 +256,7 @@ class CorreosCarrier(Carrier):
         response = yield next(auth.auth_flow(request))
         if response.status_code >= 300 or response.status_code < 200:
             raise self.status_error(response, operation="track", not_found=TrackingNotFoundError)
-        data = self.parse_json(response, operation="track")
+        data = self.parse_json(response, operation="track", object_pairs_hook=correos_object)
         try:
             shipment = parse_localizador(data)
         except _PARSE_ERRORS as err:

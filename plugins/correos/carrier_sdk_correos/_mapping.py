@@ -64,6 +64,9 @@ __all__ = [
     "build_annul_envelope",
     "build_preregistro_envelope",
     "event_status",
+    "REPEATABLE_KEYS",
+    "UNIT_TYPE_PREFIXES",
+    "correos_object",
     "madrid_to_utc",
     "parse_annul",
     "parse_localizador",
@@ -71,6 +74,7 @@ __all__ = [
     "soap_body",
     "soap_fault",
     "to_tracking_info",
+    "unit_town",
 ]
 
 S = TrackingStatus
@@ -245,6 +249,53 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value
 
 
+#: Keys whose repeats all survive decoding: some localizador bodies repeat ``eventos`` (one
+#: event per key) instead of sending one array (issue 11; tests/external/correos).
+REPEATABLE_KEYS = frozenset({"eventos", "enviosAsociados"})
+
+
+def correos_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` for localizador JSON: repeated :data:`REPEATABLE_KEYS` accumulate.
+
+    Each repeat adds its value (an object, or every item of an array) to one list, in body
+    order; any other repeated key keeps its last value, as :func:`json.loads` does.
+    """
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in REPEATABLE_KEYS and key in obj:
+            previous = obj[key]
+            merged = list(previous) if isinstance(previous, list) else [] if previous is None else [previous]
+            if isinstance(value, list):
+                merged.extend(value)
+            elif value is not None:
+                merged.append(value)
+            obj[key] = merged
+        else:
+            obj[key] = value
+    return obj
+
+
+#: Facility types that prefix a Correos unit named after its town: ``CTA SANTIAGO DE COMPOSTELA``
+#: (centro de tratamiento automatizado; tests/external/correos), and the other centre types.
+UNIT_TYPE_PREFIXES = ("CTA", "CTP", "CAE", "CTI")
+_OFFICE_SUFFIX = re.compile(r"\s+SUC(?:\.|URSAL)?\s+\S.*$")
+
+
+def unit_town(unit: str) -> str:
+    """The town in a localizador ``unidad`` name, or ``""`` when the name does not say.
+
+    ``CTA MADRID`` -> ``MADRID``; ``MADRID SUC 37. LA ELIPA`` (an office, ``nom_codired``) ->
+    ``MADRID``. Other names (``OFICINA MADRID CENTRAL``) keep only the facility name.
+    """
+    words = unit.strip().split()
+    if len(words) >= 2 and words[0].upper().rstrip(".") in UNIT_TYPE_PREFIXES:
+        return " ".join(words[1:])
+    match = _OFFICE_SUFFIX.search(unit.strip())
+    if match is not None and match.start() > 0:
+        return unit.strip()[: match.start()]
+    return ""
+
+
 def parse_localizador(data: Any) -> LocalizadorShipment:
     """Read the localizador body: an array whose first item is the shipment, or a bare object.
 
@@ -264,9 +315,11 @@ def parse_localizador(data: Any) -> LocalizadorShipment:
         error_text = _str(error_map.get("desError"))
     raw_events = body.get("eventos")
     events: tuple[LocalizadorEvent, ...] | None = None
+    if isinstance(raw_events, Mapping):
+        raw_events = [raw_events]  # a single event is sent as a bare object (issue 11)
     if raw_events is not None:
         if not isinstance(raw_events, list):
-            raise TypeError("eventos is not an array")
+            raise TypeError("eventos is neither an array nor an object")
         events = tuple(
             LocalizadorEvent(
                 code=_str(e.get("codEvento")),
@@ -303,7 +356,7 @@ def _to_event(event: LocalizadorEvent) -> TrackingEvent:
         description=event.summary or event.detail,
         carrier_status_code=event.code,
         carrier_status_text=event.detail or event.summary,
-        location=Location(facility=event.unit, country="ES") if event.unit else None,
+        location=Location(facility=event.unit, city=unit_town(event.unit), country="ES") if event.unit else None,
         local_time=f"{local} {MADRID_TZ}",
     )
 

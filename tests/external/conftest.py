@@ -1,0 +1,163 @@
+"""Harness of the external corpus: bodies other people captured or published, fed to the public
+client exactly as they arrive on the wire.
+
+``tests/external/<carrier>/`` holds the bodies; ``tests/external/SOURCES.md`` says where each came
+from, what was changed (redactions only) and what it must produce. A test builds a
+:class:`CorpusWire` (a transport answering each request with a corpus body), drives the public
+:class:`~carrier_sdk.Client` or :class:`~carrier_sdk.AsyncClient` through it, and asserts the
+normalized result field by field. A body the adapter cannot read fails its test.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+
+from carrier_sdk import AsyncClient, CarrierRegistry, Client
+from carrier_sdk._plugins import default_plugin_manager
+
+CORPUS_DIR = Path(__file__).parent
+
+#: Answers one request: the response to send, or ``None`` when the request was not expected.
+Answer = Callable[[httpx.Request], httpx.Response | None]
+
+
+def corpus_bytes(carrier: str, name: str) -> bytes:
+    """The body ``tests/external/<carrier>/<name>`` exactly as stored (never re-serialized)."""
+    return (CORPUS_DIR / carrier / name).read_bytes()
+
+
+def corpus_json(carrier: str, name: str) -> Any:
+    """The body parsed, for shape comparisons (repeated keys collapse: use the bytes on the wire)."""
+    return json.loads(corpus_bytes(carrier, name))
+
+
+@dataclass
+class CorpusWire:
+    """A transport answering from the corpus and recording every request it saw."""
+
+    answer: Answer
+    requests: list[httpx.Request] = field(default_factory=list)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        self.requests.append(request)
+        response = self.answer(request)
+        if response is None:
+            raise AssertionError(f"the corpus has no answer for {request.method} {request.url}")
+        return response
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+
+def reply(body: bytes, *, status: int = 200, content_type: str = "application/json") -> httpx.Response:
+    """A response carrying ``body`` byte for byte."""
+    return httpx.Response(status, content=body, headers={"Content-Type": content_type})
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None
+
+
+class CorpusRunner:
+    """Calls one public client method with a corpus transport, on a sync or an async client."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
+    def __call__(
+        self, code: str, settings: Mapping[str, Any], wire: CorpusWire, method: str, *args: Any, **kwargs: Any
+    ) -> Any:
+        registry = CarrierRegistry()
+        registry.add(default_plugin_manager().registry.get(code))
+        config = {code: dict(settings)}
+        if self.mode == "sync":
+            with Client(
+                settings=config,
+                registry=registry,
+                transport=wire.transport(),
+                sleep=lambda s: None,
+                max_retries=0,
+                environ={},
+            ) as client:
+                return getattr(client, method)(*args, **kwargs)
+
+        async def main() -> Any:
+            async with AsyncClient(
+                settings=config,
+                registry=registry,
+                transport=wire.transport(),
+                sleep=_no_sleep,
+                max_retries=0,
+                environ={},
+                http_backend="httpx",
+            ) as client:
+                return await getattr(client, method)(*args, **kwargs)
+
+        return anyio.run(main, backend="asyncio")
+
+
+@pytest.fixture(params=["sync", "async"])
+def corpus_run(request: pytest.FixtureRequest) -> CorpusRunner:
+    """Run a client method against a :class:`CorpusWire` (``corpus_run(code, settings, wire, ...)``)."""
+    return CorpusRunner(request.param)
+
+
+def shape(value: Any) -> Any:
+    """The keys and nesting of a JSON value, without its values (lists: the union of items)."""
+    if isinstance(value, Mapping):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        merged: dict[str, Any] = {}
+        kinds: set[str] = set()
+        for item in value:
+            sub = shape(item)
+            if isinstance(sub, dict):
+                for key, inner in sub.items():
+                    merged.setdefault(key, inner)
+            else:
+                kinds.add(str(sub))
+        return [merged] if merged else sorted(kinds)
+    return type(value).__name__
+
+
+def missing_keys(expected: Any, actual: Any, path: str = "$") -> list[str]:
+    """Paths of keys (at any depth) present in ``expected`` but absent from ``actual``."""
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            return [f"{path} (object expected, got {type(actual).__name__})"]
+        out: list[str] = []
+        for key, sub in expected.items():
+            if key not in actual:
+                out.append(f"{path}.{key}")
+            else:
+                out += missing_keys(sub, actual[key], f"{path}.{key}")
+        return out
+    if isinstance(expected, list) and expected and isinstance(expected[0], dict):
+        if not isinstance(actual, list) or not actual or not isinstance(actual[0], dict):
+            return [f"{path}[] (array of objects expected)"]
+        return missing_keys(expected[0], actual[0], f"{path}[]")
+    return []
+
+
+@pytest.fixture
+def corpus() -> Any:
+    """The harness helpers (test modules cannot import a conftest under importlib mode)."""
+    import types
+
+    return types.SimpleNamespace(
+        bytes=corpus_bytes,
+        json=corpus_json,
+        Wire=CorpusWire,
+        reply=reply,
+        shape=shape,
+        missing_keys=missing_keys,
+    )
