@@ -409,7 +409,7 @@ class Carrier:
         response: httpx.Response,
         *,
         operation: str | None = None,
-        object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None,
+        object_pairs_hook: Callable[[list[tuple[str, object]]], object] | None = None,
     ) -> Any:
         """Decode a JSON body strictly: no NaN/Infinity, no huge numbers, no deep nesting.
 
