@@ -11,7 +11,7 @@ normalized result field by field. A body the adapter cannot read fails its test.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,3 +161,86 @@ def corpus() -> Any:
         shape=shape,
         missing_keys=missing_keys,
     )
+
+
+# -- route-table wire (USPS corpus): scripted answers by method and path ---------------------------
+
+#: Alias used by the USPS corpus test.
+CORPUS = CORPUS_DIR
+
+
+@dataclass
+class Route:
+    """Answer ``method`` requests whose path ends with ``path`` (and whose query contains ``query``)."""
+
+    method: str
+    path: str
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "application/json"
+    query: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    times: int | None = None  # None: any number of times
+
+    def matches(self, request: httpx.Request) -> bool:
+        return (
+            request.method == self.method
+            and request.url.path.endswith(self.path)
+            and self.query in request.url.query.decode()
+            and (self.times is None or self.times > 0)
+        )
+
+
+class UnroutedRequestError(AssertionError):
+    """The SDK sent a request no corpus route answers."""
+
+
+@dataclass
+class Wire:
+    """A scripted carrier: routes answer requests in order of declaration; every request is kept."""
+
+    routes: list[Route] = field(default_factory=list)
+    requests: list[httpx.Request] = field(default_factory=list)
+
+    def add(self, route: Route) -> Wire:
+        self.routes.append(route)
+        return self
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        self.requests.append(request)
+        for route in self.routes:
+            if route.matches(request):
+                if route.times is not None:
+                    route.times -= 1
+                headers = {"content-type": route.content_type, **route.headers}
+                return httpx.Response(route.status, content=route.body, headers=headers, request=request)
+        raise UnroutedRequestError(f"no corpus route answers {request.method} {request.url}")
+
+    def sent(self, method: str, path: str) -> list[httpx.Request]:
+        """The requests sent to ``path`` with ``method``."""
+        return [r for r in self.requests if r.method == method and r.url.path.endswith(path)]
+
+
+@pytest.fixture
+def wire_client() -> Iterator[Callable[..., tuple[Client, Wire]]]:
+    """``wire_client(carrier_cls, settings, wire)`` -> a public sync client answered by ``wire``."""
+    clients: list[Client] = []
+
+    def make(carrier_cls: Any, settings: dict[str, Any], wire: Wire, **kwargs: Any) -> tuple[Client, Wire]:
+        registry = CarrierRegistry()
+        registry.add(carrier_cls)
+        kwargs.setdefault("rate_limits", {carrier_cls.code: None})
+        client = Client(
+            settings={carrier_cls.code: settings},
+            registry=registry,
+            transport=httpx.MockTransport(wire.handler),
+            sleep=lambda _: None,
+            **kwargs,
+        )
+        clients.append(client)
+        return client, wire
+
+    yield make
+    for client in clients:
+        client.close()

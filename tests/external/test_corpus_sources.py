@@ -1,4 +1,4 @@
-"""Every corpus body of Cainiao, Correos and SingPost has its provenance and its test."""
+"""Every corpus body of every carrier has its provenance and its test."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).parent
-CARRIERS = {"cainiao": "## Cainiao", "correos": "## Correos", "singpost": "## Singapore Post"}
+CARRIERS = {"cainiao": "## Cainiao", "correos": "## Correos", "singpost": "## Singapore Post", "usps": "## USPS"}
 
 
 def _section(text: str, heading: str) -> str:

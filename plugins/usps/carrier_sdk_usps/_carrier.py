@@ -6,10 +6,10 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
+import attrs
 import httpx
 
 from carrier_sdk import (
@@ -27,9 +27,7 @@ from carrier_sdk import (
     Flow,
     Identification,
     InvalidRequestError,
-    Label,
     LabelFormat,
-    Money,
     NotFoundError,
     Rate,
     RateLimit,
@@ -496,17 +494,7 @@ class UspsCarrier(Carrier):
         for number, sent in wire.items():
             value = by_wire.get(sent)
             if isinstance(value, TrackingInfo) and value.tracking_number != number:
-                value = TrackingInfo(
-                    carrier=value.carrier,
-                    tracking_number=number,
-                    status=value.status,
-                    events=value.events,
-                    estimated_delivery=value.estimated_delivery,
-                    service=value.service,
-                    origin_country=value.origin_country,
-                    destination_country=value.destination_country,
-                    status_detail=value.status_detail,
-                )
+                value = attrs.evolve(value, tracking_number=number)
             results[number] = (
                 value
                 if value is not None
@@ -575,28 +563,22 @@ class UspsCarrier(Carrier):
         response: httpx.Response,
         *,
         international: bool,
-        label_format: LabelFormat,
         service: str,
         idempotency_key: str,
         operation: str,
     ) -> Shipment:
+        """The shipment a label answer describes; the label format is read from the label's bytes."""
         try:
             metadata, image = m.parse_label_response(
                 response.headers.get("content-type", ""), response.content, international=international
             )
-            number = (
-                metadata.get("internationalTrackingNumber" if international else "trackingNumber")
-                or metadata["trackingNumber"]
-            )
-            postage = metadata.get("postage")
-            return Shipment(
+            return m.shipment_from_metadata(
+                metadata,
+                image,
                 carrier=self.code,
-                tracking_number=str(number),
-                label=Label(format=label_format, data=image) if image else None,
-                price=Money(amount=Decimal(str(postage)), currency="USD") if postage is not None else None,
+                international=international,
                 service=service,
                 idempotency_key=idempotency_key,
-                carrier_reference=str(metadata.get("routingInformation") or ""),
             )
         except (*_PARSE_ERRORS, CarrierError) as err:
             raise self._parse_failure(response, operation, err) from None
@@ -612,6 +594,7 @@ class UspsCarrier(Carrier):
             raise ValidationError("USPS labels need a US origin", field="shipper.country", constraint="US")
         international = request.recipient.country != "US"
         mailing_date = request.ship_date or self._today()
+        product = request.rate.product if request.rate is not None else None
         if international:
             assert request.customs is not None  # ShipmentRequest enforces customs when countries differ
             service = request.service or INTERNATIONAL_DEFAULT_MAIL_CLASS
@@ -624,6 +607,7 @@ class UspsCarrier(Carrier):
                 mailing_date=mailing_date,
                 label_format=request.label_format,
                 reference=request.reference,
+                product=product,
             )
             url = self._url(INTERNATIONAL_LABEL_PATH)
             wire_key: str | None = None
@@ -637,6 +621,7 @@ class UspsCarrier(Carrier):
                 mailing_date=mailing_date,
                 label_format=request.label_format,
                 reference=request.reference,
+                product=product,
             )
             url = self._url(LABEL_PATH)
             wire_key = m.idempotency_uuid(idempotency_key)
@@ -660,7 +645,6 @@ class UspsCarrier(Carrier):
         return self._shipment(
             response,
             international=international,
-            label_format=request.label_format,
             service=service,
             idempotency_key=idempotency_key,
             operation="create_shipment",
@@ -736,7 +720,6 @@ class UspsCarrier(Carrier):
         return self._shipment(
             response,
             international=False,
-            label_format=label_format,
             service="",
             idempotency_key=idempotency_key,
             operation="reconcile_label",

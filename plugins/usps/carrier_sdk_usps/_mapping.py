@@ -7,9 +7,7 @@ payloads; the carrier wraps those into :class:`~carrier_sdk.ResponseError`.
 from __future__ import annotations
 
 import base64
-import email.message
-import email.parser
-import email.policy
+import gzip
 import html
 import json
 import re
@@ -24,11 +22,14 @@ from carrier_sdk import (
     AddressCheck,
     Customs,
     DimensionUnit,
+    Fee,
+    Label,
     LabelFormat,
     Location,
     Money,
     Parcel,
     Rate,
+    Shipment,
     TrackingEvent,
     TrackingInfo,
     TrackingStatus,
@@ -43,6 +44,7 @@ __all__ = [
     "EVENT_CODE_STATUS",
     "HELD_KEYWORDS",
     "LABEL_IMAGE_TYPES",
+    "PRODUCT_FIELDS",
     "address_params",
     "build_international_label",
     "build_label",
@@ -53,10 +55,13 @@ __all__ = [
     "lenient_bool",
     "map_status",
     "parse_address",
+    "label_format_of",
+    "multipart_parts",
     "parse_label_response",
     "parse_offset",
     "parse_options",
     "parse_tracking",
+    "shipment_from_metadata",
     "single_parcel",
     "strip_html",
 ]
@@ -220,36 +225,46 @@ def _parse_time_only(text: str) -> time | None:
     return None
 
 
+#: How far ``GMTTimestamp`` may be from ``eventTimestamp`` + ``GMTOffset`` and still be the same
+#: instant (it carries seconds the local time drops).
+GMT_AGREEMENT = timedelta(minutes=1)
+
+
 def event_instant(event: Mapping[str, Any]) -> tuple[datetime, str] | None:
     """The UTC instant of a tracking event and the raw local time text.
 
-    ``GMTTimestamp`` wins. Otherwise ``eventTimestamp`` (local wall time, sometimes with a
-    bogus ``Z``) plus ``GMTOffset``; without an offset :data:`FALLBACK_EVENT_TZ` is assumed. A
-    time-only ``eventTimestamp`` is combined with ``eventDate`` when present. ``None`` when the
-    event cannot be placed in time at all.
+    ``eventTimestamp`` (local wall time, sometimes with a bogus ``Z``) plus ``GMTOffset`` decide
+    when both are present. ``GMTTimestamp`` is only a cross-check: when it agrees to within
+    :data:`GMT_AGREEMENT` its seconds are kept, when it disagrees (captures carry the local date
+    with the UTC time of day, 24 h early whenever the UTC date rolls over) the offset wins.
+    Without an offset ``GMTTimestamp`` is used, and without either the local time is read in
+    :data:`FALLBACK_EVENT_TZ`. A time-only ``eventTimestamp`` is combined with ``eventDate``.
+    ``None`` when the event cannot be placed in time at all.
     """
     local_raw = event.get("eventTimestamp")
     local_text = local_raw.strip() if isinstance(local_raw, str) else ""
-    gmt = event.get("GMTTimestamp")
-    if isinstance(gmt, str) and gmt.strip():
-        instant = _parse_aware(gmt)
-        if instant is not None:
-            return instant, local_text
-    if not local_text:
-        return None
-    local = _parse_local(local_text)
-    if local is None:
+    gmt_raw = event.get("GMTTimestamp")
+    gmt = _parse_aware(gmt_raw) if isinstance(gmt_raw, str) and gmt_raw.strip() else None
+    local = _parse_local(local_text) if local_text else None
+    if local is None and local_text:
         only = _parse_time_only(local_text)
         day_raw = event.get("eventDate")
-        if only is None or not isinstance(day_raw, str):
-            return None
-        try:
-            day = date.fromisoformat(day_raw.strip()[:10])
-        except ValueError:
-            return None
-        local = datetime.combine(day, only)
-    zone = parse_offset(event.get("GMTOffset")) or FALLBACK_EVENT_TZ
-    return local.replace(tzinfo=zone).astimezone(UTC), local_text
+        if only is not None and isinstance(day_raw, str):
+            try:
+                local = datetime.combine(date.fromisoformat(day_raw.strip()[:10]), only)
+            except ValueError:
+                local = None
+    offset = parse_offset(event.get("GMTOffset"))
+    if local is not None and offset is not None:
+        instant = local.replace(tzinfo=offset).astimezone(UTC)
+        if gmt is not None and abs(gmt - instant) < GMT_AGREEMENT:
+            return gmt, local_text
+        return instant, local_text
+    if gmt is not None:
+        return gmt, local_text
+    if local is None:
+        return None
+    return local.replace(tzinfo=FALLBACK_EVENT_TZ).astimezone(UTC), local_text
 
 
 def _date(value: Any) -> date | None:
@@ -309,6 +324,37 @@ def _country(value: Any) -> str:
     return text if len(text) == 2 and text.isalpha() else ""
 
 
+def _services(value: Any) -> tuple[str, ...]:
+    """``services`` is a list in most captures and a single string in USPS's own README sample."""
+    items = value if isinstance(value, list) else [value]
+    return tuple(text for item in items if (text := strip_html(item)))
+
+
+def _destination(data: Mapping[str, Any]) -> Location | None:
+    zip_code = _text(data.get("destinationZIP"))
+    location = Location(
+        city=_text(data.get("destinationCity")),
+        state=_text(data.get("destinationState")),
+        postal_code=zip_code,
+        country=_country(data.get("destinationCountryCode")) or ("US" if zip_code else ""),
+    )
+    return location if str(location) else None
+
+
+def _delivery(raw_events: list[Any]) -> tuple[str, str]:
+    """``(signed by, where left)`` from the latest "Delivered" event: its ``name`` and the place
+    after "Delivered, " in its ``eventType`` ("Delivered, Parcel Locker" -> "Parcel Locker")."""
+    for raw in raw_events:  # newest first on the wire
+        if not isinstance(raw, Mapping):
+            continue
+        text = _text(raw.get("eventType"))
+        if map_status(_text(raw.get("eventCode")).upper(), text) is not TrackingStatus.DELIVERED:
+            continue
+        _, comma, place = text.partition(",")
+        return _text(raw.get("name")), place.strip() if comma else ""
+    return "", ""
+
+
 def parse_tracking(data: Mapping[str, Any], number: str, carrier: str) -> TrackingInfo:
     """A Tracking 3.0 DETAIL or 3.2 element -> :class:`TrackingInfo` (events oldest first)."""
     if not isinstance(data, Mapping):
@@ -342,6 +388,7 @@ def parse_tracking(data: Mapping[str, Any], number: str, carrier: str) -> Tracki
         status = map_status("", _text(data.get("statusCategory")) or _text(data.get("status")))
     origin = _country(data.get("originCountry")) or ("US" if _text(data.get("originZIP")) else "")
     destination = _country(data.get("destinationCountryCode")) or ("US" if _text(data.get("destinationZIP")) else "")
+    signed_by, left_at = _delivery(raw_events)
     return TrackingInfo(
         carrier=carrier,
         tracking_number=number,
@@ -352,6 +399,10 @@ def parse_tracking(data: Mapping[str, Any], number: str, carrier: str) -> Tracki
         origin_country=origin,
         destination_country=destination,
         status_detail=_text(data.get("statusSummary")) or _text(data.get("status")),
+        destination=_destination(data),
+        extra_services=_services(data.get("services")),
+        signed_by=signed_by,
+        left_at=left_at,
     )
 
 
@@ -465,8 +516,45 @@ def _money(value: Any) -> Money:
     return Money(amount=Decimal(str(value)), currency="USD")
 
 
+#: Fields of a quoted rate that make it one product; a purchase sends them back as quoted.
+PRODUCT_FIELDS = ("rateIndicator", "processingCategory", "destinationEntryFacilityType", "priceType", "SKU")
+
+
+def _fee_list(items: Any, name_key: str = "name") -> list[Fee]:
+    fees: list[Fee] = []
+    for item in items or []:
+        if not isinstance(item, Mapping) or item.get("price") is None:
+            continue
+        code = item.get("extraService") or item.get("SKU") or ""
+        fees.append(Fee(name=strip_html(item.get(name_key)) or str(code), amount=_money(item["price"]), code=str(code)))
+    return fees
+
+
+def _product(mail_class: str, detail: Mapping[str, Any], extra: Any) -> dict[str, Any]:
+    """What buying exactly this quote needs: the mail class, the quoted product fields that are
+    present, and the extra-service codes the quote priced (never a field the quote lacks)."""
+    product: dict[str, Any] = {"mailClass": mail_class}
+    for key in PRODUCT_FIELDS:
+        value = detail.get(key)
+        if isinstance(value, str) and value:
+            product[key] = value
+    codes = []
+    for item in extra or []:
+        code = item.get("extraService") if isinstance(item, Mapping) else None
+        if isinstance(code, str | int) and not isinstance(code, bool) and str(code).isdigit():
+            codes.append(int(code))
+    if codes:
+        product["extraServices"] = codes
+    return product
+
+
 def parse_options(data: Mapping[str, Any], carrier: str) -> list[Rate]:
-    """``pricingOptions[].shippingOptions[].rateOptions[]`` -> one :class:`Rate` each."""
+    """``pricingOptions[].shippingOptions[].rateOptions[]`` -> one :class:`Rate` per product.
+
+    Each rate keeps what makes it a product (rate indicator, processing category, SKU, entry
+    facility, price type, priced extra services) in ``Rate.product`` so that buying it sends
+    exactly that; ``base`` is ``totalBasePrice``, ``fees`` the rate's fees and priced extras.
+    """
     rates: list[Rate] = []
     for pricing in data.get("pricingOptions") or []:
         for option in pricing.get("shippingOptions") or []:
@@ -475,18 +563,27 @@ def parse_options(data: Mapping[str, Any], carrier: str) -> list[Rate]:
                 price = rate_option.get("totalPrice")
                 if price is None:
                     price = rate_option["totalBasePrice"]
-                details = rate_option.get("rates") or []
-                name = details[0].get("description", "") if details and isinstance(details[0], Mapping) else ""
+                base = rate_option.get("totalBasePrice")
+                details = [d for d in rate_option.get("rates") or [] if isinstance(d, Mapping)]
+                detail: Mapping[str, Any] = details[0] if details else {}
+                description = strip_html(detail.get("description"))
                 commitment = rate_option.get("commitment") or {}
                 delivery = commitment.get("expectedDeliveryDate") or commitment.get("scheduleDeliveryDate")
+                extra = rate_option.get("extraServices")
+                fees = [fee for d in details for fee in _fee_list(d.get("fees"))] + _fee_list(extra)
                 rates.append(
                     Rate(
                         carrier=carrier,
                         service=mail_class,
-                        service_name=strip_html(name).strip() or mail_class.replace("_", " ").title(),
+                        service_name=description or mail_class.replace("_", " ").title(),
                         price=_money(price),
                         estimated_days=_days(commitment.get("name")),
                         delivery_date=_date(delivery),
+                        product_name=strip_html(detail.get("productName")) or description,
+                        base=_money(base) if base is not None else None,
+                        fees=fees,
+                        zone=_text(detail.get("zone")),
+                        product=_product(mail_class, detail, extra),
                     )
                 )
     return rates
@@ -559,7 +656,25 @@ LABEL_IMAGE_TYPES: Mapping[LabelFormat, str] = {
     LabelFormat.PDF: "PDF",
     LabelFormat.PNG: "PNG",
     LabelFormat.ZPL: "ZPL203DPI",
+    LabelFormat.TIFF: "TIFF",
 }
+
+
+#: Quoted product fields a label request's ``packageDescription`` carries.
+LABEL_PRODUCT_FIELDS = (
+    "mailClass",
+    "rateIndicator",
+    "processingCategory",
+    "destinationEntryFacilityType",
+    "extraServices",
+)
+
+
+def _apply_product(package: dict[str, Any], product: Mapping[str, Any] | None) -> None:
+    """Buy exactly the quoted product: its fields replace the defaults."""
+    for key in LABEL_PRODUCT_FIELDS:
+        if product is not None and key in product:
+            package[key] = list(product[key]) if key == "extraServices" else product[key]
 
 
 def _image_info(label_format: LabelFormat) -> dict[str, Any]:
@@ -584,8 +699,9 @@ def build_label(
     mailing_date: date,
     label_format: LabelFormat,
     reference: str,
+    product: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Body of ``POST /labels/v3/label``."""
+    """Body of ``POST /labels/v3/label``; ``product`` is a quote's ``Rate.product`` to buy as quoted."""
     package: dict[str, Any] = {
         "mailClass": mail_class,
         "rateIndicator": "SP",
@@ -596,6 +712,7 @@ def build_label(
         "mailingDate": mailing_date.isoformat(),
         "destinationEntryFacilityType": "NONE",
     }
+    _apply_product(package, product)
     if reference:
         package["customerReference"] = [{"referenceNumber": reference[:30], "printReferenceNumber": True}]
     return {
@@ -672,8 +789,9 @@ def build_international_label(
     mailing_date: date,
     label_format: LabelFormat,
     reference: str,
+    product: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Body of ``POST /international-labels/v3/international-label``."""
+    """Body of ``POST /international-labels/v3/international-label`` (``product`` as in :func:`build_label`)."""
     package: dict[str, Any] = {
         "mailClass": mail_class,
         "rateIndicator": "SP",
@@ -684,6 +802,7 @@ def build_international_label(
         "mailingDate": mailing_date.isoformat(),
         "destinationEntryFacilityType": "NONE",
     }
+    _apply_product(package, product)
     if reference:
         package["customerReference"] = [{"referenceNumber": reference[:30], "printReferenceNumber": True}]
     return {
@@ -711,52 +830,196 @@ def _b64(text: str | bytes) -> bytes:
     return base64.b64decode(re.sub(rb"\s+", b"", raw), validate=True)
 
 
-def _multipart_parts(content_type: str, body: bytes) -> dict[str, tuple[str, bytes]]:
-    """Part name -> (content type, raw bytes) of a ``multipart/form-data`` body."""
-    header = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
-    message = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(header + body)
-    if not message.is_multipart():
+class _Part:
+    """One part of a multipart label response: its headers (lower-case names) and raw bytes."""
+
+    __slots__ = ("content", "headers")
+
+    def __init__(self, headers: dict[str, str], content: bytes) -> None:
+        self.headers = headers
+        self.content = content
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def label(self) -> str:
+        """What the part calls itself: ``name=``, else ``filename=``, else a ``File Name:`` header."""
+        disposition = self.headers.get("content-disposition", "")
+        for key in ("name", "filename"):
+            match = re.search(rf'(?:^|;)\s*{key}="?([^";]*)"?', disposition, re.IGNORECASE)
+            if match and match.group(1).strip():
+                return match.group(1).strip()
+        return self.headers.get("file name", "").strip()
+
+
+def _boundary(content_type: str) -> bytes:
+    match = re.search(r'boundary="?([^";]+)"?', content_type, re.IGNORECASE)
+    if match is None:
+        raise ValueError("multipart content type without a boundary")
+    return match.group(1).strip().encode("latin-1")
+
+
+def multipart_parts(content_type: str, body: bytes) -> list[_Part]:
+    """The parts of a multipart body, in order, read leniently.
+
+    Real USPS answers use CRLF or bare LF, may omit ``Content-Disposition`` (and so ``name=``),
+    and may carry headers no MIME parser expects (``File Name: label.pdf``); a part's headers
+    end at its first empty line.
+    """
+    delimiter = b"--" + _boundary(content_type)
+    parts: list[_Part] = []
+    chunks = body.split(delimiter)
+    for chunk in chunks[1:]:
+        if chunk.startswith(b"--"):
+            break  # the closing delimiter
+        chunk = chunk[2:] if chunk.startswith(b"\r\n") else chunk[1:] if chunk.startswith(b"\n") else chunk
+        match = re.search(rb"\r?\n\r?\n", chunk)
+        if match is None:
+            head, content = chunk, b""
+        else:
+            head, content = chunk[: match.start()], chunk[match.end() :]
+        if not head.strip() and match is None:
+            continue
+        headers: dict[str, str] = {}
+        for line in re.split(rb"\r?\n", head):
+            name, colon, value = line.decode("latin-1").partition(":")
+            if colon and name.strip():
+                headers[name.strip().lower()] = value.strip()
+        parts.append(_Part(headers, content.rstrip(b"\r\n")))
+    if not parts:
         raise ValueError("multipart body without parts")
-    parts: dict[str, tuple[str, bytes]] = {}
-    payload = message.get_payload()
-    if not isinstance(payload, list):
-        raise ValueError("multipart body without parts")
-    for part in payload:
-        if not isinstance(part, email.message.Message):
-            raise ValueError("malformed multipart part")
-        name = part.get_param("name", header="content-disposition") or part.get_filename() or ""
-        raw = part.get_payload(decode=False)
-        if not isinstance(raw, str):
-            raise ValueError("nested multipart part")
-        # The transfer encoding header is ignored on purpose: USPS documents that image parts are
-        # always base64 text and metadata is plain JSON, whatever the part headers say.
-        parts[str(name)] = (part.get_content_type(), raw.encode("utf-8", "surrogateescape"))
     return parts
+
+
+_ZPL = re.compile(rb"^\s*(?:[\^~][A-Z]{2}[^\n]*\s*)*\^XA")
+
+
+def label_format_of(data: bytes) -> LabelFormat:
+    """The label format the bytes themselves say (PDF, PNG, TIFF or ZPL magic), never the request's."""
+    if data.startswith(b"%PDF-"):
+        return LabelFormat.PDF
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return LabelFormat.PNG
+    if data.startswith((b"II*\x00", b"MM\x00*")):
+        return LabelFormat.TIFF
+    if _ZPL.match(data[:4096]):
+        return LabelFormat.ZPL
+    raise ValueError("label bytes are not PDF, PNG, TIFF or ZPL")
+
+
+def _image_bytes(raw: bytes) -> bytes:
+    """A label image part: base64 text (USPS's documented form, whatever the part headers say),
+    possibly gzip-compressed, or the raw file."""
+    try:
+        label_format_of(raw)
+        return raw
+    except ValueError:
+        pass
+    decoded = _b64(raw)
+    if decoded.startswith(b"\x1f\x8b"):
+        decoded = gzip.decompress(decoded)
+    return decoded
+
+
+def _json_object(raw: bytes) -> Mapping[str, Any] | None:
+    text = raw.strip()
+    if not text.startswith(b"{"):
+        return None
+    try:
+        value = json.loads(text.decode("utf-8"))
+    except ValueError:
+        return None
+    return value if isinstance(value, Mapping) else None
+
+
+def _is_label_metadata(value: Mapping[str, Any]) -> bool:
+    return bool(value.get("trackingNumber") or value.get("internationalTrackingNumber"))
+
+
+def _label_part(part: _Part) -> bool:
+    """A part that is the label image: not JSON, and not a receipt or return-label part."""
+    name = part.label.lower()
+    return not any(word in name for word in ("receipt", "return", "metadata")) and not part.content_type.endswith(
+        "json"
+    )
 
 
 def parse_label_response(
     content_type: str, body: bytes, *, international: bool
 ) -> tuple[Mapping[str, Any], bytes | None]:
-    """``(metadata, label bytes)`` from a multipart or JSON label response."""
-    number_key = "internationalTrackingNumber" if international else "trackingNumber"
+    """``(metadata, label bytes)`` from any label answer the corpus shows.
+
+    Multipart: the metadata is the JSON part that names a tracking number (``labelMetadata``
+    preferred), the label the first image part that is not a receipt or return label; parts are
+    recognised by content type and content, with or without ``name=``. JSON: the metadata is
+    the body itself or its nested ``labelMetadata`` (reprints), the label ``labelImage``.
+    """
+    metadata: Mapping[str, Any] | None = None
+    label: bytes | None = None
     if content_type.lower().startswith("multipart/"):
-        parts = _multipart_parts(content_type, body)
-        meta_raw = parts.get("labelMetadata") or parts.get("metadata")
-        if meta_raw is None:
-            raise KeyError("labelMetadata")
-        metadata = json.loads(meta_raw[1].decode("utf-8"))
-        image = parts.get("labelImage")
-        label = _b64(image[1]) if image is not None else None
+        parts = multipart_parts(content_type, body)
+        candidates = [(part, _json_object(part.content)) for part in parts]
+        named = [obj for part, obj in candidates if obj is not None and part.label in ("labelMetadata", "metadata")]
+        anonymous = [obj for part, obj in candidates if obj is not None and _is_label_metadata(obj)]
+        metadata = named[0] if named else anonymous[0] if anonymous else None
+        images = [part for part, obj in candidates if obj is None and part.content.strip() and _label_part(part)]
+        if images:
+            label = _image_bytes(images[0].content)
     else:
-        metadata = json.loads(body.decode("utf-8"))
-        image_text = metadata.get("labelImage") if isinstance(metadata, Mapping) else None
-        label = _b64(image_text) if isinstance(image_text, str) else None
-    if not isinstance(metadata, Mapping):
-        raise TypeError("label metadata is not an object")
-    number = metadata.get(number_key) or metadata.get("trackingNumber")
+        data = json.loads(body.decode("utf-8"))
+        if not isinstance(data, Mapping):
+            raise TypeError("label response is not an object")
+        nested = data.get("labelMetadata")
+        metadata = nested if isinstance(nested, Mapping) else data
+        image_text = data.get("labelImage")
+        label = _image_bytes(image_text.encode("ascii")) if isinstance(image_text, str) and image_text else None
+    if metadata is None:
+        raise KeyError("labelMetadata")
+    number = metadata.get("internationalTrackingNumber" if international else "trackingNumber") or (
+        metadata.get("trackingNumber") or metadata.get("internationalTrackingNumber")
+    )
     if not isinstance(number, str) or not number:
-        raise KeyError(number_key)
+        raise KeyError("trackingNumber")
     return metadata, label
+
+
+def _commitment(metadata: Mapping[str, Any]) -> tuple[str, date | None]:
+    commitment = metadata.get("commitment")
+    if not isinstance(commitment, Mapping):
+        return "", None
+    expected = _date(commitment.get("expectedDeliveryDate")) or _date(commitment.get("scheduleDeliveryDate"))
+    return _text(commitment.get("name")), expected
+
+
+def shipment_from_metadata(
+    metadata: Mapping[str, Any],
+    image: bytes | None,
+    *,
+    carrier: str,
+    international: bool,
+    service: str,
+    idempotency_key: str,
+) -> Shipment:
+    """A :class:`Shipment` from label metadata (``postage`` is the price USPS charged)."""
+    number = metadata.get("internationalTrackingNumber" if international else "trackingNumber") or (
+        metadata.get("trackingNumber") or metadata.get("internationalTrackingNumber")
+    )
+    postage = metadata.get("postage")
+    commitment, expected = _commitment(metadata)
+    return Shipment(
+        carrier=carrier,
+        tracking_number=str(number),
+        label=Label(format=label_format_of(image), data=image) if image else None,
+        price=_money(postage) if postage is not None else None,
+        service=service,
+        idempotency_key=idempotency_key,
+        carrier_reference=_text(metadata.get("routingInformation")),
+        expected_delivery=expected,
+        commitment=commitment,
+        zone=_text(metadata.get("zone")),
+    )
 
 
 # -- addresses ---------------------------------------------------------------------------------
