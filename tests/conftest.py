@@ -9,7 +9,17 @@ from typing import Any
 
 import pytest
 
-from carrier_sdk import AsyncClient, CarrierRegistry, Client
+from carrier_sdk import (
+    Address,
+    AsyncClient,
+    CarrierRegistry,
+    Client,
+    Customs,
+    CustomsItem,
+    Money,
+    Parcel,
+    ShipmentRequest,
+)
 from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer
 
 
@@ -139,3 +149,49 @@ def redis_url(redis_server: Any) -> str:
     """The session's Redis, emptied for this test."""
     redis_server.flush()
     return str(redis_server.url)
+
+
+def cross_border_request(reference: str = "ORDER-1") -> ShipmentRequest:
+    """A Hangzhou -> Austin label request with customs (Cainiao accepts it)."""
+    return ShipmentRequest(
+        shipper=Address(
+            name="Sender Co",
+            street1="88 Wenyi West Rd",
+            city="Hangzhou",
+            state="Zhejiang",
+            postal_code="310000",
+            country="CN",
+            phone="057185022088",
+        ),
+        recipient=Address(
+            name="Jane Doe",
+            street1="1 Main St",
+            city="Austin",
+            state="TX",
+            postal_code="78701",
+            country="US",
+            phone="5125550100",
+        ),
+        parcels=[Parcel(weight="0.5", weight_unit="kg", length="24", width="10", height="4.2")],
+        customs=Customs(
+            items=[
+                CustomsItem(
+                    description="Jigsaw puzzle",
+                    quantity=2,
+                    value=Money(amount="12.34", currency="USD"),
+                    weight="200",
+                    weight_unit="g",
+                    hs_code="9503.00.41",
+                    origin_country="CN",
+                )
+            ],
+            importer_tax_id="P210001518521",
+        ),
+        reference=reference,
+    )
+
+
+@pytest.fixture
+def make_shipment_request() -> Callable[..., ShipmentRequest]:
+    """Builds :func:`cross_border_request` (a conftest cannot be imported by name)."""
+    return cross_border_request

@@ -12,18 +12,12 @@ from typing import Any
 import pytest
 
 from carrier_sdk import (
-    Address,
     AsyncClient,
     Client,
     ConfigurationError,
-    Customs,
-    CustomsItem,
-    Money,
     OutcomeUnknownError,
-    Parcel,
     PurchaseInProgressError,
     RateLimit,
-    ShipmentRequest,
     StateBackendError,
     ValidationError,
 )
@@ -32,43 +26,9 @@ from carrier_sdk.sandbox import Sandbox
 from carrier_sdk.state import MemoryState, PurchaseStatus, RedisState, SharedRateLimiter, SQLiteState, StateBackend
 
 
-def shipment_request(reference: str = "ORDER-1") -> ShipmentRequest:
-    return ShipmentRequest(
-        shipper=Address(
-            name="Sender Co",
-            street1="88 Wenyi West Rd",
-            city="Hangzhou",
-            state="Zhejiang",
-            postal_code="310000",
-            country="CN",
-            phone="057185022088",
-        ),
-        recipient=Address(
-            name="Jane Doe",
-            street1="1 Main St",
-            city="Austin",
-            state="TX",
-            postal_code="78701",
-            country="US",
-            phone="5125550100",
-        ),
-        parcels=[Parcel(weight="0.5", weight_unit="kg", length="24", width="10", height="4.2")],
-        customs=Customs(
-            items=[
-                CustomsItem(
-                    description="Jigsaw puzzle",
-                    quantity=2,
-                    value=Money(amount="12.34", currency="USD"),
-                    weight="200",
-                    weight_unit="g",
-                    hs_code="9503.00.41",
-                    origin_country="CN",
-                )
-            ],
-            importer_tax_id="P210001518521",
-        ),
-        reference=reference,
-    )
+@pytest.fixture
+def shipment_request(make_shipment_request: Any) -> Any:
+    return make_shipment_request
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -130,7 +90,7 @@ def test_a_429_pauses_every_client_on_the_state(shared: StateBackend) -> None:
         two.track(number)
 
 
-def test_same_key_in_two_clients_buys_once(shared: StateBackend) -> None:
+def test_same_key_in_two_clients_buys_once(shared: StateBackend, shipment_request: Any) -> None:
     sandbox = Sandbox(carriers=["cainiao"])
     with Client(sandbox=sandbox, state=shared) as one, Client(sandbox=sandbox, state=shared) as two:
         first = one.create_shipment("cainiao", shipment_request(), idempotency_key="order-1")
@@ -143,7 +103,7 @@ def test_same_key_in_two_clients_buys_once(shared: StateBackend) -> None:
     assert record.status is PurchaseStatus.DONE
 
 
-def test_same_key_for_another_request_is_refused_before_any_io(shared: StateBackend) -> None:
+def test_same_key_for_another_request_is_refused_before_any_io(shared: StateBackend, shipment_request: Any) -> None:
     sandbox = Sandbox(carriers=["cainiao"])
     with Client(sandbox=sandbox, state=shared) as client:
         client.create_shipment("cainiao", shipment_request(), idempotency_key="order-1")
@@ -152,7 +112,7 @@ def test_same_key_for_another_request_is_refused_before_any_io(shared: StateBack
     assert sandbox.fake("cainiao").calls["create_shipment"] == 1
 
 
-def test_a_key_in_flight_elsewhere_is_in_progress_then_unknown(shared: StateBackend) -> None:
+def test_a_key_in_flight_elsewhere_is_in_progress_then_unknown(shared: StateBackend, shipment_request: Any) -> None:
     sandbox = Sandbox(carriers=["cainiao"])
     key = shared.purchase_key("cainiao", "order-1")
     from carrier_sdk.state._ledger import request_fingerprint
@@ -171,7 +131,7 @@ def test_a_key_in_flight_elsewhere_is_in_progress_then_unknown(shared: StateBack
     assert sandbox.fake("cainiao").calls["create_shipment"] == 0
 
 
-def test_an_ambiguous_purchase_is_recorded_unknown(shared: StateBackend) -> None:
+def test_an_ambiguous_purchase_is_recorded_unknown(shared: StateBackend, shipment_request: Any) -> None:
     sandbox = Sandbox(carriers=["cainiao"])
     sandbox.inject("cainiao", "lost_response", operation="create_shipment")
     with Client(sandbox=sandbox, state=shared) as client:
@@ -186,7 +146,7 @@ def test_an_ambiguous_purchase_is_recorded_unknown(shared: StateBackend) -> None
     assert sandbox.fake("cainiao").calls["create_shipment"] == 1
 
 
-def test_the_ledger_fails_closed_unless_the_caller_opts_out() -> None:
+def test_the_ledger_fails_closed_unless_the_caller_opts_out(shipment_request: Any) -> None:
     sandbox = Sandbox(carriers=["cainiao"])
     down = RedisState(f"redis://127.0.0.1:{closed_port()}/0", retry_for=0.1)
     with Client(sandbox=sandbox, state=down) as client, pytest.raises(StateBackendError, match="begin_purchase"):
@@ -216,7 +176,7 @@ def test_usps_token_shared_by_clients(shared: StateBackend) -> None:
     assert sandbox.fake("usps").calls["token"] == 1
 
 
-def test_async_client_on_shared_state(shared: StateBackend) -> None:
+def test_async_client_on_shared_state(shared: StateBackend, shipment_request: Any) -> None:
     sandbox = Sandbox(carriers=["usps", "cainiao"])
     number = sandbox.scenario_numbers()["usps"]["in_transit"]
     limits = {"usps": RateLimit((Window(4, 30.0),))}  # one token request + three tracks
