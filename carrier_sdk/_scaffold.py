@@ -637,7 +637,10 @@ class ${Class}Fake(FakeCarrierAPI):
         """The deterministic history of ``tracking_number`` (``None``: unknown)."""
         rng = stable_random(self.seed, tracking_number)
         label = self.labels.get(tracking_number)
-        if label is not None:
+        plan = self.planned(tracking_number)  # moved by Sandbox.advance (or handed over by another carrier)
+        if plan is not None and plan[1] in _PATHS:
+            codes, start = _PATHS[plan[1]], int(plan[0])
+        elif label is not None:
             codes, start = (["CREATED", "VOID"] if label["cancelled"] else ["CREATED"]), label["at"]
         else:
             scenario = self._scenario(tracking_number)

@@ -179,3 +179,88 @@ def test_subprocess_runs_share_one_usps_account(shipment: Path) -> None:
     twice = command("--sandbox", "cancel", "usps", number)
     assert twice.returncode == 1
     assert "already been canceled" in twice.stderr
+
+
+# -- sandbox serve prints settings ready to use -----------------------------------------------------
+
+
+def test_serve_prints_settings_and_scenario_numbers() -> None:
+    result = _run("--json", "sandbox", "serve", "--exit-after", "0")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    settings = data["settings"]["fakecarrier"]
+    assert settings["api_key"] == "fake-key"  # the fake's credentials
+    assert settings["base_url"] == data["base_urls"]["fakecarrier"]
+    assert data["scenario_numbers"]["fakecarrier"]["delivered"] == FakeCarrierAPIServer.scenario_numbers["delivered"]
+
+    table = _run("sandbox", "serve", "--exit-after", "0")
+    assert '[fakecarrier]\napi_key_id = "sandbox"\napi_key = "fake-key"\nbase_url = "http://127.0.0.1:' in table.stdout
+    assert FakeCarrierAPIServer.scenario_numbers["delivered"] in table.stdout
+
+    toml_text = _run("sandbox", "serve", "--exit-after", "0", "--format", "toml").stdout
+    import tomllib
+
+    assert tomllib.loads(toml_text)["fakecarrier"]["api_key"] == "fake-key"
+    env = _run("sandbox", "serve", "--exit-after", "0", "--format", "env").stdout
+    assert "export CARRIER_SDK_FAKECARRIER_API_KEY=fake-key\n" in env
+    assert "export CARRIER_SDK_FAKECARRIER_BASE_URL=http://127.0.0.1:" in env
+
+
+def _serve(fmt: str, cwd: Path) -> tuple[subprocess.Popen[str], list[str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "carrier_sdk.cli", "sandbox", "serve", "--format", fmt, "--exit-after", "60"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=cwd,
+    )
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        if line.startswith("# Serving until Ctrl-C."):
+            break
+        lines.append(line)
+    return process, lines
+
+
+@pytest.mark.skipif(not _installed_usps(), reason="needs the carrier-sdk-usps plugin (pip install -e plugins/usps)")
+@pytest.mark.parametrize("fmt", ["toml", "env"])
+def test_printed_settings_work_against_the_running_server(fmt: str, tmp_path: Path) -> None:
+    """Paste what `sandbox serve` printed: another process tracks and ships through the server."""
+    process, lines = _serve(fmt, tmp_path)
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CARRIER_SDK_") or k == "CARRIER_SDK_DATA_DIR"}
+        args = []
+        if fmt == "toml":
+            (tmp_path / "sandbox.toml").write_text("".join(lines), encoding="utf-8")
+            args = ["--config", str(tmp_path / "sandbox.toml")]
+        else:
+            for line in lines:
+                if line.startswith("export "):
+                    name, _, value = line.removeprefix("export ").strip().partition("=")
+                    env[name] = value
+        delivered = "9400111899000000000053"  # the USPS fake's "delivered" scenario number
+        tracked = subprocess.run(
+            [sys.executable, "-m", "carrier_sdk.cli", *args, "--json", "track", delivered],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+        assert tracked.returncode == 0, tracked.stderr
+        assert json.loads(tracked.stdout.splitlines()[0])["info"]["status"] == "delivered"
+        (tmp_path / "s.json").write_text(json.dumps(SHIPMENT), encoding="utf-8")
+        shipped = subprocess.run(  # the payment settings are part of what was printed
+            [sys.executable, "-m", "carrier_sdk.cli", *args, "--json", "ship", "usps", "s.json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            cwd=tmp_path,
+        )
+        assert shipped.returncode == 0, shipped.stderr
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if process.stdout is not None:
+            process.stdout.close()

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import importlib
+import json
+import shlex
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.table import Table
 
 from .. import TrackingStatus, to_dict
+from .._settings import env_var_name
 from ._app import EXIT_USAGE, State, json_option, pass_state
 from ._numbers import generate_numbers, scenario_numbers
 from ._output import console
@@ -27,24 +32,78 @@ def sandbox() -> None:
     """
 
 
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a TOML basic string
+
+
+def settings_toml(settings: dict[str, dict[str, Any]]) -> str:
+    """Carrier settings as a TOML config file (one table per carrier)."""
+    blocks = []
+    for code, fields in sorted(settings.items()):
+        lines = [f"[{code}]"] + [
+            f"{name} = {_toml_value(value)}" for name, value in fields.items() if value is not None
+        ]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+def settings_exports(settings: dict[str, dict[str, Any]]) -> str:
+    """Carrier settings as POSIX shell ``export CARRIER_SDK_<CODE>_<FIELD>=...`` lines."""
+    lines = []
+    for code, fields in sorted(settings.items()):
+        for name, value in fields.items():
+            if value is None:
+                continue
+            text = _toml_value(value).lower() if isinstance(value, bool) else str(value)
+            lines.append(f"export {env_var_name(code, name)}={shlex.quote(text)}")
+    return "\n".join(lines) + "\n"
+
+
 @sandbox.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option(
     "--port", type=click.IntRange(min=0, max=65535), default=0, show_default=True, help="0 picks a free port."
 )
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["table", "toml", "env"]),
+    default="table",
+    show_default=True,
+    help="table: base URLs, a TOML config block and the scenario numbers; toml: only the config file; "
+    "env: only export lines.",
+)
 @click.option("--exit-after", type=click.FloatRange(min=0), hidden=True, help="Stop after SECONDS (for tests).")
 @json_option
 @pass_state
-def serve(state: State, host: str, port: int, exit_after: float | None) -> None:
+def serve(state: State, host: str, port: int, format_: str, exit_after: float | None) -> None:
     """Serve every installed carrier's fake over HTTP until Ctrl-C.
 
-    Prints the base URL of each carrier: point a carrier's base_url setting at it.
+    Prints the settings that point each carrier's adapter at it (base URL, fake credentials,
+    payment settings) as a TOML config file or export lines, and the scenario numbers.
     """
-    server = state.get_sandbox().serve(host=host, port=port)
+    sandbox_obj = state.get_sandbox()
+    server = sandbox_obj.serve(host=host, port=port)
     with server:
         base_urls = dict(server.base_urls)
+        settings = server.settings()
+        scenarios = sandbox_obj.scenario_numbers()
         if state.json:
-            state.emit_json({"url": server.url, "base_urls": base_urls})
+            state.emit_json(
+                {"url": server.url, "base_urls": base_urls, "settings": settings, "scenario_numbers": scenarios}
+            )
+        elif format_ == "toml":
+            click.echo(f"# carrier-sdk sandbox on {server.url}: save as a file and pass --config FILE", nl=True)
+            click.echo(settings_toml(settings), nl=False)
+            click.echo("# Serving until Ctrl-C.")
+        elif format_ == "env":
+            click.echo(f"# carrier-sdk sandbox on {server.url}: paste into a shell")
+            click.echo(settings_exports(settings), nl=False)
+            click.echo("# Serving until Ctrl-C.")
         else:
             table = Table(title=f"Sandbox serving on {server.url}", title_justify="left")
             table.add_column("Carrier")
@@ -53,7 +112,14 @@ def serve(state: State, host: str, port: int, exit_after: float | None) -> None:
                 table.add_row(code, url)
             out = console()
             out.print(table)
+            out.print()
+            out.print("Settings for a config file (--config FILE); --format env prints export lines instead:")
+            out.print()
+            out.print(settings_toml(settings), markup=False, highlight=False, end="")
+            out.print()
+            out.print(_scenario_table(scenarios))
             out.print("Press Ctrl-C to stop.")
+        sys.stdout.flush()
         try:
             deadline = None if exit_after is None else time.monotonic() + exit_after
             while deadline is None or time.monotonic() < deadline:
@@ -62,6 +128,16 @@ def serve(state: State, host: str, port: int, exit_after: float | None) -> None:
             pass
     if not state.json:
         click.echo("Sandbox stopped.", err=True)
+
+
+def _scenario_table(scenarios: dict[str, dict[str, str]]) -> Table:
+    table = Table(title="Sandbox scenario numbers", title_justify="left")
+    for column in ("Carrier", "Scenario", "Number"):
+        table.add_column(column)
+    for code, by_name in sorted(scenarios.items()):
+        for i, (name, number) in enumerate(by_name.items()):
+            table.add_row(code if i == 0 else "", name, number)
+    return table
 
 
 @sandbox.command()
@@ -94,13 +170,7 @@ def numbers(state: State, count: int | None, carrier_code: str | None) -> None:
     if state.json:
         state.emit_json(scenarios)
         return
-    table = Table(title="Sandbox scenario numbers", title_justify="left")
-    for column in ("Carrier", "Scenario", "Number"):
-        table.add_column(column)
-    for code, by_name in sorted(scenarios.items()):
-        for i, (name, number) in enumerate(by_name.items()):
-            table.add_row(code if i == 0 else "", name, number)
-    console().print(table)
+    console().print(_scenario_table(scenarios))
 
 
 @sandbox.command()

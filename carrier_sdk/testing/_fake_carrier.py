@@ -63,6 +63,9 @@ _STATUS = {
 
 _BASE_PATH = ["CREATED", "MOVING"]
 #: Event codes of the scenario numbers (the last code gives the documented status).
+#: Services of the fake: name -> (price in USD, days). Rates quote them; labels cost the same.
+_SERVICES: dict[str, tuple[Decimal, int]] = {"standard": (Decimal("7.50"), 5), "express": (Decimal("19.00"), 2)}
+
 _SCENARIO_CODES: dict[str, list[str]] = {
     "pre_transit": ["CREATED"],
     "in_transit": [*_BASE_PATH, "MOVING"],
@@ -226,7 +229,11 @@ class FakeCarrier(Carrier):
             "POST",
             self._url("/labels"),
             headers={**self._headers(), "Idempotency-Key": idempotency_key},
-            json={"to": request.recipient.name, "reference": request.reference},
+            json={
+                "to": request.recipient.name,
+                "reference": request.reference,
+                "service": request.service or "standard",
+            },
             options=RequestOptions(
                 operation="create_shipment",
                 idempotent=False,
@@ -242,6 +249,7 @@ class FakeCarrier(Carrier):
             tracking_number=data["number"],
             label=Label(format=LabelFormat.PDF, data=data["label"].encode()),
             price=Money(amount=data["price"], currency="USD"),
+            service=str(data.get("service") or ""),
             idempotency_key=idempotency_key,
         )
 
@@ -322,8 +330,8 @@ class FakeCarrierAPIServer(FakeCarrierAPI):
                 200,
                 json={
                     "rates": [
-                        {"service": "standard", "price": "7.50", "days": 5},
-                        {"service": "express", "price": "19.00", "days": 2},
+                        {"service": name, "price": str(price), "days": days}
+                        for name, (price, days) in _SERVICES.items()
                     ]
                 },
             )
@@ -389,18 +397,30 @@ class FakeCarrierAPIServer(FakeCarrierAPI):
         )
 
     def _label(self, request: httpx.Request) -> httpx.Response:
+        import json
+
         key = request.headers.get("idempotency-key", "")
+        try:
+            body = json.loads(request.content or b"{}")
+        except ValueError:
+            body = {}
+        service = str(body.get("service") or "standard") if isinstance(body, dict) else "standard"
+        if service not in _SERVICES:
+            return self.error_response(400, f"unknown service {service!r}")
         if key and key in self.by_key:
             number = self.by_key[key]
+            service = str(self.labels[number].get("service", "standard"))
         else:
             self._serial += 1
             number = fake_number(self._serial)
-            self.labels[number] = {"cancelled": False, "at": int(self.clock())}
-            self.charges.append((number, Decimal("7.50")))
+            self.labels[number] = {"cancelled": False, "at": int(self.clock()), "service": service}
+            self.charges.append((number, _SERVICES[service][0]))
             if key:
                 self.by_key[key] = number
         label = hashlib.sha256(number.encode()).hexdigest()
-        return httpx.Response(201, json={"number": number, "label": label, "price": "7.50"})
+        return httpx.Response(
+            201, json={"number": number, "label": label, "price": str(_SERVICES[service][0]), "service": service}
+        )
 
     def _cancel(self, request: httpx.Request) -> httpx.Response:
         number = request.url.path.rsplit("/", 1)[-1]

@@ -892,3 +892,60 @@ class CarrierConformance:
                 if self.has(Capability.RATES):
                     assert client.rates(self.carrier.code, self.rate_request())
         assert sum(sandbox.fake(self.carrier.code).calls.values()) >= 1
+
+    # == one vocabulary, one price, parcels that move ========================================
+
+    def _sandbox_client(self, registry: CarrierRegistry) -> tuple[Sandbox, Client]:
+        sandbox = Sandbox(registry=registry)
+        return sandbox, Client(sandbox=sandbox, registry=registry, environ={}, sleep=lambda s: None)
+
+    def test_fake_records_the_sdk_operation_names(self, registry: CarrierRegistry) -> None:
+        """``fake.calls`` (and ``inject(operation=...)``) use the SDK's operation names, the same
+        for every carrier: ``track`` (or ``track_batch``), ``rates``, ``create_shipment``,
+        ``cancel_shipment``, ``validate_address``."""
+        sandbox, client = self._sandbox_client(registry)
+        code = self.carrier.code
+        fake = sandbox.fake(code)
+        with client:
+            if self.has(Capability.TRACK):
+                client.track(self.any_number(), carrier=code)
+                assert fake.calls["track"] + fake.calls["track_batch"] == 1, dict(fake.calls)
+            if self.has(Capability.RATES):
+                client.rates(code, self.rate_request())
+                assert fake.calls["rates"] == 1, dict(fake.calls)
+            if self.has(Capability.CREATE_SHIPMENT):
+                shipment = client.create_shipment(code, self.shipment_request())
+                assert fake.calls["create_shipment"] == 1, dict(fake.calls)
+                if self.has(Capability.CANCEL_SHIPMENT):
+                    client.cancel_shipment(code, shipment.tracking_number)
+                    assert fake.calls["cancel_shipment"] == 1, dict(fake.calls)
+            if self.has(Capability.VALIDATE_ADDRESS):
+                client.validate_address(code, self.address())
+                assert fake.calls["validate_address"] == 1, dict(fake.calls)
+
+    def test_quote_and_purchase_agree(self, registry: CarrierRegistry) -> None:
+        """A label bought for a quoted service costs what the quote said (one price, one rounding)."""
+        if not (self.has(Capability.RATES) and self.has(Capability.CREATE_SHIPMENT)):
+            pytest.skip("needs RATES and CREATE_SHIPMENT")
+        _, client = self._sandbox_client(registry)
+        code = self.carrier.code
+        request = self.shipment_request()
+        with client:
+            quotes = client.rates(
+                code, RateRequest(shipper=request.shipper, recipient=request.recipient, parcels=request.parcels)
+            )
+            assert quotes
+            for quote in quotes:
+                bought = client.create_shipment(code, attrs.evolve(request, service=quote.service))
+                assert bought.price == quote.price, f"{quote.service}: quoted {quote.price}, charged {bought.price}"
+
+    def test_sandbox_advance_moves_a_bought_label(self, registry: CarrierRegistry) -> None:
+        """:meth:`Sandbox.advance` moves a label bought in the sandbox through the fake's history."""
+        if not (self.has(Capability.CREATE_SHIPMENT) and self.has(Capability.TRACK)):
+            pytest.skip("needs CREATE_SHIPMENT and TRACK")
+        sandbox, client = self._sandbox_client(registry)
+        code = self.carrier.code
+        with client:
+            number = client.create_shipment(code, self.shipment_request()).tracking_number
+            assert sandbox.advance(number, to_status="delivered", carrier=code).status == TrackingStatus.DELIVERED
+            assert client.track(number, carrier=code).status == TrackingStatus.DELIVERED

@@ -16,7 +16,7 @@ import re
 import secrets
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
@@ -101,6 +101,21 @@ _INTERNATIONAL_PRICES = (
     ("PRIORITY_MAIL_INTERNATIONAL", "Priority Mail International ISC Single-piece", Decimal("48.60")),
     ("PRIORITY_MAIL_EXPRESS_INTERNATIONAL", "Priority Mail Express International ISC Single-piece", Decimal("65.64")),
 )
+
+
+def _postage(base: Decimal, weight: Decimal, per_pound: Decimal) -> Decimal:
+    """A price as USPS states it: base plus a rate per pound, in whole cents (half up)."""
+    return (base + weight * per_pound).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _label_postage(mail_class: str, weight: Decimal, *, international: bool) -> Decimal:
+    """What a label costs: the price the options search quotes for its mail class and weight."""
+    if international:
+        table = {name: (base, Decimal("4.10")) for name, _, base in _INTERNATIONAL_PRICES}
+    else:
+        table = {name: (base, Decimal("0.85")) for name, _, base, _ in _OPTION_PRICES}
+    base, per_pound = table.get(mail_class, next(iter(table.values())))
+    return _postage(base, weight, per_pound)
 
 
 class UspsFake(FakeCarrierAPI):
@@ -210,11 +225,11 @@ class UspsFake(FakeCarrierAPI):
             ("POST", r"/tracking/v3r2/tracking$", "track_batch", self._track_batch),
             ("POST", r"/shipments/v3/options/search$", "rates", self._options),
             ("POST", r"/payments/v3/payment-authorization$", "payment_authorization", self._payment),
-            ("POST", r"/labels/v3/label$", "create_label", self._label),
-            ("POST", r"/international-labels/v3/international-label$", "create_label", self._label),
-            ("DELETE", r"/labels/v3/label/[^/]+$", "cancel_label", self._cancel),
-            ("DELETE", r"/international-labels/v3/international-label/[^/]+$", "cancel_label", self._cancel),
-            ("DELETE", r"/labels/v3/label$", "cancel_label", self._cancel_by_key),
+            ("POST", r"/labels/v3/label$", "create_shipment", self._label),
+            ("POST", r"/international-labels/v3/international-label$", "create_shipment", self._label),
+            ("DELETE", r"/labels/v3/label/[^/]+$", "cancel_shipment", self._cancel),
+            ("DELETE", r"/international-labels/v3/international-label/[^/]+$", "cancel_shipment", self._cancel),
+            ("DELETE", r"/labels/v3/label$", "cancel_shipment", self._cancel_by_key),
             ("POST", r"/labels/v3/label-reprint$", "reprint_label", self._reprint),
             ("GET", r"/addresses/v3/address$", "validate_address", self._address),
         )
@@ -444,14 +459,14 @@ class UspsFake(FakeCarrierAPI):
             for name, description, base in _INTERNATIONAL_PRICES:
                 if mail_class not in ("ALL", name):
                     continue
-                price = float(base + weight * Decimal("4.10"))
+                price = float(_postage(base, weight, Decimal("4.10")))
                 rate_option = {"totalBasePrice": price, "rates": [{"description": description, "price": price}]}
                 options.append({"mailClass": name, "rateOptions": [rate_option]})
         else:
             for name, description, base, days in _OPTION_PRICES:
                 if mail_class not in ("ALL", "ALL_OUTBOUND", name):
                     continue
-                price = float(base + weight * Decimal("0.85"))
+                price = float(_postage(base, weight, Decimal("0.85")))
                 delivery = (today + timedelta(days=days)).isoformat()
                 rate_option = {
                     "commitment": {
@@ -570,7 +585,7 @@ class UspsFake(FakeCarrierAPI):
                 return self._label_response(request, self.labels[previous[1]], status=201 if international else 200)
         self._serial += 1
         number = fake_s10(self._serial) if international else fake_impb(self._serial)
-        postage = (Decimal("5.40") + Decimal(str(weight)) * Decimal("0.85")).quantize(Decimal("0.01"))
+        postage = _label_postage(mail_class, Decimal(str(weight)), international=international)
         record = {
             "number": number,
             "international": international,

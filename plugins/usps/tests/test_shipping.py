@@ -334,9 +334,9 @@ async def test_label_connect_error_before_sending(make_runner: Any) -> None:
 
 
 async def test_fake_label_lost_response_buys_exactly_once(fake_runner: Any, fake: UspsFake) -> None:
-    fake.inject(FaultKind.LOST_RESPONSE, operation="create_label")
+    fake.inject(FaultKind.LOST_RESPONSE, operation="create_shipment")
     shipment = await fake_runner("create_shipment", "usps", _shipment_request())
-    assert fake.calls["create_label"] == 2  # resent with the same key after the lost response
+    assert fake.calls["create_shipment"] == 2  # resent with the same key after the lost response
     assert len(fake.labels) == 1
     assert len(fake.charges) == 1
     assert shipment.tracking_number in fake.labels
@@ -377,7 +377,7 @@ async def test_labels_need_payment_roles(make_runner: Any, fake: UspsFake) -> No
     runner = make_runner(settings={**fake.settings(), "crid": ""}, transport=fake.transport())
     with pytest.raises(ValidationError):
         await runner("create_shipment", "usps", _shipment_request())
-    assert fake.calls["create_label"] == 0
+    assert fake.calls["create_shipment"] == 0
 
 
 # -- cancel --------------------------------------------------------------------------------------

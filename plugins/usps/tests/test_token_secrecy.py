@@ -36,7 +36,7 @@ def test_tokens_never_leak(caplog: pytest.LogCaptureFixture) -> None:
         rate_limits={"usps": None},
     ) as client:
         shipment = client.create_shipment("usps", request)
-        fake.inject(FaultKind.SERVER_ERROR, operation="create_label", count=10)
+        fake.inject(FaultKind.SERVER_ERROR, operation="create_shipment", count=10)
         for _ in range(2):
             try:
                 client.create_shipment("usps", request)
