@@ -6,7 +6,9 @@ the batch buffers (at most ``batch_size`` numbers per carrier) and the jobs in f
 
 from __future__ import annotations
 
-from collections import Counter
+import math
+import time
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -31,6 +33,7 @@ __all__ = [
     "batch_results",
     "job_results",
     "plan_jobs",
+    "run_jobs",
 ]
 
 T = TypeVar("T")
@@ -213,3 +216,103 @@ async def async_job_results(job: Job, client: AsyncClient) -> list[TrackingResul
         return [TrackingResult(number=job.numbers[0], carrier=job.carrier, info=info)]
     except CarrierError as err:
         return [TrackingResult(number=n, carrier=job.carrier, error=err) for n in job.numbers]
+
+
+#: A job whose wall time is more than this many times its CPU time waits on the network more
+#: than it computes: running several at once pays off.
+WAITING_RATIO = 2.0
+#: Jobs run in the calling thread first; the median wall/CPU ratio of the last this many decides.
+PROBE_JOBS = 5
+
+
+def _timed(
+    run: Callable[[Job], list[TrackingResult]],
+    job: Job,
+    wall: Callable[[], float],
+    cpu: Callable[[], float],
+) -> tuple[list[TrackingResult], float]:
+    """``run(job)`` and its wall time over its CPU time (the calling thread's)."""
+    wall_start, cpu_start = wall(), cpu()
+    results = run(job)
+    spent = cpu() - cpu_start
+    return results, (wall() - wall_start) / spent if spent > 0 else math.inf
+
+
+def run_jobs(
+    jobs: Iterator[Job],
+    run: Callable[[Job], list[TrackingResult]],
+    concurrency: int,
+    early: list[TrackingResult],
+    *,
+    wall: Callable[[], float] = time.perf_counter,
+    cpu: Callable[[], float] = time.thread_time,
+) -> Iterator[TrackingResult]:
+    """The synchronous bulk engine: as many threads as the jobs' waiting needs, up to ``concurrency``.
+
+    Jobs run in the calling thread while they barely wait (an in-memory transport, a server
+    next door): there, worker threads would only add GIL hand-offs and context switches to every
+    number. Once the median wall/CPU ratio of the last :data:`PROBE_JOBS` jobs exceeds
+    :data:`WAITING_RATIO`, the rest run in a thread pool keeping ``ceil(ratio)`` jobs in flight
+    (Little's law: enough to keep one core busy while the others wait), re-estimated upwards as
+    jobs complete, never above ``concurrency``. ``early`` collects results produced while
+    ``jobs`` is pulled (numbers that could not be resolved); they are yielded as they appear.
+    """
+    ratios: deque[float] = deque(maxlen=PROBE_JOBS)
+    limit = 1
+    while True:
+        job = next(jobs, None)
+        while early:
+            yield early.pop()
+        if job is None:
+            return
+        results, ratio = _timed(run, job, wall, cpu)
+        yield from results
+        ratios.append(ratio)
+        if concurrency > 1 and len(ratios) == PROBE_JOBS:
+            median = sorted(ratios)[PROBE_JOBS // 2]
+            if median > WAITING_RATIO:
+                limit = min(concurrency, math.ceil(median))
+                break
+    yield from _run_threaded(jobs, run, concurrency, limit, early, wall, cpu)
+
+
+def _run_threaded(
+    jobs: Iterator[Job],
+    run: Callable[[Job], list[TrackingResult]],
+    concurrency: int,
+    limit: int,
+    early: list[TrackingResult],
+    wall: Callable[[], float],
+    cpu: Callable[[], float],
+) -> Iterator[TrackingResult]:
+    import concurrent.futures
+
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="carrier-sdk")
+    pending: set[concurrent.futures.Future[tuple[list[TrackingResult], float]]] = set()
+    try:
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < limit:
+                job = next(jobs, None)
+                if job is None:
+                    exhausted = True
+                    break
+                pending.add(pool.submit(_timed, run, job, wall, cpu))
+                while early:
+                    yield early.pop()
+            while early:
+                yield early.pop()
+            if not pending:
+                if exhausted:
+                    return
+                continue
+            done, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in done:
+                results, ratio = future.result()
+                if ratio > limit:
+                    limit = min(concurrency, math.ceil(ratio))
+                yield from results
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)

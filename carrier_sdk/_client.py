@@ -28,6 +28,7 @@ from ._bulk import (
     async_job_results,
     job_results,
     plan_jobs,
+    run_jobs,
 )
 from ._carrier import Carrier, _request_id
 from ._constants import (
@@ -1003,6 +1004,9 @@ class Client(BaseClient):
         Results are yielded as they complete (not in input order) and never raise for one bad
         number. The input is consumed lazily, so it may be a generator over a huge file.
         Carriers that support batch requests receive batches. ``.summary`` counts outcomes.
+        ``concurrency`` is an upper bound: requests that barely wait (an in-memory transport, a
+        server next door) run in the calling thread, where worker threads would only add GIL
+        hand-offs; as requests wait longer, up to ``concurrency`` threads keep them in flight.
         """
         if concurrency < 1:
             raise ValidationError("concurrency must be >= 1", field="concurrency", constraint=">= 1")
@@ -1019,8 +1023,6 @@ class Client(BaseClient):
         concurrency: int,
         summary: TrackingSummary,
     ) -> Iterator[TrackingResult]:
-        import concurrent.futures
-
         early: list[TrackingResult] = []
         jobs = plan_jobs(
             numbers,
@@ -1028,38 +1030,9 @@ class Client(BaseClient):
             lambda n, e: early.append(TrackingResult(number=n, carrier=carrier, error=e)),
             lambda code: self._carrier(code).track_batch_size(),
         )
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="carrier-sdk")
-        pending: set[concurrent.futures.Future[list[TrackingResult]]] = set()
-        try:
-            exhausted = False
-            while True:
-                while not exhausted and len(pending) < concurrency:
-                    job = next(jobs, None)
-                    if job is None:
-                        exhausted = True
-                        break
-                    pending.add(pool.submit(self._run_job, job))
-                    while early:
-                        result = early.pop()
-                        summary.add(result)
-                        yield result
-                while early:
-                    result = early.pop()
-                    summary.add(result)
-                    yield result
-                if not pending:
-                    if exhausted:
-                        return
-                    continue
-                done, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
-                for future in done:
-                    for result in future.result():
-                        summary.add(result)
-                        yield result
-        finally:
-            for future in pending:
-                future.cancel()
-            pool.shutdown(wait=True, cancel_futures=True)
+        for result in run_jobs(jobs, self._run_job, concurrency, early):
+            summary.add(result)
+            yield result
 
     def rates(self, carrier: str, request: RateRequest) -> list[Rate]:
         """Quotes for ``request`` from ``carrier``."""
