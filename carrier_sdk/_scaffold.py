@@ -15,10 +15,22 @@ import string
 from pathlib import Path
 
 from ._exceptions import ConfigurationError
+from ._version import VERSION
 
 __all__ = ["project_files", "write_adapter"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
+
+
+def core_requirement(version: str = VERSION) -> str:
+    """The ``carrier-sdk`` requirement a new adapter declares: this version up to the next minor.
+
+    It names the version that wrote the project (so it exists: it is the one installed), never a
+    later release.
+    """
+    major, minor = (int(part) for part in version.split(".")[:2])
+    upper = f"{major}.{minor + 1}" if major == 0 else f"{major + 1}"
+    return f">={version},<{upper}"
 
 
 def _context(name: str) -> dict[str, str]:
@@ -37,6 +49,7 @@ def _context(name: str) -> dict[str, str]:
         "prefix": (letters + "XX")[:2],
         "host": name.replace("_", "-"),
         "env": name.upper(),
+        "core_pin": core_requirement(),
     }
 
 
@@ -80,11 +93,11 @@ description = "${display} adapter for carrier-sdk."
 readme = "README.md"
 requires-python = ">=3.11"
 license = "MIT"
-dependencies = ["carrier-sdk>=0.1,<0.2"]
+dependencies = ["carrier-sdk${core_pin}"]
 classifiers = ["Programming Language :: Python :: 3", "Typing :: Typed"]
 
 [project.optional-dependencies]
-test = ["carrier-sdk[testing]>=0.1,<0.2", "pytest>=8"]
+test = ["carrier-sdk[testing]${core_pin}", "pytest>=8"]
 
 [project.entry-points.carrier_sdk]
 ${code} = "${package}"
@@ -114,11 +127,14 @@ strict = true
 _README = """\
 # ${dist}
 
-A [carrier-sdk](https://pypi.org/project/carrier-sdk/) adapter for ${display}.
+A carrier-sdk adapter for ${display}.
 
 ```console
 pip install ${dist}
 ```
+
+Until carrier-sdk is published, install it from its checkout first (`pip install -e
+/path/to/carrier-sdk`), then this project (`pip install -e .`).
 
 ```python
 from carrier_sdk import Client

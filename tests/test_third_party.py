@@ -90,6 +90,13 @@ def test_installed_in_a_fresh_virtualenv(tmp_path: Path) -> None:
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "third-party OK" in checked.stdout
 
+    # The core was installed without the cli extra: its command says how to get it, no traceback.
+    script = python.with_name("carrier-sdk")
+    no_cli = _run([str(script), "--help"], cwd=tmp_path)
+    assert no_cli.returncode == 2, no_cli.stdout + no_cli.stderr
+    assert "pip install 'carrier-sdk[cli]'" in no_cli.stderr
+    assert "Traceback" not in no_cli.stderr
+
     tests = _run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", str(EXAMPLE / "tests")], cwd=tmp_path)
     assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
     assert " passed" in tests.stdout
