@@ -92,30 +92,56 @@ _SCENARIO_CODES: dict[str, list[str]] = {
 #: Mail classes the Tracking 3.0 spec enumerates for ``mailClass``.
 _TRACKING_MAIL_CLASSES = frozenset({"PRIORITY_MAIL", "PRIORITY_MAIL_EXPRESS", "PARCEL_SELECT", "MEDIA_MAIL"})
 
-_OPTION_PRICES = (
-    ("USPS_GROUND_ADVANTAGE", "USPS Ground Advantage Machinable Single-piece", Decimal("5.40"), 4),
-    ("PRIORITY_MAIL", "Priority Mail Machinable Single-piece", Decimal("9.35"), 2),
-    ("PRIORITY_MAIL_EXPRESS", "Priority Mail Express Nonstandard Single-piece", Decimal("30.45"), 1),
-)
-_INTERNATIONAL_PRICES = (
-    ("PRIORITY_MAIL_INTERNATIONAL", "Priority Mail International ISC Single-piece", Decimal("48.60")),
-    ("PRIORITY_MAIL_EXPRESS_INTERNATIONAL", "Priority Mail Express International ISC Single-piece", Decimal("65.64")),
-)
+#: The fake's products, in the shape of karrio's options capture (tests/external/usps):
+#: (mail class, rate indicator, processing category, product name, base USD, USD per lb (0: flat),
+#: SKU, days). Several products share a mail class, as in real quotes.
+_PRODUCTS = (
+    ("USPS_GROUND_ADVANTAGE", "SP", "MACHINABLE", "USPS Ground Advantage Machinable Single-piece",
+     Decimal("5.40"), Decimal("0.85"), "DUXP0XXXXC05010", 4),
+    ("PRIORITY_MAIL", "SP", "MACHINABLE", "Priority Mail Machinable Single-piece",
+     Decimal("9.35"), Decimal("0.85"), "DPXX0XXXXC05010", 2),
+    ("PRIORITY_MAIL", "FE", "FLATS", "Priority Mail Flat Rate Envelope",
+     Decimal("10.20"), Decimal(0), "DPFE0XXXXC00000", 2),
+    ("PRIORITY_MAIL_EXPRESS", "PA", "NONSTANDARD", "Priority Mail Express Nonstandard Single-piece",
+     Decimal("30.45"), Decimal("0.85"), "DEXX0XXXXC05010", 1),
+    ("PRIORITY_MAIL_EXPRESS", "FP", "FLATS", "Priority Mail Express Padded Flat Rate Envelope",
+     Decimal("32.25"), Decimal(0), "DEFE2XXXXC00700", 1),
+)  # fmt: skip
+_INTERNATIONAL_PRODUCTS = (
+    ("PRIORITY_MAIL_INTERNATIONAL", "SP", "MACHINABLE", "Priority Mail International ISC Single-piece",
+     Decimal("48.60"), Decimal("4.10"), "IPXX0XXXXB01020"),
+    ("PRIORITY_MAIL_EXPRESS_INTERNATIONAL", "PA", "FLATS", "Priority Mail Express International ISC Single-piece",
+     Decimal("65.64"), Decimal("4.10"), "IEXX0XXXXB01020"),
+)  # fmt: skip
+#: USPS Tracking, included at no cost in karrio's capture.
+_TRACKING_EXTRA = {"name": "USPS Tracking", "price": 0.0, "extraService": "920", "priceType": "COMMERCIAL",
+                   "warnings": [], "SKU": "DXTX0EXXXCX0000"}  # fmt: skip
+#: Human mail-class names with the HTML USPS puts in tracking answers.
+_TRACKING_NAMES = {
+    "PRIORITY_MAIL": "Priority Mail<SUP>&reg;</SUP>",
+    "PRIORITY_MAIL_EXPRESS": "Priority Mail Express<SUP>&reg;</SUP>",
+    "USPS_GROUND_ADVANTAGE": "USPS Ground Advantage<SUP>&#153;</SUP>",
+}
+#: Multipart label styles the corpus shows, chosen by ``seed % 3``: parts named (karrio's
+#: capture), parts with no Content-Disposition and a ``File Name:`` header (USPS's published
+#: sample), parts with only a ``filename=``.
+LABEL_STYLES = ("named", "unnamed", "filename")
 
 
-def _postage(base: Decimal, weight: Decimal, per_pound: Decimal) -> Decimal:
+def _product_price(base: Decimal, per_lb: Decimal, weight: Decimal) -> Decimal:
     """A price as USPS states it: base plus a rate per pound, in whole cents (half up)."""
-    return (base + weight * per_pound).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return (base + weight * per_lb).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def _label_postage(mail_class: str, weight: Decimal, *, international: bool) -> Decimal:
-    """What a label costs: the price the options search quotes for its mail class and weight."""
-    if international:
-        table = {name: (base, Decimal("4.10")) for name, _, base in _INTERNATIONAL_PRICES}
-    else:
-        table = {name: (base, Decimal("0.85")) for name, _, base, _ in _OPTION_PRICES}
+    """What a label of an unnamed product costs: the first product of its mail class, as quoted."""
+    table = (
+        {name: (base, per_lb) for name, _, _, _, base, per_lb, _ in reversed(_INTERNATIONAL_PRODUCTS)}
+        if international
+        else {name: (base, per_lb) for name, _, _, _, base, per_lb, _, _ in reversed(_PRODUCTS)}
+    )
     base, per_pound = table.get(mail_class, next(iter(table.values())))
-    return _postage(base, weight, per_pound)
+    return _product_price(base, per_pound, weight)
 
 
 class UspsFake(FakeCarrierAPI):
@@ -157,6 +183,8 @@ class UspsFake(FakeCarrierAPI):
         self.reject_all_tokens = False
         self.expires_in: int | str = _TOKEN_LIFETIME
         self._serial = 10_000_000
+        #: Added to every label's postage: a price that moved between quote and purchase.
+        self.price_change = Decimal(0)
 
     def settings(self, base_url: str | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -351,7 +379,10 @@ class UspsFake(FakeCarrierAPI):
                 "eventCity": city,
                 "eventState": state,
                 ("eventZIPCode" if v3r2 else "eventZIP"): zip_code,
+                "firm": None,
+                "name": None,
                 "authorizedAgent": False,
+                "additionalProp": None,
             }
             if code:
                 event["eventCode"] = code
@@ -370,11 +401,18 @@ class UspsFake(FakeCarrierAPI):
             "destinationCity": "MEMPHIS",
             "destinationState": "TN",
             "destinationZIP": "38118",
-            "mailType": "DOMESTIC_MAIL",
+            "emailEnabled": "true",
+            "kahalaIndicator": "false",
+            "mailClass": _TRACKING_NAMES.get(mail_class, "Priority Mail<SUP>&reg;</SUP>"),
+            "mailType": "DM",
+            "proofOfDeliveryEnabled": "false",
+            "restoreEnabled": "false",
+            "RRAMEnabled": "false",
+            "RREEnabled": "false",
+            "services": ["USPS Tracking<SUP>&#174;</SUP>"],
+            "serviceTypeCode": "001",
             "trackingEvents": list(reversed(events)),  # USPS lists newest first
         }
-        if mail_class:
-            body["mailClass"] = mail_class
         if v3r2:
             body["deliveryDateExpectation"] = {"expectedDeliveryDate": expected}
         else:
@@ -454,44 +492,42 @@ class UspsFake(FakeCarrierAPI):
             message = "Could not find zone for the origin and destination."
             return self._error(400, message, code="030001", api="/shipments/v3")
         today = datetime.fromtimestamp(self.clock(), UTC).date()
-        options = []
+        price_type = body["pricingOptions"][0]["priceType"]
+        by_class: dict[str, list[dict[str, Any]]] = {}
         if international:
-            for name, description, base in _INTERNATIONAL_PRICES:
+            for name, indicator, category, product, base, per_lb, sku in _INTERNATIONAL_PRODUCTS:
                 if mail_class not in ("ALL", name):
                     continue
-                price = float(_postage(base, weight, Decimal("4.10")))
-                rate_option = {"totalBasePrice": price, "rates": [{"description": description, "price": price}]}
-                options.append({"mailClass": name, "rateOptions": [rate_option]})
+                price = float(_product_price(base, per_lb, weight))
+                detail = self._rate_detail(name, indicator, category, product, price, sku, price_type, weight)
+                detail["destinationEntryFacilityType"] = "INTERNATIONAL_SERVICE_CENTER"
+                by_class.setdefault(name, []).append({"totalBasePrice": price, "rates": [detail]})
         else:
-            for name, description, base, days in _OPTION_PRICES:
+            for name, indicator, category, product, base, per_lb, sku, days in _PRODUCTS:
                 if mail_class not in ("ALL", "ALL_OUTBOUND", name):
                     continue
-                price = float(_postage(base, weight, Decimal("0.85")))
+                price = float(_product_price(base, per_lb, weight))
                 delivery = (today + timedelta(days=days)).isoformat()
-                rate_option = {
-                    "commitment": {
-                        "name": f"{days} Day" + ("s" if days > 1 else ""),
-                        "scheduleDeliveryDate": delivery,
-                        "expectedDeliveryDate": delivery,
-                        "guaranteedDelivery": name == "PRIORITY_MAIL_EXPRESS",
-                    },
-                    "totalBasePrice": price,
-                    "rates": [
-                        {
-                            "description": description,
-                            "price": price,
-                            "mailClass": name,
-                            "priceType": "COMMERCIAL",
-                            "zone": "05",
-                            "SKU": "DPXX0XXXXC00010",
-                        }
-                    ],
-                    "extraServices": [],
-                }
-                options.append({"mailClass": name, "rateOptions": [rate_option]})
+                by_class.setdefault(name, []).append(
+                    {
+                        "commitment": {
+                            "name": f"{days} Day" + ("s" if days > 1 else ""),
+                            "scheduleDeliveryDate": delivery,
+                            "expectedDeliveryDate": delivery,
+                            "guaranteedDelivery": name == "PRIORITY_MAIL_EXPRESS",
+                        },
+                        "totalPrice": price,
+                        "totalBasePrice": price,
+                        "rates": [
+                            self._rate_detail(name, indicator, category, product, price, sku, price_type, weight)
+                        ],
+                        "extraServices": [dict(_TRACKING_EXTRA, priceType=price_type)],
+                    }
+                )
+        options = [{"mailClass": name, "rateOptions": rate_options} for name, rate_options in by_class.items()]
         response: dict[str, Any] = {
             "originZIPCode": origin,
-            "pricingOptions": [{"shippingOptions": options, "priceType": body["pricingOptions"][0]["priceType"]}],
+            "pricingOptions": [{"shippingOptions": options, "priceType": price_type}],
         }
         if international:
             response["destinationCountryCode"] = body["destinationCountryCode"]
@@ -499,58 +535,142 @@ class UspsFake(FakeCarrierAPI):
             response["destinationZIPCode"] = destination
         return httpx.Response(200, json=response)
 
+    @staticmethod
+    def _rate_detail(
+        mail_class: str,
+        indicator: str,
+        category: str,
+        product: str,
+        price: float,
+        sku: str,
+        price_type: str,
+        weight: Decimal,
+    ) -> dict[str, Any]:
+        """One ``rates[]`` item with the keys of karrio's options capture."""
+        return {
+            "description": product,
+            "startDate": "2025-01-19",
+            "endDate": "",
+            "price": price,
+            "zone": "05",
+            "weight": float(weight),
+            "dimensionalWeight": 0,
+            "dimWeight": 0,
+            "fees": [],
+            "priceType": price_type,
+            "mailClass": mail_class,
+            "productName": product,
+            "productDefinition": "",
+            "processingCategory": category,
+            "rateIndicator": indicator,
+            "destinationEntryFacilityType": "NONE",
+            "SKU": sku,
+        }
+
     # -- labels ---------------------------------------------------------------------------------
 
     def _payment_ok(self, request: httpx.Request) -> bool:
         return request.headers.get(PAYMENT_TOKEN_HEADER.lower(), "") in self.payment_tokens
 
-    def _label_response(self, request: httpx.Request, record: dict[str, Any], *, status: int) -> httpx.Response:
+    def _label_response(
+        self, request: httpx.Request, record: dict[str, Any], *, status: int, reprint: bool = False
+    ) -> httpx.Response:
         number = record["number"]
         image = f"%PDF-1.4\n% fake USPS label {number}\n%%EOF\n".encode()
         if record["international"]:
             metadata: dict[str, Any] = {
+                "labelAddress": record.get("label_address", {}),
                 "internationalTrackingNumber": number,
                 "constructCode": "I01",
                 "postage": float(record["postage"]),
+                "extraServices": [],
                 "weightUOM": "lb",
+                "weight": record["weight"],
+                "dimensionalWeight": "0.0",
                 "mailingDate": record["mailing_date"],
                 "fees": [],
+                "SKU": record.get("sku", "IPXX0XXXXB01020"),
             }
         else:
+            days = record.get("days", 3)
             metadata = {
+                "labelAddress": record.get("label_address", {}),
                 "routingInformation": "420" + record["zip"],
                 "trackingNumber": number,
                 "postage": float(record["postage"]),
                 "extraServices": [{"name": "USPS Tracking", "price": 0.0, "SKU": "DXTV0EXXXCX0000"}],
                 "zone": "05",
-                "commitment": {"name": "3 Days", "scheduleDeliveryDate": record["mailing_date"]},
+                "commitment": {
+                    "name": f"{days} Day" + ("s" if days > 1 else ""),
+                    "scheduleDeliveryDate": record["mailing_date"],
+                },
                 "weightUOM": "lb",
                 "weight": record["weight"],
+                "dimensionalWeight": 0.0,
                 "fees": [],
+                "mailingDate": f"{record['mailing_date']}T00:00:00Z",  # a date-time here (OpenAPI example)
                 "bannerText": "USPS TRACKING # USPS Ship",
                 "serviceTypeCode": "001",
                 "constructCode": "C01",
-                "SKU": "DPXR0XXXXC00010",
+                "SKU": record.get("sku", "DPXR0XXXXC00010"),
             }
-        if ACCEPT_LABEL_JSON in request.headers.get("accept", ""):
-            return httpx.Response(status, json={**metadata, "labelImage": base64.b64encode(image).decode()})
-        boundary = "uspsBoundary" + hashlib.sha256(number.encode()).hexdigest()[:16]
         encoded = base64.b64encode(image).decode()
+        if ACCEPT_LABEL_JSON in request.headers.get("accept", ""):
+            if reprint:  # reprints nest the metadata (OpenAPI LabelReprintResponseExample)
+                body = {"labelMetadata": metadata, "labelImage": encoded, "reprintInfo": record["reprints"]}
+                return httpx.Response(status, json=body)
+            return httpx.Response(status, json={**metadata, "labelImage": encoded})
+        boundary = "uspsBoundary" + hashlib.sha256(number.encode()).hexdigest()[:16]
         wrapped = "\r\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
-        body = (
-            f"--{boundary}\r\n"
-            'Content-Disposition: form-data; name="labelMetadata"\r\n'
-            "Content-Type: application/json\r\n\r\n"
-            f"{json.dumps(metadata)}\r\n"
-            f"--{boundary}\r\n"
-            'Content-Disposition: form-data; name="labelImage"; filename="labelImage.pdf"\r\n'
-            "Content-Type: application/pdf\r\n"
-            "Content-Transfer-Encoding: binary\r\n\r\n"  # a lie USPS documents: it is base64
-            f"{wrapped}\r\n"
+        style = LABEL_STYLES[self.seed % len(LABEL_STYLES)]
+        if style == "unnamed":  # USPS/api-examples domesticlabel-v3-response.json
+            meta_head = "Content-type: application/json\r\n"
+            image_head = (
+                "File Name: label.pdf\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: encode\r\n"
+            )
+        else:
+            names = style == "named"
+            meta_head = (
+                'Content-Type: application/json\r\nContent-Disposition: form-data; name="labelMetadata"\r\n'
+                if names
+                else "Content-Type: application/json\r\n"
+            )
+            image_head = "Content-Type: application/pdf\r\nContent-Disposition: form-data; " + (
+                'filename="labelImage.pdf"; name="labelImage"\r\n' if names else 'filename="labelImage.pdf"\r\n'
+            )
+        content = (
+            f"--{boundary}\r\n{meta_head}\r\n{json.dumps(metadata)}\r\n"
+            f"--{boundary}\r\n{image_head}\r\n{wrapped}\r\n"
             f"--{boundary}--\r\n"
         ).encode()
         content_type = f"multipart/form-data; boundary={boundary}"
-        return httpx.Response(status, content=body, headers={"content-type": content_type})
+        return httpx.Response(status, content=content, headers={"content-type": content_type})
+
+    @staticmethod
+    def _label_address(address: Any) -> dict[str, Any]:
+        """The recipient as USPS echoes it in ``labelAddress`` (upper case, as in the captures)."""
+        if not isinstance(address, dict):
+            return {}
+        keys = ("streetAddress", "secondaryAddress", "city", "state", "ZIPCode", "ZIPPlus4", "postalCode",
+                "province", "country", "countryISOAlpha2Code", "firstName", "lastName", "firm")  # fmt: skip
+        out: dict[str, Any] = {k: str(address[k]).upper() for k in keys if address.get(k)}
+        out["ignoreBadAddress"] = False
+        return out
+
+    @staticmethod
+    def _find_product(package: dict[str, Any], international: bool) -> tuple[Decimal, Decimal, str, int] | None:
+        """(base, per lb, SKU, days) of the product a label request names, if the fake sells it."""
+        indicator = package.get("rateIndicator")
+        category = package.get("processingCategory")
+        if international:
+            for name, ind, cat, _, base, per_lb, sku in _INTERNATIONAL_PRODUCTS:
+                if (name, ind, cat) == (package.get("mailClass"), indicator, category):
+                    return base, per_lb, sku, 6
+            return None
+        for name, ind, cat, _, base, per_lb, sku, days in _PRODUCTS:
+            if (name, ind, cat) == (package.get("mailClass"), indicator, category):
+                return base, per_lb, sku, days
+        return None
 
     def _label(self, request: httpx.Request) -> httpx.Response:
         international = "international-label" in request.url.path
@@ -585,7 +705,12 @@ class UspsFake(FakeCarrierAPI):
                 return self._label_response(request, self.labels[previous[1]], status=201 if international else 200)
         self._serial += 1
         number = fake_s10(self._serial) if international else fake_impb(self._serial)
-        postage = _label_postage(mail_class, Decimal(str(weight)), international=international)
+        product = self._find_product(package, international)
+        if product is None:
+            postage = _label_postage(mail_class, Decimal(str(weight)), international=international)
+        else:
+            postage = _product_price(product[0], product[1], Decimal(str(weight)))
+        postage += self.price_change
         record = {
             "number": number,
             "international": international,
@@ -597,7 +722,12 @@ class UspsFake(FakeCarrierAPI):
             "at": self.clock(),
             "cancelled": False,
             "key": key,
+            "package": package,
+            "label_address": self._label_address(body.get("toAddress")),
+            "reprints": {"reprintNumber": 0, "reprintLimit": 3},
         }
+        if product is not None:
+            record["sku"], record["days"] = product[2], product[3]
         self.labels[number] = record
         self.charges.append((number, postage))
         if key:
@@ -648,7 +778,9 @@ class UspsFake(FakeCarrierAPI):
             return self._cancel_record(None, "/labels/v3")
         if record["cancelled"]:
             return self._error(400, "Canceled labels are not eligible for reprint.", api="/labels/v3")
-        return self._label_response(request, record, status=200)
+        reprints = record.setdefault("reprints", {"reprintNumber": 0, "reprintLimit": 3})
+        reprints["reprintNumber"] += 1
+        return self._label_response(request, record, status=200, reprint=True)
 
     # -- addresses ------------------------------------------------------------------------------
 
@@ -670,12 +802,18 @@ class UspsFake(FakeCarrierAPI):
             "firm": params.get("firm", "").upper(),
             "address": {
                 "streetAddress": re.sub(r"\bSTREET\b", "ST", re.sub(r"\s+", " ", street)),
+                "streetAddressAbbreviation": None,
                 "secondaryAddress": secondary,
                 "city": params.get("city", "").upper(),
+                "cityAbbreviation": None,
                 "state": state,
+                "postalCode": None,
+                "province": None,
                 "ZIPCode": zip_code or f"{rng.randint(10000, 99999)}",
                 "ZIPPlus4": f"{rng.randint(1, 9999):04d}",
                 "urbanization": "",
+                "country": None,
+                "countryISOCode": None,
             },
             "additionalInfo": {
                 "deliveryPoint": f"{rng.randint(0, 99):02d}",
@@ -686,10 +824,10 @@ class UspsFake(FakeCarrierAPI):
                 "centralDeliveryPoint": "N",
                 "vacant": "N",
             },
-            "corrections": (
+            "corrections": (  # an exact match carries one empty correction, as USPS's samples show
                 [{"code": "32", "text": "Default address: more information, such as a suite number, is needed."}]
                 if default_only
-                else []
+                else [{"code": "", "text": ""}]
             ),
             "matches": [] if default_only else [{"code": "31", "text": "Single Response - exact match"}],
         }

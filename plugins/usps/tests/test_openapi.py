@@ -140,6 +140,38 @@ def _by_path(pairs: list[tuple[httpx.Request, httpx.Response]], suffix: str) -> 
     return next((rq, rs) for rq, rs in pairs if rq.url.path.endswith(suffix))
 
 
+#: Where real tracking answers (tests/external/usps: karrio's capture, USPS's own README sample)
+#: differ from Tracking 3.0's schema, the fake follows the captures. These are the only
+#: differences the schema check forgives; anything else must validate.
+CAPTURED_TRACKING_FLAGS = frozenset(
+    {"emailEnabled", "kahalaIndicator", "proofOfDeliveryEnabled", "restoreEnabled", "RRAMEnabled", "RREEnabled"}
+)
+
+
+def as_documented_tracking(body: dict[str, Any]) -> dict[str, Any]:
+    """The captured tracking shape mapped back onto the documented one, difference by difference:
+    string booleans ("false"), ``mailType`` "DM", a human ``mailClass`` with HTML, ``null`` event fields."""
+    out = dict(body)
+    for key in CAPTURED_TRACKING_FLAGS & out.keys():
+        assert out[key] in ("true", "false"), key
+        out[key] = out[key] == "true"
+    if out.get("mailType") == "DM":
+        out["mailType"] = "DOMESTIC_MAIL"
+    if "<SUP>" in str(out.get("mailClass", "")):
+        del out["mailClass"]
+    out["trackingEvents"] = [{k: v for k, v in e.items() if v is not None} for e in out.get("trackingEvents", [])]
+    return out
+
+
+def as_documented_address(body: dict[str, Any]) -> dict[str, Any]:
+    """USPS's README answer (tests/external/usps/address_readme_dc.json) carries ``null`` address
+    fields and an empty correction on an exact match; the schema allows neither. Forgive exactly that."""
+    out = dict(body)
+    out["address"] = {k: v for k, v in body["address"].items() if v is not None}
+    out["corrections"] = [c for c in body.get("corrections", []) if c != {"code": "", "text": ""}]
+    return out
+
+
 def test_tracking_payloads(session: Any) -> None:
     fake, client = session
     numbers = [fake.scenario_numbers[s] for s in ("delivered", "returned_to_sender", "pre_transit", "unknown")]
@@ -154,7 +186,7 @@ def test_tracking_payloads(session: Any) -> None:
         if "/tracking/v3/tracking/" not in request.url.path:
             continue
         if response.status_code == 200:
-            check("tracking", "TrackingDetails", response.json())
+            check("tracking", "TrackingDetails", as_documented_tracking(response.json()))
         else:
             assert response.json()["error"]["errors"][0]["code"] == "150002"
             check("tracking", "ErrorMessage", response.json())
@@ -236,7 +268,7 @@ def test_address_query_and_response(session: Any) -> None:
     fake, client = session
     pairs = _exchanges(fake, client, lambda: client.validate_address("usps", recipient()))
     request, response = _by_path(pairs, "/addresses/v3/address")
-    check("addresses", "AddressResponse", response.json())
+    check("addresses", "AddressResponse", as_documented_address(response.json()))
     parameters = _spec("addresses")["paths"]["/address"]["get"]["parameters"]
     for parameter in parameters:
         parameter = parameter if "$ref" not in parameter else _resolve("addresses", parameter["$ref"])
