@@ -924,7 +924,7 @@ class CarrierConformance:
                 assert fake.calls["validate_address"] == 1, dict(fake.calls)
 
     def test_quote_and_purchase_agree(self, registry: CarrierRegistry) -> None:
-        """A label bought for a quoted service costs what the quote said (one price, one rounding)."""
+        """A label bought with a quote (``rate=``) costs what the quote said (one price, one rounding)."""
         if not (self.has(Capability.RATES) and self.has(Capability.CREATE_SHIPMENT)):
             pytest.skip("needs RATES and CREATE_SHIPMENT")
         _, client = self._sandbox_client(registry)
@@ -936,8 +936,9 @@ class CarrierConformance:
             )
             assert quotes
             for quote in quotes:
-                bought = client.create_shipment(code, attrs.evolve(request, service=quote.service))
+                bought = client.create_shipment(code, request, rate=quote)
                 assert bought.price == quote.price, f"{quote.service}: quoted {quote.price}, charged {bought.price}"
+                assert bought.quoted_price == quote.price
 
     def test_sandbox_advance_moves_a_bought_label(self, registry: CarrierRegistry) -> None:
         """:meth:`Sandbox.advance` moves a label bought in the sandbox through the fake's history."""
