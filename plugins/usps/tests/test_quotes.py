@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -24,11 +23,6 @@ from .conftest import recipient, shipper
 CORPUS = Path(__file__).parents[3] / "tests" / "external" / "usps"
 #: karrio's options capture: 12 products over 5 mail classes (tests/external/SOURCES.md).
 QUOTE = (CORPUS / "options_karrio_multi_product.json").read_bytes()
-
-
-def _spec_dir() -> Path:
-    configured = os.environ.get("CARRIER_SDK_USPS_OPENAPI_DIR")
-    return Path(configured) if configured else openapi.SPECS
 
 
 class QuoteThenFake:
@@ -71,9 +65,7 @@ def _request() -> ShipmentRequest:
     )
 
 
-def test_every_product_of_a_real_quote_is_bought_as_quoted(
-    quoted: tuple[Client, QuoteThenFake], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_every_product_of_a_real_quote_is_bought_as_quoted(quoted: tuple[Client, QuoteThenFake]) -> None:
     client, wire = quoted
     rates = client.rates(
         "usps",
@@ -92,12 +84,22 @@ def test_every_product_of_a_real_quote_is_bought_as_quoted(
         assert shipment.service == rate.service
         assert shipment.price_changed is (shipment.price != rate.price)
     assert len(wire.labels) == len(wire.fake.charges) == 12
-    specs = _spec_dir()
+
+
+def test_each_purchase_of_the_quote_validates_against_the_openapi(quoted: tuple[Client, QuoteThenFake]) -> None:
+    specs = openapi.spec_dir()
+    if specs is None:
+        pytest.skip(openapi.SKIP_REASON)
     if not specs.is_dir():
-        pytest.skip(
-            f"USPS OpenAPI specs not found at {specs}: set CARRIER_SDK_USPS_OPENAPI_DIR to validate the requests"
-        )
-    monkeypatch.setattr(openapi, "SPECS", specs)
+        pytest.fail(f"{openapi.SPEC_DIR_VARIABLE}={specs} is not a folder")
+    client, wire = quoted
+    rates = client.rates(
+        "usps",
+        RateRequest(shipper=shipper(), recipient=recipient(), parcels=[Parcel(weight="2", weight_unit="lb")]),
+    )
+    for rate in rates:
+        client.create_shipment("usps", _request(), rate=rate)
+    assert len(wire.labels) == len(rates) == 12
     for request in wire.labels:
         openapi.check("domestic-labels", "LabelRequest", json.loads(request.content), write=True)
 
