@@ -76,7 +76,7 @@ from ._redact import redact_request, redact_response
 from ._registry import CarrierRegistry
 from ._retry import RetryBudget, RetryPolicy, parse_retry_after, sent_for_sure_not
 from ._settings import load_settings
-from ._transports import _AiohttpCompat, _async_transport
+from ._transports import _SYNC_DEADLINE, _AiohttpCompat, _async_transport, _install_sync_deadline
 from ._version import VERSION
 from .state._base import StateBackend
 from .state._ledger import PurchaseGuard, guarded_purchase, guarded_purchase_async, request_fingerprint
@@ -420,11 +420,15 @@ class BaseClient:
                 return _Final(response=response)
             if _rejected(carrier, response):
                 return _Final(response=response)
-            retry_after = parse_retry_after(response.headers) if status in (429, 503) else None
+            # Retry-After is honoured on every retried status that carries it, up to the cap; a
+            # longer wait is not retried at all (never a 3,000 s sleep inside the deadline).
+            retry_after = parse_retry_after(response.headers)
             if status == 429 and retry_after is not None:
                 self._limiter(carrier).pause(min(retry_after, policy.max_retry_after))
                 if retry_after > policy.max_retry_after:
                     return _Final(error=self._status_error(carrier, options, response))
+            if retry_after is not None and retry_after > policy.max_retry_after:
+                return self._give_up(carrier, options, None, response)
             if status != 429 and not (options.idempotent or keyed):
                 # The carrier may have acted on it: never resend a purchase without a key.
                 return _Final(error=self._ambiguous(carrier, options, None, response))
@@ -813,6 +817,8 @@ class Client(BaseClient):
             trust_env=transport is None,
             verify=_ssl_context() if transport is None else True,
         )
+        # The whole-call deadline reaches every socket read, write and connect (trickling servers).
+        self._deadline_enforced = _install_sync_deadline(self._http)
 
     def close(self) -> None:
         """Close the connection pool (only the client that created it closes it)."""
@@ -832,18 +838,26 @@ class Client(BaseClient):
 
     # -- I/O --------------------------------------------------------------------------------
 
-    def _read(self, carrier: Carrier, options: RequestOptions, request: httpx.Request) -> httpx.Response:
-        response = self._http.send(request, stream=True)
+    def _read(
+        self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float | None = None
+    ) -> httpx.Response:
+        real_time = deadline_at is not None and self._clock is time.monotonic
+        token = _SYNC_DEADLINE.set(deadline_at) if real_time else None
         try:
-            reader = _Reader(carrier, options, response)
-            if response.is_stream_consumed:  # in-memory transports hand over decoded content
-                reader.feed_decoded(response.content)
-            else:
-                for chunk in response.iter_raw():
-                    reader.feed(chunk)
-            return reader.build()
+            response = self._http.send(request, stream=True)
+            try:
+                reader = _Reader(carrier, options, response)
+                if response.is_stream_consumed:  # in-memory transports hand over decoded content
+                    reader.feed_decoded(response.content)
+                else:
+                    for chunk in response.iter_raw():
+                        reader.feed(chunk)
+                return reader.build()
+            finally:
+                response.close()
         finally:
-            response.close()
+            if token is not None:
+                _SYNC_DEADLINE.reset(token)
 
     def _attempt(
         self,
@@ -865,7 +879,7 @@ class Client(BaseClient):
         if call is not None and options.purchase:
             call.in_flight = True  # from here until an outcome is decided, a failure is ambiguous
         try:
-            response = self._read(carrier, options, request)
+            response = self._read(carrier, options, request, deadline_at)
         except httpx.TransportError as err:
             self._log_response(carrier, options, attempt, None, err, started)
             outcome = self._decide(carrier, options, attempt, deadline_at, error=err)

@@ -129,14 +129,18 @@ class JourneyPlanner:
         return claims[0].carrier if claims else None
 
     def run_sync(self, client: Client, number: str, carrier: str | None) -> Journey:
-        """Drive :meth:`plan` with a sync client."""
+        """Drive :meth:`plan` with a sync client, under one deadline for the whole journey."""
+        deadline_at = client._deadline_at()
         steps = self.plan(client, number, carrier)
         try:
             code, tracking_number = next(steps)
             while True:
                 outcome: Any
+                remaining = deadline_at - client._clock()
                 try:
-                    outcome = client.track(tracking_number, carrier=code)
+                    if remaining <= 0:
+                        raise _journey_timeout(client, code)
+                    outcome = client.with_options(deadline=remaining).track(tracking_number, carrier=code)
                 except CarrierError as err:
                     outcome = err
                 code, tracking_number = steps.send(outcome)
@@ -144,19 +148,33 @@ class JourneyPlanner:
             return stop.value  # type: ignore[no-any-return]
 
     async def run_async(self, client: AsyncClient, number: str, carrier: str | None) -> Journey:
-        """Drive :meth:`plan` with an async client."""
+        """Drive :meth:`plan` with an async client, under one deadline for the whole journey."""
+        deadline_at = client._deadline_at()
         steps = self.plan(client, number, carrier)
         try:
             code, tracking_number = next(steps)
             while True:
                 outcome: Any
+                remaining = deadline_at - client._clock()
                 try:
-                    outcome = await client.track(tracking_number, carrier=code)
+                    if remaining <= 0:
+                        raise _journey_timeout(client, code)
+                    outcome = await client.with_options(deadline=remaining).track(tracking_number, carrier=code)
                 except CarrierError as err:
                     outcome = err
                 code, tracking_number = steps.send(outcome)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+
+
+def _journey_timeout(client: Client | AsyncClient, code: str) -> CarrierError:
+    from ._exceptions import APITimeoutError
+
+    return APITimeoutError(
+        f"the journey's {client.deadline:g}s deadline passed before this leg could be tracked",
+        carrier=code,
+        operation="track",
+    )
 
 
 def _unknown(related: RelatedNumber) -> CarrierError:

@@ -52,8 +52,9 @@ class RetryPolicy:
             attempts failing, p99 added latency stays under 2.5 s); attempt ``n`` waits up to
             ``initial_delay * 2**n`` (full jitter), capped by ``max_delay``.
         max_delay: Longest backoff sleep.
-        max_retry_after: Longest ``Retry-After`` honoured; a longer one is not retried and
-            surfaces as :class:`~carrier_sdk.RateLimitError` with ``retry_after``.
+        max_retry_after: Longest ``Retry-After`` honoured, whatever the status (429, 503 ...); a
+            longer one is not retried: a 429 surfaces as :class:`~carrier_sdk.RateLimitError`
+            with ``retry_after``, another status as its typed error at once.
         statuses: HTTP statuses retried for idempotent requests.
 
     .. versionadded:: 0.1

@@ -20,7 +20,7 @@ import httpx
 
 from ._exceptions import ConfigurationError
 
-__all__ = ["_AiohttpCompat", "_async_transport"]
+__all__ = ["_SYNC_DEADLINE", "_AiohttpCompat", "_async_transport", "_install_sync_deadline"]
 
 
 class _Facts:
@@ -159,3 +159,87 @@ class _AiohttpCompat(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+# -- the sync client's whole-call deadline ---------------------------------------------------------
+#
+# httpx's read timeout applies to each socket read, so a server that trickles one byte at a time
+# keeps a sync call alive forever. The sync client therefore sets the call's deadline (a monotonic
+# instant) in a context variable around each request, and the network backend below cuts every
+# connect, read and write timeout to the time left, raising a timeout once none is left. Headers,
+# body and every request of the call (an OAuth token fetch included) are covered. The async client
+# cancels the call instead (``asyncio.timeout``).
+
+_SYNC_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("carrier_sdk_deadline", default=None)
+
+
+def _cut(timeout: float | None, error: type[Exception]) -> float | None:
+    import time
+
+    deadline = _SYNC_DEADLINE.get()
+    if deadline is None:
+        return timeout
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise error("the call's deadline passed")
+    return remaining if timeout is None else min(timeout, remaining)
+
+
+def _deadline_backend(inner: Any) -> Any:
+    """Wrap an httpcore sync network backend so every socket operation obeys the call's deadline."""
+    import httpcore
+
+    class Stream(httpcore.NetworkStream):
+        def __init__(self, stream: Any) -> None:
+            self._stream = stream
+
+        def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+            data: bytes = self._stream.read(max_bytes, _cut(timeout, httpcore.ReadTimeout))
+            return data
+
+        def write(self, buffer: bytes, timeout: float | None = None) -> None:
+            self._stream.write(buffer, _cut(timeout, httpcore.WriteTimeout))
+
+        def close(self) -> None:
+            self._stream.close()
+
+        def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None) -> Any:
+            return Stream(self._stream.start_tls(ssl_context, server_hostname, _cut(timeout, httpcore.ConnectTimeout)))
+
+        def get_extra_info(self, info: str) -> Any:
+            return self._stream.get_extra_info(info)
+
+    class Backend(httpcore.NetworkBackend):
+        def connect_tcp(
+            self,
+            host: str,
+            port: int,
+            timeout: float | None = None,
+            local_address: str | None = None,
+            socket_options: Any = None,
+        ) -> Any:
+            stream = inner.connect_tcp(
+                host, port, _cut(timeout, httpcore.ConnectTimeout), local_address, socket_options
+            )
+            return Stream(stream)
+
+        def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options: Any = None) -> Any:
+            return Stream(inner.connect_unix_socket(path, _cut(timeout, httpcore.ConnectTimeout), socket_options))
+
+        def sleep(self, seconds: float) -> None:
+            inner.sleep(seconds)
+
+    return Backend()
+
+
+def _install_sync_deadline(client: httpx.Client) -> bool:
+    """Make the pools of ``client``'s own transports obey :data:`_SYNC_DEADLINE`; ``False`` if none could."""
+    installed = False
+    transports = [client._transport, *client._mounts.values()]  # httpx's own transports (incl. env proxies)
+    for transport in transports:
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if pool is not None and backend is not None:
+            pool._network_backend = _deadline_backend(backend)
+            installed = True
+    return installed

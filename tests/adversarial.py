@@ -69,7 +69,15 @@ class Forward:
     transform: Callable[[httpx.Response], Any] | None = None
 
 
-Action = Respond | Reset | Hang | Trickle | PartialThenReset | Forward
+@attrs.frozen
+class Delay:
+    """Wait ``seconds``, then do ``then``."""
+
+    seconds: float
+    then: Any
+
+
+Action = Respond | Reset | Hang | Trickle | PartialThenReset | Forward | Delay
 
 
 class Request:
@@ -194,6 +202,10 @@ class AdversarialServer:
         if isinstance(action, Hang):
             self.stop.wait(action.seconds)
             return False
+        if isinstance(action, Delay):
+            if self.stop.wait(action.seconds):
+                return False
+            return self._act(conn, action.then, forwarded)
         if isinstance(action, Forward):
             assert self.api is not None
             assert forwarded is not None
