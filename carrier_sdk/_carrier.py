@@ -182,7 +182,7 @@ class Carrier:
     capabilities they declare must match the operations they override (the conformance suite
     checks it). Operations return flows; the clients drive them.
 
-    Class attributes:
+    Attributes:
         code: Lowercase, stable registry key (``"usps"``); also the entry-point name.
         display_name: Human name (``"USPS"``).
         capabilities: The operations implemented.
@@ -237,7 +237,7 @@ class Carrier:
         (``track(number, carrier="cainiao")``), the wider question is this one: carriers move
         parcels under other operators' S10 ids, last-mile numbers and their own order codes, so
         a plausible number is sent and the carrier decides. The default accepts what
-        :meth:`recognize` claims and any number without a :func:`plausibility_problem` (letters
+        :meth:`recognize` claims and any number without a ``plausibility_problem`` (letters
         and digits, 8-40 characters, a valid check digit when S10-shaped); override it to
         refuse shapes the carrier is known never to use. Must not raise.
 
@@ -316,7 +316,7 @@ class Carrier:
         )
 
     def track(self, number: str) -> Flow[TrackingInfo]:
-        """Track one number (already checked by :meth:`check_number`)."""
+        """Track one number (already checked by :meth:`~carrier_sdk.Carrier.check_number`)."""
         raise self._unsupported("track")
 
     def track_batch(self, numbers: Sequence[str]) -> Flow[BatchOutcome]:

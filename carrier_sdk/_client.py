@@ -149,6 +149,52 @@ def _wait_from_signal(state: Any) -> float:
     return exc.delay if isinstance(exc, _Retry) else 0.0
 
 
+def _sandbox_url(request: httpx.Request, sandbox: Sandbox) -> None:
+    """Show a request a fake answered under ``https://<carrier>.sandbox.invalid``.
+
+    httpx logs each request's URL after the transport returns, and errors carry the request: in
+    a sandbox run neither should name a production host. ``.invalid`` never resolves (RFC 2606).
+    """
+    for code, fake in sandbox.fakes.items():
+        if fake.matches(request.url):
+            request.url = request.url.copy_with(scheme="https", host=f"{code}.sandbox.invalid", port=None)
+            return
+
+
+class _SandboxHosts(httpx.BaseTransport):
+    """The sandbox's sync transport, relabelling the requests it answers (see ``_sandbox_url``)."""
+
+    def __init__(self, inner: httpx.BaseTransport, sandbox: Sandbox) -> None:
+        self.inner = inner
+        self.sandbox = sandbox
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return self.inner.handle_request(request)
+        finally:
+            _sandbox_url(request, self.sandbox)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _AsyncSandboxHosts(httpx.AsyncBaseTransport):
+    """The sandbox's async transport, relabelling the requests it answers (see ``_sandbox_url``)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, sandbox: Sandbox) -> None:
+        self.inner = inner
+        self.sandbox = sandbox
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await self.inner.handle_async_request(request)
+        finally:
+            _sandbox_url(request, self.sandbox)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 class _Shared:
     """State shared by a client and every copy made by ``with_options``."""
 
@@ -631,14 +677,14 @@ class BaseClient:
             return
         status = response.status_code if response is not None else type(error).__name__
         request_id = _request_id(response) if response is not None else None
+        message = "%s %s attempt %d -> %s in %.1f ms"
+        args: list[object] = [carrier.code, options.operation, attempt, status, (time.perf_counter() - started) * 1000]
+        if request_id:  # the carrier's id of the exchange when it sent one; nothing when it did not
+            message += " (request id %s)"
+            args.append(request_id)
         logger.debug(
-            "%s %s attempt %d -> %s in %.1f ms (request id %s)",
-            carrier.code,
-            options.operation,
-            attempt,
-            status,
-            (time.perf_counter() - started) * 1000,
-            request_id,
+            message,
+            *args,
             extra={
                 "carrier": carrier.code,
                 "operation": options.operation,
@@ -808,7 +854,7 @@ class Client(BaseClient):
         self._sleep = sleep or time.sleep
         box = self._get_sandbox()
         if transport is None and box is not None:
-            transport = box.transport()
+            transport = _SandboxHosts(box.transport(), box)
         self._http = httpx.Client(
             transport=transport,
             timeout=self.timeout,
@@ -1224,7 +1270,7 @@ class AsyncClient(BaseClient):
         self._sleep = sleep
         box = self._get_sandbox()
         if transport is None and box is not None:
-            transport = box.async_transport()
+            transport = _AsyncSandboxHosts(box.async_transport(), box)
         if transport is None:
             transport = _async_transport(http_backend)
         if transport is not None and type(transport).__module__.startswith("httpx_aiohttp"):

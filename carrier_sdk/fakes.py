@@ -79,7 +79,7 @@ def stable_random(*parts: object) -> random.Random:
 class FakeCarrierAPI:
     """A stateful in-memory carrier API. Subclasses implement :meth:`route`.
 
-    Class attributes:
+    Attributes:
         carrier_code: The carrier this fakes.
         base_urls: The base URLs (scheme and host, maybe a path) it answers on, production first.
         scenario_numbers: Documented numbers with a fixed outcome, by scenario name
@@ -101,9 +101,9 @@ class FakeCarrierAPI:
         self._faults: list[Fault] = []
         self._quota_log: deque[float] = deque()
         self.calls: Counter[str] = Counter()
-        #: The most recent requests served (bounded: a 100k-number bulk run must not grow it).
+        #: The most recent requests served, bounded so that a 100k-number bulk run does not grow it.
         self.requests: deque[httpx.Request] = deque(maxlen=REQUEST_LOG_LIMIT)
-        #: Numbers another carrier hands over to this one: number -> (epoch seconds, outcome).
+        #: Numbers another carrier hands over to this one, as number -> (epoch seconds, outcome).
         self.handovers: dict[str, tuple[float, str]] = {}
         #: Parcels moved by :meth:`Sandbox.advance <carrier_sdk.sandbox.Sandbox.advance>`:
         #: number -> ``{"start": epoch seconds, "status": outcome, "hours": elapsed hours}``.
@@ -116,7 +116,10 @@ class FakeCarrierAPI:
     # -- for subclasses ----------------------------------------------------------------------
 
     def reset_state(self) -> None:
-        """Forget the carrier-specific state (override; called by ``__init__`` and :meth:`reset`)."""
+        """Forget the carrier-specific state.
+
+        Override it; ``__init__`` and :meth:`~carrier_sdk.fakes.FakeCarrierAPI.reset` call it.
+        """
 
     def route(self, request: httpx.Request) -> tuple[str, Handler]:
         """Return ``(operation name, handler)`` for ``request``; unknown routes get 404."""

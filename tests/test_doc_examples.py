@@ -9,7 +9,8 @@ How blocks are read (README.md's "Documentation" section states the convention):
   side, and when one is a ``test_*.py`` pytest runs them.
 - ```` ```python no-run ```` marks a block that deliberately does not run (it needs production
   credentials, a web server or an event loop the page describes): it is still type-checked, on
-  its own, so it must be complete.
+  its own, so it must be complete. One that awaits at the top level (a notebook cell) is
+  type-checked as the body of a coroutine.
 
 Every program, file and no-run block is type-checked with ``mypy --strict`` and pyright
 (standard mode).
@@ -17,13 +18,14 @@ Every program, file and no-run block is type-checked with ``mypy --strict`` and 
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 import pytest
@@ -109,6 +111,16 @@ def page_blocks(page: Path) -> list[Block]:
     return blocks
 
 
+def _needs_a_cell(code: str) -> bool:
+    """Whether ``code`` uses ``await`` at the top level, as a notebook cell may."""
+    try:
+        compile(code, "<block>", "exec")
+    except SyntaxError:
+        compile(code, "<block>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)  # still a SyntaxError if not
+        return True
+    return False
+
+
 def _slug(page: str) -> str:
     return re.sub(r"\W+", "_", page.removesuffix(".md")).strip("_").lower()
 
@@ -148,7 +160,12 @@ def build_workspace(root: Path) -> Workspace:
                 units.append(unit)
             elif "no-run" in block.flags:
                 unit = Unit(root / f"{slug}_norun_{index}.py", runnable=False)
-                _add(unit, block, block.code)
+                if _needs_a_cell(block.code):
+                    # IPython's top-level await: type-checked as the body of a coroutine.
+                    cell = "async def _notebook_cell() -> None:\n" + textwrap.indent(block.code, "    ")
+                    _add(unit, block, cell, offset=-1)
+                else:
+                    _add(unit, block, block.code)
                 units.append(unit)
             else:
                 unit = programs.get(block.page) or Unit(root / f"{slug}.py", runnable=True)
@@ -160,19 +177,9 @@ def build_workspace(root: Path) -> Workspace:
     return Workspace(root, programs, file_dirs, units)
 
 
-@cache
-def _workspace_dir() -> Path:
-    import tempfile
-
-    return Path(tempfile.mkdtemp(prefix="carrier-sdk-doc-examples-"))
-
-
 @pytest.fixture(scope="module")
-def workspace() -> Workspace:
-    root = _workspace_dir()
-    shutil.rmtree(root)
-    root.mkdir()
-    return build_workspace(root)
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    return build_workspace(tmp_path_factory.mktemp("doc-examples"))
 
 
 def _env(home: Path, workspace: Workspace) -> dict[str, str]:

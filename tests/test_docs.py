@@ -164,6 +164,44 @@ def _missing_doc_tools() -> list[str]:
     return [name for name in ("sphinx", "furo", "myst_parser") if importlib.util.find_spec(name) is None]
 
 
+def _conf() -> dict[str, Any]:
+    namespace: dict[str, Any] = {"__file__": str(DOCS / "conf.py"), "__name__": "docs_conf"}
+    exec(compile((DOCS / "conf.py").read_text(encoding="utf-8"), str(DOCS / "conf.py"), "exec"), namespace)
+    return namespace
+
+
+def _ignored(conf: dict[str, Any], role: str, target: str) -> bool:
+    import re
+
+    return any(
+        re.fullmatch(kind, role) and re.fullmatch(pattern, target) for kind, pattern in conf["nitpick_ignore_regex"]
+    )
+
+
+def test_docs_are_nitpicky_and_ignore_only_outside_names() -> None:
+    conf = _conf()
+    assert conf["nitpicky"] is True
+    for target in ("httpx.Request", "decimal.Decimal", "collections.abc.Iterable", "datetime", "carrier_sdk._client.T"):
+        assert _ignored(conf, "py:class", target), target
+    for target in (
+        "carrier_sdk.Client",
+        "carrier_sdk.NoSuchThing",
+        "carrier_sdk.sandbox.Sandbox",
+        "Journey",
+        "Sandbox",
+    ):
+        assert not _ignored(conf, "py:class", target), f"a broken reference to {target} would not fail the build"
+    assert not _ignored(conf, "py:meth", "carrier_sdk.Client.no_such_method")
+
+
+def test_private_paths_resolve_to_public_names() -> None:
+    candidates = _conf()["_public_candidates"]
+    assert candidates("carrier_sdk._carrier.Carrier")[0] == "carrier_sdk.Carrier"
+    assert "carrier_sdk.watch.WatchedParcel" in candidates("carrier_sdk.watch._model.WatchedParcel")
+    assert "carrier_sdk.sandbox.Sandbox" in candidates("Sandbox")
+    assert candidates("carrier_sdk.Client") == []  # a public path that does not resolve stays broken
+
+
 @pytest.mark.skipif(bool(_missing_doc_tools()), reason="needs the docs extra (sphinx, furo, myst-parser)")
 def test_docs_build_without_warnings(tmp_path: Path) -> None:
     command = [
@@ -171,6 +209,7 @@ def test_docs_build_without_warnings(tmp_path: Path) -> None:
         "-m",
         "sphinx",
         "-W",
+        "-n",
         "--keep-going",
         "-q",
         "-b",

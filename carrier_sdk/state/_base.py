@@ -58,7 +58,7 @@ class PurchaseStatus(enum.Enum):
     PENDING = "pending"  #: A caller holds the key and is buying now (until its lease expires).
     DONE = "done"  #: Bought; the record holds the result.
     FAILED = "failed"  #: Surely not bought (the carrier refused, bad input); the key may be used again.
-    UNKNOWN = "unknown"  #: May or may not have been bought (crash, lost response): reconcile.
+    UNKNOWN = "unknown"  #: May or may not have been bought (crash, lost response), so reconcile.
 
 
 @attrs.frozen(kw_only=True)

@@ -26,7 +26,7 @@ class ParcelState(enum.StrEnum):
 
     #: Polled on its schedule.
     WATCHING = "watching"
-    #: Finished (delivered, returned, cancelled or no update for too long): never polled again.
+    #: Finished (delivered, returned, cancelled or no update for too long), never polled again.
     DONE = "done"
     #: The carrier did not know the number after the configured number of attempts.
     NOT_FOUND = "not_found"
