@@ -149,16 +149,28 @@ def _wait_from_signal(state: Any) -> float:
     return exc.delay if isinstance(exc, _Retry) else 0.0
 
 
+_SANDBOX_ORIGINAL_URL = "carrier_sdk.sandbox_original_url"
+
+
 def _sandbox_url(request: httpx.Request, sandbox: Sandbox) -> None:
     """Show a request a fake answered under ``https://<carrier>.sandbox.invalid``.
 
     httpx logs each request's URL after the transport returns, and errors carry the request: in
     a sandbox run neither should name a production host. ``.invalid`` never resolves (RFC 2606).
+    The real URL is kept in the request's extensions, so a retry of the same request is
+    dispatched by it again (``_real_url``).
     """
     for code, fake in sandbox.fakes.items():
         if fake.matches(request.url):
+            request.extensions[_SANDBOX_ORIGINAL_URL] = request.url
             request.url = request.url.copy_with(scheme="https", host=f"{code}.sandbox.invalid", port=None)
             return
+
+
+def _real_url(request: httpx.Request) -> None:
+    original = request.extensions.pop(_SANDBOX_ORIGINAL_URL, None)
+    if isinstance(original, httpx.URL):
+        request.url = original
 
 
 class _SandboxHosts(httpx.BaseTransport):
@@ -169,6 +181,7 @@ class _SandboxHosts(httpx.BaseTransport):
         self.sandbox = sandbox
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        _real_url(request)
         try:
             return self.inner.handle_request(request)
         finally:
@@ -186,6 +199,7 @@ class _AsyncSandboxHosts(httpx.AsyncBaseTransport):
         self.sandbox = sandbox
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        _real_url(request)
         try:
             return await self.inner.handle_async_request(request)
         finally:

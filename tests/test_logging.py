@@ -106,3 +106,16 @@ def test_a_real_transport_keeps_its_hosts(caplog: pytest.LogCaptureFixture) -> N
         client.track(fake_number(12345678))
     host = httpx.URL(FakeCarrierAPIServer.base_urls[0]).host
     assert any(host in r.getMessage() for r in caplog.records)
+
+
+def test_a_retried_sandbox_request_reaches_its_fake_again(caplog: pytest.LogCaptureFixture) -> None:
+    # The relabelled request is resent as it is on a retry: it must still find its fake.
+    caplog.set_level(logging.DEBUG)
+    sandbox = Sandbox(seed=5)
+    number = sandbox.scenario_numbers()["usps"]["delivered"]
+    sandbox.inject("usps", "server_error", operation="track", count=2)
+    with Client(sandbox=sandbox, sleep=lambda seconds: None) as client:
+        assert client.track(number).status == "delivered"
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "retrying usps track" in text
+    assert "apis.usps.com" not in text
