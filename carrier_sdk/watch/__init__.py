@@ -12,13 +12,39 @@ from __future__ import annotations
 
 from ._diff import apply_error, apply_info, apply_not_found, merge_push
 from ._model import ParcelState, TerminalReason, TrackingChange, WatchedParcel, event_id
+from ._push import DEFAULT_MAX_PUSH_BODY, PushReceiver, PushVerifier, cainiao_verifier, record_push
 from ._schedule import DEFAULT_TABLE, Pacer, Schedule
 from ._sqlite import SCHEMA_VERSION, SQLiteStore, default_store_path
 from ._store import MemoryStore, Store
 from ._watcher import AsyncWatcher, OnChange, Watcher
+from ._webhook import (
+    CHANGE_ID_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    AsyncWebhookSink,
+    WebhookDeliveryError,
+    WebhookSink,
+    WebhookVerificationError,
+    sign,
+    verify,
+)
 
 __all__ = [
+    "CHANGE_ID_HEADER",
+    "DEFAULT_MAX_PUSH_BODY",
     "DEFAULT_TABLE",
+    "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
+    "AsyncWebhookSink",
+    "PushReceiver",
+    "PushVerifier",
+    "WebhookDeliveryError",
+    "WebhookSink",
+    "WebhookVerificationError",
+    "cainiao_verifier",
+    "record_push",
+    "sign",
+    "verify",
     "SCHEMA_VERSION",
     "AsyncWatcher",
     "MemoryStore",

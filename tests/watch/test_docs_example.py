@@ -48,3 +48,16 @@ def test_the_page_quotes_the_default_schedule() -> None:
     assert f"`not_found_attempts` ({schedule.not_found_attempts})" in text
     assert f"`error_backoff` ({schedule.error_backoff / 60:g} min)" in text
     assert f"`max_error_backoff` ({schedule.max_error_backoff / 3600:g} h)" in text
+
+
+def test_the_page_quotes_the_webhook_defaults() -> None:
+    import inspect
+
+    from carrier_sdk.watch import WebhookSink, verify
+
+    text = PAGE.read_text(encoding="utf-8")
+    params = inspect.signature(WebhookSink).parameters
+    assert f"`max_attempts` ({params['max_attempts'].default})" in text
+    assert f"`backoff` ({params['backoff'].default:g} s)" in text
+    assert f"`max_backoff` ({params['max_backoff'].default:g} s)" in text
+    assert f"({inspect.signature(verify).parameters['tolerance'].default:g} s by default)" in text
