@@ -24,6 +24,7 @@ from ._info import carriers, identify
 from ._sandbox import new_adapter, sandbox
 from ._shipping import cancel, rates, ship, validate_address
 from ._track import track
+from ._watch import watch
 
 __all__ = [
     "EXIT_FAILED",
@@ -38,7 +39,7 @@ __all__ = [
     "main",
 ]
 
-for _command in (carriers, identify, track, rates, ship, cancel, validate_address, sandbox, new_adapter, demo):
+for _command in (carriers, identify, track, rates, ship, cancel, validate_address, sandbox, new_adapter, demo, watch):
     cli.add_command(_command)
 
 

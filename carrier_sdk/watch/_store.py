@@ -34,6 +34,13 @@ class Store(abc.ABC):
     def add(self, parcel: WatchedParcel) -> bool:
         """Start watching ``parcel``; ``False`` (and nothing changes) when its key is already watched."""
 
+    def add_many(self, parcels: Iterable[WatchedParcel]) -> int:
+        """Add many parcels (one transaction where the backend has them); returns how many were new.
+
+        The default calls :meth:`add` for each; backends override it to batch.
+        """
+        return sum(1 for parcel in parcels if self.add(parcel))
+
     @abc.abstractmethod
     def remove(self, carrier: str, number: str) -> bool:
         """Stop watching; ``False`` when it was not watched. Its queued changes stay queued."""

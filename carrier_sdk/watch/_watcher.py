@@ -19,6 +19,8 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from .._enums import TrackingStatus
 from .._exceptions import CarrierError, TrackingNotFoundError, ValidationError
 from .._models import RelatedNumber, TrackingResult
@@ -282,6 +284,37 @@ class _Base:
         """The watched parcel (last known info, schedule, errors), or ``None``."""
         found = self._core.lookup(number, carrier)
         return found[0] if found else None
+
+    def add_many(
+        self, numbers: Iterable[str], carrier: str | None = None, *, metadata: Mapping[str, Any] | None = None
+    ) -> int:
+        """Watch many numbers in one store transaction; returns how many were new.
+
+        Raises:
+            UnknownCarrierError: A number no carrier recognizes (nothing is added).
+            ValidationError: A number not valid for its carrier (nothing is added).
+        """
+        parcels = []
+        for number in numbers:
+            code, normalized = self._core.resolve(number, carrier)
+            parcels.append(self._core.new_parcel(code, normalized, metadata=metadata))
+        return self._core.store.add_many(parcels)
+
+    def make_due(self, numbers: Iterable[str] | None = None) -> int:
+        """Make watched parcels (all of them, or ``numbers``) due now, whatever their schedule;
+        returns how many. Rate limits still apply when they are polled."""
+        now = self._core.clock()
+        if numbers is None:
+            parcels = self._core.store.parcels(state=ParcelState.WATCHING)
+        else:
+            parcels = [p for n in numbers for p in self._core.lookup(n, None) if p.state is ParcelState.WATCHING]
+        self._core.store.commit([attrs.evolve(p, next_poll_at=now) for p in parcels])
+        return len(parcels)
+
+    def idle_for(self, max_idle: float = 60.0) -> float:
+        """Seconds until the next round is worth running: the next parcel due or the next free
+        rate-limit slot for a due backlog, at most ``max_idle``."""
+        return self._core.next_wake(self._core.clock(), max_idle)
 
     def list(
         self,

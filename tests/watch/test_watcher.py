@@ -367,3 +367,21 @@ def test_list_filters_by_status_and_state(client: Client, clock: VirtualClock, s
     assert [p.number for p in watcher.list(state="watching")] == [numbers["in_transit"]]
     assert watcher.list(due_before=clock.now) == []
     assert attrs.has(type(watcher.list()[0]))
+
+
+def test_add_many_make_due_and_idle_for(client: Client, clock: VirtualClock) -> None:
+    watcher = Watcher(client, SQLiteStore(":memory:"), clock=clock, schedule=Schedule(jitter=0, stale_after=1e12))
+    assert watcher.add_many([fake_impb(1), fake_impb(2), fake_impb(1)]) == 2
+    with pytest.raises(UnknownCarrierError):
+        watcher.add_many([fake_impb(3), "NOT-A-NUMBER"])
+    assert watcher.get(fake_impb(3)) is None  # all or nothing
+    assert watcher.idle_for(60) == pytest.approx(0.05)  # due now
+    watcher.run_once()
+    assert watcher.list(due_before=clock.now) == []
+    wait = watcher.idle_for(10 * 86400)
+    assert 0 < wait <= 24 * HOUR
+    assert watcher.idle_for(5.0) == 5.0
+    assert watcher.make_due([fake_impb(1)]) == 1
+    assert [p.number for p in watcher.list(due_before=clock.now)] == [fake_impb(1)]
+    assert watcher.make_due() == 2
+    assert len(watcher.list(due_before=clock.now)) == 2
