@@ -97,6 +97,7 @@ class Unit:
 def doc_pages() -> list[Path]:
     pages = [ROOT / "README.md"]
     pages += sorted(p for p in DOCS.rglob("*.md") if "_build" not in p.parts)
+    pages += sorted(ROOT.glob("plugins/*/README.md"))  # included in docs/carriers/
     return pages
 
 
