@@ -392,12 +392,12 @@ def _fees(value: Iterable[Fee]) -> tuple[Fee, ...]:
     return tuple(value)
 
 
-def _product(value: Mapping[str, JSONValue] | None) -> dict[str, Any]:
+def _product(value: Mapping[str, JSONValue] | None) -> dict[str, JSONValue]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
         raise ValidationError("product must be a mapping", field="product", constraint="mapping")
-    result: dict[str, Any] = _json_value(value, "product")
+    result: dict[str, JSONValue] = _json_value(value, "product")
     return result
 
 
@@ -483,7 +483,7 @@ class Rate:
     base: Money | None = None
     fees: tuple[Fee, ...] = attrs.field(default=(), converter=_fees)
     zone: str = ""
-    product: Mapping[str, Any] = attrs.field(factory=dict, converter=_product, hash=False)
+    product: Mapping[str, JSONValue] = attrs.field(factory=dict, converter=_product, hash=False)
 
 
 @attrs.frozen(kw_only=True)
