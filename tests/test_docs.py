@@ -224,3 +224,10 @@ def test_docs_build_without_warnings(tmp_path: Path) -> None:
     html = (tmp_path / "html" / "errors.html").read_text(encoding="utf-8")
     assert "OutcomeUnknownError" in html
     assert (tmp_path / "html" / "plugin-hooks.html").exists()
+
+
+def test_ci_builds_the_docs_nitpicky_with_warnings_as_errors() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    build = next(line for line in ci.splitlines() if "-m sphinx" in line)
+    assert " -n " in build
+    assert " -W " in build
