@@ -16,6 +16,7 @@ from carrier_sdk import (
     Customs,
     CustomsItem,
     LabelFormat,
+    Location,
     Money,
     Parcel,
     RelatedNumber,
@@ -54,6 +55,7 @@ class Case:
     destination: str = ""
     status_detail: str = ""
     eta: date | None = None
+    eta_window: tuple[date, date] | None = None
     related: tuple[RelatedNumber, ...] = ()
     local_times: dict[str, str] = field(default_factory=dict)
 
@@ -100,6 +102,7 @@ CASES = [
         destination="BR",
         status_detail="In customs",
         eta=date(2025, 6, 21),
+        eta_window=(date(2025, 6, 4), date(2025, 6, 21)),
     ),
     Case(
         body="link_track_get_lp.json",
@@ -147,6 +150,9 @@ def test_tracking_body(corpus: Any, corpus_run: Any, case: Case) -> None:
     assert (info.origin_country, info.destination_country) == (case.origin, case.destination)
     assert info.status_detail == case.status_detail
     assert info.estimated_delivery == case.eta
+    window = (info.estimated_delivery_earliest, info.estimated_delivery_latest)
+    assert window == (case.eta_window or (None, None))
+    assert info.destination == (Location(country=case.destination) if case.destination else None)
     assert info.related_numbers == case.related
 
 

@@ -38,7 +38,7 @@ from carrier_sdk import (
 from carrier_sdk._redact import redact_request
 
 from ._auth import FORM_CONTENT_TYPE, encode_form, serialize, signed_form
-from ._mapping import map_action_code, order_payload, tracking_info
+from ._mapping import event_status, order_payload, tracking_info
 from ._schemas import Envelope, error_class, extract_track_record, parse_envelope, parse_order_created, parse_waybill
 from ._settings import CainiaoSettings
 
@@ -127,7 +127,7 @@ class CainiaoCarrier(Carrier):
 
     @classmethod
     def map_status(cls, code: str, text: str = "") -> TrackingStatus:
-        return map_action_code(code)
+        return event_status(code, text)
 
     def credential_id(self) -> str:
         return self.settings.logistic_provider_id

@@ -29,11 +29,13 @@ __all__ = [
     "CP_CODE_CARRIERS",
     "CURRENCY_EXPONENTS",
     "DEFAULT_TIME_ZONE",
+    "HELD_KEYWORDS",
     "PREFER_LOCAL_TIME",
     "ORIGIN_COUNTRY",
     "country_code",
     "event_instant",
     "event_location",
+    "event_status",
     "map_action_code",
     "minor_units",
     "order_payload",
@@ -100,6 +102,22 @@ ACTION_CODE_STATUS: Mapping[str, TrackingStatus] = {
     **dict.fromkeys(("RETURNED", "GTMS_RETURN", "RT_INBOUND"), _S.RETURNED_TO_SENDER),
 }
 
+#: Description phrases of a hold (customs or carrier), waiting for action: used only when the
+#: actionCode is not in :data:`ACTION_CODE_STATUS`. [A] No public body shows a Cainiao hold, so no
+#: actionCode is mapped to ``held``; the phrases are matched in ``standerdDesc``/``desc``.
+HELD_KEYWORDS: tuple[str, ...] = (
+    "held by customs",
+    "held at customs",
+    "held in customs",
+    "customs hold",
+    "detained by customs",
+    "customs detained",
+    "held by carrier",
+    "held at facility",
+    "扣留",
+    "扣关",
+)
+
 #: AliExpress buyer-side codes are the same codes with this prefix [M].
 AE_PREFIX = "AE_"
 
@@ -146,6 +164,17 @@ def map_action_code(code: object) -> TrackingStatus:
     if status is None and key.startswith(AE_PREFIX):
         status = ACTION_CODE_STATUS.get(key[len(AE_PREFIX) :])
     return status or TrackingStatus.UNKNOWN
+
+
+def event_status(code: object, *texts: object) -> TrackingStatus:
+    """The actionCode's status; for a code the table does not know, a hold phrase in ``texts``
+    gives ``HELD``; otherwise ``UNKNOWN``. Never raises."""
+    status = map_action_code(code)
+    if status is TrackingStatus.UNKNOWN:
+        lowered = " ".join(t.lower() for t in texts if isinstance(t, str))
+        if any(keyword in lowered for keyword in HELD_KEYWORDS):
+            return TrackingStatus.HELD
+    return status
 
 
 def parse_time_zone(text: str) -> timezone | None:
@@ -253,12 +282,19 @@ def _related(record: TrackRecord, number: str) -> tuple[RelatedNumber, ...]:
     return (RelatedNumber(tracking_number=last_mile, carrier=carrier, relation="last_mile"),)
 
 
+def _eta_date(epoch_ms: int | None) -> date | None:
+    """The UTC date of a ``globalEtaInfo`` bound (epoch milliseconds), or ``None``."""
+    if epoch_ms is None or not 0 < epoch_ms < 253_000_000_000_000:
+        return None
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).date()
+
+
 def tracking_info(carrier: str, number: str, record: TrackRecord) -> TrackingInfo:
     """A :class:`TrackingInfo` from a parsed record (raises ``ValueError`` on unusable times)."""
     events = []
     for raw in record.events:
         occurred_at, local_time = event_instant(raw)
-        status = map_action_code(raw.action_code)
+        status = event_status(raw.action_code, raw.description, raw.carrier_note)
         events.append(
             TrackingEvent(
                 occurred_at=occurred_at,
@@ -270,17 +306,22 @@ def tracking_info(carrier: str, number: str, record: TrackRecord) -> TrackingInf
                 local_time=local_time,
             )
         )
-    eta: date | None = None
-    if record.eta_max_ms is not None and 0 < record.eta_max_ms < 253_000_000_000_000:
-        eta = datetime.fromtimestamp(record.eta_max_ms / 1000, UTC).date()
+    eta = _eta_date(record.eta_max_ms)
+    earliest = _eta_date(record.eta_min_ms)
+    if earliest is not None and (eta is None or earliest > eta):
+        earliest = None
+    destination = country_code(record.dest_country)
     return TrackingInfo(
         carrier=carrier,
         tracking_number=number,
         status=TrackingInfo.status_of(events),
         events=events,
         estimated_delivery=eta,
+        estimated_delivery_earliest=earliest,
+        estimated_delivery_latest=eta if earliest is not None else None,
         origin_country=country_code(record.origin_country),
-        destination_country=country_code(record.dest_country),
+        destination_country=destination,
+        destination=Location(country=destination) if len(destination) == 2 else None,
         status_detail=record.status_desc or record.status,
         related_numbers=_related(record, number),
     )

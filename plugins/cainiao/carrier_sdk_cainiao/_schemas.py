@@ -272,6 +272,7 @@ class TrackRecord:
     last_mile_number: str = ""
     last_mile_cp_code: str = ""
     eta_max_ms: int | None = None
+    eta_min_ms: int | None = None
 
 
 def _epoch_ms(value: Any) -> int | None:
@@ -380,6 +381,7 @@ def extract_track_record(body: Any) -> TrackRecord:
     number, cp_code = _last_mile(container)
     eta = container.get("globalEtaInfo")
     eta_ms = _epoch_ms(eta.get("deliveryMaxTime")) if isinstance(eta, Mapping) else None
+    eta_min = _epoch_ms(eta.get("deliveryMinTime")) if isinstance(eta, Mapping) else None
     return TrackRecord(
         mail_no=_text(container.get("mailNo") or container.get("orderCode")),
         events=tuple(_event(item) for item in items),
@@ -390,4 +392,5 @@ def extract_track_record(body: Any) -> TrackRecord:
         last_mile_number=number,
         last_mile_cp_code=cp_code,
         eta_max_ms=eta_ms,
+        eta_min_ms=eta_min,
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
@@ -59,6 +59,8 @@ _ENDINGS: Mapping[str, tuple[tuple[str, str], ...]] = {
     "delivery_failed": (_OUT, ("GTMS_SIGN_FAILURE", "Delivery attempt failed")),
     "returned_to_sender": (_OUT, ("GTMS_SIGN_FAILURE", "Delivery attempt failed"), ("RETURNED", "Returned to sender")),
     "in_transit": (),
+    # The fake's own hold event: no public body shows a Cainiao hold (the adapter reads the text).
+    "held": (("CUSTOMS_ARRIVED_IN_AREA_CALLBACK", "Held by customs: waiting for the importer's documents"),),
 }
 #: Destination -> (timeZone text as Cainiao sends it, last-mile cpCode).
 _DESTINATIONS: Mapping[str, tuple[str, str]] = {
@@ -122,12 +124,17 @@ class CainiaoFake(FakeCarrierAPI):
         "delivered": _lp(100_000_000_005),
         "delivery_failed": _lp(100_000_000_006),
         "returned_to_sender": _lp(100_000_000_007),
+        "held": _lp(100_000_000_008),
         "handover": _lp(100_000_000_010),
         "unknown": _lp(199_999_999_999),
         "fault_server_error": _lp(100_000_000_090),
         "fault_timeout": _lp(100_000_000_091),
         "fault_rate_limited": _lp(100_000_000_092),
     }
+    #: Numbers answered with the public detail.json shape instead of the LINK one (the corpus shows
+    #: both answering a track request; tests/external/cainiao): ``module[0].detailList`` with epoch
+    #: ``time`` and a ``timeStr`` rendered at UTC+8 whatever ``timeZone`` says, as Cainiao does.
+    detail_json_numbers: ClassVar[dict[str, str]] = {"detail_json": _lp(100_000_000_020)}
     #: Numbers handed over to each last-mile carrier (``"handover"`` above is the USPS one).
     handover_numbers: ClassVar[dict[str, str]] = {
         "usps": _lp(100_000_000_010),
@@ -165,7 +172,7 @@ class CainiaoFake(FakeCarrierAPI):
 
     @staticmethod
     def ok(data: Any = None) -> httpx.Response:
-        body: dict[str, Any] = {"success": "true"}
+        body: dict[str, Any] = {"success": "true", "errorMsg": ""}
         if data is not None:
             body["data"] = data
         return httpx.Response(200, json=body)
@@ -275,6 +282,7 @@ class CainiaoFake(FakeCarrierAPI):
                 "laneCode": "L_FAKE_STD",
                 "laneName": "Cainiao Standard (fake)",
                 "laneLastMileCP": cp,
+                "distributionWarehouse": "",
             }
         )
 
@@ -315,6 +323,8 @@ class CainiaoFake(FakeCarrierAPI):
             ending = "in_transit" if plan[1] == "pre_transit" else plan[1]
             events = self._plan(number, plan[0], destination, ending, stop_before_handover=ending == "in_transit")
             events = events[:2] if plan[1] == "pre_transit" else events
+        if number in self.detail_json_numbers.values():
+            return httpx.Response(200, json=self._detail_json(number, destination, events))
         data: dict[str, Any] = {
             "success": "true",
             "mailNo": number,
@@ -346,6 +356,59 @@ class CainiaoFake(FakeCarrierAPI):
         return out
 
     @staticmethod
+    def _detail_event(event: tuple[float, str, str, str]) -> dict[str, Any]:
+        at, code, desc, tz_text = event
+        beijing = datetime.fromtimestamp(at, UTC).astimezone(timezone(timedelta(hours=8)))
+        return {
+            "time": int(at * 1000),
+            "timeStr": beijing.strftime("%Y-%m-%d %H:%M:%S"),
+            "desc": desc,
+            "standerdDesc": desc,
+            "descTitle": "Carrier note:",
+            "timeZone": "GMT+8" if tz_text == _ORIGIN_TZ else tz_text,
+            "actionCode": code,
+            "group": {
+                "nodeCode": f"AE_GROUP_{code.split('_')[0]}_PROCESSING",
+                "nodeDesc": "In transit",
+                "currentIconUrl": "",
+                "historyIconUrl": "",
+            },
+        }
+
+    def _detail_json(self, number: str, destination: str, events: list[tuple[float, str, str, str]]) -> Any:
+        """The public detail.json body (module entry keys as in the corpus captures)."""
+        details = [self._detail_event(e) for e in reversed(events)]
+        last_at = events[-1][0] if events else self.clock()
+        module: dict[str, Any] = {
+            "mailNo": number,
+            "originCountry": "Mainland China",
+            "destCountry": destination,
+            "status": "TRANSITING",
+            "statusDesc": "In transit",
+            "mailNoSource": "AE",
+            "processInfo": {
+                "progressStatus": "NORMAL",
+                "progressRate": 0.5,
+                "type": "CROSS",
+                "progressPointList": [
+                    {"pointName": "Mainland China", "light": True},
+                    {"pointName": destination, "light": True},
+                    {"pointName": "Destination city", "reload": True, "light": False},
+                    {"pointName": "Delivered"},
+                ],
+            },
+            "globalEtaInfo": {
+                "etaDesc": "Estimated delivery by",
+                "deliveryMinTime": int((last_at + 4 * 86400) * 1000),
+                "deliveryMaxTime": int((last_at + 12 * 86400) * 1000),
+            },
+            "latestTrace": details[0] if details else {},
+            "detailList": details,
+            "daysNumber": f"{max(1, int((last_at - events[0][0]) // 86400)) if events else 0}\tday(s)",
+        }
+        return {"module": [module], "success": True}
+
+    @staticmethod
     def _wire_event(event: tuple[float, str, str, str]) -> dict[str, Any]:
         at, code, desc, tz_text = event
         tz = parse_time_zone(tz_text) or UTC
@@ -361,6 +424,8 @@ class CainiaoFake(FakeCarrierAPI):
         destination_steps = list(_DESTINATION)
         if stop_before_handover:
             destination_steps = destination_steps[: rng.randint(1, 3)]
+        elif ending == "held":
+            destination_steps = destination_steps[:2]  # arrived, import clearance started
         steps += [(c, d, dest_tz) for c, d in destination_steps]
         steps += [(c, d, dest_tz) for c, d in _ENDINGS[ending]]
         events = []
@@ -377,6 +442,8 @@ class CainiaoFake(FakeCarrierAPI):
         for carrier, handover_number in self.handover_numbers.items():
             if number == handover_number:
                 return handovers[carrier], self._plan(number, start, handovers[carrier], "in_transit")
+        if number in self.detail_json_numbers.values():  # through Brazilian customs, like the corpus
+            return "BR", self._plan(number, start, "BR", "in_transit", stop_before_handover=True)
         scenarios = {v: k for k, v in self.scenario_numbers.items()}
         name = scenarios.get(number)
         if name == "pre_transit":

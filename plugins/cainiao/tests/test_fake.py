@@ -55,17 +55,13 @@ def test_class_wiring() -> None:
     assert CainiaoFake.handover_numbers["usps"] == CainiaoFake.scenario_numbers["handover"]
     for name, number in {**CainiaoFake.scenario_numbers, **CainiaoFake.handover_numbers}.items():
         assert CainiaoCarrier.recognize(number) is not None, name
-    statuses = {s.value for s in TrackingStatus} - {
-        "cancelled",
-        "held",
-    }  # held: until the adapter maps its hold codes (issue 11)
+    statuses = {s.value for s in TrackingStatus} - {"cancelled"}
     assert statuses <= set(CainiaoFake.scenario_numbers)
 
 
 @pytest.mark.parametrize(
     "status",
-    # HELD: until the adapter maps its hold codes (issue 11)
-    [s for s in TrackingStatus if s not in (TrackingStatus.UNKNOWN, TrackingStatus.CANCELLED, TrackingStatus.HELD)],
+    [s for s in TrackingStatus if s not in (TrackingStatus.UNKNOWN, TrackingStatus.CANCELLED)],
     ids=str,
 )
 def test_status_scenarios(run, api, status) -> None:

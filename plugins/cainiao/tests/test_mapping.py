@@ -12,6 +12,7 @@ from carrier_sdk_cainiao._mapping import (
     DEFAULT_TIME_ZONE,
     PREFER_LOCAL_TIME,
     event_instant,
+    event_status,
     map_action_code,
     minor_units,
     parse_time_zone,
@@ -212,3 +213,10 @@ def test_nested_data_success_false_is_a_failure() -> None:
         parse_envelope({"data": {}})
     with pytest.raises(TypeError):
         parse_envelope(["success"])
+
+
+def test_hold_phrases_map_to_held_only_for_codes_the_table_does_not_know() -> None:
+    assert event_status("CUSTOMS_ARRIVED_IN_AREA_CALLBACK", "Held by customs") is TrackingStatus.HELD
+    assert event_status("AE_CC_HOLD", "", "包裹被海关扣留") is TrackingStatus.HELD
+    assert event_status("CC_IM_START", "Held by customs") is TrackingStatus.IN_TRANSIT
+    assert event_status("TRANSIT_PORT_REROUTE_CALLBACK", "Carrier update") is TrackingStatus.UNKNOWN

@@ -57,6 +57,7 @@ from ._schemas import (
 
 __all__ = [
     "EVENT_STATUS",
+    "HELD_KEYWORDS",
     "PHASE_NUMBER_STATUS",
     "PHASE_TEXT_STATUS",
     "RETURN_EVENT_CODES",
@@ -165,6 +166,12 @@ SUMMARY_KEYWORDS: Sequence[tuple[str, TrackingStatus]] = (
     ("en camino", S.IN_TRANSIT),
 )
 
+#: ``desTextoResumen`` phrases (lower case, accents folded) of a hold at customs or by Correos,
+#: waiting for action: "retenido/detenido en aduana", "pendiente de pago" (of duties), "pendiente
+#: de documentación". [A] No public body shows their ``codEvento``; they are matched by text,
+#: after the code table and before the phase, because a hold is reported inside a transit phase.
+HELD_KEYWORDS: Sequence[str] = ("retenid", "detenid", "pendiente de pago", "pendiente de documentacion")
+
 _MADRID = ZoneInfo(MADRID_TZ)
 
 
@@ -174,13 +181,17 @@ def _fold(text: str) -> str:
 
 
 def event_status(code: str, phase: str = "", phase_text: str = "", summary: str = "") -> TrackingStatus:
-    """Status of one event: return phase first, then ``codEvento``, ``desFase``, ``fase``, keywords."""
+    """Status of one event: return phase first, then ``codEvento``, hold phrases, ``desFase``,
+    ``fase``, keywords."""
     phase_folded = _fold(phase_text).upper()
     if "DEVOLUC" in phase_folded:
         return S.RETURNED_TO_SENDER
     status = EVENT_STATUS.get(code.strip().upper())
     if status is not None:
         return status
+    text = _fold(summary).lower()
+    if any(needle in text for needle in HELD_KEYWORDS):
+        return S.HELD
     for needle, candidate in PHASE_TEXT_STATUS:
         if needle in phase_folded:
             return candidate

@@ -78,6 +78,8 @@ _E: dict[str, tuple[str, str, str, str, str]] = {
     "return_sorted": ("P040000V", "5", "DEVOLUCIÓN", "Clasificado", "CTA MADRID"),
     "return_delivered": ("I010000V", "4", "ENTREGADO", "Entregado", "OFICINA ORIGEN"),
     "relabelled": ("X110100V", "2", "EN TRÁNSITO", "Reetiquetado", "CTA MADRID"),
+    # The fake's own code: no public body shows the codEvento of a customs hold.
+    "held": ("X000000V", "2", "EN TRÁNSITO", "Retenido en aduana", "CAE MADRID"),
 }
 
 _PATHS: dict[str, tuple[str, ...]] = {
@@ -98,6 +100,9 @@ _PATHS: dict[str, tuple[str, ...]] = {
         "return_delivered",
     ),
     "associated": ("pre", "admitted", "sorted", "relabelled", "out", "delivered"),
+    "held": ("pre", "admitted", "sorted", "held"),
+    "single_event": ("sorted",),
+    "repeated_eventos": ("pre", "admitted", "sorted", "unit", "out", "delivered"),
 }
 _GENERATED = ("in_transit", "out_for_delivery", "delivered", "available_for_pickup", "delivered")
 
@@ -109,14 +114,22 @@ _SCENARIOS = {
     "delivered": correos_code(5),
     "delivery_failed": correos_code(6),
     "returned_to_sender": correos_code(7),
+    "held": correos_code(10),
     "unknown": correos_code(99_999_999_999, "00000"),
     "fault_server_error": correos_code(90_000_000_001),
     "fault_timeout": correos_code(90_000_000_002),
     "fault_rate_limited": correos_code(90_000_000_003),
 }
 #: Numbers with a documented outcome that are not a status: a delivered parcel whose localizador
-#: answer lists an associated (re-labelled) shipment, and a Correos S10 (``…ES``).
-_EXTRA = {"associated": correos_code(8), "international": _s10(31415926)}
+#: answer lists an associated (re-labelled) shipment, a Correos S10 (``…ES``), and the two body
+#: variants of the corpus (tests/external/correos): ``single_event`` answers ``eventos`` as one
+#: object, ``repeated_eventos`` repeats the ``eventos`` key once per event.
+_EXTRA = {
+    "associated": correos_code(8),
+    "international": _s10(31415926),
+    "single_event": correos_code(11),
+    "repeated_eventos": correos_code(12),
+}
 #: The code ``associated`` points to (it is itself a delivered shipment).
 ASSOCIATED_CODE = correos_code(9, "08021", prefix="PY")
 
@@ -226,10 +239,14 @@ class CorreosFake(FakeCarrierAPI):
                     "fecEvento": local.strftime("%d/%m/%Y"),
                     "horEvento": local.strftime("%H:%M:%S"),
                     "unidad": unit,
+                    "codired": f"{2800000 + sum(map(ord, unit)) % 99999}",
                     "fase": phase,
+                    "color": "V",
                     "desFase": phase_text,
                     "desTextoResumen": summary,
                     "desTextoAmpliado": f"{summary} ({unit})",
+                    "accionWeb": None,
+                    "paramAccionWeb": None,
                 }
             )
             at += timedelta(minutes=rng.randint(45, 60 * 20))
@@ -260,13 +277,37 @@ class CorreosFake(FakeCarrierAPI):
             events = self._events(number, _PATHS[scenario], start)
             if scenario == "associated":
                 associated = [{"codEnvio": ASSOCIATED_CODE}]
+        ordered = sorted(
+            events, key=lambda e: (e["fecEvento"][6:], e["fecEvento"][3:5], e["fecEvento"][:2], e["horEvento"])
+        )
+        first, last = ordered[0], ordered[-1]
+        delivered = last["codEvento"] == "I010000V"
+        weight = stable_random(self.seed, number, "parcel").randint(100, 9000)
         return {
             "codEnvio": number,
+            "nombre_cliente": "",
+            "peso": str(weight),
+            "largo": "30",
+            "alto": "10",
+            "ancho": "20",
+            "fec_admision": f"{first['fecEvento']} {first['horEvento']}",
+            "fec_entregasum": last["fecEvento"] if delivered else None,
             "error": {"codError": "0", "desError": "OK"},
             "resumen_ultimo": "",
             "enviosAsociados": associated,
             "eventos": events,
         }
+
+    def _localizador_body(self, number: str, envelope: dict[str, Any]) -> bytes:
+        """The JSON array as sent; the two corpus variants of ``eventos`` for their numbers."""
+        events = envelope.get("eventos")
+        if number == self.extra_numbers["single_event"] and isinstance(events, list) and len(events) == 1:
+            envelope = {**envelope, "eventos": events[0]}
+        elif number == self.extra_numbers["repeated_eventos"] and isinstance(events, list) and events:
+            head = json.dumps({k: v for k, v in envelope.items() if k != "eventos"}, ensure_ascii=False)
+            repeated = ", ".join('"eventos": ' + json.dumps(e, ensure_ascii=False) for e in events)
+            return f"[{head[:-1]}, {repeated}}}]".encode()
+        return json.dumps([envelope], ensure_ascii=False).encode()
 
     def _track(self, request: httpx.Request) -> httpx.Response:
         number = request.url.path.rsplit("/", 1)[-1].upper()
@@ -280,12 +321,13 @@ class CorreosFake(FakeCarrierAPI):
         if envelope is None:
             envelope = {
                 "codEnvio": number,
-                "error": {"codError": "3", "desError": "Sin Trazabilidad en Minerva"},
+                "error": {"codError": "3", "desError": "Sin Trazabilidad en Minerva."},
                 "eventos": None,
+                "resumen_ultimo": None,
             }
         return httpx.Response(
             200,
-            content=json.dumps([envelope], ensure_ascii=False).encode(),
+            content=self._localizador_body(number, envelope),
             headers={"content-type": "application/json;charset=UTF-8"},
         )
 

@@ -247,6 +247,10 @@ def test_return_detection(events, expected):
         ("Z000000V", "", "", "En reparto", S.OUT_FOR_DELIVERY),
         ("Z000000V", "", "", "Prerregistrado", S.PRE_TRANSIT),
         ("Z000000V", "", "", "Algo nuevo", S.UNKNOWN),
+        ("Z000000V", "", "", "Retenido en Aduana", S.HELD),
+        ("Z000000V", "", "", "Detenido", S.HELD),
+        ("Z000000V", "", "", "Pendiente de pago de aranceles", S.HELD),
+        ("Z000000V", "", "", "Pendiente de documentación", S.HELD),
         ("", "", "", "", S.UNKNOWN),
     ],
 )

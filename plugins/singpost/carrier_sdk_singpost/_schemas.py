@@ -42,6 +42,7 @@ __all__ = [
     "SANDBOX_URL",
     "SMARTPAC_PATTERN",
     "STATUS_CODES",
+    "HELD_KEYWORDS",
     "STATUS_KEYWORDS",
     "SUCCESS_CODE",
     "ZONE_ABBREVIATIONS",
@@ -105,6 +106,10 @@ ZONE_ABBREVIATIONS: Final = {"Z": 0, "UTC": 0, "GMT": 0, "SGT": 480}
 
 # -- status mapping (WIRE.md §3.3, all [A] except IR) ------------------------------------------
 
+#: ``StatusDescription`` phrases of a hold (customs or SingPost), waiting for action. [A] No
+#: SingPost code or body with a hold is public; matched after the pickup phrases.
+HELD_KEYWORDS: Final = ("held", "detained", "customs clearance pending", "pending payment of duty")
+
 #: Per-event ``StatusCode`` with a known meaning: checked first and decisive.
 #: ``IR`` = Information Received [M]; ``RS`` = returned to sender [A, "plausibly"].
 STATUS_CODES: Final = {
@@ -113,8 +118,9 @@ STATUS_CODES: Final = {
 }
 
 #: ``StatusDescription`` keywords (case-insensitive substrings), first matching row wins. [A]
-#: The order matters: "undelivered" must hit ``delivery_failed`` before "delivered" matches, and
-#: "held at post office for collection" is a pickup, not a failure.
+#: The order matters: "undelivered" must hit ``delivery_failed`` before "delivered" matches,
+#: "held at post office for collection" is a pickup, and any other "held" (at customs, by
+#: SingPost, pending payment) is ``held``: waiting for action, not a failed delivery.
 STATUS_KEYWORDS: Final[tuple[tuple[TrackingStatus, tuple[str, ...]], ...]] = (
     (TrackingStatus.PRE_TRANSIT, ("information received",)),
     (TrackingStatus.RETURNED_TO_SENDER, ("return",)),
@@ -130,8 +136,9 @@ STATUS_KEYWORDS: Final[tuple[tuple[TrackingStatus, tuple[str, ...]], ...]] = (
     ),
     (
         TrackingStatus.DELIVERY_FAILED,
-        ("unsuccessful", "attempted", "undeliverable", "undelivered", "not delivered", "refused", "held"),
+        ("unsuccessful", "attempted", "undeliverable", "undelivered", "not delivered", "refused"),
     ),
+    (TrackingStatus.HELD, HELD_KEYWORDS),
     (TrackingStatus.OUT_FOR_DELIVERY, ("out for delivery", "with delivery courier")),
     (TrackingStatus.DELIVERED, ("delivered",)),
     (

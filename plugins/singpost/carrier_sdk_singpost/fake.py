@@ -67,6 +67,7 @@ _PICKUP = ("CP", "Item is ready for collection at POPStation", "POPStation Bisha
 _FAILED = ("UD", "Delivery unsuccessful - addressee not available", EMPTY_VALUE)
 _RETURNED = ("RS", "Item returned to sender", "Singapore Post Centre")
 _UNMAPPED = ("ZZ", "Item status updated", EMPTY_VALUE)
+_HELD = ("HC", "Item held by customs - pending clearance", "Singapore Post Centre")
 
 _PATHS: dict[str, list[tuple[str, str, str]]] = {
     "pre_transit": [_INFO],
@@ -76,6 +77,7 @@ _PATHS: dict[str, list[tuple[str, str, str]]] = {
     "delivered": [_INFO, _POSTED, _PROCESSED, _OUT, _DELIVERED],
     "delivery_failed": [_INFO, _POSTED, _PROCESSED, _OUT, _FAILED],
     "returned_to_sender": [_INFO, _POSTED, _PROCESSED, _OUT, _FAILED, _RETURNED],
+    "held": [_INFO, _POSTED, _PROCESSED, _DISPATCHED, _ARRIVED, _HELD],
     "unmapped": [_INFO, _POSTED, _UNMAPPED],
 }
 
@@ -98,6 +100,7 @@ class SingPostFake(FakeCarrierAPI):
         "delivered": sg_number("RR", 10000005),
         "delivery_failed": sg_number("RR", 10000006),
         "returned_to_sender": sg_number("RR", 10000007),
+        "held": sg_number("RR", 10000009),
         "unknown": sg_number("RR", 99999990),
         "fault_error_code": sg_number("EZ", 90000001),
         "fault_rate_limit_text": sg_number("EZ", 90000002),

@@ -33,11 +33,7 @@ def post(fake, numbers, *, key=FAKE_API_KEY, system_id="SYS", url=PRODUCTION_URL
 def test_scenario_numbers_are_valid_singpost_s10():
     for name, number in SingPostFake.scenario_numbers.items():
         assert is_valid_s10(number, "SG"), name
-    statuses = {s.value for s in TrackingStatus} - {
-        "cancelled",
-        "unknown",
-        "held",
-    }  # held: until the adapter maps its hold codes (issue 11)
+    statuses = {s.value for s in TrackingStatus} - {"cancelled", "unknown"}
     assert statuses <= set(SingPostFake.scenario_numbers)
     for fault in ("unknown", "fault_server_error", "fault_timeout", "fault_rate_limited"):
         assert fault in SingPostFake.scenario_numbers

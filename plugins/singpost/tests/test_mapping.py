@@ -31,7 +31,7 @@ S = TrackingStatus
         ("", "Delivery unsuccessful", S.DELIVERY_FAILED),
         ("", "Delivery attempted", S.DELIVERY_FAILED),
         ("", "Addressee refused", S.DELIVERY_FAILED),
-        ("", "Item held by customs", S.DELIVERY_FAILED),
+        ("", "Item held by customs", S.HELD),
         ("", "Item is out for delivery", S.OUT_FOR_DELIVERY),
         ("", "Item with delivery courier", S.OUT_FOR_DELIVERY),
         ("", "Item is ready for collection", S.AVAILABLE_FOR_PICKUP),
