@@ -385,3 +385,29 @@ def test_add_many_make_due_and_idle_for(client: Client, clock: VirtualClock) -> 
     assert [p.number for p in watcher.list(due_before=clock.now)] == [fake_impb(1)]
     assert watcher.make_due() == 2
     assert len(watcher.list(due_before=clock.now)) == 2
+
+
+def test_a_cancelled_async_run_over_real_http_releases_every_connection() -> None:
+    sandbox = Sandbox(carriers=["usps"])
+    sandbox.set_latency(3.0, "usps")
+
+    async def main() -> None:
+        with sandbox.serve() as server:
+            settings = {"usps": server.settings_for("usps")}
+            async with AsyncClient(settings, rate_limits={"usps": None}, http_backend="httpx") as client:
+                watcher = AsyncWatcher(client, MemoryStore())
+                for serial in range(8):
+                    watcher.add(fake_impb(700 + serial))
+                task = asyncio.create_task(watcher.run())
+                await asyncio.sleep(0.5)  # requests are in flight (the server answers after 3 s)
+                pool: Any = client._http._transport._pool  # type: ignore[attr-defined]
+                assert pool._requests, "the test must cancel while requests are in flight"
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+                assert asyncio.all_tasks() == {asyncio.current_task()}
+                assert pool._requests == []
+                assert all(c.is_idle() or c.is_closed() for c in pool.connections)
+                assert all(p.last_polled_at is None for p in watcher.list())
+
+    asyncio.run(main())
