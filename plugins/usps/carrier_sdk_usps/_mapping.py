@@ -7,6 +7,7 @@ payloads; the carrier wraps those into :class:`~carrier_sdk.ResponseError`.
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import html
 import json
@@ -202,11 +203,19 @@ _LOCAL_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%
 _TIME_FORMATS = ("%H:%M:%S", "%H:%M", "%I:%M %p", "%I:%M%p", "%I:%M:%S %p")
 
 
+#: The shape every captured ``eventTimestamp`` has; ``fromisoformat`` reads it ~4x faster than
+#: ``strptime`` and to the same value (other shapes go through :data:`_LOCAL_FORMATS`).
+_ISO_LOCAL = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?", re.ASCII)
+_LOCAL_SUFFIX = re.compile(r"(?:[Zz]|[+-]\d{2}:?\d{2})$")
+_FRACTION = re.compile(r"\.\d+$")
+
+
 def _parse_local(text: str) -> datetime | None:
     """A wall-clock datetime; a trailing ``Z`` or offset is dropped (it is not trustworthy)."""
-    value = text.strip()
-    value = re.sub(r"(?:[Zz]|[+-]\d{2}:?\d{2})$", "", value)
-    value = re.sub(r"\.\d+$", "", value)
+    value = _FRACTION.sub("", _LOCAL_SUFFIX.sub("", text.strip()))
+    if _ISO_LOCAL.fullmatch(value):
+        with contextlib.suppress(ValueError):  # out-of-range fields: the formats below decide
+            return datetime.fromisoformat(value)
     for fmt in _LOCAL_FORMATS:
         try:
             return datetime.strptime(value, fmt)

@@ -1,0 +1,61 @@
+"""``_parse_local`` reads ISO-shaped local times with ``fromisoformat``: same value as ``strptime``.
+
+The fast path is an optimization only (issue 17's parse profile: ``strptime`` was a third of
+``parse_tracking``); this checks it against the reference, every ``_LOCAL_FORMATS`` format tried
+with ``strptime`` after the same suffix stripping, over hand-picked and generated inputs.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import datetime
+
+import pytest
+from carrier_sdk_usps._mapping import _LOCAL_FORMATS, _parse_local
+
+
+def reference(text: str) -> datetime | None:
+    value = re.sub(r"(?:[Zz]|[+-]\d{2}:?\d{2})$", "", text.strip())
+    value = re.sub(r"\.\d+$", "", value)
+    for fmt in _LOCAL_FORMATS:
+        try:
+            return datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-01-05T10:11:12Z",
+        "2024-01-05T10:11:12",
+        "2024-01-05 10:11",
+        "2024-01-05T10:11:12.123Z",
+        " 2024-01-05T10:11:12-0500 ",
+        "2024-01-05T10:11:12+05:00",
+        "2024-13-05T10:11:12",  # month 13
+        "2024-02-30T10:11",  # no such day
+        "2024-01-05T24:00:00",
+        "2024-01-05T10:11:60",
+        "\uff12\uff10\uff12\uff14-01-05T10:11:12",  # fullwidth digits take the strptime path
+        "2024-1-5T1:2:3",
+        "2024-01-05",
+        "10:11",
+    ],
+)
+def test_same_as_strptime(text: str) -> None:
+    assert _parse_local(text) == reference(text)
+
+
+def test_same_as_strptime_on_generated_values() -> None:
+    rng = random.Random(17)
+    for _ in range(3000):
+        text = (
+            f"{rng.randint(0, 9999):04d}-{rng.randint(0, 19):02d}-{rng.randint(0, 39):02d}"
+            f"{rng.choice('T ')}{rng.randint(0, 29):02d}:{rng.randint(0, 69):02d}"
+            + rng.choice(["", f":{rng.randint(0, 69):02d}"])
+            + rng.choice(["", "Z", ".123", "+05:00", "-0700"])
+        )
+        assert _parse_local(text) == reference(text), text
