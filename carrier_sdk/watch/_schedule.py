@@ -32,6 +32,7 @@ DEFAULT_TABLE: Mapping[TrackingStatus, tuple[tuple[float, float], ...]] = {
     TrackingStatus.DELIVERY_FAILED: ((DAY, 2 * HOUR), (NEVER, 6 * HOUR)),
     TrackingStatus.AVAILABLE_FOR_PICKUP: ((DAY, 4 * HOUR), (NEVER, 12 * HOUR)),
     TrackingStatus.IN_TRANSIT: ((DAY, 2 * HOUR), (7 * DAY, 6 * HOUR), (NEVER, 12 * HOUR)),
+    TrackingStatus.HELD: ((NEVER, 12 * HOUR),),
     TrackingStatus.PRE_TRANSIT: ((3 * DAY, 6 * HOUR), (NEVER, 24 * HOUR)),
     TrackingStatus.UNKNOWN: ((DAY, 4 * HOUR), (NEVER, 12 * HOUR)),
 }

@@ -38,7 +38,7 @@ def test_the_page_quotes_the_default_schedule() -> None:
         if len(cells) != 3 or cells[0] not in names:
             continue
         rows += 1
-        ages = [a for a in cells[1].split(" / ") if a != "older"]
+        ages = [a for a in cells[1].split(" / ") if a not in ("older", "any age")]
         intervals = [_hours(i) for i in cells[2].split(" / ")]
         expected = schedule.table[names[cells[0]]]
         assert [every for _, every in expected] == intervals, cells[0]

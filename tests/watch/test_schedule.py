@@ -20,6 +20,10 @@ def test_the_default_table_polls_fresh_parcels_often_and_finished_ones_never() -
     assert schedule.interval(TrackingStatus.IN_TRANSIT, 60) == 2 * HOUR
     assert schedule.interval(TrackingStatus.IN_TRANSIT, 3 * 86400) == 6 * HOUR
     assert schedule.interval(TrackingStatus.IN_TRANSIT, 30 * 86400) == 12 * HOUR
+    assert schedule.interval(TrackingStatus.HELD, 30 * 86400) == 12 * HOUR  # held (customs): rarely, never dropped
+    for status in TrackingStatus:
+        if not status.is_final:
+            assert schedule.interval(status, 0) < math.inf, f"{status} would never be polled again"
     for final in (TrackingStatus.DELIVERED, TrackingStatus.RETURNED_TO_SENDER, TrackingStatus.CANCELLED):
         assert schedule.interval(final, 0) == math.inf
 

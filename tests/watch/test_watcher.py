@@ -411,3 +411,27 @@ def test_a_cancelled_async_run_over_real_http_releases_every_connection() -> Non
                 assert all(p.last_polled_at is None for p in watcher.list())
 
     asyncio.run(main())
+
+
+def test_ctrl_c_stops_a_sync_run_promptly_and_the_client_stays_usable(sandbox: Sandbox) -> None:
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        with Client(sandbox=sandbox) as client:
+            watcher = Watcher(client, MemoryStore())
+            watcher.add(fake_impb(2))
+            threads_before = threading.active_count()
+            signal.setitimer(signal.ITIMER_REAL, 0.3)
+            started = time.perf_counter()
+            with pytest.raises(KeyboardInterrupt):
+                watcher.run(max_idle=30)
+            assert time.perf_counter() - started < 2.0
+            assert threading.active_count() <= threads_before  # no pool thread left behind
+            assert client.track(fake_impb(3)).tracking_number == fake_impb(3)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
