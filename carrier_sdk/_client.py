@@ -6,6 +6,7 @@ The base holds configuration, carrier lookup, request preparation, error mapping
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import logging
 import random
@@ -91,6 +92,32 @@ if TYPE_CHECKING:  # imported where used: a sync program never loads asyncio thr
 __all__ = ["AsyncClient", "BaseClient", "Client"]
 
 logger = logging.getLogger("carrier_sdk")
+
+#: True while a call runs as part of bulk work (track_many): it then retries up to
+#: ``RetryPolicy.max_retries`` times; single calls use ``interactive_max_retries``.
+_BULK: contextvars.ContextVar[bool] = contextvars.ContextVar("carrier_sdk_bulk", default=False)
+
+
+def _carrier_of(error: BaseException) -> str | None:
+    """The carrier an error names (a missing setting of the identified carrier ...), or None."""
+    if isinstance(error, UnknownCarrierError):
+        return None  # it names the code that was not found
+    code = getattr(error, "carrier", None)
+    return code if isinstance(code, str) and code and code != "?" else None
+
+
+def _host_of(request: httpx.Request) -> str:
+    """``host[:port]`` a request went to (no path, query or credentials)."""
+    url = request.url
+    return f"{url.host}:{url.port}" if url.port else url.host
+
+
+def _bulk_context() -> contextvars.Context:
+    """A copy of the current context with :data:`_BULK` set (for the tasks of async bulk work)."""
+    context = contextvars.copy_context()
+    context.run(_BULK.set, True)
+    return context
+
 
 T = TypeVar("T")
 
@@ -253,7 +280,7 @@ class BaseClient:
     ) -> None:
         policy = retry or RetryPolicy()
         if not isinstance(max_retries, NotGiven):
-            policy = attrs.evolve(policy, max_retries=max_retries)
+            policy = attrs.evolve(policy, max_retries=max_retries, interactive_max_retries=max_retries)
         self.retry_policy = policy
         self.timeout = _finite_timeout(timeout)
         if not (deadline > 0 and deadline != float("inf")):
@@ -290,7 +317,9 @@ class BaseClient:
         if not isinstance(retry, NotGiven):
             clone.retry_policy = retry
         if not isinstance(max_retries, NotGiven):
-            clone.retry_policy = attrs.evolve(clone.retry_policy, max_retries=max_retries)
+            clone.retry_policy = attrs.evolve(
+                clone.retry_policy, max_retries=max_retries, interactive_max_retries=max_retries
+            )
         if not isinstance(timeout, NotGiven):
             clone.timeout = _finite_timeout(timeout)
         if not isinstance(deadline, NotGiven):
@@ -494,7 +523,8 @@ class BaseClient:
                 return _Final(error=self._ambiguous(carrier, options, None, response))
             timed_out = status == 408
             cause = f"HTTP {status}"
-        if attempt > policy.max_retries or not self._budget(carrier).acquire(timeout=timed_out):
+        limit = policy.max_retries if _BULK.get() else policy.interactive_max_retries
+        if attempt > limit or not self._budget(carrier).acquire(timeout=timed_out):
             return self._give_up(carrier, options, error, response)
         delay = retry_after if retry_after is not None else policy.backoff(attempt, self._rng)
         if self._clock() + delay >= deadline_at:
@@ -504,7 +534,7 @@ class BaseClient:
             carrier.code,
             options.operation,
             attempt,
-            policy.max_retries + 1,
+            limit + 1,
             cause,
             delay,
             extra={
@@ -643,22 +673,23 @@ class BaseClient:
         redacted: httpx.Request | None,
     ) -> APIError:
         kind = type(error).__name__
+        host = f" ({_host_of(redacted)})" if redacted is not None else ""
         if error is not None and _tls_failure(error):
             return APIConnectionError(
-                f"{options.operation} failed: the carrier's TLS certificate did not verify",
+                f"{options.operation} failed: the carrier's TLS certificate{host} did not verify",
                 carrier=carrier.code,
                 request=redacted,
                 operation=options.operation,
             )
         if isinstance(error, httpx.TimeoutException):
             return APITimeoutError(
-                f"{options.operation} timed out ({kind})",
+                f"{options.operation} timed out{' waiting for ' + _host_of(redacted) if redacted else ''} ({kind})",
                 carrier=carrier.code,
                 request=redacted,
                 operation=options.operation,
             )
         return APIConnectionError(
-            f"{options.operation} failed to connect ({kind})",
+            f"{options.operation} failed to connect{' to ' + _host_of(redacted) if redacted else ''} ({kind})",
             carrier=carrier.code,
             request=redacted,
             operation=options.operation,
@@ -1088,7 +1119,11 @@ class Client(BaseClient):
         return TrackingIterator(self._track_many(numbers, carrier, concurrency, summary), summary)
 
     def _run_job(self, job: Job) -> list[TrackingResult]:
-        return job_results(job, lambda impl, flow: self._run(impl, flow), self._carrier)
+        token = _BULK.set(True)  # bulk work: the patient retry count (RetryPolicy.max_retries)
+        try:
+            return job_results(job, lambda impl, flow: self._run(impl, flow), self._carrier)
+        finally:
+            _BULK.reset(token)
 
     def _track_many(
         self,
@@ -1101,7 +1136,7 @@ class Client(BaseClient):
         jobs = plan_jobs(
             numbers,
             lambda n: self._resolve(n, carrier),
-            lambda n, e: early.append(TrackingResult(number=n, carrier=carrier, error=e)),
+            lambda n, e: early.append(TrackingResult(number=n, carrier=carrier or _carrier_of(e), error=e)),
             lambda code: self._carrier(code).track_batch_size(),
         )
         for result in run_jobs(jobs, self._run_job, concurrency, early):
@@ -1506,7 +1541,7 @@ class AsyncClient(BaseClient):
         jobs = plan_jobs(
             numbers,
             lambda n: self._resolve(n, carrier),
-            lambda n, e: early.append(TrackingResult(number=n, carrier=carrier, error=e)),
+            lambda n, e: early.append(TrackingResult(number=n, carrier=carrier or _carrier_of(e), error=e)),
             lambda code: self._carrier(code).track_batch_size(),
         )
         pending: set[asyncio.Task[list[TrackingResult]]] = set()
@@ -1518,7 +1553,7 @@ class AsyncClient(BaseClient):
                     if job is None:
                         exhausted = True
                         break
-                    pending.add(asyncio.create_task(async_job_results(job, self)))
+                    pending.add(asyncio.create_task(async_job_results(job, self), context=_bulk_context()))
                 while early:
                     result = early.pop()
                     summary.add(result)

@@ -91,7 +91,17 @@ def _rebuild(cls: type[CarrierError], state: dict[str, Any]) -> CarrierError:
 
 
 class ConfigurationError(CarrierError):
-    """Settings are missing or invalid (a credential not set, an unknown option)."""
+    """Settings are missing or invalid (a credential not set, an unknown option).
+
+    Attributes:
+        carrier: The carrier whose settings are at fault, when there is one.
+        missing: Names of the required settings that were not given (empty otherwise).
+    """
+
+    def __init__(self, message: str, *, carrier: str | None = None, missing: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.carrier = carrier
+        self.missing = tuple(missing)
 
 
 class PluginLoadError(ConfigurationError):

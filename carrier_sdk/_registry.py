@@ -109,8 +109,11 @@ class CarrierRegistry:
         try:
             entry = self._carriers[code]
         except KeyError:
+            from ._settings import did_you_mean
+
             known = ", ".join(sorted(self._carriers)) or "none"
-            raise UnknownCarrierError(f"unknown carrier {code!r} (installed: {known})", carrier=code) from None
+            hint = did_you_mean(code, self._carriers)
+            raise UnknownCarrierError(f"unknown carrier {code!r}{hint} (installed: {known})", carrier=code) from None
         if isinstance(entry, str):
             return self._load(code, entry)
         return entry

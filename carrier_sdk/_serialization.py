@@ -137,7 +137,7 @@ def from_dict(cls: type[T], data: object) -> T:
         if inner:
             raise inner[0] from err
         raise ValidationError(
-            f"cannot build {cls.__name__}: {'; '.join(cattrs.transform_error(err))}",
+            f"cannot build {cls.__name__}: {'; '.join(cattrs.transform_error(err, format_exception=_explain))}",
             field=cls.__name__,
             constraint="structure",
         ) from err
@@ -154,3 +154,62 @@ def _leaves(err: BaseException) -> list[BaseException]:
             out.extend(_leaves(sub))
         return out
     return [err]
+
+
+#: Names people use for a field, by the field's name here (suggested for unknown fields).
+_ALIASES: dict[str, str] = {
+    "zip": "postal_code",
+    "zipcode": "postal_code",
+    "zip_code": "postal_code",
+    "postcode": "postal_code",
+    "post_code": "postal_code",
+    "postalcode": "postal_code",
+    "province": "state",
+    "region": "state",
+    "address1": "street1",
+    "address_1": "street1",
+    "line1": "street1",
+    "street": "street1",
+    "address2": "street2",
+    "address_2": "street2",
+    "line2": "street2",
+    "country_code": "country",
+    "phone_number": "phone",
+    "email_address": "email",
+    "parcel": "parcels",
+    "package": "parcels",
+    "packages": "parcels",
+    "sender": "shipper",
+    "from": "shipper",
+    "from_address": "shipper",
+    "receiver": "recipient",
+    "to": "recipient",
+    "to_address": "recipient",
+}
+
+
+def suggest_field(name: str, fields: list[str]) -> str | None:
+    """The field of ``fields`` that ``name`` most likely meant (``zip`` -> ``postal_code``), or None."""
+    import difflib
+
+    alias = _ALIASES.get(name.lower())
+    if alias in fields:
+        return alias
+    close = difflib.get_close_matches(name.lower(), fields, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _explain(exc: BaseException, type_: type | None) -> str:
+    """cattrs' description of one error, with the right name suggested for an unknown field."""
+    import attrs
+    from cattrs.errors import ForbiddenExtraKeysError
+    from cattrs.v import format_exception
+
+    if isinstance(exc, ForbiddenExtraKeysError) and attrs.has(exc.cl):
+        fields = [f.name for f in attrs.fields(exc.cl)]
+        parts = []
+        for extra in sorted(exc.extra_fields):
+            better = suggest_field(extra, fields)
+            parts.append(f"unknown field {extra!r}" + (f" (did you mean {better!r}?)" if better else ""))
+        return "; ".join(parts)
+    return format_exception(exc, type_)

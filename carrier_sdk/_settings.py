@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -13,7 +13,7 @@ from ._exceptions import ConfigurationError, ValidationError
 if TYPE_CHECKING:
     from ._carrier import Carrier
 
-__all__ = ["ENV_PREFIX", "Secret", "env_var_name", "load_settings"]
+__all__ = ["ENV_PREFIX", "Secret", "did_you_mean", "env_var_name", "load_settings"]
 
 ENV_PREFIX = "CARRIER_SDK"
 
@@ -68,6 +68,15 @@ def env_var_name(carrier: str, field: str) -> str:
     return f"{ENV_PREFIX}_{carrier.upper()}_{field.upper()}"
 
 
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices`` to ``name``, or ``""``."""
+    import difflib
+
+    options = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(name.lower(), list(options), n=1, cutoff=0.6)
+    return f" (did you mean {options[close[0]]!r}?)" if close else ""
+
+
 def load_settings(
     carrier: type[Carrier],
     value: Any,
@@ -76,8 +85,11 @@ def load_settings(
     """Build ``carrier.Settings`` from a settings object, a plain mapping, or ``None``.
 
     Fields missing from the mapping are read from ``CARRIER_SDK_<CODE>_<FIELD>``. Unknown
-    keys and missing required fields raise :class:`ConfigurationError` naming the field and the
-    variable, never the value.
+    keys (with the closest known name) and missing required fields raise
+    :class:`ConfigurationError` naming the field and the variable, never the value. Every
+    missing field is reported at once, including groups of alternatives a settings class
+    declares in a ``required_one_of`` class attribute (``(("logistic_provider_id", "app_key"),)``:
+    one of them must be given).
     """
     settings_cls = carrier.Settings
     if isinstance(value, settings_cls):
@@ -89,8 +101,10 @@ def load_settings(
     fields = {f.name: f for f in attrs.fields(settings_cls) if f.init}
     unknown = sorted(set(given) - set(fields))
     if unknown:
+        named = ", ".join(f"{name}{did_you_mean(name, fields)}" for name in unknown)
         raise ConfigurationError(
-            f"unknown settings for {carrier.code!r}: {', '.join(unknown)} (known: {', '.join(sorted(fields))})"
+            f"unknown settings for {carrier.code!r}: {named} (known: {', '.join(sorted(fields))})",
+            carrier=carrier.code,
         )
     for name in fields:
         if name not in given:
@@ -98,9 +112,18 @@ def load_settings(
             if env_value is not None:
                 given[name] = env_value
     missing = [name for name, f in fields.items() if name not in given and f.default is attrs.NOTHING]
+    described = [f"{m} (or ${env_var_name(carrier.code, m)})" for m in missing]
+    # Groups of alternatives (one of them is required): reported in the same round.
+    for group in getattr(settings_cls, "required_one_of", ()):
+        if not any(given.get(name) not in (None, "") for name in group):
+            missing.append(group[0])
+            described.append(
+                " or ".join(group) + " (or " + " or ".join(f"${env_var_name(carrier.code, n)}" for n in group) + ")"
+            )
     if missing:
-        names = ", ".join(f"{m} (or ${env_var_name(carrier.code, m)})" for m in missing)
-        raise ConfigurationError(f"missing settings for {carrier.code!r}: {names}")
+        raise ConfigurationError(
+            f"missing settings for {carrier.code!r}: {', '.join(described)}", carrier=carrier.code, missing=missing
+        )
     try:
         return settings_cls(**given)
     except ValidationError as err:

@@ -146,7 +146,7 @@ def test_reliability_page_quotes_the_current_retry_defaults() -> None:
         value = getattr(policy, field.name)
         if field.name == "statuses":
             shown = ", ".join(str(s) for s in sorted(value))
-        elif field.name == "max_retries":
+        elif field.name in ("max_retries", "interactive_max_retries"):
             shown = str(value)
         else:
             shown = f"{value:g} s"

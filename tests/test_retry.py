@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from carrier_sdk import (
     Address,
     APIConnectionError,
+    APIError,
     APITimeoutError,
     AsyncClient,
     CarrierRegistry,
@@ -95,18 +96,40 @@ def client_for(
 @pytest.mark.parametrize(
     "kind", [FaultKind.SERVER_ERROR, FaultKind.CONNECT_ERROR, FaultKind.TIMEOUT, FaultKind.LOST_RESPONSE]
 )
-@pytest.mark.parametrize("failures", [1, 3, 8])
+@pytest.mark.parametrize(("failures", "bulk"), [(1, False), (2, False), (3, True), (8, True)])
 def test_transient_failures_are_retried(
-    fake_api: FakeCarrierAPIServer, clock: VirtualClock, kind: FaultKind, failures: int
+    fake_api: FakeCarrierAPIServer, clock: VirtualClock, kind: FaultKind, failures: int, bulk: bool
 ) -> None:
+    """Single calls ride out RetryPolicy.interactive_max_retries (2) failures; bulk work max_retries (8)."""
     fake_api.inject(kind, operation="track", count=failures)
     with client_for(fake_api, clock) as client:
-        assert client.track(fake_number(1)).carrier == "fakecarrier"
+        if bulk:
+            (result,) = list(client.track_many([fake_number(1)]))
+            assert result.info is not None, result.error
+        else:
+            assert client.track(fake_number(1)).carrier == "fakecarrier"
     assert fake_api.calls["track"] == failures + 1
     assert len(clock.sleeps) == failures
     policy = RetryPolicy()
     for n, slept in enumerate(clock.sleeps, start=1):
         assert 0 <= slept <= min(policy.max_delay, policy.initial_delay * 2 ** (n - 1))
+
+
+@pytest.mark.parametrize("kind", [FaultKind.CONNECT_ERROR, FaultKind.SERVER_ERROR])
+def test_a_single_call_reports_a_dead_carrier_quickly(
+    fake_api: FakeCarrierAPIServer, clock: VirtualClock, kind: FaultKind
+) -> None:
+    """Issue 13: a refused connection is reported after 3 attempts and well under a second of
+    backoff (not ~6 s), while bulk tracking of the same number keeps trying 9 times."""
+    fake_api.inject(kind, operation="track", count=100)
+    with client_for(fake_api, clock) as client, pytest.raises(APIError):
+        client.track(fake_number(1))
+    assert fake_api.calls["track"] == 3
+    assert sum(clock.sleeps) < 1.0
+    with client_for(fake_api, clock) as client:
+        (result,) = list(client.track_many([fake_number(2)]))
+    assert result.error is not None
+    assert fake_api.calls["track"] == 3 + 9
 
 
 @pytest.mark.parametrize(
@@ -379,7 +402,10 @@ def test_tracking_survives_thirty_percent_transient_faults() -> None:
         client._shared.budgets.clear()
         for n in range(1, 1001):
             start = clock.now
-            assert client.track(fake_number(n)).carrier == "fakecarrier"
+            # Bulk work (track_many) keeps the patient retry count that keeps results whole.
+            (result,) = list(client.track_many([fake_number(n)]))
+            assert result.carrier == "fakecarrier"
+            assert result.info is not None, result.error
             added.append(clock.now - start)
             client._budget(client._carrier("fakecarrier")).refund(5)
     added.sort()

@@ -1,7 +1,7 @@
 """The ``carrier-sdk`` command line (the ``cli`` extra: click and rich).
 
 Exit codes: 0 ok; 1 some items failed; 2 usage or configuration error; 3 a label purchase's
-outcome is unknown; 130 interrupted. See ``docs/cli.md``.
+outcome is unknown; 4 the carrier rejected the credentials; 130 interrupted. See ``docs/cli.md``.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._app import (
+    EXIT_AUTH,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -27,6 +28,7 @@ from ._track import track
 from ._watch import watch
 
 __all__ = [
+    "EXIT_AUTH",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_OK",

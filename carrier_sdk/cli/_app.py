@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -19,6 +20,7 @@ import click
 import httpx
 
 from .. import (
+    AuthenticationError,
     Client,
     ConfigurationError,
     OutcomeUnknownError,
@@ -28,9 +30,12 @@ from .. import (
 )
 from .._exceptions import CarrierError
 from .._registry import CarrierRegistry
+from .._settings import ENV_PREFIX, did_you_mean, env_var_name
 from ._config import load_config
+from ._words import cli_message
 
 __all__ = [
+    "EXIT_AUTH",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
@@ -40,6 +45,7 @@ __all__ = [
     "Overrides",
     "State",
     "cli",
+    "cli_message",
     "exit_code_for",
     "json_option",
     "pass_state",
@@ -54,10 +60,25 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 #: A label purchase may or may not have happened: reconcile before buying again.
 EXIT_OUTCOME_UNKNOWN = 3
+#: The carrier rejected the credentials (HTTP 401/403): fix the settings, retrying will not help.
+EXIT_AUTH = 4
 #: Interrupted with Ctrl-C.
 EXIT_INTERRUPTED = 130
 
-#: Requests each sandbox fake remembers in CLI runs (the fakes' own default is unbounded).
+#: ``CARRIER_SDK_*`` variables that are not carrier settings (never warned about).
+GLOBAL_VARIABLES = frozenset(
+    {
+        "CARRIER_SDK_CONFIG",
+        "CARRIER_SDK_DATA_DIR",
+        "CARRIER_SDK_DISABLE_PLUGINS",
+        "CARRIER_SDK_STRICT_PLUGINS",
+        "CARRIER_SDK_TRACE_PLUGINS",
+        "CARRIER_SDK_STATE_URL",
+        "CARRIER_SDK_WATCH_DB",
+        "CARRIER_SDK_USPS_OPENAPI_DIR",
+        "CARRIER_SDK_REQUIRE_REDIS",
+    }
+)
 
 logger = logging.getLogger("carrier_sdk")
 
@@ -74,6 +95,8 @@ def exit_code_for(err: CarrierError) -> int:
     """The exit code for an SDK error that stopped a whole command."""
     if isinstance(err, OutcomeUnknownError):
         return EXIT_OUTCOME_UNKNOWN
+    if isinstance(err, AuthenticationError):
+        return EXIT_AUTH
     if isinstance(err, ConfigurationError | ValidationError | UnsupportedOperationError | UnknownCarrierError):
         return EXIT_USAGE
     return EXIT_FAILED
@@ -104,11 +127,66 @@ class State:
     _client: Client | None = attrs.field(default=None, init=False)
     _sandbox_obj: Any = attrs.field(default=None, init=False)
 
+    def config_file(self) -> Path | None:
+        """``--config`` (or ``$CARRIER_SDK_CONFIG``), else the default file when it exists."""
+        if self.config is not None:
+            return self.config
+        from ._paths import default_config_file
+
+        default = default_config_file()
+        return default if default.is_file() else None
+
     def settings(self) -> dict[str, Any]:
         """Carrier settings from the config file (ignored in sandbox mode)."""
-        if self.config is None or self.sandbox:
+        path = self.config_file()
+        if path is None or self.sandbox:
             return {}
-        return load_config(self.config)
+        return load_config(path)
+
+    def environ(self) -> Mapping[str, str]:
+        """The environment the client reads settings from."""
+        return self.overrides.environ if self.overrides.environ is not None else os.environ
+
+    def canonical_code(self, code: str) -> str:
+        """``code`` as installed (carrier codes are case-insensitive: ``USPS`` is ``usps``).
+
+        Raises:
+            UnknownCarrierError: No such carrier, with the closest installed code suggested.
+        """
+        codes = self.registry.codes()
+        if code in codes:
+            return code
+        by_lower = {c.lower(): c for c in codes}
+        if code.strip().lower() in by_lower:
+            return by_lower[code.strip().lower()]
+        raise UnknownCarrierError(
+            f"unknown carrier {code!r}{did_you_mean(code, codes)} (installed: {', '.join(sorted(codes)) or 'none'})",
+            carrier=code,
+        )
+
+    def _warn_unknown_settings(self, client: Client, settings: Mapping[str, Any]) -> None:
+        """Warn (stderr) about config tables and ``CARRIER_SDK_*`` variables nothing reads."""
+        codes = client.registry.codes()
+        for table in settings:
+            if table not in codes:
+                click.echo(
+                    f"Warning: config file {str(self.config_file())!r}: [{table}] is no installed carrier"
+                    f"{did_you_mean(table, codes)}; it is ignored (installed: {', '.join(sorted(codes)) or 'none'})",
+                    err=True,
+                )
+        known = set(GLOBAL_VARIABLES)
+        for code in codes:
+            try:
+                fields = attrs.fields(client.registry.get(code).Settings)
+            except Exception:  # a carrier that cannot load is reported elsewhere
+                continue
+            known.update(env_var_name(code, f.name) for f in fields if f.init)
+        for name in sorted(self.environ()):
+            if name.startswith(ENV_PREFIX + "_") and name not in known:
+                click.echo(
+                    f"Warning: environment variable {name} is not read by carrier-sdk{did_you_mean(name, known)}",
+                    err=True,
+                )
 
     def state_file(self) -> Path:
         """The file the sandbox of this run is loaded from and saved to."""
@@ -143,7 +221,20 @@ class State:
                 kwargs["sandbox"] = self.get_sandbox()
             if self.state_url is not None:
                 kwargs["state"] = self.state_url
-            self._client = Client(self.settings(), **kwargs)
+            settings = self.settings()
+            registry = self.overrides.registry
+            if registry is None:
+                from .._plugins import default_plugin_manager
+
+                registry = default_plugin_manager().registry
+            codes = registry.codes()
+            by_lower = {c.lower(): c for c in codes}
+            # Tables are carrier codes, case-insensitive; unknown ones are warned about, then ignored.
+            settings = {by_lower.get(k.lower(), k): v for k, v in settings.items()}
+            client = Client({k: v for k, v in settings.items() if k in codes}, **kwargs)
+            if not self.sandbox:
+                self._warn_unknown_settings(client, settings)
+            self._client = client
         return self._client
 
     def sandbox_client(self) -> Client:
@@ -220,7 +311,11 @@ def _error_payload(err: BaseException) -> dict[str, Any]:
 
 
 class CarrierGroup(click.Group):
-    """Maps SDK errors and Ctrl-C to messages and exit codes, for every subcommand."""
+    """Maps SDK errors and Ctrl-C to messages and exit codes, for every subcommand.
+
+    An error is reported once: as ``Error: ...`` on stderr, or with ``--json`` as one
+    ``{"error": ...}`` object on stdout (and nothing on stderr).
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -228,12 +323,16 @@ class CarrierGroup(click.Group):
         except CarrierError as err:
             state = ctx.find_object(State)
             if state is not None and state.json:
-                state.emit_json({"error": _error_payload(err)})
-            raise CliError(str(err), exit_code_for(err)) from err
+                payload = _error_payload(err)
+                payload["message"] = cli_message(err)
+                state.emit_json({"error": payload})
+                raise click.exceptions.Exit(exit_code_for(err)) from err
+            raise CliError(cli_message(err), exit_code_for(err)) from err
         except CliError as err:
             state = ctx.find_object(State)
             if state is not None and state.json:
                 state.emit_json({"error": {"type": "UsageError", "message": err.message}})
+                raise click.exceptions.Exit(err.exit_code) from err
             raise
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
@@ -302,10 +401,11 @@ def cli(
     """Track, rate and ship parcels through postal carriers.
 
     Carrier settings come from CARRIER_SDK_<CODE>_<FIELD> environment variables or a
-    TOML --config file. --sandbox runs everything against the fakes with no credentials.
+    TOML --config file (default: config.toml in the platform's config directory, e.g.
+    ~/.config/carrier-sdk/config.toml, when it exists). --sandbox runs everything against the fakes with no credentials.
 
     Exit codes: 0 ok, 1 some items failed, 2 usage or configuration error,
-    3 label purchase outcome unknown, 130 interrupted.
+    3 label purchase outcome unknown, 4 credentials rejected, 130 interrupted.
     """
     overrides = ctx.obj if isinstance(ctx.obj, Overrides) else Overrides()
     state = State(

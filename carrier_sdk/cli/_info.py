@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import click
+from rich.markup import escape
 from rich.table import Table
 
-from .. import normalize_number, to_dict
+from .. import impb_check_digit, normalize_number, s10_check_digit, to_dict
+from .._identify import S10_PATTERN, plausibility_problem
 from ._app import EXIT_FAILED, State, json_option, pass_state, sandbox_option
 from ._output import console
 
@@ -50,6 +54,35 @@ def carriers(state: State) -> None:
         raise click.exceptions.Exit(EXIT_FAILED)
 
 
+_S10_LIKE = re.compile(r"^([A-Z]{2})(\d+)([A-Z]{2})$")
+#: Lengths of USPS IMpb numbers (all digits).
+_IMPB_LENGTHS = (20, 22, 26, 30, 34)
+
+
+def why_unrecognized(number: str) -> str:
+    """Why no carrier recognizes ``number``, in words a person can act on."""
+    text = normalize_number(number)
+    problem = plausibility_problem(text)
+    match = S10_PATTERN.match(text)
+    if match:
+        expected = s10_check_digit(match.group(1))
+        return f"shaped like a UPU S10 id but the check digit is {match.group(2)}, not {expected} (a typo?)"
+    like = _S10_LIKE.match(text)
+    if like:
+        return f"shaped like a UPU S10 id (2 letters, 9 digits, 2 letters) but it has {len(like.group(2))} digits"
+    if text.isdigit():
+        if len(text) in _IMPB_LENGTHS and text.startswith("9"):
+            expected = impb_check_digit(text[:-1])
+            if int(text[-1]) != expected:
+                return f"shaped like a USPS IMpb number but the check digit is {text[-1]}, not {expected} (a typo?)"
+        if 18 <= len(text) <= 36 and len(text) not in _IMPB_LENGTHS:
+            lengths = ", ".join(map(str, _IMPB_LENGTHS))
+            return f"{len(text)} digits: a USPS IMpb number has {lengths} digits"
+    if problem is not None:
+        return problem
+    return f"no installed carrier uses this shape ({len(text)} characters); give --carrier CODE to send it anyway"
+
+
 @click.command()
 @click.argument("numbers", nargs=-1, required=True)
 @json_option
@@ -76,6 +109,7 @@ def identify(state: State, numbers: tuple[str, ...]) -> None:
                     "candidates": [
                         {"carrier": c.carrier, "confidence": str(c.confidence), "reason": c.reason} for c in claims
                     ],
+                    **({} if claims else {"problem": why_unrecognized(number)}),
                 }
             )
     else:
@@ -84,7 +118,7 @@ def identify(state: State, numbers: tuple[str, ...]) -> None:
             table.add_column(column)
         for number, claims in rows:
             if not claims:
-                table.add_row(number, "[red]none[/red]", "", "no installed carrier recognizes it")
+                table.add_row(number, "[red]none[/red]", "", escape(why_unrecognized(number)))
             for i, claim in enumerate(claims):
                 table.add_row(number if i == 0 else "", claim.carrier, str(claim.confidence), claim.reason)
         console().print(table)

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from .. import Journey, TrackingInfo, TrackingResult, TrackingSummary, to_dict
 from .._exceptions import CarrierError
+from ._words import cli_words
 
 __all__ = [
     "console",
@@ -69,7 +70,8 @@ def result_line(result: TrackingResult) -> str:
     if result.info is not None:
         return f"{result.number}\t{carrier}\t{result.info.status.value}\t{_detail(result.info)}"
     err = result.error
-    return f"{result.number}\t{carrier}\terror\t{type(err).__name__}: {err}"
+    carrier = result.carrier or getattr(err, "carrier", None) or "?"
+    return f"{result.number}\t{carrier}\terror\t{type(err).__name__}: {cli_words(str(err))}"
 
 
 def _when(info_event: Any) -> str:
@@ -87,7 +89,8 @@ def tracking_tables(result: TrackingResult) -> list[Any]:
     """Renderables for one tracked number: a heading and its events, or the error."""
     if result.info is None:
         err = result.error
-        return [f"[bold]{result.number}[/bold] ({result.carrier or '?'}): [red]{type(err).__name__}[/red]: {err}"]
+        carrier = result.carrier or getattr(err, "carrier", None) or "?"
+        return [f"[bold]{result.number}[/bold] ({carrier}): [red]{type(err).__name__}[/red]: {cli_words(str(err))}"]
     info = result.info
     heading = f"[bold]{info.tracking_number}[/bold] ({info.carrier}): [bold]{info.status.value}[/bold]"
     extras = []

@@ -157,7 +157,7 @@ def numbers(state: State, count: int | None, carrier_code: str | None) -> None:
         from .. import CarrierRegistry
 
         only = CarrierRegistry()
-        only.add(registry.get(carrier_code))
+        only.add(registry.get(state.canonical_code(carrier_code)))
         scenarios = scenario_numbers(only)
         source = only
     else:
@@ -197,6 +197,8 @@ def advance(state: State, number: str, hours: float | None, to_status: str | Non
     if (hours is None) == (to_status is None):
         state.fail("give one of --hours N or --to-status STATUS")
     sandbox_obj = state.get_sandbox()
+    if carrier is not None:
+        carrier = state.canonical_code(carrier)
     before = state.sandbox_client().track(number, carrier=carrier)
     info = sandbox_obj.advance(number, hours=hours, to_status=to_status, carrier=carrier or before.carrier)
     if state.json:

@@ -19,8 +19,9 @@ __all__ = ["cancel", "rates", "ship", "validate_address"]
 _DOCUMENT = click.Path(dir_okay=False, allow_dash=True)
 
 
-def _check_carrier(state: State, carrier: str) -> None:
-    state.registry.get(carrier)  # unknown code: UnknownCarrierError -> exit 2
+def _check_carrier(state: State, carrier: str) -> str:
+    """The installed code for ``carrier`` (case-insensitive); unknown: UnknownCarrierError -> exit 2."""
+    return state.canonical_code(carrier)
 
 
 def write_new_file(path: Path, data: bytes, *, attempts: int = 1000) -> Path:
@@ -55,7 +56,7 @@ def _pairs(title: str, rows: list[tuple[str, Any]]) -> Table:
 @pass_state
 def rates(state: State, carrier: str, shipment: str) -> None:
     """Quote the services of CARRIER for the parcels in a --shipment file."""
-    _check_carrier(state, carrier)
+    carrier = _check_carrier(state, carrier)
     request = rate_request_from(shipment)
     quotes = state.client().rates(carrier, request)
     if state.json:
@@ -93,7 +94,7 @@ def ship(state: State, carrier: str, shipment: str, label_out: Path | None, idem
     Exits 3 when the purchase outcome is unknown: reconcile (or retry with the same
     --idempotency-key, printed in the error) before buying again.
     """
-    _check_carrier(state, carrier)
+    carrier = _check_carrier(state, carrier)
     request = shipment_request_from(shipment)
     result = state.client().create_shipment(carrier, request, idempotency_key=idempotency_key)
     path: Path | None = None
@@ -141,7 +142,7 @@ def cancel(state: State, carrier: str, number: str) -> None:
 
     Exits 1 when the carrier did not cancel it.
     """
-    _check_carrier(state, carrier)
+    carrier = _check_carrier(state, carrier)
     result = state.client().cancel_shipment(carrier, number)
     if state.json:
         state.emit_json(to_dict(result))
@@ -192,7 +193,7 @@ def validate_address(
 
     Exits 1 when the carrier does not match the address.
     """
-    _check_carrier(state, carrier)
+    carrier = _check_carrier(state, carrier)
     fields = {
         "name": name,
         "company": company,

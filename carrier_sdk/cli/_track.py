@@ -11,7 +11,7 @@ import click
 
 from .. import ConfigurationError, TrackingResult, TrackingSummary, normalize_number
 from .._constants import DEFAULT_CONCURRENCY
-from ._app import EXIT_FAILED, State, iter_nonblank, json_option, pass_state, sandbox_option
+from ._app import EXIT_AUTH, EXIT_FAILED, State, iter_nonblank, json_option, pass_state, sandbox_option
 from ._output import (
     console,
     journey_dict,
@@ -42,29 +42,52 @@ def count_lines(path: str) -> int:
 
 
 class _Progress:
-    """A rich progress bar on stderr, or nothing."""
+    """A rich progress bar (count, rate, elapsed time and ETA), or nothing.
+
+    Result lines never fight the bar: when stdout is a terminal the bar is drawn there too and
+    lines are printed above it through the same console; when stdout is a file or a pipe the
+    bar goes to stderr and lines to stdout untouched.
+    """
 
     def __init__(self, enabled: bool, total: int | None, description: str) -> None:
         self._bar: Any = None
         self._task: Any = None
+        self._console: Any = None
         if enabled:
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
                 Progress,
+                ProgressColumn,
                 SpinnerColumn,
                 TextColumn,
                 TimeElapsedColumn,
+                TimeRemainingColumn,
             )
+            from rich.text import Text
 
+            class RateColumn(ProgressColumn):
+                """Items per second."""
+
+                def render(self, task: Any) -> Text:
+                    speed = task.finished_speed or task.speed
+                    return Text("-/s" if speed is None else f"{speed:,.0f}/s", style="progress.data.speed")
+
+            out = console()
+            self._console = out if out.is_terminal else console(stderr=True)
             self._bar = Progress(
                 SpinnerColumn(),
                 TextColumn("{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
+                RateColumn(),
                 TimeElapsedColumn(),
-                console=console(stderr=True),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=self._console,
                 transient=False,
+                redirect_stdout=False,
+                redirect_stderr=False,
             )
             self._task = self._bar.add_task(description, total=total)
 
@@ -80,6 +103,13 @@ class _Progress:
     def advance(self) -> None:
         if self._bar is not None:
             self._bar.advance(self._task)
+
+    def print(self, line: str) -> None:
+        """One result line on stdout, above the bar when both share the terminal."""
+        if self._bar is not None and self._console is not None and self._console.file is sys.stdout:
+            self._console.print(line, markup=False, highlight=False, soft_wrap=True, emoji=False)
+        else:
+            click.echo(line)
 
 
 def run_bulk(
@@ -100,23 +130,40 @@ def run_bulk(
     """
     results = state.client().track_many(numbers, carrier=carrier, concurrency=concurrency)
     enabled = progress_enabled() if progress is None else progress
-    config_error: ConfigurationError | None = None
+    config_errors: list[ConfigurationError] = []
+    shown = 0
     try:
         with _Progress(enabled, total, description) as bar:
             for result in results:
-                if config_error is None and isinstance(result.error, ConfigurationError):
-                    config_error = result.error
+                bar.advance()
+                if isinstance(result.error, ConfigurationError):
+                    # Missing or invalid settings stop the command: reported once, at the end.
+                    config_errors.append(result.error)
+                    continue
+                shown += 1
                 if lines and state.json:
                     state.emit_json(result_dict(result))
                 elif lines:
-                    click.echo(result_line(result))
-                bar.advance()
+                    bar.print(result_line(result))
     finally:
         results.close()
-    print_summary(state, results.summary)
-    if config_error is not None:
-        raise config_error  # missing or invalid settings: exit 2, not "some items failed"
+    if not config_errors or shown:
+        print_summary(state, results.summary)
+    if config_errors:
+        raise _one_config_error(config_errors)  # exit 2, reported once (not "some items failed")
     return results.summary
+
+
+def _one_config_error(errors: list[ConfigurationError]) -> ConfigurationError:
+    """One error for the settings problems of several items: each distinct problem once."""
+    distinct: dict[str, ConfigurationError] = {}
+    for err in errors:
+        distinct.setdefault(str(err), err)
+    if len(distinct) == 1:
+        return next(iter(distinct.values()))
+    first = next(iter(distinct.values()))
+    missing = [m for err in distinct.values() for m in err.missing]
+    return ConfigurationError("; ".join(distinct), carrier=first.carrier, missing=missing)
 
 
 def print_summary(state: State, summary: TrackingSummary) -> None:
@@ -131,6 +178,10 @@ def print_summary(state: State, summary: TrackingSummary) -> None:
 
 def _track_few(state: State, numbers: list[str], carrier: str | None, concurrency: int) -> TrackingSummary:
     client = state.client()
+    if state.max_retries is None:
+        # Numbers typed on the command line are one-shot work, someone is waiting: the
+        # interactive retry count, not the bulk one (RetryPolicy.interactive_max_retries).
+        client = client.with_options(max_retries=client.retry_policy.interactive_max_retries)
     iterator = client.track_many(numbers, carrier=carrier, concurrency=concurrency)
     try:
         collected = list(iterator)
@@ -138,6 +189,8 @@ def _track_few(state: State, numbers: list[str], carrier: str | None, concurrenc
         iterator.close()
     order = {normalize_number(n): i for i, n in reversed(list(enumerate(numbers)))}
     collected.sort(key=lambda r: order.get(normalize_number(r.number), len(numbers)))
+    config_errors = [r.error for r in collected if isinstance(r.error, ConfigurationError)]
+    collected = [r for r in collected if not isinstance(r.error, ConfigurationError)]
     if state.json:
         for result in collected:
             state.emit_json(result_dict(result))
@@ -147,11 +200,10 @@ def _track_few(state: State, numbers: list[str], carrier: str | None, concurrenc
             for renderable in tracking_tables(result):
                 out.print(renderable)
             out.print()
-    if len(collected) > 1 or state.json:
+    if len(collected) > 1 or (state.json and collected):
         print_summary(state, iterator.summary)
-    for result in collected:
-        if isinstance(result.error, ConfigurationError):
-            raise result.error  # missing or invalid settings: exit 2, not "some items failed"
+    if config_errors:
+        raise _one_config_error(config_errors)  # exit 2, reported once (not "some items failed")
     return iterator.summary
 
 
@@ -237,7 +289,7 @@ def track(
     if journey and (file_ or from_stdin):
         state.fail("--journey tracks the numbers given as arguments, not a file")
     if carrier is not None:
-        state.registry.get(carrier)  # unknown code: exit 2 before any work
+        carrier = state.canonical_code(carrier)  # case-insensitive; unknown code: exit 2 before any work
     if journey:
         failed = _journeys(state, positional, carrier, max_legs)
         if failed:
@@ -267,5 +319,7 @@ def track(
                 total=total,
                 progress=progress,
             )
+    if summary.by_error.get("AuthenticationError"):
+        raise click.exceptions.Exit(EXIT_AUTH)  # the credentials were rejected: fix the settings
     if summary.failed:
         raise click.exceptions.Exit(EXIT_FAILED)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -140,6 +140,9 @@ class CainiaoSettings:
         solution_code: Default ``solutionCode`` of created orders (``ShipmentRequest.service`` wins).
         locale: ``locale`` sent with requests (``en_US``, ``zh_CN``).
     """
+
+    #: One of these is required (``load_settings`` reports it with the other missing settings).
+    required_one_of: ClassVar[tuple[tuple[str, ...], ...]] = (("logistic_provider_id", "app_key"),)
 
     app_key: str = ""
     logistic_provider_id: str = attrs.field(default=attrs.Factory(_lpid_default, takes_self=True))

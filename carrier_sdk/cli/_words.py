@@ -1,0 +1,32 @@
+"""Errors in the command's words: ``--carrier`` rather than ``carrier=``, and what to do next."""
+
+from __future__ import annotations
+
+import re
+
+from .. import AuthenticationError, ConfigurationError
+
+__all__ = ["cli_message", "cli_words"]
+
+_PYTHON_CARRIER_WORDS = re.compile(r"\bpass carrier=(?: explicitly)?|\bcarrier=")
+
+
+def cli_words(text: str) -> str:
+    """``text`` with the Python API's words replaced by the command's (``carrier=`` -> ``--carrier``)."""
+    return _PYTHON_CARRIER_WORDS.sub(
+        lambda m: "give --carrier CODE" if m.group().startswith("pass") else "--carrier ", text
+    )
+
+
+def cli_message(err: BaseException) -> str:
+    """``err``'s message in the command's words: ``--carrier`` for ``carrier=``, and for missing
+    settings the ways out (the environment, ``--config FILE``, ``--sandbox``)."""
+    text = cli_words(str(err))
+    if isinstance(err, ConfigurationError) and err.missing and err.carrier:
+        text += (
+            f"\nSet the variables, or put the settings in a [{err.carrier}] table of a config file "
+            f"(--config FILE), or run with --sandbox to use the carriers' fakes (no credentials)."
+        )
+    if isinstance(err, AuthenticationError):
+        text += "\nThe carrier rejected the credentials: check the settings (retrying will not help)."
+    return text
