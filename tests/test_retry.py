@@ -412,3 +412,31 @@ def test_tracking_survives_thirty_percent_transient_faults() -> None:
     assert added[int(len(added) * 0.99)] <= 2.5
     assert added[int(len(added) * 0.999)] <= 10
     assert max(added) <= 45
+
+
+def test_async_client_single_calls_and_bulk_use_their_own_retry_counts(
+    registry: CarrierRegistry, fake_api: FakeCarrierAPIServer
+) -> None:
+    """AsyncClient: a single track retries interactive_max_retries (2) times, track_many max_retries (8)."""
+    fake_api.inject(FaultKind.CONNECT_ERROR, operation="track", count=100)
+
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    async def main() -> APIError | None:
+        async with AsyncClient(
+            settings={"fakecarrier": fake_api.settings()},
+            registry=registry,
+            transport=fake_api.transport(),
+            sleep=no_sleep,
+            http_backend="httpx",
+        ) as client:
+            with pytest.raises(APIError):
+                await client.track(fake_number(1))
+            assert fake_api.calls["track"] == 3
+            results = [r async for r in client.track_many([fake_number(2)])]
+            assert fake_api.calls["track"] == 3 + 9
+            error = results[0].error
+            return error if isinstance(error, APIError) else None
+
+    assert asyncio.run(main()) is not None
