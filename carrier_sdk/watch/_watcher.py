@@ -153,7 +153,11 @@ class _Core:
         pacer = self.pacers.get(code)
         if pacer is None or pacer.limit != limiter.limit:
             pacer = self.pacers[code] = Pacer(limiter.limit, now)
-        headroom = limiter.headroom()
+        # A limiter shared through a state backend (Client(state=...)) cannot be peeked at: then
+        # the pacer alone keeps this process under the limit, and the client waits if others
+        # used the shared slots meanwhile.
+        peek = getattr(limiter, "headroom", None)
+        headroom = peek() if callable(peek) else None
         allowed = min(pacer.allowance(now), math.inf if headroom is None else headroom)
         return batch, allowed
 

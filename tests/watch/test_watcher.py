@@ -435,3 +435,17 @@ def test_ctrl_c_stops_a_sync_run_promptly_and_the_client_stays_usable(sandbox: S
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_client_with_shared_state_is_paced_without_peeking(tmp_path: Any, clock: VirtualClock) -> None:
+    sandbox = Sandbox(clock=clock)
+    sandbox.set_quota("usps", RateLimit.per_hour(60))
+    state = f"sqlite:///{tmp_path / 'state.db'}"
+    with Client(sandbox=sandbox, clock=clock, sleep=clock.sleep, state=state) as client:
+        watcher = Watcher(client, MemoryStore(), clock=clock)
+        for serial in range(30):
+            watcher.add(fake_impb(900 + serial))
+        for _ in range(10):
+            watcher.run_once(collect=False)
+            clock.advance(30)
+    assert 1 <= watcher.calls["usps"] <= 6  # one call a minute, not thirty at once
