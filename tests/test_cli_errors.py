@@ -225,3 +225,16 @@ def test_shell_completion_as_documented() -> None:
     assert words.split() == ["plain,delivered", "plain,delivery_failed"]
     docs = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text(encoding="utf-8")
     assert 'eval "$(_CARRIER_SDK_COMPLETE=bash_source carrier-sdk)"' in docs
+
+
+def test_missing_settings_of_several_carriers_name_every_table() -> None:
+    from carrier_sdk import ConfigurationError
+    from carrier_sdk.cli._track import _one_config_error
+    from carrier_sdk.cli._words import cli_message
+
+    usps = ConfigurationError("missing settings for 'usps': client_id (or $X)", carrier="usps", missing=["client_id"])
+    sg = ConfigurationError("missing settings for 'singpost': api_key (or $Y)", carrier="singpost", missing=["api_key"])
+    message = cli_message(_one_config_error([usps, sg, usps]))
+    assert message.count("missing settings for 'usps'") == 1
+    assert "missing settings for 'singpost'" in message
+    assert "put the settings in [usps], [singpost] tables of a config file (--config FILE)" in message

@@ -23,8 +23,11 @@ def cli_message(err: BaseException) -> str:
     settings the ways out (the environment, ``--config FILE``, ``--sandbox``)."""
     text = cli_words(str(err))
     if isinstance(err, ConfigurationError) and err.missing and err.carrier:
+        codes = list(dict.fromkeys([err.carrier, *re.findall(r"missing settings for '([^']+)'", text)]))
+        listed = ", ".join(f"[{code}]" for code in codes)
+        tables = f"{listed} tables" if len(codes) > 1 else f"a {listed} table"
         text += (
-            f"\nSet the variables, or put the settings in a [{err.carrier}] table of a config file "
+            f"\nSet the variables, or put the settings in {tables} of a config file "
             f"(--config FILE), or run with --sandbox to use the carriers' fakes (no credentials)."
         )
     if isinstance(err, AuthenticationError):
