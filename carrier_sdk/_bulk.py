@@ -6,6 +6,7 @@ the batch buffers (at most ``batch_size`` numbers per carrier) and the jobs in f
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import Counter, deque
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from ._enums import Capability
-from ._exceptions import CarrierError, ResponseError
+from ._exceptions import APIError, CarrierError, ResponseError, ValidationError
 from ._models import TrackingInfo, TrackingResult
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from ._flow import Flow
 
 __all__ = [
+    "FLUSH",
     "AsyncTrackingIterator",
     "Job",
     "TrackingIterator",
@@ -38,6 +40,8 @@ __all__ = [
 
 T = TypeVar("T")
 
+logger = logging.getLogger("carrier_sdk")
+
 
 @attrs.frozen
 class Job:
@@ -46,6 +50,11 @@ class Job:
     carrier: str
     numbers: tuple[str, ...]
     batch: bool
+
+
+#: Yielded by :func:`plan_jobs` after a number went to ``on_error``: the driver yields the early
+#: results before pulling more input, so unrecognized numbers are never read far ahead.
+FLUSH = Job("", (), False)
 
 
 @attrs.define
@@ -121,6 +130,19 @@ def plan_jobs(
                 )
         except CarrierError as err:
             on_error(number, err)
+            yield FLUSH
+            continue
+        except Exception as err:  # an adapter bug on one odd number must not end the run
+            logger.exception("checking %r for bulk tracking raised %s", number, type(err).__name__)
+            on_error(
+                number,
+                ValidationError(
+                    f"{str(number)[:64]!r} could not be checked ({type(err).__name__})",
+                    field="tracking_number",
+                    constraint="a number the carrier's adapter can check",
+                ),
+            )
+            yield FLUSH
             continue
         if size > 1:
             buffer = buffers.setdefault(carrier.code, [])
@@ -204,6 +226,8 @@ def job_results(
         return [TrackingResult(number=job.numbers[0], carrier=job.carrier, info=info)]
     except CarrierError as err:
         return [TrackingResult(number=n, carrier=job.carrier, error=err) for n in job.numbers]
+    except Exception as err:  # an adapter bug on one item becomes that item's typed error
+        return _unexpected(job, err)
 
 
 async def async_job_results(job: Job, client: AsyncClient) -> list[TrackingResult]:
@@ -216,6 +240,18 @@ async def async_job_results(job: Job, client: AsyncClient) -> list[TrackingResul
         return [TrackingResult(number=job.numbers[0], carrier=job.carrier, info=info)]
     except CarrierError as err:
         return [TrackingResult(number=n, carrier=job.carrier, error=err) for n in job.numbers]
+    except Exception as err:  # an adapter bug on one item becomes that item's typed error
+        return _unexpected(job, err)
+
+
+def _unexpected(job: Job, err: Exception) -> list[TrackingResult]:
+    logger.exception("tracking %s with %s raised %s", job.numbers, job.carrier, type(err).__name__)
+    error = APIError(
+        f"tracking failed unexpectedly ({type(err).__name__}); this is a bug in the {job.carrier} adapter",
+        carrier=job.carrier,
+        operation="track_batch" if job.batch else "track",
+    )
+    return [TrackingResult(number=n, carrier=job.carrier, error=error) for n in job.numbers]
 
 
 #: A job whose wall time is more than this many times its CPU time waits on the network more
@@ -265,6 +301,8 @@ def run_jobs(
             yield early.pop()
         if job is None:
             return
+        if job is FLUSH:
+            continue
         results, ratio = _timed(run, job, wall, cpu)
         yield from results
         ratios.append(ratio)
@@ -297,7 +335,8 @@ def _run_threaded(
                 if job is None:
                     exhausted = True
                     break
-                pending.add(pool.submit(_timed, run, job, wall, cpu))
+                if job is not FLUSH:
+                    pending.add(pool.submit(_timed, run, job, wall, cpu))
                 while early:
                     yield early.pop()
             while early:

@@ -97,6 +97,18 @@ def scan_identifiers(body: bytes, names: Sequence[str]) -> dict[str, str]:
     return found
 
 
+def _takes(cls: type[Carrier], normalized: str) -> bool:
+    try:
+        return cls.recognize(normalized) is not None or cls.accepts(normalized)
+    except Exception as err:  # an adapter's recognizer that trips on odd input does not take it
+        import logging
+
+        logging.getLogger("carrier_sdk").warning(
+            "%s adapter raised %s checking %r (an adapter bug)", cls.code, type(err).__name__, normalized[:64]
+        )
+        return False
+
+
 def _parse_retry_after_header(response: httpx.Response) -> float | None:
     from ._retry import parse_retry_after
 
@@ -260,7 +272,7 @@ class Carrier:
                 constraint="str",
             )
         normalized = normalize_number(number)
-        if normalized and (cls.recognize(normalized) is not None or cls.accepts(normalized)):
+        if normalized and normalized.isascii() and _takes(cls, normalized):
             return normalized
         reason = plausibility_problem(normalized) if normalized else "it is empty"
         raise ValidationError(

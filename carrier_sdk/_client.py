@@ -22,6 +22,7 @@ import attrs
 import httpx
 
 from ._bulk import (
+    FLUSH,
     AsyncTrackingIterator,
     Job,
     TrackingIterator,
@@ -1246,7 +1247,12 @@ def _require_type(value: Any, cls: type, field: str) -> None:
 
 
 def _check_plain(number: Any) -> str:
-    if not isinstance(number, str) or not number.strip() or len(number) > 64 or not number.strip().isalnum():
+    if (
+        not isinstance(number, str)
+        or not number.strip()
+        or len(number) > 64
+        or not (number.strip().isascii() and number.strip().isalnum())
+    ):
         raise ValidationError(
             f"invalid tracking number {number!r}",
             field="tracking_number",
@@ -1553,7 +1559,12 @@ class AsyncClient(BaseClient):
                     if job is None:
                         exhausted = True
                         break
-                    pending.add(asyncio.create_task(async_job_results(job, self), context=_bulk_context()))
+                    if job is not FLUSH:
+                        pending.add(asyncio.create_task(async_job_results(job, self), context=_bulk_context()))
+                    while early:  # unrecognized numbers are yielded before more input is read
+                        result = early.pop()
+                        summary.add(result)
+                        yield result
                 while early:
                     result = early.pop()
                     summary.add(result)

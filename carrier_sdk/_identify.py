@@ -7,6 +7,7 @@ import re
 __all__ = [
     "PLAUSIBLE_LENGTH",
     "S10_PATTERN",
+    "ascii_digits",
     "impb_check_digit",
     "is_valid_impb",
     "is_valid_s10",
@@ -16,7 +17,7 @@ __all__ = [
 ]
 
 #: A 13-character UPU S10 item id: service indicator, 8-digit serial, check digit, country.
-S10_PATTERN = re.compile(r"^[A-Z]{2}(\d{8})(\d)([A-Z]{2})$")
+S10_PATTERN = re.compile(r"^[A-Z]{2}([0-9]{8})([0-9])([A-Z]{2})$")
 
 _S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 
@@ -24,6 +25,11 @@ _S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 #: (UPU S10 is 13, Cainiao LP codes 16, Correos package codes 23, USPS IMpb up to 34).
 PLAUSIBLE_LENGTH = (8, 40)
 _PLAUSIBLE_CHARS = re.compile(r"^[A-Z0-9]+$")
+
+
+def ascii_digits(text: str) -> bool:
+    """Whether ``text`` is one or more ASCII digits 0-9 (``str.isdigit`` also accepts "²" and "٣")."""
+    return text.isascii() and text.isdigit()
 
 
 def normalize_number(number: str) -> str:
@@ -45,7 +51,7 @@ def plausibility_problem(number: str) -> str | None:
         return "only the letters A-Z and the digits 0-9 are allowed"
     if not low <= len(number) <= high:
         return f"a tracking number has {low} to {high} characters, this one has {len(number)}"
-    if not any(c.isdigit() for c in number):
+    if not any("0" <= c <= "9" for c in number):
         return "a tracking number contains digits"
     if S10_PATTERN.match(number) and not is_valid_s10(number):
         return "it is shaped like a UPU S10 item id but its check digit is wrong"
@@ -54,7 +60,7 @@ def plausibility_problem(number: str) -> str | None:
 
 def s10_check_digit(serial: str) -> int:
     """The S10 check digit of an 8-digit serial (weights 8,6,4,2,3,5,9,7; 10 -> 0, 11 -> 5)."""
-    if len(serial) != 8 or not serial.isdigit():
+    if len(serial) != 8 or not ascii_digits(serial):
         raise ValueError("an S10 serial is 8 digits")
     check = 11 - sum(int(d) * w for d, w in zip(serial, _S10_WEIGHTS, strict=True)) % 11
     return {10: 0, 11: 5}.get(check, check)
@@ -80,7 +86,7 @@ def impb_check_digit(payload: str) -> int:
     Walking from the right, digits are weighted 3, 1, 3, 1 ...; the check digit brings the
     weighted sum up to a multiple of ten.
     """
-    if not payload.isdigit():
+    if not ascii_digits(payload):
         raise ValueError("IMpb payload must be digits")
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(payload)))
     return (10 - total % 10) % 10
@@ -88,6 +94,6 @@ def impb_check_digit(payload: str) -> int:
 
 def is_valid_impb(number: str) -> bool:
     """Whether an all-digit number's last digit is its mod-10 check digit."""
-    if len(number) < 2 or not number.isdigit():
+    if len(number) < 2 or not ascii_digits(number):
         return False
     return impb_check_digit(number[:-1]) == int(number[-1])

@@ -273,7 +273,7 @@ class Parcel:
 
 def _hs_code(value: str) -> str:
     text = check_text(value, "hs_code", max_length=14).replace(".", "").replace(" ", "")
-    if text and not (text.isdigit() and 6 <= len(text) <= 10):
+    if text and not (text.isascii() and text.isdigit() and 6 <= len(text) <= 10):
         raise ValidationError(
             f"hs_code must be 6 to 10 digits, got {value!r}",
             field="hs_code",

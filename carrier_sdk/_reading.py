@@ -54,6 +54,7 @@ class _Reader:
         declared = response.headers.get("content-length")
         if (
             declared
+            and declared.isascii()
             and declared.isdigit()
             and int(declared) > self.limit
             and not response.headers.get("content-encoding")

@@ -180,6 +180,8 @@ class CarrierRegistry:
         """Every carrier's claim on ``number``, most confident first (ties by code)."""
         normalized = normalize_number(number)
         found: list[Identification] = []
+        if not normalized.isascii():  # numbers travel in URLs and XML: only ASCII letters and digits
+            return found
         for carrier in self:
             try:
                 claim = carrier.recognize(normalized)

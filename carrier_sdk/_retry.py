@@ -110,7 +110,7 @@ def parse_retry_after(headers: Mapping[str, str] | httpx.Headers, now: datetime 
         value = _number(raw)
         if value is not None:
             return value
-        if raw[:1].isdigit() or raw[:1] in "+-.":
+        if raw[:1] in "0123456789+-.":
             return None
         parsed = email.utils.parsedate_to_datetime(raw)
         if parsed.tzinfo is None:
