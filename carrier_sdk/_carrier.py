@@ -30,7 +30,7 @@ from ._exceptions import (
 )
 from ._flow import Flow
 from ._identify import normalize_number, plausibility_problem
-from ._redact import redact_request, redact_response
+from ._redact import redact_request, redact_response, scrub_text
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
@@ -124,6 +124,7 @@ def status_error(
     error_message: str | None = None,
     not_found: type[NotFoundError] = NotFoundError,
     sensitive_headers: Sequence[str] = (),
+    secrets: Sequence[str] = (),
 ) -> APIStatusError:
     """The one place an HTTP status becomes an exception class.
 
@@ -133,12 +134,15 @@ def status_error(
     """
     status = response.status_code
     request = redact_request(response.request, sensitive_headers)
+    if secrets:  # the carrier's own error text may echo a credential or a token
+        error_message = scrub_text(error_message, secrets) if error_message else error_message
+        error_code = scrub_text(error_code, secrets) if error_code else error_code
     kwargs: dict[str, Any] = {
         "carrier": carrier,
         "status_code": status,
         "error_code": error_code,
         "error_message": error_message,
-        "response": redact_response(response, request, sensitive_headers),
+        "response": redact_response(response, request, sensitive_headers, secrets),
         "request": request,
         "request_id": _request_id(response),
         "operation": operation,
@@ -361,6 +365,29 @@ class Carrier:
         """
         return None, None
 
+    def known_secrets(self, request: httpx.Request | None = None) -> tuple[str, ...]:
+        """Every secret this adapter knows, to scrub from what the SDK keeps (excerpts, messages).
+
+        The values of the settings' :class:`~carrier_sdk.Secret` fields, plus the values of the
+        sensitive headers ``request`` carried (OAuth and payment tokens fetched at run time).
+        """
+        from ._redact import SENSITIVE_HEADERS
+        from ._settings import Secret
+
+        found: list[str] = []
+        fields = getattr(type(self.settings), "__attrs_attrs__", ())
+        for field in fields:
+            value = getattr(self.settings, field.name, None)
+            if isinstance(value, Secret) and value.get_secret_value():
+                found.append(value.get_secret_value())
+        if request is not None:
+            sensitive = SENSITIVE_HEADERS | {h.lower() for h in self.sensitive_headers}
+            for name, value in request.headers.multi_items():
+                if name.lower() in sensitive:
+                    found.append(value)
+                    found.extend(part for part in value.split() if len(part) >= 8)
+        return tuple(dict.fromkeys(found))
+
     def purchase_identifiers(self, response: httpx.Response) -> dict[str, str]:
         """What a purchase's success answer names (tracking number, order code), as far as readable.
 
@@ -403,6 +430,7 @@ class Carrier:
             error_message=error_message,
             not_found=not_found,
             sensitive_headers=tuple(self.sensitive_headers),
+            secrets=self.known_secrets(response.request),
         )
 
     def response_error(self, response: httpx.Response, reason: str, *, operation: str | None = None) -> ResponseError:

@@ -74,7 +74,7 @@ from ._models import (
 from ._plugins import PluginManager, PluginReport, default_plugin_manager
 from ._ratelimit import RateLimit
 from ._reading import _Reader
-from ._redact import redact_request, redact_response
+from ._redact import redact_request, redact_response, scrub_text
 from ._registry import CarrierRegistry
 from ._retry import RetryBudget, RetryPolicy, parse_retry_after, sent_for_sure_not
 from ._settings import load_settings
@@ -615,6 +615,31 @@ class BaseClient:
             return error  # the carrier's own answer refused the purchase
         return self._outcome_unknown(carrier, call, error, None)
 
+    @staticmethod
+    def _scrub(carrier: Carrier, error: Exception) -> Exception:
+        """Remove the carrier's known secrets from what ``error`` keeps (excerpt, messages), in place."""
+        if not isinstance(error, CarrierError):
+            return error
+        try:
+            secrets = carrier.known_secrets()
+        except Exception:  # an adapter bug must not hide the error
+            return error
+        if not secrets:
+            return error
+        error.message = scrub_text(error.message, secrets)
+        error.args = (error.message,)
+        for name in ("error_message", "error_code"):
+            value = getattr(error, name, None)
+            if isinstance(value, str):
+                setattr(error, name, scrub_text(value, secrets))
+        response = getattr(error, "response", None)
+        if isinstance(response, httpx.Response):
+            request = response._request  # the redacted copy, or None
+            error.response = redact_response(  # type: ignore[attr-defined]
+                response, request, carrier.sensitive_headers, secrets
+            )
+        return error
+
     def _outcome_unknown(
         self, carrier: Carrier, call: _Call, error: BaseException | None, what: str | None
     ) -> OutcomeUnknownError:
@@ -662,7 +687,9 @@ class BaseClient:
                 error.message = f"{error.message}; the answer named {named}"
             if error.response is None:
                 request = redact_request(call.bought.request, carrier.sensitive_headers)
-                error.response = redact_response(call.bought, request, carrier.sensitive_headers)
+                error.response = redact_response(
+                    call.bought, request, carrier.sensitive_headers, carrier.known_secrets(call.bought.request)
+                )
             if error.request is None:
                 error.request = redact_request(call.bought.request, carrier.sensitive_headers)
 
@@ -1069,7 +1096,7 @@ class Client(BaseClient):
         try:
             return drive_sync(flow, lambda request: self._send(carrier, request, deadline_at, call))
         except Exception as err:
-            settled = self._settle(carrier, call, err)
+            settled = self._scrub(carrier, self._settle(carrier, call, err))
             if settled is err:
                 raise
             raise settled from None
@@ -1499,12 +1526,15 @@ class AsyncClient(BaseClient):
         except TimeoutError:
             error = APITimeoutError(f"the call exceeded its {self.deadline:g}s deadline", carrier=carrier.code)
             if call.in_flight or call.bought is not None:
-                raise self._outcome_unknown(
-                    carrier, call, error, f"the call's {self.deadline:g}s deadline passed during the purchase"
+                raise self._scrub(
+                    carrier,
+                    self._outcome_unknown(
+                        carrier, call, error, f"the call's {self.deadline:g}s deadline passed during the purchase"
+                    ),
                 ) from None
             raise error from None
         except Exception as err:
-            settled = self._settle(carrier, call, err)
+            settled = self._scrub(carrier, self._settle(carrier, call, err))
             if settled is err:
                 raise
             raise settled from None

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import httpx
 
-__all__ = ["REDACTED", "SENSITIVE_HEADERS", "redact_request", "redact_response", "redact_url"]
+__all__ = ["REDACTED", "SENSITIVE_HEADERS", "redact_request", "redact_response", "redact_url", "scrub", "scrub_text"]
 
 REDACTED = "[redacted]"
 
@@ -61,20 +61,55 @@ def redact_request(request: httpx.Request, extra_headers: Iterable[str] = ()) ->
     )
 
 
+#: Secrets shorter than this are not scrubbed from text (they would match everywhere).
+MIN_SECRET = 4
+
+
+def _variants(secret: str) -> list[bytes]:
+    from urllib.parse import quote, quote_plus
+
+    forms = {secret, quote(secret, safe=""), quote_plus(secret), secret.replace("/", "\\/")}
+    return sorted((f.encode("utf-8") for f in forms), key=len, reverse=True)
+
+
+def scrub(data: bytes, secrets: Iterable[str]) -> bytes:
+    """``data`` with every known secret (as is, URL-encoded or JSON-escaped) replaced by ``[redacted]``."""
+    for secret in secrets:
+        if len(secret) >= MIN_SECRET:
+            for form in _variants(secret):
+                data = data.replace(form, REDACTED.encode())
+    return data
+
+
+def scrub_text(text: str, secrets: Iterable[str]) -> str:
+    """:func:`scrub` for text."""
+    for secret in secrets:
+        if len(secret) >= MIN_SECRET:
+            for form in _variants(secret):
+                text = text.replace(form.decode("utf-8"), REDACTED)
+    return text
+
+
 def redact_response(
     response: httpx.Response,
     request: httpx.Request | None = None,
     extra_headers: Iterable[str] = (),
+    secrets: Iterable[str] = (),
 ) -> httpx.Response:
-    """A copy of ``response`` with masked headers and the body cut to an excerpt.
+    """A copy of ``response`` with masked headers, the body cut to an excerpt, known secrets scrubbed.
 
     ``request`` should already be redacted; it replaces the live request the response points to.
+    ``secrets`` (the carrier's credentials and tokens) are replaced wherever the excerpt or a
+    header echoes them.
     """
+    secrets = tuple(secrets)
     try:
-        content = response.content[:BODY_EXCERPT]
+        content = scrub(response.content, secrets)[:BODY_EXCERPT]
     except httpx.ResponseNotRead:
         content = b""
     headers = _headers(response.headers, extra_headers)
+    if secrets:
+        headers = httpx.Headers([(k, scrub_text(v, secrets)) for k, v in headers.multi_items()])
     headers.pop("content-encoding", None)
     headers.pop("content-length", None)
     return httpx.Response(
