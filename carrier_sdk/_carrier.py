@@ -70,7 +70,7 @@ DEFAULT_PURCHASE_ID_FIELDS: tuple[str, ...] = (
 )
 
 #: The scan reads at most this much of a body (identifiers come early in every known answer).
-_SCAN_LIMIT = 4 * 1024 * 1024
+_SCAN_LIMIT = 1024 * 1024
 _ID_VALUE = rb"([A-Za-z0-9][A-Za-z0-9_.\-]{0,63})"
 
 

@@ -826,6 +826,34 @@ def _tls_failure(error: BaseException) -> bool:
     return False
 
 
+def _own_copy(error: BaseException) -> BaseException:
+    """A copy of a shared request's error for one waiting caller (never one object raised in many places)."""
+    import copy
+
+    if isinstance(error, CarrierError):
+        return copy.copy(error)
+    return APIConnectionError(f"a shared request failed ({type(error).__name__})", carrier="?")
+
+
+def _follower_retries(error: BaseException, remaining: float) -> bool:
+    """Whether a caller that waited on a shared request should send it itself.
+
+    Yes when the leader stopped for its own reasons (its shorter deadline, an untyped failure)
+    and this caller still has time; a carrier's answer (401, 5xx after retries) is shared.
+    """
+    if remaining <= 0:
+        return False
+    return isinstance(error, APITimeoutError) or not isinstance(error, CarrierError)
+
+
+def _waited_too_long(carrier: Carrier, options: RequestOptions) -> APITimeoutError:
+    return APITimeoutError(
+        f"{options.operation}: the call's deadline passed while waiting for the same request in flight",
+        carrier=carrier.code,
+        operation=options.operation,
+    )
+
+
 def _ambiguous_in_flight(error: Exception) -> bool:
     """A failure while a purchase's answer was being read that leaves its outcome unknown."""
     if isinstance(error, APITimeoutError):
@@ -1054,16 +1082,31 @@ class Client(BaseClient):
 
         key = options.singleflight or ""
         shared = self._shared
-        with shared.lock:
-            future = shared.singleflight_sync.get(key)
-            leader = future is None
-            if future is None:
-                future = concurrent.futures.Future()
-                shared.singleflight_sync[key] = future
-        if not leader:
-            return future.result(timeout=max(0.0, deadline_at - self._clock()) + 1)
+        while True:
+            with shared.lock:
+                future = shared.singleflight_sync.get(key)
+                leader = future is None
+                if future is None:
+                    future = concurrent.futures.Future()
+                    shared.singleflight_sync[key] = future
+            if leader:
+                break
+            remaining = deadline_at - self._clock()
+            wait = remaining if self._clock is time.monotonic else remaining + 1
+            try:
+                return future.result(timeout=max(0.0, wait))
+            except concurrent.futures.TimeoutError:
+                if future.done() and future.exception() is not None:
+                    continue  # the leader failed just now: settle below on the next turn
+                raise _waited_too_long(carrier, options) from None
+            except BaseException as err:
+                if not (future.done() and future.exception() is err):
+                    raise  # this caller's own interruption
+                if _follower_retries(err, deadline_at - self._clock()):
+                    continue
+                raise _own_copy(err) from None
         try:
-            response = self._send_across_processes(carrier, options, request, deadline_at)
+            response = self._send_retrying(carrier, options, request, deadline_at)
         except BaseException as err:
             future.set_exception(err)
             raise
@@ -1072,23 +1115,8 @@ class Client(BaseClient):
             return response
         finally:
             with shared.lock:
-                shared.singleflight_sync.pop(key, None)
-
-    def _send_across_processes(
-        self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float
-    ) -> httpx.Response:
-        if not self.state.shared:
-            return self._send_retrying(carrier, options, request, deadline_at)
-        from .state._flight import shared_flight
-
-        return shared_flight(
-            self.state,
-            (carrier.code, carrier.credential_id(), options.singleflight or ""),
-            request,
-            lambda: self._send_retrying(carrier, options, request, deadline_at),
-            remaining=lambda: deadline_at - self._clock(),
-            sleep=self._sleep,
-        )
+                if shared.singleflight_sync.get(key) is future:
+                    shared.singleflight_sync.pop(key, None)
 
     def _run(self, carrier: Carrier, flow: Flow[T], *, key: str | None = None) -> T:
         deadline_at = self._deadline_at()
@@ -1480,39 +1508,39 @@ class AsyncClient(BaseClient):
 
         key = options.singleflight or ""
         shared = self._shared
-        future = shared.singleflight_async.get(key)
-        if future is not None:
-            return await asyncio.shield(future)
+        while True:
+            future = shared.singleflight_async.get(key)
+            if future is None:
+                break
+            try:
+                return await asyncio.shield(future)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if future.cancelled() and not (task is not None and task.cancelling()):
+                    continue  # the leader was cancelled, not this caller: fetch again
+                raise
+            except Exception as err:
+                if _follower_retries(err, deadline_at - self._clock()):
+                    continue
+                raise _own_copy(err) from None
         future = asyncio.get_running_loop().create_future()
         shared.singleflight_async[key] = future
         try:
-            response = await self._send_across_processes(carrier, options, request, deadline_at)
+            response = await self._send_retrying(carrier, options, request, deadline_at)
+        except asyncio.CancelledError:
+            future.cancel()  # followers fetch again; one caller's cancellation cancels no other
+            raise
         except BaseException as err:
             if not future.done():
                 future.set_exception(err)
-                future.exception()  # mark retrieved: waiters re-raise it themselves
+                future.exception()  # mark retrieved: waiters re-raise copies themselves
             raise
         else:
             future.set_result(response)
             return response
         finally:
-            shared.singleflight_async.pop(key, None)
-
-    async def _send_across_processes(
-        self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float
-    ) -> httpx.Response:
-        if not self.state.shared:
-            return await self._send_retrying(carrier, options, request, deadline_at)
-        from .state._flight import shared_flight_async
-
-        return await shared_flight_async(
-            self.state,
-            (carrier.code, carrier.credential_id(), options.singleflight or ""),
-            request,
-            lambda: self._send_retrying(carrier, options, request, deadline_at),
-            remaining=lambda: deadline_at - self._clock(),
-            sleep=self._sleep,
-        )
+            if shared.singleflight_async.get(key) is future:
+                shared.singleflight_async.pop(key, None)
 
     async def _run(self, carrier: Carrier, flow: Flow[T], *, key: str | None = None) -> T:
         import asyncio

@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 
 import click
+from rich.text import Text
 
 from ._app import State, json_option, pass_state
 from ._numbers import generate_numbers
-from ._output import console, journey_dict, journey_tables
+from ._output import clean, console, journey_dict, journey_tables
 from ._track import run_bulk
 
 __all__ = ["demo"]
@@ -44,7 +45,12 @@ def demo(state: State, count: int, concurrency: int, progress: bool | None) -> N
     out = console()
     codes = client.registry.codes()
     if not state.json:
-        out.print(f"[bold]carrier-sdk demo[/bold]: sandbox with {len(codes)} carriers: {', '.join(codes) or 'none'}")
+        out.print(
+            Text.assemble(
+                ("carrier-sdk demo", "bold"),
+                clean(f": sandbox with {len(codes)} carriers: {', '.join(codes) or 'none'}"),
+            )
+        )
     scenarios = sandbox.scenario_numbers()
     number = scenarios.get(JOURNEY_CARRIER, {}).get(JOURNEY_SCENARIO)
     if number is None:
@@ -55,19 +61,23 @@ def demo(state: State, count: int, concurrency: int, progress: bool | None) -> N
         if state.json:
             state.emit_json({"journey": None, "message": message})
         else:
-            out.print(f"[yellow]{message}[/yellow]")
+            out.print(Text(clean(message), style="yellow"))
     else:
         journey = client.track_journey(number)
         if state.json:
             state.emit_json({"journey": journey_dict(journey)})
         else:
             out.print()
-            out.print(f"[bold]1. One parcel across carriers[/bold]: client.track_journey({number!r})")
+            out.print(
+                Text.assemble(("1. One parcel across carriers", "bold"), clean(f": client.track_journey({number!r})"))
+            )
             for renderable in journey_tables(journey):
                 out.print(renderable)
     if not state.json:
         out.print()
-        out.print(f"[bold]2. Bulk tracking[/bold]: client.track_many(...) over {count} generated numbers")
+        out.print(
+            Text.assemble(("2. Bulk tracking", "bold"), f": client.track_many(...) over {count} generated numbers")
+        )
     run_bulk(
         state,
         generate_numbers(client.registry, count, seed=state.seed),

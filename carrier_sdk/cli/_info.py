@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 import click
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from .. import impb_check_digit, normalize_number, s10_check_digit, to_dict
 from .._identify import S10_PATTERN, plausibility_problem
 from ._app import EXIT_FAILED, State, json_option, pass_state, sandbox_option
-from ._output import console
+from ._output import clean, console
 
 __all__ = ["carriers", "identify"]
 
@@ -47,9 +47,14 @@ def carriers(state: State) -> None:
             table.add_row(info.code, info.display_name, caps, info.distribution or "-", info.version or "-")
         out.print(table if infos else "No carriers installed: pip install carrier-sdk-usps (or another plugin).")
         for name in report.blocked:
-            out.print(f"[yellow]blocked[/yellow] {name} (CARRIER_SDK_DISABLE_PLUGINS)")
+            out.print(Text.assemble(("blocked", "yellow"), f" {clean(name)} (CARRIER_SDK_DISABLE_PLUGINS)"))
         for failure in report.failed:
-            out.print(f"[red]failed to load[/red] {failure.name} ({failure.distribution or '?'}): {failure.error}")
+            out.print(
+                Text.assemble(
+                    ("failed to load", "red"),
+                    clean(f" {failure.name} ({failure.distribution or '?'}): {failure.error}"),
+                )
+            )
     if report.failed:
         raise click.exceptions.Exit(EXIT_FAILED)
 
@@ -118,7 +123,7 @@ def identify(state: State, numbers: tuple[str, ...]) -> None:
             table.add_column(column)
         for number, claims in rows:
             if not claims:
-                table.add_row(number, "[red]none[/red]", "", escape(why_unrecognized(number)))
+                table.add_row(number, Text("none", style="red"), "", why_unrecognized(number))
             for i, claim in enumerate(claims):
                 table.add_row(number if i == 0 else "", claim.carrier, str(claim.confidence), claim.reason)
         console().print(table)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .. import Journey, TrackingInfo, TrackingResult, TrackingSummary, to_dict
 from .._exceptions import CarrierError
 from ._words import cli_words
 
 __all__ = [
+    "clean",
     "console",
     "error_dict",
     "journey_dict",
@@ -29,12 +32,35 @@ PIPE_WIDTH = 160
 _ERROR_ATTRS = ("carrier", "operation", "status_code", "error_code", "error_message", "request_id", "number")
 
 
+#: Terminal control characters (C0 but tab and newline, DEL, C1): never printed from outside text.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(value: object) -> str:
+    """``value`` as text with terminal control characters (ESC sequences, bells, C1) removed."""
+    return _CONTROL.sub("", str(value))
+
+
+class _SafeConsole(Console):
+    """A console that reads no markup or emoji codes in text and strips control characters.
+
+    Caller and carrier text ("[/x]" in a number, "[link=...]" or ESC sequences in an event
+    description) is printed as it is; the CLI's own styling uses :class:`rich.text.Text`.
+    """
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        return super().render_str(clean(text), **kwargs)
+
+
 def console(*, stderr: bool = False) -> Console:
-    """A rich console on the current stdout (or stderr); plain text when not a terminal."""
+    """A rich console on the current stdout (or stderr); plain text when not a terminal.
+
+    Strings are never read as markup (see :class:`_SafeConsole`): style with :class:`Text`.
+    """
     file = sys.stderr if stderr else sys.stdout
     probe = Console(file=file)
     width = None if probe.is_terminal else PIPE_WIDTH
-    return Console(file=file, highlight=False, soft_wrap=False, width=width)
+    return _SafeConsole(file=file, highlight=False, soft_wrap=False, width=width, markup=False, emoji=False)
 
 
 def error_dict(err: CarrierError) -> dict[str, Any]:
@@ -68,10 +94,10 @@ def result_line(result: TrackingResult) -> str:
     """One bulk-tracking result as a tab-separated line: number, carrier, status, detail."""
     carrier = result.carrier or "?"
     if result.info is not None:
-        return f"{result.number}\t{carrier}\t{result.info.status.value}\t{_detail(result.info)}"
+        return clean(f"{result.number}\t{carrier}\t{result.info.status.value}\t{_detail(result.info)}")
     err = result.error
     carrier = result.carrier or getattr(err, "carrier", None) or "?"
-    return f"{result.number}\t{carrier}\terror\t{type(err).__name__}: {cli_words(str(err))}"
+    return clean(f"{result.number}\t{carrier}\terror\t{type(err).__name__}: {cli_words(str(err))}")
 
 
 def _when(info_event: Any) -> str:
@@ -90,9 +116,18 @@ def tracking_tables(result: TrackingResult) -> list[Any]:
     if result.info is None:
         err = result.error
         carrier = result.carrier or getattr(err, "carrier", None) or "?"
-        return [f"[bold]{result.number}[/bold] ({carrier}): [red]{type(err).__name__}[/red]: {cli_words(str(err))}"]
+        return [
+            Text.assemble(
+                (clean(result.number), "bold"),
+                f" ({clean(carrier)}): ",
+                (type(err).__name__, "red"),
+                f": {clean(cli_words(str(err)))}",
+            )
+        ]
     info = result.info
-    heading = f"[bold]{info.tracking_number}[/bold] ({info.carrier}): [bold]{info.status.value}[/bold]"
+    heading = Text.assemble(
+        (clean(info.tracking_number), "bold"), f" ({clean(info.carrier)}): ", (info.status.value, "bold")
+    )
     extras = []
     if info.estimated_delivery:
         extras.append(f"estimated delivery {info.estimated_delivery.isoformat()}")
@@ -101,7 +136,7 @@ def tracking_tables(result: TrackingResult) -> list[Any]:
     if info.related_numbers:
         extras.append("related: " + ", ".join(f"{r.tracking_number} ({r.relation})" for r in info.related_numbers))
     if extras:
-        heading += " - " + "; ".join(extras)
+        heading.append(clean(" - " + "; ".join(extras)))
     table = Table(show_edge=False, pad_edge=False)
     for column in ("When", "Status", "Description", "Location"):
         table.add_column(column)
@@ -138,11 +173,12 @@ def journey_tables(journey: Journey) -> list[Any]:
     for column in ("Leg", "Carrier", "Number", "Relation", "Status"):
         legs.add_column(column)
     for i, leg in enumerate(journey.legs, 1):
+        status: str | Text
         if leg.info is not None:
             status = leg.info.status.value
         else:
-            status = f"[red]{type(leg.error).__name__}[/red]: {leg.error}"
-        legs.add_row(str(i), leg.carrier, leg.tracking_number, leg.relation, status)
+            status = Text.assemble((type(leg.error).__name__, "red"), f": {clean(leg.error)}")
+        legs.add_row(str(i), leg.carrier, leg.tracking_number, leg.relation, status)  # str cells: cleaned
     events = Table(title="Merged events (oldest first)", title_justify="left")
     for column in ("When", "Carrier", "Status", "Description", "Location"):
         events.add_column(column)
@@ -154,8 +190,11 @@ def journey_tables(journey: Journey) -> list[Any]:
 def summary_tables(summary: TrackingSummary) -> list[Any]:
     """Renderables for a bulk run's :class:`TrackingSummary`."""
     out: list[Any] = [
-        f"[bold]Tracked {summary.total}[/bold]: {summary.succeeded} succeeded, "
-        f"{'[red]' if summary.failed else ''}{summary.failed} failed{'[/red]' if summary.failed else ''}"
+        Text.assemble(
+            (f"Tracked {summary.total}", "bold"),
+            f": {summary.succeeded} succeeded, ",
+            (f"{summary.failed} failed", "red" if summary.failed else ""),
+        )
     ]
     for title, counts in (
         ("By status", summary.by_status),

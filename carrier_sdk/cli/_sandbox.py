@@ -12,12 +12,13 @@ from typing import Any
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from .. import TrackingStatus, to_dict
 from .._settings import env_var_name
 from ._app import EXIT_USAGE, State, json_option, pass_state
 from ._numbers import generate_numbers, scenario_numbers
-from ._output import console
+from ._output import clean, console
 
 __all__ = ["new_adapter", "sandbox"]
 
@@ -265,4 +266,6 @@ def new_adapter(state: State, name: str, dest: Path) -> None:
     if state.json:
         state.emit_json({"name": name, "path": str(path)})
     else:
-        console().print(f"Created [bold]{path}[/bold]. Next: pip install -e {path} && pytest {path}")
+        console().print(
+            Text.assemble("Created ", (clean(path), "bold"), clean(f". Next: pip install -e {path} && pytest {path}"))
+        )

@@ -17,12 +17,13 @@ from typing import Any
 import click
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from .._enums import TrackingStatus
 from .._exceptions import CarrierError
 from ..watch import ParcelState, SQLiteStore, TrackingChange, WatchedParcel, Watcher, WebhookSink
 from ._app import EXIT_FAILED, State, iter_nonblank, json_option, pass_state, sandbox_option
-from ._output import console, error_dict
+from ._output import clean, console, error_dict
 
 __all__ = ["watch"]
 
@@ -141,7 +142,9 @@ def add(
             table.add_column(column)
         for row in rows:
             if row["error"] is not None:
-                result = f"[red]{row['error']['type']}[/red]: {row['error']['message']}"
+                result: str | Text = Text.assemble(
+                    (str(row["error"]["type"]), "red"), f": {clean(row['error']['message'])}"
+                )
             else:
                 result = "added" if row["added"] else "already watched"
             table.add_row(row.get("carrier") or "-", row["number"], result)

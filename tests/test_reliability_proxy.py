@@ -1,0 +1,55 @@
+"""HTTP(S)_PROXY is honoured the same way on every transport (issue 18, "decide and document")."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import pytest
+
+from carrier_sdk import AsyncClient, CarrierRegistry, Client
+from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, fake_number
+
+from .adversarial import AdversarialServer, Request, Respond
+
+
+@pytest.mark.parametrize("path", ["sync", "async-httpx", "async-aiohttp"])
+def test_env_proxy_is_honoured_on_every_transport(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if path == "async-aiohttp":
+        pytest.importorskip("httpx_aiohttp")
+    seen: list[str] = []
+
+    def proxy(request: Request) -> Any:
+        seen.append(request.path)  # a forward proxy receives the absolute URL
+        return Respond(503, (("content-type", "application/json"),), b"{}")
+
+    registry = CarrierRegistry()
+    registry.add(FakeCarrier)
+    with AdversarialServer(proxy) as server:
+        for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", server.url)
+        monkeypatch.setenv("NO_PROXY", "")
+        monkeypatch.setenv("no_proxy", "")
+        settings = {"fakecarrier": FakeCarrierAPIServer().settings(base_url="http://carrier.invalid")}
+        if path == "sync":
+            client = Client(settings=settings, registry=registry, environ={}, max_retries=0)
+            with client, contextlib.suppress(Exception):
+                client.track(fake_number(2))
+        else:
+
+            async def main() -> None:
+                async with AsyncClient(
+                    settings=settings,
+                    registry=registry,
+                    environ={},
+                    max_retries=0,
+                    http_backend=path.removeprefix("async-"),  # type: ignore[arg-type]
+                ) as client:
+                    with contextlib.suppress(Exception):
+                        await client.track(fake_number(2))
+
+            asyncio.run(main())
+    assert seen, f"{path}: the request did not go through HTTP_PROXY"
+    assert seen[0].startswith("http://carrier.invalid/")
