@@ -7,6 +7,7 @@ and asserts the normalized result field by field. A body the adapter cannot read
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,12 +15,16 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import anyio
+import httpx
 import pytest
 from carrier_sdk_usps import UspsCarrier, reconcile_label
 
 from carrier_sdk import (
     Address,
+    AsyncClient,
     AuthenticationError,
+    CarrierRegistry,
     Client,
     Customs,
     CustomsItem,
@@ -616,15 +621,44 @@ CASES = [
 ]
 
 
+async def _no_sleep(_: float) -> None:
+    return None
+
+
+def _run_async(case: Case, settings: dict[str, Any], sent: Wire) -> Any:
+    async def main() -> Any:
+        registry = CarrierRegistry()
+        registry.add(UspsCarrier)
+        async with AsyncClient(
+            settings={CARRIER: settings},
+            registry=registry,
+            transport=httpx.MockTransport(sent.handler),
+            sleep=_no_sleep,
+            http_backend="httpx",
+            rate_limits={CARRIER: None},
+        ) as client:
+            return await case.call(client)  # the same public call, awaited
+
+    return anyio.run(main, backend="asyncio")
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_corpus_body(case: Case, wire_client: Any) -> None:
-    client, sent = wire_client(UspsCarrier, {**SETTINGS, **(case.settings or {})}, wire(case.route))
+def test_corpus_body(case: Case, mode: str, wire_client: Any) -> None:
+    settings = {**SETTINGS, **(case.settings or {})}
+    route = dataclasses.replace(case.route)  # a fresh route per run (routes may count their uses)
+    if mode == "sync":
+        client, sent = wire_client(UspsCarrier, settings, wire(route))
+        run: Callable[[], Any] = lambda: case.call(client)  # noqa: E731
+    else:
+        sent = wire(route)
+        run = lambda: _run_async(case, settings, sent)  # noqa: E731
     if case.raises is not None:
         with pytest.raises(case.raises) as info:
-            case.call(client)
+            run()
         case.check(info.value, sent)
     else:
-        case.check(case.call(client), sent)
+        case.check(run(), sent)
 
 
 def test_every_usps_corpus_file_has_a_case() -> None:
