@@ -543,6 +543,27 @@ CASES = [
         ),
     ),
     Case(
+        "label_reprint_multipart_unnamed",
+        Route(
+            "POST",
+            "/labels/v3/label-reprint",
+            body=body("label_domestic_multipart_unnamed.txt"),
+            content_type="multipart/form-data; boundary=726UYUDSQB6JWJXFDY",
+        ),
+        lambda c: reconcile_label(c, "order-77-label"),
+        lambda shipment, sent: expect_label(
+            shipment,
+            number="9205590109769900012613",
+            price="7.64",
+            fmt=LabelFormat.PDF,
+            zone="01",
+            commitment="1 Days",
+            expected=date(2023, 5, 27),
+            reference="420631182628",
+            key_length=len("order-77-label"),
+        ),
+    ),
+    Case(
         "cancel_international_canceled",
         Route(
             "DELETE",

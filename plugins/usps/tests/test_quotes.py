@@ -140,3 +140,29 @@ def test_a_rate_for_another_service_is_refused_before_any_request() -> None:
         with pytest.raises(ValidationError):
             client.create_shipment("usps", attrs.evolve(_request(), service="MEDIA_MAIL"), rate=rate)
         assert len(fake.requests) == before
+
+
+def test_international_quotes_are_bought_as_quoted() -> None:
+    from .test_shipping import _international_request
+
+    fake = UspsFake(seed=6)
+    request = _international_request()
+    with Client(
+        settings={"usps": fake.settings()}, transport=fake.transport(), rate_limits={"usps": None}, sleep=lambda s: None
+    ) as client:
+        rates = client.rates(
+            "usps", RateRequest(shipper=request.shipper, recipient=request.recipient, parcels=request.parcels)
+        )
+        assert {r.product["destinationEntryFacilityType"] for r in rates} == {"INTERNATIONAL_SERVICE_CENTER"}
+        for rate in rates:
+            shipment = client.create_shipment("usps", request, rate=rate)
+            sent = json.loads(
+                next(r for r in reversed(fake.requests) if r.url.path.endswith("/international-label")).content
+            )
+            for key in LABEL_PRODUCT_FIELDS:
+                if key in rate.product:
+                    assert sent["packageDescription"][key] == rate.product[key]
+            assert (shipment.price, shipment.price_changed) == (rate.price, False)
+            specs = openapi.spec_dir()
+            if specs is not None and specs.is_dir():
+                openapi.check("international-labels", "InternationalLabelRequest", sent, write=True)
