@@ -1106,7 +1106,7 @@ class Client(BaseClient):
                     continue
                 raise _own_copy(err) from None
         try:
-            response = self._send_retrying(carrier, options, request, deadline_at)
+            response = self._send_across_processes(carrier, options, request, deadline_at)
         except BaseException as err:
             future.set_exception(err)
             raise
@@ -1117,6 +1117,22 @@ class Client(BaseClient):
             with shared.lock:
                 if shared.singleflight_sync.get(key) is future:
                     shared.singleflight_sync.pop(key, None)
+
+    def _send_across_processes(
+        self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float
+    ) -> httpx.Response:
+        if not self.state.shared:
+            return self._send_retrying(carrier, options, request, deadline_at)
+        from .state._flight import shared_flight
+
+        return shared_flight(
+            self.state,
+            (carrier.code, carrier.credential_id(), options.singleflight or ""),
+            request,
+            lambda: self._send_retrying(carrier, options, request, deadline_at),
+            remaining=lambda: deadline_at - self._clock(),
+            sleep=self._sleep,
+        )
 
     def _run(self, carrier: Carrier, flow: Flow[T], *, key: str | None = None) -> T:
         deadline_at = self._deadline_at()
@@ -1526,7 +1542,7 @@ class AsyncClient(BaseClient):
         future = asyncio.get_running_loop().create_future()
         shared.singleflight_async[key] = future
         try:
-            response = await self._send_retrying(carrier, options, request, deadline_at)
+            response = await self._send_across_processes(carrier, options, request, deadline_at)
         except asyncio.CancelledError:
             future.cancel()  # followers fetch again; one caller's cancellation cancels no other
             raise
@@ -1541,6 +1557,22 @@ class AsyncClient(BaseClient):
         finally:
             if shared.singleflight_async.get(key) is future:
                 shared.singleflight_async.pop(key, None)
+
+    async def _send_across_processes(
+        self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float
+    ) -> httpx.Response:
+        if not self.state.shared:
+            return await self._send_retrying(carrier, options, request, deadline_at)
+        from .state._flight import shared_flight_async
+
+        return await shared_flight_async(
+            self.state,
+            (carrier.code, carrier.credential_id(), options.singleflight or ""),
+            request,
+            lambda: self._send_retrying(carrier, options, request, deadline_at),
+            remaining=lambda: deadline_at - self._clock(),
+            sleep=self._sleep,
+        )
 
     async def _run(self, carrier: Carrier, flow: Flow[T], *, key: str | None = None) -> T:
         import asyncio
