@@ -9,6 +9,7 @@ from ._bulk import AsyncTrackingIterator, TrackingIterator, TrackingSummary
 from ._carrier import BatchOutcome, Carrier, status_error
 from ._client import AsyncClient, BaseClient, Client
 from ._constants import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, NOT_GIVEN
+from ._day import Manifest, ManifestRefusal
 from ._enums import (
     Capability,
     Confidence,
@@ -125,6 +126,8 @@ __all__ = [
     "Label",
     "LabelFormat",
     "Location",
+    "Manifest",
+    "ManifestRefusal",
     "Money",
     "NOT_GIVEN",
     "NotFoundError",

@@ -11,6 +11,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
@@ -35,6 +36,7 @@ from ._redact import redact_request, redact_response, scrub_text
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
 
+    from ._day import Manifest
     from ._models import (
         Address,
         AddressCheck,
@@ -354,6 +356,26 @@ class Carrier:
     def validate_address(self, address: Address) -> Flow[AddressCheck]:
         """Check and standardize an address (``VALIDATE_ADDRESS``)."""
         raise self._unsupported("validate_address")
+
+    def create_return_label(self, request: ShipmentRequest, *, idempotency_key: str) -> Flow[Shipment]:
+        """Buy a return label (``CREATE_RETURN_LABEL``): ``request.shipper`` sends the parcel back
+        to ``request.recipient``; every request of the purchase carries the key.
+
+        .. versionadded:: 0.3
+        """
+        raise self._unsupported("create_return_label")
+
+    def create_manifest(
+        self, tracking_numbers: Sequence[str], *, ship_date: date | None, origin: Address | None
+    ) -> Flow[Manifest]:
+        """Close the day with one manifest covering ``tracking_numbers`` (``CREATE_MANIFEST``).
+
+        The numbers are this carrier's, once each, at least one (checked by the client);
+        ``origin`` is where the parcels are handed over, when the caller gave it.
+
+        .. versionadded:: 0.3
+        """
+        raise self._unsupported("create_manifest")
 
     # -- helpers for adapters --------------------------------------------------------------
 

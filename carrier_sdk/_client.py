@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 
 import attrs
@@ -41,6 +41,7 @@ from ._constants import (
     NOT_GIVEN,
     NotGiven,
 )
+from ._day import Manifest, manifest_flow
 from ._enums import Capability, Confidence
 from ._exceptions import (
     AmbiguousCarrierError,
@@ -1259,6 +1260,56 @@ class Client(BaseClient):
         impl = self._carrier(carrier, Capability.VALIDATE_ADDRESS)
         return self._run(impl, impl.validate_address(address))
 
+    def create_return_label(
+        self,
+        carrier: str,
+        request: ShipmentRequest,
+        *,
+        idempotency_key: str | None = None,
+        rate: Rate | None = None,
+    ) -> Shipment:
+        """Buy a return label: ``request.shipper`` (your customer) sends the parcel back to
+        ``request.recipient`` (you). The purchase rules of :meth:`create_shipment` apply: one
+        idempotency key on every attempt, exposed on the result.
+
+        Raises:
+            UnsupportedOperationError: The carrier sells no return labels (before any I/O).
+            OutcomeUnknownError: The purchase may have happened; reconcile before retrying.
+
+        .. versionadded:: 0.3
+        """
+        request = _with_rate(carrier, request, rate)
+        impl = self._carrier(carrier, Capability.CREATE_RETURN_LABEL)
+        key = _check_key(idempotency_key) if idempotency_key is not None else self._new_key()
+
+        def buy() -> Shipment:
+            shipment = self._run(impl, impl.create_return_label(request, idempotency_key=key), key=key)
+            return _finish_shipment(shipment, key, request.rate)
+
+        return guarded_purchase(self._purchase_guard(impl, key, request), buy)
+
+    def create_manifest(
+        self,
+        carrier: str,
+        shipments_or_tracking_numbers: Iterable[Shipment | str],
+        *,
+        ship_date: date | str | None = None,
+        origin: Address | None = None,
+    ) -> Manifest:
+        """Close the day: one manifest (USPS: SCAN form) for labels bought from ``carrier``.
+
+        ``origin`` is where the parcels are handed over (USPS needs it). The result lists what
+        the carrier covered and what it refused, with reasons; check :attr:`Manifest.refused`.
+
+        Raises:
+            ValidationError: No label, a label of another carrier, a date in the past (before any I/O).
+            UnsupportedOperationError: The carrier has no manifests (before any I/O).
+
+        .. versionadded:: 0.3
+        """
+        impl = self._carrier(carrier, Capability.CREATE_MANIFEST)
+        return self._run(impl, manifest_flow(impl, shipments_or_tracking_numbers, ship_date, origin))
+
     def track_journey(self, number: str, *, carrier: str | None = None, max_legs: int = 4) -> Journey:
         """Follow a parcel across carriers (see :class:`~carrier_sdk.Journey`)."""
         from ._journey import JourneyPlanner
@@ -1709,6 +1760,37 @@ class AsyncClient(BaseClient):
         _require_type(address, Address, "address")
         impl = self._carrier(carrier, Capability.VALIDATE_ADDRESS)
         return await self._run(impl, impl.validate_address(address))
+
+    async def create_return_label(
+        self,
+        carrier: str,
+        request: ShipmentRequest,
+        *,
+        idempotency_key: str | None = None,
+        rate: Rate | None = None,
+    ) -> Shipment:
+        """Async :meth:`Client.create_return_label`."""
+        request = _with_rate(carrier, request, rate)
+        impl = self._carrier(carrier, Capability.CREATE_RETURN_LABEL)
+        key = _check_key(idempotency_key) if idempotency_key is not None else self._new_key()
+
+        async def buy() -> Shipment:
+            shipment = await self._run(impl, impl.create_return_label(request, idempotency_key=key), key=key)
+            return _finish_shipment(shipment, key, request.rate)
+
+        return await guarded_purchase_async(self._purchase_guard(impl, key, request), buy)
+
+    async def create_manifest(
+        self,
+        carrier: str,
+        shipments_or_tracking_numbers: Iterable[Shipment | str],
+        *,
+        ship_date: date | str | None = None,
+        origin: Address | None = None,
+    ) -> Manifest:
+        """Async :meth:`Client.create_manifest`."""
+        impl = self._carrier(carrier, Capability.CREATE_MANIFEST)
+        return await self._run(impl, manifest_flow(impl, shipments_or_tracking_numbers, ship_date, origin))
 
     async def track_journey(self, number: str, *, carrier: str | None = None, max_legs: int = 4) -> Journey:
         """Async :meth:`Client.track_journey`."""

@@ -55,6 +55,10 @@ class Capability(enum.StrEnum):
     CREATE_SHIPMENT = "create_shipment"
     CANCEL_SHIPMENT = "cancel_shipment"
     VALIDATE_ADDRESS = "validate_address"
+    #: Buy a return label (:meth:`Client.create_return_label() <carrier_sdk.Client.create_return_label>`).
+    CREATE_RETURN_LABEL = "create_return_label"
+    #: Close the day with a manifest (:meth:`Client.create_manifest() <carrier_sdk.Client.create_manifest>`).
+    CREATE_MANIFEST = "create_manifest"
 
     def __str__(self) -> str:
         return self.value

@@ -21,6 +21,8 @@ _OPERATIONS = {
     Capability.CREATE_SHIPMENT: "create_shipment",
     Capability.CANCEL_SHIPMENT: "cancel_shipment",
     Capability.VALIDATE_ADDRESS: "validate_address",
+    Capability.CREATE_RETURN_LABEL: "create_return_label",
+    Capability.CREATE_MANIFEST: "create_manifest",
 }
 
 

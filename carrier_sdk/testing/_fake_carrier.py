@@ -97,7 +97,10 @@ class FakeCarrier(Carrier):
 
     code: ClassVar[str] = "fakecarrier"
     display_name: ClassVar[str] = "Fake Carrier"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability)
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability) - {
+        Capability.CREATE_RETURN_LABEL,
+        Capability.CREATE_MANIFEST,
+    }
     Settings: ClassVar[type[Any]] = FakeCarrierSettings
     fake: ClassVar[str | None] = "carrier_sdk.testing._fake_carrier:FakeCarrierAPIServer"
     supports_idempotency_key: ClassVar[bool] = True

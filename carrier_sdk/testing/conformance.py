@@ -39,6 +39,7 @@ import pytest
 
 from .._carrier import Carrier
 from .._client import AsyncClient, Client
+from .._day import Manifest
 from .._enums import Capability, TrackingStatus
 from .._exceptions import (
     APIConnectionError,
@@ -50,6 +51,7 @@ from .._exceptions import (
     ResponseError,
     TrackingNotFoundError,
     UnsupportedOperationError,
+    ValidationError,
 )
 from .._identify import normalize_number
 from .._models import (
@@ -468,6 +470,8 @@ class CarrierConformance:
             Capability.CREATE_SHIPMENT: ("create_shipment", (code, self.shipment_request()), {}),
             Capability.CANCEL_SHIPMENT: ("cancel_shipment", (code, self.any_number()), {}),
             Capability.VALIDATE_ADDRESS: ("validate_address", (code, self.address()), {}),
+            Capability.CREATE_RETURN_LABEL: ("create_return_label", (code, self.shipment_request()), {}),
+            Capability.CREATE_MANIFEST: ("create_manifest", (code, [self.any_number()]), {"origin": self.address()}),
         }
         for capability, (method, args, kwargs) in calls.items():
             if capability in self.carrier.capabilities:
@@ -794,6 +798,94 @@ class CarrierConformance:
         for junk in ("", "X", "0", "HELLO WORLD", "1" * 64):
             claim = self.carrier.recognize(normalize_number(junk))
             assert claim is None or claim.carrier == self.carrier.code
+
+    # == a shipping day: return labels and manifests ========================================
+
+    def return_request(self) -> ShipmentRequest:
+        """A return label request: the sample shipment's recipient sends it back to its shipper."""
+        outbound = self.shipment_request()
+        return attrs.evolve(outbound, shipper=outbound.recipient, recipient=outbound.shipper, customs=outbound.customs)
+
+    @pytest.mark.anyio
+    async def test_return_label_round_trip(self, runner: OperationRunner, api: FakeCarrierAPI) -> None:
+        if not self.has(Capability.CREATE_RETURN_LABEL):
+            pytest.skip("CREATE_RETURN_LABEL not declared")
+        code = self.carrier.code
+        shipment = await runner.call("create_return_label", code, self.return_request(), idempotency_key="conf-rma-1")
+        assert isinstance(shipment, Shipment)
+        assert shipment.carrier == code
+        assert shipment.tracking_number
+        assert shipment.idempotency_key == "conf-rma-1"
+        again = await runner.call("create_return_label", code, self.return_request(), idempotency_key="conf-rma-1")
+        if self.carrier.supports_idempotency_key:
+            assert again.tracking_number == shipment.tracking_number, "one key buys one return label"
+        if self.has(Capability.TRACK):
+            info = await runner.call("track", shipment.tracking_number, carrier=code)
+            assert info.carrier == code, "return labels bought from the fake become trackable"
+
+    @pytest.mark.anyio
+    async def test_manifest_round_trip(self, runner: OperationRunner, api: FakeCarrierAPI) -> None:
+        if not (self.has(Capability.CREATE_MANIFEST) and self.has(Capability.CREATE_SHIPMENT)):
+            pytest.skip("needs CREATE_MANIFEST and CREATE_SHIPMENT")
+        code = self.carrier.code
+        request = self.shipment_request()
+        first = await runner.call("create_shipment", code, request)
+        second = await runner.call("create_shipment", code, request)
+        manifest = await runner.call(
+            "create_manifest", code, [first, second.tracking_number, first], origin=request.shipper
+        )
+        assert isinstance(manifest, Manifest)
+        assert manifest.carrier == code
+        assert manifest.manifest_id
+        assert manifest.document
+        assert sorted(manifest.tracking_numbers) == sorted([first.tracking_number, second.tracking_number])
+        assert manifest.complete
+
+    @pytest.mark.anyio
+    async def test_manifest_bad_input_refused_before_io(
+        self, client_kind: str, registry: CarrierRegistry, api: FakeCarrierAPI
+    ) -> None:
+        if not self.has(Capability.CREATE_MANIFEST):
+            pytest.skip("CREATE_MANIFEST not declared")
+        runner = OperationRunner(self.build_client(client_kind, registry, api, transport=_failing_transport()))
+        code = self.carrier.code
+        other = "othercarrier" if code != "othercarrier" else "another"
+        foreign = Shipment(carrier=other, tracking_number=self.any_number())
+        for items in ([], [foreign], self.any_number()):
+            with pytest.raises(ValidationError):
+                await runner.call("create_manifest", code, items, origin=self.address())
+        assert not api.requests
+
+    @pytest.mark.anyio
+    async def test_day_operations_keep_secrets(
+        self,
+        client_kind: str,
+        registry: CarrierRegistry,
+        api: FakeCarrierAPI,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """Failed return labels and manifests (canary secrets, rejected) leak no secret."""
+        calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+        if self.has(Capability.CREATE_RETURN_LABEL):
+            calls.append(("create_return_label", (self.carrier.code, self.return_request()), {}))
+        if self.has(Capability.CREATE_MANIFEST):
+            calls.append(("create_manifest", (self.carrier.code, [self.any_number()]), {"origin": self.address()}))
+        fields = self.secret_fields(api)
+        if not calls or not fields:
+            pytest.skip("no return label or manifest capability, or no secret in the settings")
+        caplog.set_level(logging.DEBUG)
+        settings = {**self.good_settings(api), **{f: f"{CANARY}-{f}" for f in fields}}
+        client = self.build_client(client_kind, registry, api, settings=settings, max_retries=1)
+        runner = OperationRunner(client)
+        evidence: list[str] = []
+        for method, args, kwargs in calls:
+            with pytest.raises(CarrierError) as caught:
+                await runner.call(method, *args, **kwargs)
+            evidence.append(_text_of(caught.value))
+            evidence.append(repr(pickle.loads(pickle.dumps(caught.value))))
+        evidence.append(_text_of(client))
+        evidence.append(caplog.text)
+        assert CANARY not in "\n".join(evidence), "a canary secret leaked from a return label or manifest call"
 
     # == secrets ============================================================================
 

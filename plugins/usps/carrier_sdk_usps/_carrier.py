@@ -28,6 +28,7 @@ from carrier_sdk import (
     Identification,
     InvalidRequestError,
     LabelFormat,
+    Manifest,
     NotFoundError,
     Rate,
     RateLimit,
@@ -742,6 +743,20 @@ class UspsCarrier(Carrier):
         return self._cancellation(response, "", "cancel_shipment")
 
     # -- addresses ------------------------------------------------------------------------------
+
+    def create_return_label(self, request: ShipmentRequest, *, idempotency_key: str) -> Flow[Shipment]:
+        """Buy a domestic return label (``POST /labels/v3/return-label``, see :mod:`._day`)."""
+        from ._day import return_label_flow
+
+        return return_label_flow(self, request, idempotency_key)
+
+    def create_manifest(
+        self, tracking_numbers: Sequence[str], *, ship_date: date | None, origin: Address | None
+    ) -> Flow[Manifest]:
+        """One SCAN form for the labels (``POST /scan-forms/v3/scan-form``, see :mod:`._day`)."""
+        from ._day import scan_form_flow
+
+        return scan_form_flow(self, [api_tracking_number(n) for n in tracking_numbers], ship_date, origin)
 
     def validate_address(self, address: Address) -> Flow[AddressCheck]:
         """``GET /addresses/v3/address``. "No such address" is ``matched=False``, not an error."""

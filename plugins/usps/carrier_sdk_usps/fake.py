@@ -25,6 +25,7 @@ import httpx
 from carrier_sdk import impb_check_digit, s10_check_digit
 from carrier_sdk.fakes import FakeCarrierAPI, Handler, stable_random
 
+from . import _fake_day
 from ._schemas import ACCEPT_LABEL_JSON, PAYMENT_TOKEN_HEADER, PRODUCTION_BASE_URL, TEST_BASE_URL
 
 __all__ = ["FAKE_CLIENT_ID", "FAKE_CLIENT_SECRET", "UspsFake", "fake_impb", "fake_s10"]
@@ -180,6 +181,8 @@ class UspsFake(FakeCarrierAPI):
         self.labels: dict[str, dict[str, Any]] = {}
         self.by_key: dict[str, tuple[str, str]] = {}
         self.charges: list[tuple[str, Decimal]] = []
+        #: SCAN forms made: manifest number -> {"numbers", "mailing_date", "zip"} (see ``_fake_day``).
+        self.scan_forms: dict[str, dict[str, Any]] = {}
         self.reject_all_tokens = False
         self.expires_in: int | str = _TOKEN_LIFETIME
         self._serial = 10_000_000
@@ -260,6 +263,8 @@ class UspsFake(FakeCarrierAPI):
             ("DELETE", r"/labels/v3/label$", "cancel_shipment", self._cancel_by_key),
             ("POST", r"/labels/v3/label-reprint$", "reprint_label", self._reprint),
             ("GET", r"/addresses/v3/address$", "validate_address", self._address),
+            ("POST", r"/labels/v3/return-label$", "create_return_label", lambda r: _fake_day.return_label(self, r)),
+            ("POST", r"/scan-forms/v3/scan-form$", "create_manifest", lambda r: _fake_day.scan_form(self, r)),
         )
         for want, pattern, operation, handler in routes:
             if method == want and re.search(pattern, path):

@@ -23,7 +23,7 @@ from carrier_sdk_usps import reconcile_label
 from carrier_sdk_usps._mapping import parse_label_response
 from carrier_sdk_usps.fake import UspsFake
 
-from carrier_sdk import CarrierRegistry, Client, RateRequest
+from carrier_sdk import CarrierRegistry, Client, RateRequest, ShipmentRequest
 
 from .conftest import parcel, recipient, shipper
 from .test_shipping import _international_request, _shipment_request
@@ -294,3 +294,42 @@ def test_fake_error_bodies(session: Any) -> None:
     fake, _ = session
     check("tracking", "ErrorMessage", fake.error_response(429, "x").json())
     check("domestic-labels", "ErrorMessage", fake.error_response(503, "Service Unavailable").json())
+
+
+# -- return labels and SCAN forms (issue 14) ---------------------------------------------------
+
+
+def test_return_label_request_and_response(session: Any) -> None:
+    fake, client = session
+    request = ShipmentRequest(shipper=recipient(), recipient=shipper(), parcels=[parcel()], reference="RMA-1")
+    pairs = _exchanges(fake, client, lambda: client.create_return_label("usps", request))
+    sent, answer = _by_path(pairs, "/labels/v3/return-label")
+    check("domestic-labels", "ReturnLabelRequest", json.loads(sent.content), write=True)
+    assert answer.status_code == 200
+    check("domestic-labels", "ReturnLabelVendorResponse", answer.json())
+
+
+def test_scan_form_request_and_response(session: Any) -> None:
+    fake, client = session
+    bought = client.create_shipment(
+        "usps", ShipmentRequest(shipper=shipper(), recipient=recipient(), parcels=[parcel()])
+    )
+    pairs = _exchanges(fake, client, lambda: client.create_manifest("usps", [bought], origin=shipper()))
+    sent, answer = _by_path(pairs, "/scan-forms/v3/scan-form")
+    check("scan-forms", "SCANFormRequest", json.loads(sent.content), write=True)
+    assert answer.status_code == 200
+    check("scan-forms", "SCANFormVendorResponse", answer.json())
+
+
+def test_scan_form_error_answer(session: Any) -> None:
+    fake, client = session
+    unknown = fake.scenario_numbers["in_transit"]
+
+    def action() -> None:
+        with pytest.raises(Exception, match="No eligible"):
+            client.create_manifest("usps", [unknown], origin=shipper())
+
+    pairs = _exchanges(fake, client, action)
+    _, answer = _by_path(pairs, "/scan-forms/v3/scan-form")
+    assert answer.status_code == 400
+    check("scan-forms", "ErrorMessage", answer.json())

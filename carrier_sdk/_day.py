@@ -1,0 +1,156 @@
+"""Models and checks for the end of a shipping day: return labels and manifests.
+
+A return label is bought with a :class:`~carrier_sdk.ShipmentRequest` whose ``shipper`` is the
+customer sending the parcel back and whose ``recipient`` is the merchant; the result is a
+:class:`~carrier_sdk.Shipment`, bought under the same purchase rules as
+:meth:`Client.create_shipment() <carrier_sdk.Client.create_shipment>`. A manifest (USPS calls
+it a SCAN form) is one document that lets the carrier accept a batch of labels with one scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import attrs
+
+from ._enums import LabelFormat
+from ._exceptions import ValidationError
+from ._models import Address, Shipment, _opt_date
+from ._validation import check_text
+
+if TYPE_CHECKING:
+    from ._carrier import Carrier
+    from ._flow import Flow
+
+__all__ = ["Manifest", "ManifestRefusal"]
+
+#: Most labels one manifest request takes (USPS SCAN forms take up to 40,000).
+MAX_MANIFEST_NUMBERS = 40_000
+
+
+def _reason(value: str) -> str:
+    return check_text(value, "reason", max_length=500)
+
+
+def _manifest_format(value: LabelFormat | str) -> LabelFormat:
+    try:
+        return LabelFormat(value)
+    except ValueError:
+        allowed = ", ".join(f.value for f in LabelFormat)
+        raise ValidationError(
+            f"format must be one of {allowed}, got {value!r}", field="format", constraint=allowed
+        ) from None
+
+
+def _numbers(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _refusals(value: Iterable[ManifestRefusal]) -> tuple[ManifestRefusal, ...]:
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class ManifestRefusal:
+    """A tracking number the carrier left off a manifest, with the carrier's reason."""
+
+    tracking_number: str
+    reason: str = attrs.field(default="", converter=_reason)
+
+
+@attrs.frozen(kw_only=True)
+class Manifest:
+    """An end-of-day manifest (USPS: SCAN form, PS Form 5630).
+
+    ``manifest_id`` is the carrier's number for it; ``document`` is the printable file (kept out
+    of ``repr``) in ``format``; ``tracking_numbers`` are the labels it covers and ``refused`` the
+    ones the carrier left off, each with a reason. Hand the printed document to the carrier's
+    driver or the post office counter: one scan accepts every covered label.
+    """
+
+    carrier: str
+    manifest_id: str
+    document: bytes = attrs.field(repr=False)
+    format: LabelFormat = attrs.field(converter=_manifest_format)
+    tracking_numbers: tuple[str, ...] = attrs.field(converter=_numbers)
+    refused: tuple[ManifestRefusal, ...] = attrs.field(default=(), converter=_refusals)
+    ship_date: date | None = attrs.field(default=None, converter=_opt_date)
+
+    @property
+    def complete(self) -> bool:
+        """Whether the carrier covered every label it was asked to (nothing refused)."""
+        return not self.refused
+
+
+def manifest_numbers(carrier: str, items: Iterable[Shipment | str]) -> list[str]:
+    """The tracking numbers of ``items`` (shipments of ``carrier`` or numbers), once each, in order.
+
+    Raises:
+        ValidationError: No item, too many, an item that is neither, or a shipment of another carrier.
+    """
+    if isinstance(items, (str, bytes)):
+        raise ValidationError(
+            "give a list of shipments or tracking numbers, not one string",
+            field="shipments",
+            constraint="iterable of Shipment or str",
+        )
+    out: list[str] = []
+    seen: set[str] = set()
+    for item in items:
+        if isinstance(item, Shipment):
+            if item.carrier != carrier:
+                raise ValidationError(
+                    f"{item.tracking_number} is a {item.carrier} label, not a {carrier} one",
+                    field="shipments",
+                    constraint=f"{carrier} labels",
+                )
+            number = item.tracking_number
+        elif isinstance(item, str):
+            number = item
+        else:
+            raise ValidationError(
+                f"a manifest takes shipments or tracking numbers, got {type(item).__name__}",
+                field="shipments",
+                constraint="Shipment or str",
+            )
+        if number not in seen:
+            seen.add(number)
+            out.append(number)
+        if len(out) > MAX_MANIFEST_NUMBERS:
+            raise ValidationError(
+                f"a manifest takes at most {MAX_MANIFEST_NUMBERS} labels",
+                field="shipments",
+                constraint=f"<= {MAX_MANIFEST_NUMBERS}",
+            )
+    if not out:
+        raise ValidationError("a manifest needs at least one label", field="shipments", constraint=">= 1 label")
+    return out
+
+
+def check_origin(origin: object) -> Address | None:
+    """``origin`` if it is an :class:`Address` or ``None``; :class:`ValidationError` otherwise."""
+    if origin is None or isinstance(origin, Address):
+        return origin
+    raise ValidationError(
+        f"origin must be an Address, got {type(origin).__name__}", field="origin", constraint="Address"
+    )
+
+
+def manifest_flow(
+    carrier: Carrier, items: Iterable[Shipment | str], ship_date: date | str | None, origin: Address | None
+) -> Flow[Manifest]:
+    """The adapter's manifest flow for ``items``, after every check that needs no I/O.
+
+    Both clients run what this returns: the numbers are this carrier's (each checked by
+    :meth:`Carrier.check_number`), once each; ``ship_date`` is today or later (a day of slack for
+    time zones); ``origin`` is an :class:`Address` when given.
+    """
+    numbers = [carrier.check_number(n) for n in manifest_numbers(carrier.code, items)]
+    day = _opt_date(ship_date)
+    if day is not None and day < datetime.now(UTC).date() - timedelta(days=1):
+        raise ValidationError(
+            f"ship_date {day.isoformat()} is in the past", field="ship_date", constraint="today or later"
+        )
+    return carrier.create_manifest(numbers, ship_date=day, origin=check_origin(origin))

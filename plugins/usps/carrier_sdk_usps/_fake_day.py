@@ -1,0 +1,183 @@
+"""The USPS fake's return labels and SCAN forms (state lives on :class:`~carrier_sdk_usps.fake.UspsFake`).
+
+Return labels are labels (``UspsFake.labels``, ``"returns": True``): they are charged, cancellable
+and trackable like outbound ones. ``UspsFake.scan_forms`` maps a manifest number to the numbers it
+covers; a label on a form records it (``"scan_form"``), so a second form leaves it off.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+if TYPE_CHECKING:
+    from .fake import UspsFake
+
+__all__ = ["return_label", "scan_form"]
+
+_RETURN_POSTAGE = {
+    "USPS_GROUND_ADVANTAGE_RETURN_SERVICE": (Decimal("7.80"), Decimal("1.10")),
+    "PRIORITY_MAIL_RETURN_SERVICE": (Decimal("10.40"), Decimal("1.60")),
+    "PRIORITY_MAIL_EXPRESS_RETURN_SERVICE": (Decimal("31.50"), Decimal("3.00")),
+    "GROUND_RETURN_SERVICE": (Decimal("7.80"), Decimal("1.10")),
+    "FIRST-CLASS_PACKAGE_RETURN_SERVICE": (Decimal("5.20"), Decimal("0.90")),
+}
+
+
+def _pdf(text: str) -> bytes:
+    return f"%PDF-1.4\n% {text}\n%%EOF\n".encode()
+
+
+def _return_answer(record: dict[str, Any]) -> httpx.Response:
+    body = {
+        "labelAddress": record.get("label_address", {}),
+        "routingInformation": "420" + record["zip"],
+        "trackingNumber": record["number"],
+        "postage": float(record["postage"]),
+        "extraServices": [],
+        "zone": "05",
+        "weightUOM": "lb",
+        "weight": record["weight"],
+        "fees": [],
+        "SKU": "DUXR0XXXXC00010",
+        "returnLabelImage": base64.b64encode(_pdf(f"fake USPS return label {record['number']}")).decode(),
+    }
+    return httpx.Response(200, json=body)
+
+
+def return_label(fake: UspsFake, request: httpx.Request) -> httpx.Response:
+    """``POST /labels/v3/return-label``: charged once per idempotency key, like outbound labels."""
+    api = "/labels/v3"
+    if not fake._payment_ok(request):
+        return fake._error(401, "The payment authorization token is missing or invalid.", api=api)
+    try:
+        body = json.loads(request.content)
+        package = body["packageDescription"]
+        weight = Decimal(str(float(package["weight"])))
+        mail_class = str(package["mailClass"])
+        zip_code = str(body["toAddress"]["ZIPCode"])
+        str(body["fromAddress"]["ZIPCode"])
+        base, per_lb = _RETURN_POSTAGE[mail_class]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return fake._error(400, "The request body is invalid.", api=api)
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    key = request.headers.get("x-idempotency-key", "")
+    if key:
+        try:
+            uuid.UUID(key)
+        except ValueError:
+            return fake._error(400, "X-Idempotency-Key must be a UUID.", api=api)
+        previous = fake.by_key.get(key)
+        if previous is not None:
+            if previous[0] != digest:
+                message = "The idempotency key was already used with a different request payload."
+                return fake._error(422, message, api=api)
+            return _return_answer(fake.labels[previous[1]])
+    fake._serial += 1
+    from .fake import fake_impb
+
+    number = fake_impb(fake._serial)
+    postage = (base + per_lb * weight).quantize(Decimal("0.01")) + fake.price_change
+    record: dict[str, Any] = {
+        "number": number,
+        "international": False,
+        "returns": True,
+        "postage": postage,
+        "weight": float(weight),
+        "zip": zip_code,
+        "mail_class": mail_class,
+        "mailing_date": fake_today(fake).isoformat(),
+        "at": fake.clock(),
+        "cancelled": False,
+        "key": key,
+        "package": package,
+        "label_address": fake._label_address(body.get("toAddress")),
+        "reprints": {"reprintNumber": 0, "reprintLimit": 3},
+    }
+    fake.labels[number] = record
+    fake.charges.append((number, postage))
+    if key:
+        fake.by_key[key] = (digest, number)
+    return _return_answer(record)
+
+
+def fake_today(fake: UspsFake) -> date:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(fake.clock(), UTC).date()
+
+
+def _refusal(number: str, record: dict[str, Any] | None) -> str | None:
+    if record is None:
+        return "No label with this tracking number was created by this account."
+    if record["international"]:
+        return "International labels cannot be added to a SCAN form."
+    if record["cancelled"]:
+        return "The label has been canceled."
+    if record.get("scan_form"):
+        return f"The label is already on SCAN form {record['scan_form']}."
+    return None
+
+
+def scan_form(fake: UspsFake, request: httpx.Request) -> httpx.Response:
+    """``POST /scan-forms/v3/scan-form`` for a ``LabelShipment``: covers the eligible labels.
+
+    Labels unknown to the account, cancelled, international or already on a form are left off;
+    when none is left, the answer is a 400 naming each number's problem.
+    """
+    api = "/scan-forms/v3"
+    try:
+        body = json.loads(request.content)
+        numbers = body["shipment"]["trackingNumbers"]
+        mailing_date = date.fromisoformat(str(body["mailingDate"]))
+        zip5 = str(body["entryFacilityZIPCode"])
+        if not (isinstance(numbers, list) and numbers and len(zip5) == 5 and zip5.isdigit()):
+            raise ValueError("shipment")
+        body["fromAddress"]["streetAddress"]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return fake._error(400, "The request body is invalid.", api=api)
+    if mailing_date < fake_today(fake):
+        return fake._error(400, "The mailing date cannot be in the past.", api=api)
+    covered: list[str] = []
+    problems: list[dict[str, str]] = []
+    for number in numbers:
+        record = fake.labels.get(str(number))
+        reason = _refusal(str(number), record)
+        if reason is None:
+            covered.append(str(number))
+        else:
+            problems.append({"status": "400", "code": "SCAN-0002", "title": str(number), "detail": reason})
+    if not covered:
+        return httpx.Response(
+            400,
+            json={
+                "apiVersion": api,
+                "error": {"code": "400", "message": "No eligible labels for the SCAN form.", "errors": problems},
+            },
+        )
+    fake._serial += 1
+    manifest_number = f"9475{fake._serial:018d}"[:22]
+    for number in covered:
+        fake.labels[number]["scan_form"] = manifest_number
+    fake.scan_forms[manifest_number] = {"numbers": covered, "mailing_date": mailing_date.isoformat(), "zip": zip5}
+    image = _pdf(f"fake USPS SCAN form {manifest_number} ({len(covered)} labels)")
+    answer = {
+        "imageInfo": body.get("imageInfo", {"imageType": "PDF", "labelType": "8.5X11LABEL"}),
+        "mailingDate": mailing_date.isoformat(),
+        "overwriteMailingDate": bool(body.get("overwriteMailingDate", False)),
+        "entryFacilityZIPCode": zip5,
+        "destinationEntryFacilityType": body.get("destinationEntryFacilityType", "NONE"),
+        "shipment": {"trackingNumbers": covered},
+        "fromAddress": body["fromAddress"],
+        "manifestNumber": manifest_number,
+        "SCANFormImage": base64.b64encode(image).decode(),
+        "trackingNumbers": covered,
+    }
+    return httpx.Response(200, json=answer)

@@ -1,0 +1,88 @@
+"""Core of the shipping-day operations: models, checks before any I/O, refusal without the capability."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from carrier_sdk import (
+    Address,
+    Capability,
+    CarrierRegistry,
+    Client,
+    LabelFormat,
+    Manifest,
+    ManifestRefusal,
+    Shipment,
+    UnsupportedOperationError,
+    ValidationError,
+)
+from carrier_sdk._day import MAX_MANIFEST_NUMBERS, manifest_numbers
+from carrier_sdk.testing import FakeCarrier
+
+
+def test_manifest_model() -> None:
+    manifest = Manifest(
+        carrier="usps",
+        manifest_id="9475",
+        document=b"%PDF-secret-bytes",
+        format="pdf",
+        tracking_numbers=["A1", "B2"],
+        refused=[ManifestRefusal(tracking_number="C3", reason=" cancelled ")],
+        ship_date="2026-03-02",
+    )
+    assert manifest.format is LabelFormat.PDF
+    assert manifest.tracking_numbers == ("A1", "B2")
+    assert manifest.refused[0].reason == "cancelled"
+    assert manifest.ship_date == date(2026, 3, 2)
+    assert not manifest.complete
+    assert "secret-bytes" not in repr(manifest)
+    with pytest.raises(ValidationError, match="format"):
+        Manifest(carrier="usps", manifest_id="1", document=b"", format="docx", tracking_numbers=[])
+    with pytest.raises(ValidationError):
+        ManifestRefusal(tracking_number="X", reason="bad\x00reason")
+
+
+def test_manifest_numbers_checks() -> None:
+    usps = Shipment(carrier="usps", tracking_number="9400100000000000000001")
+    assert manifest_numbers("usps", [usps, "9400100000000000000001", "EC000000001US"]) == [
+        "9400100000000000000001",
+        "EC000000001US",
+    ]
+    with pytest.raises(ValidationError, match="at least one"):
+        manifest_numbers("usps", iter([]))
+    with pytest.raises(ValidationError, match="cainiao label"):
+        manifest_numbers("usps", [Shipment(carrier="cainiao", tracking_number="LP1")])
+    with pytest.raises(ValidationError, match="not one string"):
+        manifest_numbers("usps", "9400100000000000000001")
+    with pytest.raises(ValidationError, match="got int"):
+        manifest_numbers("usps", [42])  # type: ignore[list-item]
+    with pytest.raises(ValidationError, match="at most"):
+        manifest_numbers("usps", (f"N{i}" for i in range(MAX_MANIFEST_NUMBERS + 1)))
+
+
+def test_capabilities_name_their_operations() -> None:
+    assert CarrierRegistry.operation_for(Capability.CREATE_RETURN_LABEL) == "create_return_label"
+    assert CarrierRegistry.operation_for(Capability.CREATE_MANIFEST) == "create_manifest"
+
+
+def test_refused_without_the_capability_before_io() -> None:
+    registry = CarrierRegistry()
+    registry.add(FakeCarrier)
+    sent: list[object] = []
+
+    import httpx
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(500)
+
+    address = Address(name="A", street1="1 Main St", city="Town", postal_code="10001", country="US")
+    with Client(registry=registry, transport=httpx.MockTransport(handler), settings={"fakecarrier": {}}) as client:
+        with pytest.raises(UnsupportedOperationError):
+            client.create_manifest("fakecarrier", ["FC123456789"], origin=address)
+        past = datetime.now(UTC).date() - timedelta(days=5)
+        with pytest.raises(UnsupportedOperationError):
+            client.create_manifest("fakecarrier", ["FC123456789"], ship_date=past)
+    assert sent == []
