@@ -9,7 +9,7 @@ from ._bulk import AsyncTrackingIterator, TrackingIterator, TrackingSummary
 from ._carrier import BatchOutcome, Carrier, status_error
 from ._client import AsyncClient, BaseClient, Client
 from ._constants import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, NOT_GIVEN
-from ._day import Manifest, ManifestRefusal
+from ._day import Manifest, ManifestRefusal, Pickup, PickupAvailability, PickupRequest
 from ._enums import (
     Capability,
     Confidence,
@@ -133,6 +133,9 @@ __all__ = [
     "NotFoundError",
     "OutcomeUnknownError",
     "Parcel",
+    "Pickup",
+    "PickupAvailability",
+    "PickupRequest",
     "PluginFailure",
     "PluginLoadError",
     "PluginReport",

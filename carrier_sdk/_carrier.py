@@ -36,7 +36,7 @@ from ._redact import redact_request, redact_response, scrub_text
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
 
-    from ._day import Manifest
+    from ._day import Manifest, Pickup, PickupAvailability, PickupRequest
     from ._models import (
         Address,
         AddressCheck,
@@ -376,6 +376,27 @@ class Carrier:
         .. versionadded:: 0.3
         """
         raise self._unsupported("create_manifest")
+
+    def schedule_pickup(self, request: PickupRequest) -> Flow[Pickup]:
+        """Ask the carrier to collect parcels (``SCHEDULE_PICKUP``); the date is not in the past.
+
+        .. versionadded:: 0.3
+        """
+        raise self._unsupported("schedule_pickup")
+
+    def cancel_pickup(self, confirmation: str) -> Flow[None]:
+        """Cancel a scheduled pickup by its confirmation number (``CANCEL_PICKUP``).
+
+        .. versionadded:: 0.3
+        """
+        raise self._unsupported("cancel_pickup")
+
+    def pickup_availability(self, address: Address) -> Flow[PickupAvailability]:
+        """Whether the carrier collects at ``address`` (``PICKUP_AVAILABILITY``).
+
+        .. versionadded:: 0.3
+        """
+        raise self._unsupported("pickup_availability")
 
     # -- helpers for adapters --------------------------------------------------------------
 

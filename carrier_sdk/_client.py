@@ -41,7 +41,16 @@ from ._constants import (
     NOT_GIVEN,
     NotGiven,
 )
-from ._day import Manifest, manifest_flow
+from ._day import (
+    Manifest,
+    Pickup,
+    PickupAvailability,
+    PickupRequest,
+    check_address,
+    check_confirmation,
+    manifest_flow,
+    pickup_flow,
+)
 from ._enums import Capability, Confidence
 from ._exceptions import (
     AmbiguousCarrierError,
@@ -1310,6 +1319,36 @@ class Client(BaseClient):
         impl = self._carrier(carrier, Capability.CREATE_MANIFEST)
         return self._run(impl, manifest_flow(impl, shipments_or_tracking_numbers, ship_date, origin))
 
+    def schedule_pickup(self, carrier: str, request: PickupRequest) -> Pickup:
+        """Ask ``carrier`` to collect parcels; keep :attr:`Pickup.confirmation` to cancel.
+
+        Where the carrier answers whether the address is served, that is asked first.
+
+        Raises:
+            ValidationError: A date in the past or outside the carrier's window (before any I/O).
+            UnsupportedOperationError: The carrier takes no pickup requests (before any I/O).
+
+        .. versionadded:: 0.3
+        """
+        impl = self._carrier(carrier, Capability.SCHEDULE_PICKUP)
+        return self._run(impl, pickup_flow(impl, request))
+
+    def cancel_pickup(self, carrier: str, confirmation: str) -> None:
+        """Cancel the pickup ``confirmation`` (a pickup is cancelled once; again is the carrier's error).
+
+        .. versionadded:: 0.3
+        """
+        impl = self._carrier(carrier, Capability.CANCEL_PICKUP)
+        self._run(impl, impl.cancel_pickup(check_confirmation(confirmation)))
+
+    def pickup_availability(self, carrier: str, address: Address) -> PickupAvailability:
+        """Whether ``carrier`` collects parcels at ``address``.
+
+        .. versionadded:: 0.3
+        """
+        impl = self._carrier(carrier, Capability.PICKUP_AVAILABILITY)
+        return self._run(impl, impl.pickup_availability(check_address(address)))
+
     def track_journey(self, number: str, *, carrier: str | None = None, max_legs: int = 4) -> Journey:
         """Follow a parcel across carriers (see :class:`~carrier_sdk.Journey`)."""
         from ._journey import JourneyPlanner
@@ -1791,6 +1830,21 @@ class AsyncClient(BaseClient):
         """Async :meth:`Client.create_manifest`."""
         impl = self._carrier(carrier, Capability.CREATE_MANIFEST)
         return await self._run(impl, manifest_flow(impl, shipments_or_tracking_numbers, ship_date, origin))
+
+    async def schedule_pickup(self, carrier: str, request: PickupRequest) -> Pickup:
+        """Async :meth:`Client.schedule_pickup`."""
+        impl = self._carrier(carrier, Capability.SCHEDULE_PICKUP)
+        return await self._run(impl, pickup_flow(impl, request))
+
+    async def cancel_pickup(self, carrier: str, confirmation: str) -> None:
+        """Async :meth:`Client.cancel_pickup`."""
+        impl = self._carrier(carrier, Capability.CANCEL_PICKUP)
+        await self._run(impl, impl.cancel_pickup(check_confirmation(confirmation)))
+
+    async def pickup_availability(self, carrier: str, address: Address) -> PickupAvailability:
+        """Async :meth:`Client.pickup_availability`."""
+        impl = self._carrier(carrier, Capability.PICKUP_AVAILABILITY)
+        return await self._run(impl, impl.pickup_availability(check_address(address)))
 
     async def track_journey(self, number: str, *, carrier: str | None = None, max_legs: int = 4) -> Journey:
         """Async :meth:`Client.track_journey`."""

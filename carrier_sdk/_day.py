@@ -11,20 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import attrs
 
-from ._enums import LabelFormat
+from ._enums import LabelFormat, WeightUnit
 from ._exceptions import ValidationError
 from ._models import Address, Shipment, _opt_date
-from ._validation import check_text
+from ._validation import check_positive, check_text, to_decimal
 
 if TYPE_CHECKING:
     from ._carrier import Carrier
     from ._flow import Flow
 
-__all__ = ["Manifest", "ManifestRefusal"]
+__all__ = ["Manifest", "ManifestRefusal", "Pickup", "PickupAvailability", "PickupRequest"]
 
 #: Most labels one manifest request takes (USPS SCAN forms take up to 40,000).
 MAX_MANIFEST_NUMBERS = 40_000
@@ -82,6 +83,142 @@ class Manifest:
     def complete(self) -> bool:
         """Whether the carrier covered every label it was asked to (nothing refused)."""
         return not self.refused
+
+
+def _pickup_date(value: date | str) -> date:
+    day = _opt_date(value)
+    if day is None:
+        raise ValidationError("pickup_date is required", field="pickup_date", constraint="ISO 8601 date")
+    return day
+
+
+def _package_count(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 999:
+        raise ValidationError(
+            f"package_count must be a whole number from 1 to 999, got {value!r}",
+            field="package_count",
+            constraint="1-999",
+        )
+    return value
+
+
+def _pickup_weight(value: Decimal | float | int | str) -> Decimal:
+    return check_positive(to_decimal(value, "total_weight"), "total_weight")
+
+
+def _pickup_weight_unit(value: WeightUnit | str) -> WeightUnit:
+    try:
+        return WeightUnit(value)
+    except ValueError:
+        allowed = ", ".join(u.value for u in WeightUnit)
+        raise ValidationError(
+            f"weight_unit must be one of {allowed}, got {value!r}", field="weight_unit", constraint=allowed
+        ) from None
+
+
+def _instructions(value: str) -> str:
+    return check_text(value, "instructions", max_length=200)
+
+
+def _location(value: str) -> str:
+    return check_text(value, "location", max_length=40)
+
+
+def _message(value: str) -> str:
+    return check_text(value, "message", max_length=500)
+
+
+@attrs.frozen(kw_only=True)
+class PickupRequest:
+    """Ask the carrier to collect parcels at ``address`` on ``pickup_date``.
+
+    ``package_count`` parcels weighing ``total_weight`` (in ``weight_unit``) in all; ``service``
+    is the carrier's product for them when it asks (USPS: ``"PRIORITY_MAIL"``,
+    ``"USPS_GROUND_ADVANTAGE"``, ...), ``location`` where the driver finds them in the carrier's
+    words (USPS: ``"FRONT_DOOR"``, ``"MAIL_ROOM"``, ...), ``instructions`` free text for the driver.
+    """
+
+    address: Address
+    pickup_date: date = attrs.field(converter=_pickup_date)
+    package_count: int = attrs.field(converter=_package_count)
+    total_weight: Decimal = attrs.field(converter=_pickup_weight)
+    weight_unit: WeightUnit = attrs.field(default=WeightUnit.KG, converter=_pickup_weight_unit)
+    service: str | None = None
+    location: str = attrs.field(default="", converter=_location)
+    instructions: str = attrs.field(default="", converter=_instructions)
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.address, Address):
+            raise ValidationError("address must be an Address", field="address", constraint="Address")
+
+
+@attrs.frozen(kw_only=True)
+class Pickup:
+    """A scheduled pickup: the carrier's ``confirmation`` number (keep it to cancel), the day the
+    carrier will come (it may move the requested day to the next one it serves), where, and how
+    many parcels. ``window`` is the carrier's own words for the time of day, when it gives any."""
+
+    carrier: str
+    confirmation: str
+    pickup_date: date = attrs.field(converter=_pickup_date)
+    address: Address
+    package_count: int = attrs.field(converter=_package_count)
+    window: str = attrs.field(default="", converter=_message)
+
+
+@attrs.frozen(kw_only=True)
+class PickupAvailability:
+    """Whether the carrier collects parcels at ``address``, with the carrier's explanation."""
+
+    carrier: str
+    address: Address
+    available: bool
+    message: str = attrs.field(default="", converter=_message)
+
+
+def pickup_flow(carrier: Carrier, request: PickupRequest) -> Flow[Pickup]:
+    """The adapter's pickup flow for ``request``, after the checks that need no I/O.
+
+    ``request`` is a :class:`PickupRequest` whose date is not in the past (a day of slack for time
+    zones); the adapter checks its own window (days served, how far ahead) before any request.
+    """
+    if not isinstance(request, PickupRequest):
+        raise ValidationError(
+            f"request must be a PickupRequest, got {type(request).__name__}",
+            field="request",
+            constraint="PickupRequest",
+        )
+    if request.pickup_date < datetime.now(UTC).date() - timedelta(days=1):
+        raise ValidationError(
+            f"pickup_date {request.pickup_date.isoformat()} is in the past",
+            field="pickup_date",
+            constraint="today or later",
+        )
+    return carrier.schedule_pickup(request)
+
+
+def check_confirmation(confirmation: object) -> str:
+    """A pickup confirmation number as sent: 1-64 letters, digits and dashes."""
+    if (
+        not isinstance(confirmation, str)
+        or not 1 <= len(confirmation.strip()) <= 64
+        or not confirmation.strip().replace("-", "").isalnum()
+    ):
+        raise ValidationError(
+            f"invalid pickup confirmation {str(confirmation)[:70]!r}",
+            field="confirmation",
+            constraint="1-64 letters, digits, dashes",
+        )
+    return confirmation.strip()
+
+
+def check_address(address: object) -> Address:
+    """``address`` if it is an :class:`Address`; :class:`ValidationError` otherwise."""
+    if isinstance(address, Address):
+        return address
+    raise ValidationError(
+        f"address must be an Address, got {type(address).__name__}", field="address", constraint="Address"
+    )
 
 
 def manifest_numbers(carrier: str, items: Iterable[Shipment | str]) -> list[str]:

@@ -59,6 +59,12 @@ class Capability(enum.StrEnum):
     CREATE_RETURN_LABEL = "create_return_label"
     #: Close the day with a manifest (:meth:`Client.create_manifest() <carrier_sdk.Client.create_manifest>`).
     CREATE_MANIFEST = "create_manifest"
+    #: Ask for a pickup (:meth:`Client.schedule_pickup() <carrier_sdk.Client.schedule_pickup>`).
+    SCHEDULE_PICKUP = "schedule_pickup"
+    #: Cancel a pickup (:meth:`Client.cancel_pickup() <carrier_sdk.Client.cancel_pickup>`).
+    CANCEL_PICKUP = "cancel_pickup"
+    #: Ask whether an address is served (:meth:`Client.pickup_availability() <carrier_sdk.Client.pickup_availability>`).
+    PICKUP_AVAILABILITY = "pickup_availability"
 
     def __str__(self) -> str:
         return self.value

@@ -23,6 +23,9 @@ _OPERATIONS = {
     Capability.VALIDATE_ADDRESS: "validate_address",
     Capability.CREATE_RETURN_LABEL: "create_return_label",
     Capability.CREATE_MANIFEST: "create_manifest",
+    Capability.SCHEDULE_PICKUP: "schedule_pickup",
+    Capability.CANCEL_PICKUP: "cancel_pickup",
+    Capability.PICKUP_AVAILABILITY: "pickup_availability",
 }
 
 

@@ -86,3 +86,51 @@ def test_refused_without_the_capability_before_io() -> None:
         with pytest.raises(UnsupportedOperationError):
             client.create_manifest("fakecarrier", ["FC123456789"], ship_date=past)
     assert sent == []
+
+
+def _dock() -> Address:
+    return Address(name="Jo Dock", street1="1 Main St", city="Town", postal_code="10001", country="US")
+
+
+def test_pickup_models() -> None:
+    from carrier_sdk import Pickup, PickupAvailability, PickupRequest, WeightUnit
+
+    request = PickupRequest(address=_dock(), pickup_date="2031-05-06", package_count=2, total_weight="1.5")
+    assert request.pickup_date == date(2031, 5, 6)
+    assert request.weight_unit is WeightUnit.KG
+    for bad in ({"package_count": 0}, {"package_count": True}, {"total_weight": 0}, {"weight_unit": "stone"}):
+        values = {"address": _dock(), "pickup_date": "2031-05-06", "package_count": 2, "total_weight": 1, **bad}
+        with pytest.raises(ValidationError):
+            PickupRequest(**values)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="address"):
+        PickupRequest(address="here", pickup_date="2031-05-06", package_count=1, total_weight=1)  # type: ignore[arg-type]
+    pickup = Pickup(carrier="usps", confirmation="WTC1", pickup_date=date(2031, 5, 6), address=_dock(), package_count=2)
+    assert pickup.window == ""
+    assert PickupAvailability(carrier="usps", address=_dock(), available=False, message=" no ").message == "no"
+
+
+def test_pickup_checks_before_io() -> None:
+    import httpx
+
+    from carrier_sdk import PickupRequest
+
+    registry = CarrierRegistry()
+    registry.add(FakeCarrier)
+    sent: list[object] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(500)
+
+    past = PickupRequest(
+        address=_dock(), pickup_date=datetime.now(UTC).date() - timedelta(days=3), package_count=1, total_weight=1
+    )
+    with Client(registry=registry, transport=httpx.MockTransport(handler), settings={"fakecarrier": {}}) as client:
+        for call in (
+            lambda: client.schedule_pickup("fakecarrier", past),
+            lambda: client.cancel_pickup("fakecarrier", "WTC1"),
+            lambda: client.pickup_availability("fakecarrier", _dock()),
+        ):
+            with pytest.raises(UnsupportedOperationError):
+                call()
+    assert sent == []

@@ -100,6 +100,9 @@ class FakeCarrier(Carrier):
     capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability) - {
         Capability.CREATE_RETURN_LABEL,
         Capability.CREATE_MANIFEST,
+        Capability.SCHEDULE_PICKUP,
+        Capability.CANCEL_PICKUP,
+        Capability.PICKUP_AVAILABILITY,
     }
     Settings: ClassVar[type[Any]] = FakeCarrierSettings
     fake: ClassVar[str | None] = "carrier_sdk.testing._fake_carrier:FakeCarrierAPIServer"

@@ -30,6 +30,7 @@ import logging
 import pickle
 import string
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -39,7 +40,7 @@ import pytest
 
 from .._carrier import Carrier
 from .._client import AsyncClient, Client
-from .._day import Manifest
+from .._day import Manifest, Pickup, PickupAvailability, PickupRequest
 from .._enums import Capability, TrackingStatus
 from .._exceptions import (
     APIConnectionError,
@@ -472,6 +473,9 @@ class CarrierConformance:
             Capability.VALIDATE_ADDRESS: ("validate_address", (code, self.address()), {}),
             Capability.CREATE_RETURN_LABEL: ("create_return_label", (code, self.shipment_request()), {}),
             Capability.CREATE_MANIFEST: ("create_manifest", (code, [self.any_number()]), {"origin": self.address()}),
+            Capability.SCHEDULE_PICKUP: ("schedule_pickup", (code, self.pickup_request()), {}),
+            Capability.CANCEL_PICKUP: ("cancel_pickup", (code, "CONF123"), {}),
+            Capability.PICKUP_AVAILABILITY: ("pickup_availability", (code, self.address()), {}),
         }
         for capability, (method, args, kwargs) in calls.items():
             if capability in self.carrier.capabilities:
@@ -856,6 +860,48 @@ class CarrierConformance:
                 await runner.call("create_manifest", code, items, origin=self.address())
         assert not api.requests
 
+    def pickup_request(self) -> PickupRequest:
+        """A pickup of two parcels at the sample shipper's address on the next Monday to Saturday."""
+        day = datetime.now(UTC).date() + timedelta(days=2)
+        if day.weekday() == 6:
+            day += timedelta(days=1)
+        shipper = self.shipment_request().shipper
+        return PickupRequest(address=shipper, pickup_date=day, package_count=2, total_weight=Decimal(3))
+
+    @pytest.mark.anyio
+    async def test_pickup_round_trip(self, runner: OperationRunner, api: FakeCarrierAPI) -> None:
+        if not self.has(Capability.SCHEDULE_PICKUP):
+            pytest.skip("SCHEDULE_PICKUP not declared")
+        code = self.carrier.code
+        request = self.pickup_request()
+        if self.has(Capability.PICKUP_AVAILABILITY):
+            availability = await runner.call("pickup_availability", code, request.address)
+            assert isinstance(availability, PickupAvailability)
+            assert availability.carrier == code
+            assert availability.available, "the sample shipper's address is served by the fake"
+        pickup = await runner.call("schedule_pickup", code, request)
+        assert isinstance(pickup, Pickup)
+        assert pickup.carrier == code
+        assert pickup.confirmation
+        assert pickup.package_count == request.package_count
+        assert pickup.pickup_date >= request.pickup_date
+        if self.has(Capability.CANCEL_PICKUP):
+            await runner.call("cancel_pickup", code, pickup.confirmation)
+            with pytest.raises(CarrierError):
+                await runner.call("cancel_pickup", code, pickup.confirmation)
+
+    @pytest.mark.anyio
+    async def test_pickup_in_the_past_refused_before_io(
+        self, client_kind: str, registry: CarrierRegistry, api: FakeCarrierAPI
+    ) -> None:
+        if not self.has(Capability.SCHEDULE_PICKUP):
+            pytest.skip("SCHEDULE_PICKUP not declared")
+        runner = OperationRunner(self.build_client(client_kind, registry, api, transport=_failing_transport()))
+        past = attrs.evolve(self.pickup_request(), pickup_date=datetime.now(UTC).date() - timedelta(days=7))
+        with pytest.raises(ValidationError):
+            await runner.call("schedule_pickup", self.carrier.code, past)
+        assert not api.requests
+
     @pytest.mark.anyio
     async def test_day_operations_keep_secrets(
         self,
@@ -870,6 +916,8 @@ class CarrierConformance:
             calls.append(("create_return_label", (self.carrier.code, self.return_request()), {}))
         if self.has(Capability.CREATE_MANIFEST):
             calls.append(("create_manifest", (self.carrier.code, [self.any_number()]), {"origin": self.address()}))
+        if self.has(Capability.SCHEDULE_PICKUP):
+            calls.append(("schedule_pickup", (self.carrier.code, self.pickup_request()), {}))
         fields = self.secret_fields(api)
         if not calls or not fields:
             pytest.skip("no return label or manifest capability, or no secret in the settings")

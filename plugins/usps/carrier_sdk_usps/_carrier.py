@@ -30,6 +30,9 @@ from carrier_sdk import (
     LabelFormat,
     Manifest,
     NotFoundError,
+    Pickup,
+    PickupAvailability,
+    PickupRequest,
     Rate,
     RateLimit,
     RateRequest,
@@ -757,6 +760,25 @@ class UspsCarrier(Carrier):
         from ._day import scan_form_flow
 
         return scan_form_flow(self, [api_tracking_number(n) for n in tracking_numbers], ship_date, origin)
+
+    def schedule_pickup(self, request: PickupRequest) -> Flow[Pickup]:
+        """Carrier Pickup: eligibility first, then ``POST /pickup/v3/carrier-pickup`` (see :mod:`._pickup`)."""
+        from ._pickup import schedule_flow
+
+        return schedule_flow(self, request)
+
+    def cancel_pickup(self, confirmation: str) -> Flow[None]:
+        """``DELETE /pickup/v3/carrier-pickup/{n}`` with the ``ETag`` of a ``GET`` (see :mod:`._pickup`)."""
+        from ._pickup import cancel_flow
+
+        return cancel_flow(self, confirmation)
+
+    def pickup_availability(self, address: Address) -> Flow[PickupAvailability]:
+        """``GET /pickup/v3/carrier-pickup/eligibility`` (see :mod:`._pickup`)."""
+        from ._pickup import availability_flow, eligibility_params
+
+        eligibility_params(address)  # a non-US address is refused before any request
+        return availability_flow(self, address, "pickup_availability")
 
     def validate_address(self, address: Address) -> Flow[AddressCheck]:
         """``GET /addresses/v3/address``. "No such address" is ``matched=False``, not an error."""

@@ -181,3 +181,97 @@ def scan_form(fake: UspsFake, request: httpx.Request) -> httpx.Response:
         "trackingNumbers": covered,
     }
     return httpx.Response(200, json=answer)
+
+
+# -- carrier pickups --------------------------------------------------------------------------
+
+#: ZIP Codes the fake treats as not served by carrier pickup (deterministic for tests and docs).
+UNSERVED_ZIP_PREFIXES = ("000", "999")
+
+
+def _etag(confirmation: str, record: dict[str, Any]) -> str:
+    return '"' + hashlib.sha256(f"{confirmation}:{record['version']}".encode()).hexdigest()[:40] + '"'
+
+
+def pickup_eligibility(fake: UspsFake, request: httpx.Request) -> httpx.Response:
+    """``GET /pickup/v3/carrier-pickup/eligibility``: the standardized address when served."""
+    params = request.url.params
+    zip5 = params.get("ZIPCode", "")
+    street = params.get("streetAddress", "")
+    if not street or not (zip5 or (params.get("city") and params.get("state"))):
+        return fake._error(400, "streetAddress and either ZIPCode or city and state are required.", api="/pickup/v3")
+    if zip5 and (len(zip5) != 5 or not zip5.isdigit()):
+        return fake._error(400, "ZIPCode must be 5 digits.", api="/pickup/v3")
+    if zip5.startswith(UNSERVED_ZIP_PREFIXES):
+        return fake._error(400, "This address is not eligible for Carrier Pickup.", api="/pickup/v3")
+    address: dict[str, Any] = {"streetAddress": street.upper(), "city": params.get("city", "").upper()}
+    if params.get("state"):
+        address["state"] = params.get("state", "").upper()
+    if zip5:
+        address["ZIPCode"] = zip5
+    contact = [{"email": "pickup@example.com"}]
+    return httpx.Response(
+        200, json={"firstName": "CURRENT", "lastName": "RESIDENT", "address": address, "contact": contact}
+    )
+
+
+def schedule_pickup(fake: UspsFake, request: httpx.Request) -> httpx.Response:
+    """``POST /pickup/v3/carrier-pickup``: a Sunday moves to Monday, the past is refused."""
+    api = "/pickup/v3"
+    try:
+        body = json.loads(request.content)
+        day = date.fromisoformat(str(body["pickupDate"]))
+        count = sum(int(p["packageCount"]) for p in body["packages"])
+        zip5 = str(body["pickupAddress"]["address"]["ZIPCode"])
+        float(body["estimatedWeight"])
+        str(body["pickupLocation"]["packageLocation"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return fake._error(400, "The request body is invalid.", api=api)
+    if day < fake_today(fake):
+        return fake._error(400, "The pickup date cannot be in the past.", api=api)
+    if zip5.startswith(UNSERVED_ZIP_PREFIXES):
+        return fake._error(400, "This address is not eligible for Carrier Pickup.", api=api)
+    if day.weekday() == 6:
+        from datetime import timedelta
+
+        day += timedelta(days=1)
+    fake._serial += 1
+    confirmation = f"WTC{fake._serial:09d}"
+    fake.pickups[confirmation] = {
+        "date": day.isoformat(),
+        "count": count,
+        "zip": zip5,
+        "cancelled": False,
+        "version": 1,
+        "request": body,
+    }
+    return httpx.Response(
+        200, json={"confirmationNumber": confirmation, "pickupDate": day.isoformat(), "carrierPickupRequest": body}
+    )
+
+
+def get_pickup(fake: UspsFake, request: httpx.Request) -> httpx.Response:
+    """``GET /pickup/v3/carrier-pickup/{n}`` with the pickup's ``ETag``; a cancelled pickup is gone."""
+    confirmation = request.url.path.rsplit("/", 1)[-1]
+    record = fake.pickups.get(confirmation)
+    if record is None or record["cancelled"]:
+        return fake._error(404, f"No open carrier pickup {confirmation}.", api="/pickup/v3")
+    answer = {
+        "confirmationNumber": confirmation,
+        "pickupDate": record["date"],
+        "carrierPickupRequest": record["request"],
+    }
+    return httpx.Response(200, json=answer, headers={"ETag": _etag(confirmation, record)})
+
+
+def cancel_pickup(fake: UspsFake, request: httpx.Request) -> httpx.Response:
+    """``DELETE /pickup/v3/carrier-pickup/{n}``: needs the current ``ETag``; a pickup is cancelled once."""
+    confirmation = request.url.path.rsplit("/", 1)[-1]
+    record = fake.pickups.get(confirmation)
+    if record is None or record["cancelled"]:
+        return fake._error(404, f"No open carrier pickup {confirmation}.", api="/pickup/v3")
+    if request.headers.get("if-match", "") != _etag(confirmation, record):
+        return fake._error(412, "If-Match does not match the pickup's ETag.", api="/pickup/v3")
+    record["cancelled"] = True
+    record["version"] += 1
+    return httpx.Response(200)

@@ -183,6 +183,8 @@ class UspsFake(FakeCarrierAPI):
         self.charges: list[tuple[str, Decimal]] = []
         #: SCAN forms made: manifest number -> {"numbers", "mailing_date", "zip"} (see ``_fake_day``).
         self.scan_forms: dict[str, dict[str, Any]] = {}
+        #: Carrier pickups: confirmation number -> {"date", "count", "zip", "cancelled", ...}.
+        self.pickups: dict[str, dict[str, Any]] = {}
         self.reject_all_tokens = False
         self.expires_in: int | str = _TOKEN_LIFETIME
         self._serial = 10_000_000
@@ -265,11 +267,21 @@ class UspsFake(FakeCarrierAPI):
             ("GET", r"/addresses/v3/address$", "validate_address", self._address),
             ("POST", r"/labels/v3/return-label$", "create_return_label", lambda r: _fake_day.return_label(self, r)),
             ("POST", r"/scan-forms/v3/scan-form$", "create_manifest", lambda r: _fake_day.scan_form(self, r)),
+            ("GET", r"/pickup/v3/carrier-pickup/eligibility$", "pickup_availability", self._pickup_eligibility),
+            ("POST", r"/pickup/v3/carrier-pickup$", "schedule_pickup", lambda r: _fake_day.schedule_pickup(self, r)),
+            ("GET", r"/pickup/v3/carrier-pickup/[^/]+$", "cancel_pickup", lambda r: _fake_day.get_pickup(self, r)),
+            ("DELETE", r"/pickup/v3/carrier-pickup/[^/]+$", "cancel_pickup", self._cancel_pickup),
         )
         for want, pattern, operation, handler in routes:
             if method == want and re.search(pattern, path):
                 return operation, handler
         return None
+
+    def _pickup_eligibility(self, request: httpx.Request) -> httpx.Response:
+        return _fake_day.pickup_eligibility(self, request)
+
+    def _cancel_pickup(self, request: httpx.Request) -> httpx.Response:
+        return _fake_day.cancel_pickup(self, request)
 
     # -- OAuth and payments ---------------------------------------------------------------------
 

@@ -15,7 +15,11 @@ from carrier_sdk import (
     InvalidRequestError,
     LabelFormat,
     Manifest,
+    NotFoundError,
     OutcomeUnknownError,
+    Pickup,
+    PickupAvailability,
+    PickupRequest,
     Shipment,
     ShipmentRequest,
     TrackingStatus,
@@ -178,3 +182,114 @@ async def test_scan_forms_survive_a_snapshot(fake_runner: Runner, fake: UspsFake
     restored.restore(fake.snapshot())
     assert restored.scan_forms[manifest.manifest_id]["numbers"] == [bought.tracking_number]
     assert restored.labels[bought.tracking_number]["scan_form"] == manifest.manifest_id
+
+
+# -- carrier pickups ----------------------------------------------------------------------------
+
+
+def _next_weekday(start: date | None = None) -> date:
+    day = (start or _today()) + timedelta(days=1)
+    while day.weekday() == 6:
+        day += timedelta(days=1)
+    return day
+
+
+def _dock(**kwargs: Any) -> Address:
+    values: dict[str, Any] = {
+        "name": "John Smith",
+        "company": "Acme Dock",
+        "street1": "4120 Bingham Ave",
+        "city": "St. Louis",
+        "state": "MO",
+        "postal_code": "63116",
+        "country": "US",
+        "email": "dock@example.com",
+    }
+    values.update(kwargs)
+    return Address(**values)
+
+
+def _pickup_request(**kwargs: Any) -> PickupRequest:
+    values: dict[str, Any] = {
+        "address": _dock(),
+        "pickup_date": _next_weekday(),
+        "package_count": 3,
+        "total_weight": "2.5",
+        "service": "PRIORITY_MAIL",
+        "location": "mail_room",
+    }
+    values.update(kwargs)
+    return PickupRequest(**values)
+
+
+async def test_pickup_schedule_checks_eligibility_then_cancels_once(fake_runner: Runner, fake: UspsFake) -> None:
+    pickup = await fake_runner("schedule_pickup", "usps", _pickup_request())
+    assert isinstance(pickup, Pickup)
+    assert pickup.carrier == "usps"
+    assert pickup.package_count == 3
+    assert pickup.pickup_date == _next_weekday()
+    assert pickup.address == _dock()
+    record = fake.pickups[pickup.confirmation]
+    assert record["count"] == 3
+    assert record["request"]["pickupLocation"]["packageLocation"] == "MAIL_ROOM"
+    paths = [(r.method, r.url.path) for r in fake.requests]
+    eligibility = paths.index(("GET", "/pickup/v3/carrier-pickup/eligibility"))
+    assert eligibility < paths.index(("POST", "/pickup/v3/carrier-pickup"))
+    assert await fake_runner("cancel_pickup", "usps", pickup.confirmation) is None
+    assert fake.pickups[pickup.confirmation]["cancelled"] is True
+    with pytest.raises(NotFoundError):
+        await fake_runner("cancel_pickup", "usps", pickup.confirmation)
+
+
+async def test_pickup_availability(fake_runner: Runner) -> None:
+    served = await fake_runner("pickup_availability", "usps", _dock())
+    assert isinstance(served, PickupAvailability)
+    assert served.available
+    unserved = await fake_runner("pickup_availability", "usps", _dock(postal_code="99950"))
+    assert not unserved.available
+    assert "not eligible" in unserved.message
+
+
+async def test_pickup_at_an_unserved_address_is_not_scheduled(fake_runner: Runner, fake: UspsFake) -> None:
+    with pytest.raises(ValidationError, match="does not collect"):
+        await fake_runner("schedule_pickup", "usps", _pickup_request(address=_dock(postal_code="99950")))
+    assert fake.pickups == {}
+    assert ("POST", "/pickup/v3/carrier-pickup") not in [(r.method, r.url.path) for r in fake.requests]
+
+
+async def test_pickup_bad_input_refused_before_io(make_runner: Any) -> None:
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(500)
+
+    runner: Runner = make_runner(transport=httpx.MockTransport(handler))
+    sunday = _today() + timedelta(days=(6 - _today().weekday()) % 7 or 7)
+    cases: list[tuple[PickupRequest | Any, str]] = [
+        (_pickup_request(pickup_date=_today() - timedelta(days=5)), "in the past"),
+        (_pickup_request(pickup_date=_today() + timedelta(days=400)), "365 days"),
+        (_pickup_request(pickup_date=sunday), "Monday to Saturday"),
+        (_pickup_request(address=_dock(country="CA", postal_code="K1A 0B1", state="ON")), "US address"),
+        (_pickup_request(address=_dock(email="")), "email or a 10-digit phone"),
+        (_pickup_request(address=_dock(name="Cher")), "first and last name"),
+        (_pickup_request(service="FREIGHT"), "service must be one of"),
+        (_pickup_request(location="ROOF"), "location must be one of"),
+        ("not a request", "PickupRequest"),
+    ]
+    for request, message in cases:
+        with pytest.raises(ValidationError, match=message):
+            await runner("schedule_pickup", "usps", request)
+    for confirmation in ("", "bad confirmation!", "x" * 65):
+        with pytest.raises(ValidationError, match="confirmation"):
+            await runner("cancel_pickup", "usps", confirmation)
+    with pytest.raises(ValidationError, match="US address"):
+        await runner("pickup_availability", "usps", _dock(country="CA", postal_code="K1A 0B1", state="ON"))
+    assert sent == []
+
+
+async def test_pickups_survive_a_snapshot(fake_runner: Runner, fake: UspsFake) -> None:
+    pickup = await fake_runner("schedule_pickup", "usps", _pickup_request())
+    restored = UspsFake(seed=7)
+    restored.restore(fake.snapshot())
+    assert restored.pickups[pickup.confirmation]["count"] == 3

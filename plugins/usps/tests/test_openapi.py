@@ -333,3 +333,65 @@ def test_scan_form_error_answer(session: Any) -> None:
     _, answer = _by_path(pairs, "/scan-forms/v3/scan-form")
     assert answer.status_code == 400
     check("scan-forms", "ErrorMessage", answer.json())
+
+
+def _pickup_contact_as_documented(body: dict[str, Any]) -> dict[str, Any]:
+    """``NotificationMethod`` is a ``oneOf`` of two schemas without ``required``: every object matches
+    both, so no contact validates. Check each contact against the schema its key names, then the
+    rest of the body without it."""
+    out = json.loads(json.dumps(body))
+    address = out.get("pickupAddress", out)
+    for item in address.pop("contact"):
+        (key,) = item
+        check("carrier-pickup", "EmailNotification" if key == "email" else "SMSNotification", item, write=True)
+        assert key in ("email", "cellNumber")
+    # minItems 1: a placeholder only one member accepts (SMSNotification; the email is no string)
+    # stands for the contacts checked above.
+    address["contact"] = [{"email": 0}]
+    return out
+
+
+def test_pickup_requests_and_responses(session: Any) -> None:
+    from datetime import timedelta
+
+    from carrier_sdk import Address, PickupRequest
+
+    fake, client = session
+    day = date.today() + timedelta(days=2)
+    if day.weekday() == 6:
+        day += timedelta(days=1)
+    dock = Address(
+        name="John Smith",
+        company="Acme",
+        street1="4120 Bingham Ave",
+        city="St. Louis",
+        state="MO",
+        postal_code="63116",
+        country="US",
+        email="dock@example.com",
+        phone="314 555 0100",
+    )
+    request = PickupRequest(address=dock, pickup_date=day, package_count=2, total_weight=3, service="PRIORITY_MAIL")
+
+    def action() -> None:
+        pickup = client.schedule_pickup("usps", request)
+        client.cancel_pickup("usps", pickup.confirmation)
+
+    pairs = _exchanges(fake, client, action)
+    sent, answer = _by_path(pairs, "/pickup/v3/carrier-pickup/eligibility")
+    assert set(sent.url.params) <= {"streetAddress", "secondaryAddress", "city", "state", "ZIPCode", "ZIPPlus4"}
+    check("carrier-pickup", "PickupAddress", _pickup_contact_as_documented(answer.json()))
+    posted = next((rq, rs) for rq, rs in pairs if rq.method == "POST" and rq.url.path.endswith("/carrier-pickup"))
+    schema_body = _pickup_contact_as_documented(json.loads(posted[0].content))
+    check("carrier-pickup", "SchedulePickupRequest", schema_body, write=True)
+    confirmation = posted[1].json()
+    confirmation["carrierPickupRequest"] = schema_body
+    check("carrier-pickup", "PickupConfirmation", confirmation)
+    read, deleted = [
+        (rq, rs) for rq, rs in pairs if "/carrier-pickup/" in rq.url.path and "eligibility" not in rq.url.path
+    ]
+    assert read[0].method == "GET"
+    assert read[1].headers["etag"]
+    assert deleted[0].method == "DELETE"
+    assert deleted[0].headers["if-match"] == read[1].headers["etag"]
+    assert deleted[1].status_code == 200
