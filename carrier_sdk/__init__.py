@@ -6,6 +6,7 @@ Every public name is importable from here; the modules behind them are private.
 from __future__ import annotations
 
 from ._bulk import AsyncTrackingIterator, TrackingIterator, TrackingSummary
+from ._bulk_ship import AsyncShipmentIterator, ShipmentIterator, ShipmentResult, ShipmentSummary
 from ._carrier import BatchOutcome, Carrier, status_error
 from ._client import AsyncClient, BaseClient, Client
 from ._constants import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, NOT_GIVEN
@@ -93,6 +94,7 @@ __all__ = [
     "AddressCheck",
     "AmbiguousCarrierError",
     "AsyncClient",
+    "AsyncShipmentIterator",
     "AsyncTrackingIterator",
     "AuthenticationError",
     "BaseClient",
@@ -153,7 +155,10 @@ __all__ = [
     "RetryPolicy",
     "Secret",
     "Shipment",
+    "ShipmentIterator",
     "ShipmentRequest",
+    "ShipmentResult",
+    "ShipmentSummary",
     "StateBackendError",
     "TrackingEvent",
     "TrackingInfo",

@@ -32,6 +32,15 @@ from ._bulk import (
     plan_jobs,
     run_jobs,
 )
+from ._bulk_ship import (
+    AsyncShipmentIterator,
+    ShipmentIterator,
+    ShipmentSummary,
+    buy_many_async,
+    buy_many_sync,
+    check_concurrency,
+    key_maker,
+)
 from ._carrier import Carrier, _request_id
 from ._constants import (
     DEFAULT_CONCURRENCY,
@@ -1319,6 +1328,37 @@ class Client(BaseClient):
         impl = self._carrier(carrier, Capability.CREATE_MANIFEST)
         return self._run(impl, manifest_flow(impl, shipments_or_tracking_numbers, ship_date, origin))
 
+    def create_shipments(
+        self,
+        carrier: str,
+        requests: Iterable[ShipmentRequest],
+        *,
+        concurrency: int = 4,
+        idempotency_key_prefix: str | None = None,
+    ) -> ShipmentIterator:
+        """Buy many labels: one :class:`ShipmentResult` per request, as each completes.
+
+        Up to ``concurrency`` purchases are in flight; the input is read lazily. Each request is
+        one :meth:`create_shipment` with its own idempotency key (``f"{prefix}-{index}"`` with
+        ``idempotency_key_prefix``, so rerunning the same input buys nothing twice; a random key
+        otherwise). No item raises: failures, :class:`OutcomeUnknownError` included, are that
+        item's result. ``.summary`` counts bought, failed and unknown outcomes.
+
+        Raises:
+            UnsupportedOperationError: The carrier sells no labels (before any I/O).
+
+        .. versionadded:: 0.3
+        """
+        self._carrier(carrier, Capability.CREATE_SHIPMENT)
+        summary = ShipmentSummary()
+        keys = key_maker(idempotency_key_prefix)
+        limit = check_concurrency(concurrency)
+
+        def buy(request: ShipmentRequest, key: str) -> Shipment:
+            return self.create_shipment(carrier, request, idempotency_key=key)
+
+        return ShipmentIterator(buy_many_sync(requests, buy, keys, limit, summary), summary)
+
     def schedule_pickup(self, carrier: str, request: PickupRequest) -> Pickup:
         """Ask ``carrier`` to collect parcels; keep :attr:`Pickup.confirmation` to cancel.
 
@@ -1830,6 +1870,25 @@ class AsyncClient(BaseClient):
         """Async :meth:`Client.create_manifest`."""
         impl = self._carrier(carrier, Capability.CREATE_MANIFEST)
         return await self._run(impl, manifest_flow(impl, shipments_or_tracking_numbers, ship_date, origin))
+
+    def create_shipments(
+        self,
+        carrier: str,
+        requests: Iterable[ShipmentRequest],
+        *,
+        concurrency: int = 4,
+        idempotency_key_prefix: str | None = None,
+    ) -> AsyncShipmentIterator:
+        """Async :meth:`Client.create_shipments`: an async iterator of :class:`ShipmentResult`."""
+        self._carrier(carrier, Capability.CREATE_SHIPMENT)
+        summary = ShipmentSummary()
+        keys = key_maker(idempotency_key_prefix)
+        limit = check_concurrency(concurrency)
+
+        async def buy(request: ShipmentRequest, key: str) -> Shipment:
+            return await self.create_shipment(carrier, request, idempotency_key=key)
+
+        return AsyncShipmentIterator(buy_many_async(requests, buy, keys, limit, summary), summary)
 
     async def schedule_pickup(self, carrier: str, request: PickupRequest) -> Pickup:
         """Async :meth:`Client.schedule_pickup`."""

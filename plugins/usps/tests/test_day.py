@@ -293,3 +293,64 @@ async def test_pickups_survive_a_snapshot(fake_runner: Runner, fake: UspsFake) -
     restored = UspsFake(seed=7)
     restored.restore(fake.snapshot())
     assert restored.pickups[pickup.confirmation]["count"] == 3
+
+
+# -- bulk purchase ------------------------------------------------------------------------------
+
+
+async def _collect(runner: Runner, *args: Any, **kwargs: Any) -> tuple[list[Any], Any]:
+    iterator = runner.client.create_shipments(*args, **kwargs)
+    results = [r async for r in iterator] if runner.is_async else list(iterator)
+    return results, iterator.summary
+
+
+async def test_create_shipments_streams_one_result_per_item(fake_runner: Runner, fake: UspsFake) -> None:
+    abroad_shipper = Address(name="A B", street1="1 Rue", city="Paris", postal_code="75001", country="FR")
+    items: list[Any] = [_outbound(reference=f"O-{i}") for i in range(5)]
+    items.insert(2, "not a request")
+    items.append(_outbound(shipper=abroad_shipper, recipient=abroad_shipper))
+    results, summary = await _collect(fake_runner, "usps", iter(items), concurrency=3, idempotency_key_prefix="day1")
+    assert sorted(r.index for r in results) == list(range(7))
+    by_index = {r.index: r for r in results}
+    assert {r.idempotency_key for r in results} == {f"day1-{i}" for i in range(7)}
+    assert isinstance(by_index[2].error, ValidationError)
+    assert isinstance(by_index[6].error, ValidationError)
+    bought = [r for r in results if r.ok]
+    assert len(bought) == 5
+    assert all(r.shipment.idempotency_key == r.idempotency_key for r in bought)
+    assert len(fake.charges) == 5
+    assert summary.as_dict() == {
+        "total": 7,
+        "bought": 5,
+        "failed": 2,
+        "outcome_unknown": 0,
+        "by_error": {"ValidationError": 2},
+    }
+    # The same input again with the same prefix buys nothing twice.
+    again, _ = await _collect(fake_runner, "usps", items, idempotency_key_prefix="day1")
+    assert {r.shipment.tracking_number for r in again if r.ok} == {r.shipment.tracking_number for r in bought}
+    assert len(fake.charges) == 5
+
+
+async def test_create_shipments_keeps_unknown_outcomes_per_item(fake_runner: Runner, fake: UspsFake) -> None:
+    fake.inject(FaultKind.TIMEOUT, operation="create_shipment", count=1000)
+    results, summary = await _collect(fake_runner, "usps", [_outbound(), _outbound()], concurrency=2)
+    assert len(results) == 2
+    assert all(r.outcome_unknown for r in results)
+    assert results[0].idempotency_key != results[1].idempotency_key
+    assert all(r.error.idempotency_key == r.idempotency_key for r in results)
+    assert summary.outcome_unknown == 2
+
+
+async def test_create_shipments_refuses_bad_arguments_before_io(make_runner: Any) -> None:
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(500)
+
+    runner: Runner = make_runner(transport=httpx.MockTransport(handler))
+    for kwargs in ({"concurrency": 0}, {"idempotency_key_prefix": ""}):
+        with pytest.raises(ValidationError):
+            runner.client.create_shipments("usps", [_outbound()], **kwargs)
+    assert sent == []
