@@ -20,6 +20,7 @@ from ._app import (
     State,
     cli,
 )
+from ._day import manifest, pickup, return_label
 from ._demo import demo
 from ._info import carriers, identify
 from ._sandbox import new_adapter, sandbox
@@ -42,6 +43,8 @@ __all__ = [
 ]
 
 for _command in (carriers, identify, track, rates, ship, cancel, validate_address, sandbox, new_adapter, demo, watch):
+    cli.add_command(_command)
+for _command in (return_label, manifest, pickup):  # the rest of a shipping day (cli/_day.py)
     cli.add_command(_command)
 
 
