@@ -213,3 +213,21 @@ def test_cli_state_option(tmp_path: Path) -> None:
     bad = CliRunner().invoke(cli, ["--sandbox", "--state", "ftp://nowhere", "track", number])
     assert bad.exit_code == 2
     assert "unsupported state URL" in bad.output
+
+
+def test_a_watcher_plans_within_the_shared_limit(shared: StateBackend) -> None:
+    from carrier_sdk.watch import MemoryStore, Watcher
+
+    sandbox = Sandbox(carriers=["cainiao"])
+    numbers = list(sandbox.scenario_numbers()["cainiao"].values())[:3]
+    limits = {"cainiao": RateLimit((Window(2, 60.0),))}
+    with Client(sandbox=sandbox, state=shared, rate_limits=limits) as other:
+        other.track(numbers[0])
+        other.track(numbers[0])  # another process filled the window
+    with Client(sandbox=sandbox, state=shared, rate_limits=limits) as client, Watcher(client, MemoryStore()) as watcher:
+        for number in numbers:
+            watcher.add(number, carrier="cainiao")
+        watcher.run_once()
+        assert client._limiter(client._carrier("cainiao")).headroom() == 0
+        assert sum(watcher.calls.values()) == 0  # nothing planned: the shared window is full
+    assert sandbox.fake("cainiao").calls["track"] == 2

@@ -48,6 +48,23 @@ def test_reservations_fill_a_window_then_wait_for_its_oldest_slot(backend: State
     assert backend.reserve("other", windows) < 0.2
 
 
+def test_headroom_counts_free_slots_without_reserving(backend: StateBackend) -> None:
+    windows = (Window(3, 30.0), Window(5, 60.0))
+    assert backend.headroom("k", windows) == 3
+    assert backend.headroom("k", ()) is None
+    backend.reserve("k", windows)
+    assert backend.headroom("k", windows) == 2
+    assert backend.headroom("k", windows) == 2  # asking reserves nothing
+    backend.reserve("k", windows)
+    backend.reserve("k", windows)
+    assert backend.headroom("k", windows) == 0
+    backend.pause("other", 5)
+    assert backend.headroom("other", windows) == 0
+    limiter = backend.limiter("usps", "c", RateLimit((Window(2, 30.0),)), time.monotonic)
+    limiter.reserve()
+    assert limiter.headroom() == 1
+
+
 def test_every_window_must_hold(backend: StateBackend) -> None:
     windows = (Window(2, 1.0), Window(3, 10.0))
     waits = [backend.reserve("k", windows) for _ in range(4)]

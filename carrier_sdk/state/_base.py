@@ -137,6 +137,19 @@ def reserve_in(
     return at, fitted[: len(windows)]
 
 
+def headroom_in(histories: list[list[float]], windows: Sequence[Window], paused_until: float, now: float) -> int | None:
+    """Free slots now under :func:`reserve_in`'s rule (``None`` when there is no window)."""
+    if paused_until > now:
+        return 0
+    if not windows:
+        return None
+    free = []
+    for i, window in enumerate(windows):
+        history = histories[i][-window.calls :] if i < len(histories) else []
+        free.append(window.calls - sum(1 for at in history if at + window.seconds > now))
+    return max(0, min(free))
+
+
 def hashed(*parts: str) -> str:
     """A fixed-length key for ``parts`` (no identifier or credential appears in the store)."""
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
@@ -167,6 +180,10 @@ class StateBackend(abc.ABC):
     @abc.abstractmethod
     def reserve(self, key: str, windows: Sequence[Window]) -> float:
         """Reserve the next slot under ``windows`` for ``key``; seconds to wait before using it."""
+
+    @abc.abstractmethod
+    def headroom(self, key: str, windows: Sequence[Window]) -> int | None:
+        """How many slots ``key`` could reserve now without waiting (``None``: no window); reserves nothing."""
 
     @abc.abstractmethod
     def pause(self, key: str, seconds: float) -> None:
@@ -314,6 +331,10 @@ class SharedRateLimiter:
     async def areserve(self) -> float:
         """Async :meth:`reserve`."""
         return await self.backend.areserve(self.key, self.limit.windows if self.limit else ())
+
+    def headroom(self) -> int | None:
+        """How many slots could be reserved now without waiting (``None``: no limit); reserves nothing."""
+        return self.backend.headroom(self.key, self.limit.windows if self.limit else ())
 
     def pause(self, seconds: float) -> None:
         """Hold every caller sharing this limit for ``seconds`` (all processes)."""

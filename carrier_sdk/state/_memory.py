@@ -8,7 +8,16 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._ratelimit import RateLimit, RateLimiter, Window
-from ._base import LocalTokenCache, PurchaseRecord, PurchaseStatus, SharedRateLimiter, StateBackend, hashed, reserve_in
+from ._base import (
+    LocalTokenCache,
+    PurchaseRecord,
+    PurchaseStatus,
+    SharedRateLimiter,
+    StateBackend,
+    hashed,
+    headroom_in,
+    reserve_in,
+)
 
 __all__ = ["MemoryState"]
 
@@ -65,6 +74,10 @@ class MemoryState(StateBackend):
                 self._histories.get(key, []), windows, self._paused.get(key, 0.0), now
             )
             return at - now
+
+    def headroom(self, key: str, windows: Sequence[Window]) -> int | None:
+        with self._lock:
+            return headroom_in(self._histories.get(key, []), windows, self._paused.get(key, 0.0), self._clock())
 
     def pause(self, key: str, seconds: float) -> None:
         with self._lock:

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from .._exceptions import ConfigurationError, StateBackendError
 from .._ratelimit import Window
-from ._base import PurchaseRecord, PurchaseStatus, StateBackend
+from ._base import PurchaseRecord, PurchaseStatus, StateBackend, headroom_in
 
 __all__ = ["RedisState"]
 
@@ -54,6 +54,15 @@ end
 local keep = math.max(at - now + longest, paused - now, 1)
 redis.call('SET', KEYS[1], cjson.encode({h = out, p = paused}), 'PX', math.ceil(keep * 1000) + 1000)
 return tostring(at - now)
+"""
+)
+
+# KEYS[1] limit state -> JSON {h, p, now} (read only)
+_READ_LIMIT = (
+    _NOW
+    + """
+local raw = redis.call('GET', KEYS[1])
+return cjson.encode({state = raw or '', now = tostring(now)})
 """
 )
 
@@ -184,6 +193,7 @@ class RedisState(StateBackend):
         r = self._redis
         self._reserve = r.register_script(_RESERVE)
         self._pause = r.register_script(_PAUSE)
+        self._read_limit = r.register_script(_READ_LIMIT)
         self._compare_delete = r.register_script(_COMPARE_DELETE)
         self._acquire = r.register_script(_ACQUIRE)
         self._begin = r.register_script(_BEGIN)
@@ -296,6 +306,16 @@ class RedisState(StateBackend):
             entry = self._async.pop(id(loop), None)
         if entry is not None and entry[0] is loop:
             await entry[2].aclose()
+
+    def headroom(self, key: str, windows: Sequence[Window]) -> int | None:
+        raw = self._call("headroom", lambda: self._read_limit(keys=[self._k("limit", key)]))
+        data = json.loads(raw)
+        state = json.loads(data["state"]) if data["state"] else {}
+        histories = state.get("h") or []
+        if isinstance(histories, dict):  # an empty Lua table encodes as {}
+            histories = []
+        histories = [h if isinstance(h, list) else [] for h in histories]
+        return headroom_in(histories, windows, float(state.get("p") or 0), float(data["now"]))
 
     def pause(self, key: str, seconds: float) -> None:
         self._call("pause", lambda: self._pause(keys=[self._k("limit", key)], args=[repr(float(max(0.0, seconds)))]))

@@ -14,7 +14,7 @@ from typing import Any
 
 from .._exceptions import StateBackendError
 from .._ratelimit import Window
-from ._base import PurchaseRecord, PurchaseStatus, StateBackend, reserve_in
+from ._base import PurchaseRecord, PurchaseStatus, StateBackend, headroom_in, reserve_in
 
 __all__ = ["SQLiteState"]
 
@@ -132,6 +132,12 @@ class SQLiteState(StateBackend):
                 (key, json.dumps(histories), paused),
             )
             return at - now
+
+    def headroom(self, key: str, windows: Sequence[Window]) -> int | None:
+        with self._transaction("headroom") as db:
+            row = db.execute("SELECT histories, paused FROM limits WHERE key = ?", (key,)).fetchone()
+            histories, paused = (json.loads(row[0]), row[1]) if row else ([], 0.0)
+            return headroom_in(histories, windows, paused, self._clock())
 
     def pause(self, key: str, seconds: float) -> None:
         with self._transaction("pause") as db:
