@@ -409,7 +409,9 @@ class BaseClient:
                 carrier = self._shared.carriers.get(key)
                 if carrier is None:
                     carrier = carrier_cls(self._load_settings(carrier_cls), clock=time.time)
-                    if self.state.shared:  # tokens shared by every process using this state
+                    # Tokens are shared by every process using this state; an in-process sandbox's
+                    # tokens mean nothing to another process's sandbox, so they stay here.
+                    if self.state.shared and self._get_sandbox() is None:
                         carrier.use_token_cache(self.state.token_cache(code, carrier.credential_id()))
                     self._shared.carriers[key] = carrier
         return carrier
@@ -1140,7 +1142,7 @@ class Client(BaseClient):
     def _send_across_processes(
         self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float
     ) -> httpx.Response:
-        if not self.state.shared:
+        if not self.state.shared or self._get_sandbox() is not None:
             return self._send_retrying(carrier, options, request, deadline_at)
         from .state._flight import shared_flight
 
@@ -1691,7 +1693,7 @@ class AsyncClient(BaseClient):
     async def _send_across_processes(
         self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float
     ) -> httpx.Response:
-        if not self.state.shared:
+        if not self.state.shared or self._get_sandbox() is not None:
             return await self._send_retrying(carrier, options, request, deadline_at)
         from .state._flight import shared_flight_async
 

@@ -170,10 +170,22 @@ def test_the_ledger_fails_closed_unless_the_caller_opts_out(shipment_request: An
 def test_usps_token_shared_by_clients(shared: StateBackend) -> None:
     sandbox = Sandbox(carriers=["usps"])
     number = sandbox.scenario_numbers()["usps"]["in_transit"]
-    for _ in range(3):
-        with Client(sandbox=sandbox, state=shared) as client:
-            client.track(number)
+    with sandbox.serve() as server:  # one USPS for every client, as in production
+        for _ in range(3):
+            with Client(server.settings(), state=shared) as client:
+                client.track(number)
     assert sandbox.fake("usps").calls["token"] == 1
+
+
+def test_in_process_sandbox_tokens_stay_in_the_process(shared: StateBackend) -> None:
+    # Two in-process sandboxes are two USPS: a token of one means nothing to the other.
+    number = Sandbox(carriers=["usps"]).scenario_numbers()["usps"]["in_transit"]
+    one, two = Sandbox(carriers=["usps"]), Sandbox(carriers=["usps"])
+    for box in (one, two):
+        with Client(sandbox=box, state=shared) as client:
+            client.track(number)
+    assert one.fake("usps").calls["token"] == 1
+    assert two.fake("usps").calls["token"] == 1
 
 
 def test_async_client_on_shared_state(shared: StateBackend, shipment_request: Any) -> None:

@@ -134,6 +134,9 @@ def reserve_in(
     for window, history in zip(windows, fitted, strict=False):
         history.append(at)
         del history[: max(0, len(history) - window.calls)]
+        # An instant that left the window can never hold a later slot back: drop it (same rule).
+        while history and history[0] + window.seconds <= now:
+            del history[0]
     return at, fitted[: len(windows)]
 
 

@@ -24,63 +24,56 @@ T = TypeVar("T")
 
 _NOW = "local t = redis.call('TIME')\nlocal now = tonumber(t[1]) + tonumber(t[2]) / 1000000\n"
 
-# KEYS[1] limit state {h = histories, p = paused until}; ARGV = calls1, seconds1, calls2, ...
+# KEYS[1] pause deadline; KEYS[2..n+1] one list per window (reserved instants, oldest first);
+# ARGV = calls1, seconds1, calls2, seconds2, ... Every step is O(1): LLEN, LINDEX, RPUSH, LTRIM.
 _RESERVE = (
     _NOW
     + """
-local raw = redis.call('GET', KEYS[1])
-local st = raw and cjson.decode(raw) or {}
-local hs = st.h or {}
-local paused = tonumber(st.p or 0)
+local at = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
 local n = #ARGV / 2
-local at = math.max(now, paused)
-local longest = 0
-local out = {}
 for i = 1, n do
   local calls = tonumber(ARGV[2 * i - 1])
   local secs = tonumber(ARGV[2 * i])
-  local h = hs[i] or {}
-  if type(h) ~= 'table' then h = {} end
-  while #h > calls do table.remove(h, 1) end
-  if #h == calls and tonumber(h[1]) + secs > at then at = tonumber(h[1]) + secs end
-  out[i] = h
-  if secs > longest then longest = secs end
+  local len = redis.call('LLEN', KEYS[i + 1])
+  if len >= calls then
+    local oldest = tonumber(redis.call('LINDEX', KEYS[i + 1], len - calls))
+    if oldest + secs > at then at = oldest + secs end
+  end
 end
+local slot = string.format('%.6f', at)
 for i = 1, n do
   local calls = tonumber(ARGV[2 * i - 1])
-  table.insert(out[i], at)
-  while #out[i] > calls do table.remove(out[i], 1) end
+  local secs = tonumber(ARGV[2 * i])
+  redis.call('RPUSH', KEYS[i + 1], slot)
+  redis.call('LTRIM', KEYS[i + 1], -calls, -1)
+  redis.call('PEXPIRE', KEYS[i + 1], math.ceil((at - now + secs) * 1000) + 1000)
 end
-local keep = math.max(at - now + longest, paused - now, 1)
-redis.call('SET', KEYS[1], cjson.encode({h = out, p = paused}), 'PX', math.ceil(keep * 1000) + 1000)
-return tostring(at - now)
+return string.format('%.6f', at - now)
 """
 )
 
-# KEYS[1] limit state -> JSON {h, p, now} (read only)
-_READ_LIMIT = (
-    _NOW
-    + """
-local raw = redis.call('GET', KEYS[1])
-return cjson.encode({state = raw or '', now = tostring(now)})
-"""
-)
-
-# KEYS[1] limit state; ARGV[1] seconds to pause (or -1: forget the histories, keep the pause)
+# KEYS[1] pause deadline; ARGV[1] seconds to pause
 _PAUSE = (
     _NOW
     + """
-local raw = redis.call('GET', KEYS[1])
-local st = raw and cjson.decode(raw) or {}
-local paused = tonumber(st.p or 0)
-local hs = st.h or {}
-local secs = tonumber(ARGV[1])
-if secs < 0 then hs = {} else paused = math.max(paused, now + secs) end
-local keep = math.max(paused - now, 0) + 3600
-redis.call('SET', KEYS[1], cjson.encode({h = hs, p = paused}), 'PX', math.ceil(keep * 1000))
+local until_ = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now + tonumber(ARGV[1]))
+redis.call('SET', KEYS[1], string.format('%.6f', until_), 'PX', math.ceil((until_ - now) * 1000) + 1000)
 return 1
 """
 )
+
+# KEYS[1] pause deadline; KEYS[2..] window lists -> JSON {p, h = {list...}, now} (read only)
+_READ_LIMIT = (
+    _NOW
+    + """
+local h = {}
+for i = 2, #KEYS do h[i - 1] = redis.call('LRANGE', KEYS[i], 0, -1) end
+return cjson.encode({p = redis.call('GET', KEYS[1]) or '0', h = h, now = tostring(now)})
+"""
+)
+
+#: Windows a limit may have in Redis (one list each).
+MAX_WINDOWS = 8
 
 _COMPARE_DELETE = """
 local raw = redis.call('GET', KEYS[1])
@@ -265,16 +258,23 @@ class RedisState(StateBackend):
             args += [str(w.calls), repr(float(w.seconds))]
         return args
 
+    def _limit_keys(self, key: str, windows: int) -> list[str]:
+        if windows > MAX_WINDOWS:
+            raise ConfigurationError(f"a shared rate limit has at most {MAX_WINDOWS} windows, got {windows}")
+        base = self._k("limit", "{" + key + "}")  # one hash slot for every key of a limit (Redis Cluster)
+        return [f"{base}:pause"] + [f"{base}:w{i}" for i in range(windows)]
+
     def reserve(self, key: str, windows: Sequence[Window]) -> float:
         args = self._window_args(windows)
-        return float(self._call("reserve", lambda: self._reserve(keys=[self._k("limit", key)], args=args)))
+        keys = self._limit_keys(key, len(windows))
+        return float(self._call("reserve", lambda: self._reserve(keys=keys, args=args)))
 
     async def areserve(self, key: str, windows: Sequence[Window]) -> float:
         import redis
 
         script = self._async_script()
         try:
-            value = await script(keys=[self._k("limit", key)], args=self._window_args(windows))
+            value = await script(keys=self._limit_keys(key, len(windows)), args=self._window_args(windows))
         except redis.RedisError as err:
             raise StateBackendError(
                 f"Redis state backend {self.url} failed during reserve: {type(err).__name__}: {_first_line(err)}",
@@ -308,20 +308,19 @@ class RedisState(StateBackend):
             await entry[2].aclose()
 
     def headroom(self, key: str, windows: Sequence[Window]) -> int | None:
-        raw = self._call("headroom", lambda: self._read_limit(keys=[self._k("limit", key)]))
-        data = json.loads(raw)
-        state = json.loads(data["state"]) if data["state"] else {}
-        histories = state.get("h") or []
-        if isinstance(histories, dict):  # an empty Lua table encodes as {}
-            histories = []
-        histories = [h if isinstance(h, list) else [] for h in histories]
-        return headroom_in(histories, windows, float(state.get("p") or 0), float(data["now"]))
+        keys = self._limit_keys(key, len(windows))
+        data = json.loads(self._call("headroom", lambda: self._read_limit(keys=keys)))
+        lists = data["h"] if isinstance(data["h"], list) else []  # an empty Lua table encodes as {}
+        histories = [[float(t) for t in h] if isinstance(h, list) else [] for h in lists]
+        return headroom_in(histories, windows, float(data["p"]), float(data["now"]))
 
     def pause(self, key: str, seconds: float) -> None:
-        self._call("pause", lambda: self._pause(keys=[self._k("limit", key)], args=[repr(float(max(0.0, seconds)))]))
+        keys = self._limit_keys(key, 0)
+        self._call("pause", lambda: self._pause(keys=keys, args=[repr(float(max(0.0, seconds)))]))
 
     def reset_limit(self, key: str) -> None:
-        self._call("reset_limit", lambda: self._pause(keys=[self._k("limit", key)], args=["-1"]))
+        keys = self._limit_keys(key, MAX_WINDOWS)[1:]
+        self._call("reset_limit", lambda: self._redis.delete(*keys))
 
     def get_token(self, key: str) -> tuple[str, float] | None:
         raw = self._call("get_token", lambda: self._redis.get(self._k("token", key)))
