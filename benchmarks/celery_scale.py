@@ -68,10 +68,11 @@ def run(count: int, processes: int, state_url: str, broker: str, chunk: int) -> 
         "PYTHONPATH": str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", ""),
     }
     name = f"bench{processes}-{int(time.time() * 1000)}"
+    command = [sys.executable, "-m", "celery", "-A", "_celery_bench_app", "worker", "-P", "prefork"]
+    command += ["-c", str(processes), "-n", f"{name}@%h", "-l", "error"]
+    command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "_celery_bench_app", "worker", "-P", "prefork"]
-        + ["-c", str(processes), "-n", f"{name}@%h", "-l", "error"]
-        + ["--without-gossip", "--without-mingle", "--without-heartbeat"],
+        command,
         env=env,
         cwd=HERE,
         stdout=subprocess.DEVNULL,
