@@ -1,6 +1,6 @@
 """Spread tracking, watching and label purchases over Celery workers (``carrier-sdk[celery]``).
 
-Tasks (registered with :func:`celery.shared_task`, so any Celery app that imports this module
+Tasks (registered with Celery's ``shared_task``, so any Celery app that imports this module
 has them):
 
 * ``carrier_sdk.track_chunk``: track a list of numbers; one result per number.

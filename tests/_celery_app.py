@@ -32,9 +32,9 @@ def _client() -> Client:
 
 
 def _store() -> object:
-    from carrier_sdk.watch import SQLiteStore
+    from carrier_sdk.state import RedisWatchStore
 
-    return SQLiteStore(os.environ["CARRIER_SDK_TEST_WATCH_DB"])
+    return RedisWatchStore(os.environ["CARRIER_SDK_TEST_WATCH_URL"])
 
 
 carrier_sdk.celery.configure(client=_client, watch_store=_store)  # type: ignore[arg-type]

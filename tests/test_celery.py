@@ -42,12 +42,12 @@ class Cluster:
         self.state_url = f"redis://127.0.0.1:{self.redis.port}/0"
         self.sandbox = Sandbox(carriers=["usps", "cainiao"])
         self.server = self.sandbox.serve()
-        self.watch_db = tmp / "watch.db"
+        self.watch_url = f"redis://127.0.0.1:{self.redis.port}/2"
         self.env = {
             **os.environ,
             "CARRIER_SDK_TEST_BROKER": self.broker,
             "CARRIER_SDK_TEST_SETTINGS": json.dumps(self.server.settings()),
-            "CARRIER_SDK_TEST_WATCH_DB": str(self.watch_db),
+            "CARRIER_SDK_TEST_WATCH_URL": self.watch_url,
             "CARRIER_SDK_STATE_URL": self.state_url,
             "PYTHONPATH": str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", ""),
         }
@@ -191,9 +191,11 @@ def test_buy_labels_has_per_item_results_and_redelivery_buys_nothing_twice(
 
 def test_watch_tick_runs_one_watcher_round_and_the_beat_entry_names_it(cluster: Cluster) -> None:
     from carrier_sdk.celery import beat_schedule, watch_tick
-    from carrier_sdk.watch import SQLiteStore, Watcher
+    from carrier_sdk.state import RedisWatchStore
+    from carrier_sdk.watch import Watcher
 
-    with Watcher(_plain_client(cluster), SQLiteStore(cluster.watch_db)) as watcher:
+    store = RedisWatchStore(cluster.watch_url)  # the workers' store: shared by every machine
+    with _plain_client(cluster) as client, Watcher(client, store) as watcher:
         for number in usps_numbers(3, start=7000):
             watcher.add(number, carrier="usps")
     outcome = watch_tick.delay().get(timeout=60)
@@ -201,7 +203,6 @@ def test_watch_tick_runs_one_watcher_round_and_the_beat_entry_names_it(cluster: 
     assert outcome["skipped"] is False
     assert outcome["calls"] >= 1  # the watcher's pacer spreads the first calls over the window
     assert outcome["changes"] == outcome["calls"]  # each first poll is a change
-    store = SQLiteStore(cluster.watch_db)
     polled = [p for p in store.parcels() if p.last_polled_at is not None]
     store.close()
     assert len(polled) == outcome["calls"]

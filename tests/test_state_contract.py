@@ -285,3 +285,17 @@ def test_open_state_rejects_unknown_urls_without_echoing_credentials() -> None:
     with pytest.raises(ConfigurationError, match="names no file"):
         open_state("sqlite://")
     assert isinstance(state_from_env({}), MemoryState)
+
+
+def test_memory_ledger_forgets_settled_records_after_its_ttl() -> None:
+    now = [1000.0]
+    state = MemoryState(clock=lambda: now[0], ledger_ttl=100)
+    state.begin_purchase("done", "a", 30)
+    state.finish_purchase("done", "a", PurchaseStatus.DONE, result="{}")
+    state.begin_purchase("held", "b", 10_000)
+    now[0] += 500
+    state.begin_purchase("new", "c", 30)  # prunes
+    assert state.get_purchase("done") is None
+    held = state.get_purchase("held")
+    assert held is not None
+    assert held.status is PurchaseStatus.PENDING  # never forget a purchase in flight

@@ -9,6 +9,8 @@ carrier, credential and scope, refreshed by one process at a time), and the purc
 * :class:`SQLiteState`: every process of one machine (stdlib ``sqlite3``);
 * :class:`RedisState`: every process on every machine (``carrier-sdk[redis]``).
 
+:class:`RedisWatchStore` is the watcher's store in Redis, for watchers on many machines.
+
 Pick one with ``Client(state=...)`` (a URL or a backend object), the environment variable
 ``CARRIER_SDK_STATE_URL``, or the CLI's ``--state URL``; :func:`open_state` parses the URL.
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ConfigurationError
 from ._base import (
@@ -31,8 +34,28 @@ from ._base import (
     TokenCache,
 )
 from ._memory import MemoryState
-from ._redis import RedisState
-from ._sqlite import SQLiteState
+
+if TYPE_CHECKING:  # imported on first use: a client on memory state never loads sqlite3 or redis
+    from ._redis import RedisState
+    from ._sqlite import SQLiteState
+    from ._watch_store import RedisWatchStore
+
+_LAZY = {"RedisState": "._redis", "SQLiteState": "._sqlite", "RedisWatchStore": "._watch_store"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "ENV_VAR",
@@ -41,6 +64,7 @@ __all__ = [
     "PurchaseRecord",
     "PurchaseStatus",
     "RedisState",
+    "RedisWatchStore",
     "SQLiteState",
     "SharedRateLimiter",
     "SharedTokenCache",
@@ -73,11 +97,15 @@ def open_state(url: str) -> StateBackend:
     if scheme == "memory":
         return MemoryState()
     if scheme == "sqlite":
+        from ._sqlite import SQLiteState
+
         path = url[len("sqlite:///") :] if url.lower().startswith("sqlite:///") else ""
         if not path:
             raise ConfigurationError(f"state URL {url!r} names no file: use sqlite:///path/to/state.db")
         return SQLiteState(path)
     if scheme in ("redis", "rediss", "unix"):
+        from ._redis import RedisState
+
         return RedisState(url)
     shown = url if "@" not in url else "<url with credentials>"
     raise ConfigurationError(

@@ -25,7 +25,8 @@ __all__ = ["MemoryState"]
 class MemoryState(StateBackend):
     """State kept in this process (threads and tasks share it; other processes do not).
 
-    Clients get the classic :class:`~carrier_sdk._ratelimit.RateLimiter` (with the client's
+    Settled ledger records are kept ``ledger_ttl`` seconds (they hold the label bought), then
+    forgotten. Clients get the classic :class:`~carrier_sdk._ratelimit.RateLimiter` (with the client's
     injected clock, so tests run in virtual time) and a per-carrier token cache, exactly as
     without shared state. The ledger still stops two threads buying with one key.
 
@@ -34,9 +35,12 @@ class MemoryState(StateBackend):
 
     shared = False
 
-    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, *, clock: Callable[[], float] = time.time, ledger_ttl: float = 3600.0) -> None:
         self.url = "memory://"
         self._clock = clock
+        self.ledger_ttl = ledger_ttl
+        self._ledger_touched: dict[str, float] = {}
+        self._pruned_at = 0.0
         self._lock = threading.Lock()
         self._histories: dict[str, list[list[float]]] = {}
         self._paused: dict[str, float] = {}
@@ -131,9 +135,21 @@ class MemoryState(StateBackend):
                 return None
             return entry[0]
 
+    def _prune(self, now: float) -> None:
+        """Forget records untouched for ``ledger_ttl`` (a long-running process must not grow)."""
+        if now - self._pruned_at < 60:
+            return
+        self._pruned_at = now
+        for key, touched in list(self._ledger_touched.items()):
+            if now - touched > self.ledger_ttl and self._ledger.get(key, {}).get("status") != "pending":
+                self._ledger.pop(key, None)
+                del self._ledger_touched[key]
+
     def begin_purchase(self, key: str, owner: str, lease: float, fingerprint: str = "") -> PurchaseRecord:
         with self._lock:
             now = self._clock()
+            self._prune(now)
+            self._ledger_touched[key] = now
             data = self._ledger.get(key)
             if data is not None:
                 record = PurchaseRecord.from_json(key, data, now)
@@ -162,6 +178,7 @@ class MemoryState(StateBackend):
             if data is None or data["owner"] != owner or data["status"] not in ("pending", "unknown"):
                 return False
             self._ledger[key] = {**data, "status": status.value, "result": result, "detail": detail}
+            self._ledger_touched[key] = self._clock()
             return True
 
     def get_purchase(self, key: str) -> PurchaseRecord | None:
@@ -172,3 +189,4 @@ class MemoryState(StateBackend):
     def forget_purchase(self, key: str) -> None:
         with self._lock:
             self._ledger.pop(key, None)
+            self._ledger_touched.pop(key, None)

@@ -155,7 +155,7 @@ class RedisState(StateBackend):
             ``unix:///path/redis.sock``.
         prefix: Namespace of every key.
         retry_for: Roughly how long a call keeps retrying a lost connection, in seconds.
-        ledger_ttl: Seconds a finished ledger record is kept.
+        ledger_ttl: Seconds a ledger record (with the label bought) is kept after its last change.
         socket_timeout: Finite per-command timeout, in seconds.
 
     .. versionadded:: 0.2
@@ -167,7 +167,7 @@ class RedisState(StateBackend):
         *,
         prefix: str = "carrier_sdk",
         retry_for: float = 5.0,
-        ledger_ttl: float = 30 * 86400,
+        ledger_ttl: float = 7 * 86400,
         socket_timeout: float = 5.0,
     ) -> None:
         try:
