@@ -120,3 +120,18 @@ def test_ci_points_the_openapi_checks_at_the_shared_specs() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "CARRIER_SDK_USPS_OPENAPI_DIR" in ci
     assert "../shared/carriers/usps-openapi" in ci
+
+
+def test_every_registry_install_line_says_how_to_install_from_a_checkout() -> None:
+    import re
+
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted(ROOT.glob("plugins/*/README.md"))]
+    registry_install = re.compile(r"pip install ['\"]?carrier-sdk")
+    checked = 0
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        if registry_install.search(text):
+            checked += 1
+            assert "published" in text, f"{page.relative_to(ROOT)} installs from the registry without the checkout way"
+            assert "pip install -e" in text, f"{page.relative_to(ROOT)} does not show the install from a checkout"
+    assert checked >= 5
