@@ -12,7 +12,7 @@ from .. import PickupRequest, to_dict
 from ._app import EXIT_FAILED, State, json_option, pass_state, sandbox_option
 from ._config import address_from, load_document, shipment_request_from
 from ._output import console
-from ._shipping import _pairs, write_new_file
+from ._shipping import _pairs, emit_shipment_json, save_label, write_new_file
 
 __all__ = ["manifest", "pickup", "return_label"]
 
@@ -35,18 +35,9 @@ def return_label(
     carrier = state.canonical_code(carrier)
     request = shipment_request_from(shipment)
     result = state.client().create_return_label(carrier, request, idempotency_key=idempotency_key)
-    path: Path | None = None
-    if result.label is not None:
-        wanted = label_out or Path(f"{result.tracking_number}.{result.label.format.value}")
-        try:
-            path = write_new_file(wanted, result.label.data)
-        except OSError as err:
-            state.fail(f"return label bought ({result.tracking_number}) but not written: {err}", EXIT_FAILED)
+    path = save_label(state, result, label_out, "return label")
     if state.json:
-        data = to_dict(result)
-        if result.label is not None:
-            data["label"] = {"format": result.label.format.value, "path": str(path), "bytes": len(result.label.data)}
-        state.emit_json(data)
+        emit_shipment_json(state, result, path)
         return
     console().print(
         _pairs(

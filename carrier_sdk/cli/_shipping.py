@@ -9,7 +9,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from .. import to_dict
+from .. import Shipment, to_dict
 from ._app import EXIT_FAILED, State, json_option, pass_state, sandbox_option
 from ._config import address_from, rate_request_from, shipment_request_from
 from ._output import console
@@ -97,23 +97,9 @@ def ship(state: State, carrier: str, shipment: str, label_out: Path | None, idem
     carrier = _check_carrier(state, carrier)
     request = shipment_request_from(shipment)
     result = state.client().create_shipment(carrier, request, idempotency_key=idempotency_key)
-    path: Path | None = None
-    if result.label is not None:
-        wanted = label_out or Path(f"{result.tracking_number}.{result.label.format.value}")
-        try:
-            path = write_new_file(wanted, result.label.data)
-        except OSError as err:
-            state.fail(
-                f"label bought ({result.tracking_number}) but not written to {str(wanted)!r}: {err.strerror or err}",
-                EXIT_FAILED,
-            )
-        if path != wanted:
-            click.echo(f"Note: {str(wanted)!r} exists and was left alone; the label is in {str(path)!r}.", err=True)
+    path = save_label(state, result, label_out, "label")
     if state.json:
-        data = to_dict(result)
-        if result.label is not None:
-            data["label"] = {"format": result.label.format.value, "path": str(path), "bytes": len(result.label.data)}
-        state.emit_json(data)
+        emit_shipment_json(state, result, path)
         return
     console().print(
         _pairs(
@@ -241,3 +227,31 @@ def _one_line(address: Any) -> str:
         address.country,
     ]
     return ", ".join(p for p in parts if p)
+
+
+def save_label(state: State, result: Shipment, label_out: Path | None, what: str) -> Path | None:
+    """Write a bought label to ``label_out`` (or ``<tracking number>.<format>``), never over a file.
+
+    A failure to write exits with a message saying the label was bought (``what`` names it).
+    """
+    if result.label is None:
+        return None
+    wanted = label_out or Path(f"{result.tracking_number}.{result.label.format.value}")
+    try:
+        path = write_new_file(wanted, result.label.data)
+    except OSError as err:
+        state.fail(
+            f"{what} bought ({result.tracking_number}) but not written to {str(wanted)!r}: {err.strerror or err}",
+            EXIT_FAILED,
+        )
+    if path != wanted:
+        click.echo(f"Note: {str(wanted)!r} exists and was left alone; the label is in {str(path)!r}.", err=True)
+    return path
+
+
+def emit_shipment_json(state: State, result: Shipment, path: Path | None) -> None:
+    """One JSON object for a bought shipment, with where its label was written."""
+    data = to_dict(result)
+    if result.label is not None:
+        data["label"] = {"format": result.label.format.value, "path": str(path), "bytes": len(result.label.data)}
+    state.emit_json(data)
