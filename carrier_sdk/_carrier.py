@@ -334,7 +334,7 @@ class Carrier:
         )
 
     def track(self, number: str) -> Flow[TrackingInfo]:
-        """Track one number (already checked by :meth:`~carrier_sdk.Carrier.check_number`)."""
+        """Track one number (already checked by :meth:`~carrier_sdk.adapters.Carrier.check_number`)."""
         raise self._unsupported("track")
 
     def track_batch(self, numbers: Sequence[str]) -> Flow[BatchOutcome]:

@@ -40,7 +40,7 @@ def normalize_number(number: str) -> str:
 def plausibility_problem(number: str) -> str | None:
     """Why a normalized number cannot be a tracking number of any network, or ``None``.
 
-    The default rule behind :meth:`Carrier.accepts <carrier_sdk.Carrier.accepts>`: only ASCII
+    The default rule behind :meth:`Carrier.accepts <carrier_sdk.adapters.Carrier.accepts>`: only ASCII
     letters and digits (numbers travel in URL paths and XML), :data:`PLAUSIBLE_LENGTH`
     characters, at least one digit, and a number shaped like a UPU S10 id must carry its check
     digit. Everything else is left to the carrier, which answers "not found" for numbers it does

@@ -13,6 +13,7 @@ import httpx
 
 __all__ = ["REDACTED", "SENSITIVE_HEADERS", "redact_request", "redact_response", "redact_url", "scrub", "scrub_text"]
 
+#: What a secret header, query parameter or body excerpt is replaced with.
 REDACTED = "[redacted]"
 
 #: Header names (lower case) whose values never leave the request unmasked.

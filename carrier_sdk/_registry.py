@@ -98,7 +98,7 @@ class CarrierRegistry:
     @staticmethod
     def _check(carrier: type[Carrier]) -> None:
         if not (isinstance(carrier, type) and issubclass(carrier, Carrier)):
-            raise ConfigurationError(f"{carrier!r} is not a carrier_sdk.Carrier subclass")
+            raise ConfigurationError(f"{carrier!r} is not a carrier_sdk.adapters.Carrier subclass")
         for attr in ("code", "display_name", "Settings"):
             if not hasattr(carrier, attr):
                 raise ConfigurationError(f"{carrier.__name__} lacks the class attribute {attr!r}")

@@ -41,16 +41,16 @@ from ._xml import MAX_XML_DEPTH, MAX_XML_ELEMENTS, MAX_XML_TEXT, local_name, par
 from .hookspecs import hookimpl
 
 __all__ = [
+    "BatchOutcome",
+    "Carrier",
+    "CarrierRegistry",
     "DEFAULT_MAX_BODY",
+    "Flow",
     "LABEL_MAX_BODY",
     "MAX_XML_DEPTH",
     "MAX_XML_ELEMENTS",
     "MAX_XML_TEXT",
     "REDACTED",
-    "BatchOutcome",
-    "Carrier",
-    "CarrierRegistry",
-    "Flow",
     "RequestOptions",
     "Secret",
     "api_request",

@@ -13,7 +13,7 @@ that implements the hooks below with :data:`hookimpl`::
     def register_carriers(registry):
         registry.add(AcmeCarrier)
 
-Carrier *behaviour* is not a hook: it is the :class:`carrier_sdk.Carrier` subclass the plugin
+Carrier *behaviour* is not a hook: it is the :class:`carrier_sdk.adapters.Carrier` subclass the plugin
 registers. Hooks evolve by adding arguments only; an implementation may accept just the
 arguments it uses.
 """

@@ -154,6 +154,7 @@ nitpick_ignore_regex = [
 #: module (``carrier_sdk._carrier.Carrier`` is documented as ``carrier_sdk.Carrier``).
 PUBLIC_NAMESPACES = (
     "carrier_sdk",
+    "carrier_sdk.adapters",
     "carrier_sdk.sandbox",
     "carrier_sdk.fakes",
     "carrier_sdk.testing",

@@ -15,7 +15,7 @@ import pytest
 
 pytest.importorskip("celery", reason="needs the celery extra: pip install -e '.[dev]'")
 
-from carrier_sdk import impb_check_digit
+from carrier_sdk.adapters import impb_check_digit
 from carrier_sdk.sandbox import Sandbox
 from carrier_sdk.state import PurchaseStatus, RedisState
 

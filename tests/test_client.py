@@ -13,7 +13,6 @@ from carrier_sdk import (
     AmbiguousCarrierError,
     AsyncClient,
     Capability,
-    Carrier,
     CarrierRegistry,
     Client,
     Confidence,
@@ -30,6 +29,7 @@ from carrier_sdk import (
     UnsupportedOperationError,
     ValidationError,
 )
+from carrier_sdk.adapters import Carrier
 from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, FakeCarrierSettings, fake_number
 
 A = Address(name="Jane", street1="1 Main St", city="Springfield", country="US")
@@ -336,7 +336,7 @@ def test_sandbox_client_repr_has_no_settings(registry: CarrierRegistry) -> None:
 
 
 def test_run_flow_runs_an_adapter_specific_flow(drive: Any) -> None:
-    from carrier_sdk import RequestOptions, api_request
+    from carrier_sdk.adapters import RequestOptions, api_request
 
     def probe(carrier: Any) -> Any:
         response = yield api_request(
@@ -351,7 +351,8 @@ def test_run_flow_runs_an_adapter_specific_flow(drive: Any) -> None:
 
 
 def test_errors_are_thrown_into_the_flow(drive: Any) -> None:
-    from carrier_sdk import APIConnectionError, RequestOptions, api_request
+    from carrier_sdk import APIConnectionError
+    from carrier_sdk.adapters import RequestOptions, api_request
 
     drive.api.inject("connect_error", operation="track", count=100)
 

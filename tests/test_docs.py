@@ -18,6 +18,7 @@ import pluggy
 import pytest
 
 import carrier_sdk
+import carrier_sdk.adapters
 from carrier_sdk import hookspecs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,6 +129,14 @@ def _has_docstring(name: str, obj: Any) -> bool:
 @pytest.mark.parametrize("name", PUBLIC_NAMES)
 def test_every_public_name_has_a_docstring(name: str) -> None:
     assert _has_docstring(name, getattr(carrier_sdk, name)), f"carrier_sdk.{name} has no docstring or #: comment"
+
+
+@pytest.mark.parametrize("name", sorted(carrier_sdk.adapters.__all__))
+def test_every_adapter_api_name_has_a_docstring_and_a_reference_entry(name: str) -> None:
+    obj = getattr(carrier_sdk.adapters, name)
+    assert _has_docstring(name, obj), f"carrier_sdk.adapters.{name} has no docstring or #: comment"
+    documented_on = [page.name for page in DOCS.glob("*.md") if f"carrier_sdk.adapters.{name}" in _page(page.name)]
+    assert documented_on, f"no page of docs/ documents carrier_sdk.adapters.{name}"
 
 
 def test_docstring_check_rejects_borrowed_docs() -> None:

@@ -1,26 +1,49 @@
-"""``carrier_sdk.__all__`` is sorted, complete and every name in it imports."""
+"""The two public namespaces: ``carrier_sdk`` (the user's API) and ``carrier_sdk.adapters`` (the
+adapter author's). Each ``__all__`` is sorted, complete and imports; the two do not overlap beyond
+the names an adapter's registration and settings need from the user's side."""
 
 from __future__ import annotations
 
+from types import ModuleType
+
+import pytest
+
 import carrier_sdk
+import carrier_sdk.adapters
+
+NAMESPACES = [carrier_sdk, carrier_sdk.adapters]
+
+#: User-API names that ``carrier_sdk.adapters`` re-exports so an adapter's ``__init__`` and settings
+#: can import everything they need from one module.
+SHARED = {"CarrierRegistry", "Secret"}
 
 
-def test_all_is_sorted() -> None:
-    assert carrier_sdk.__all__ == sorted(carrier_sdk.__all__)
+@pytest.mark.parametrize("module", NAMESPACES, ids=lambda m: m.__name__)
+def test_all_is_sorted(module: ModuleType) -> None:
+    assert module.__all__ == sorted(module.__all__)
 
 
-def test_every_name_imports() -> None:
-    for name in carrier_sdk.__all__:
-        assert getattr(carrier_sdk, name) is not None, name
+@pytest.mark.parametrize("module", NAMESPACES, ids=lambda m: m.__name__)
+def test_every_name_imports(module: ModuleType) -> None:
+    for name in module.__all__:
+        assert getattr(module, name) is not None, name
 
 
-def test_no_public_name_is_left_out() -> None:
+@pytest.mark.parametrize("module", NAMESPACES, ids=lambda m: m.__name__)
+def test_no_public_name_is_left_out(module: ModuleType) -> None:
     public = {
         name
-        for name, value in vars(carrier_sdk).items()
-        if not name.startswith("_") and getattr(value, "__module__", "").startswith("carrier_sdk")
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+        and not isinstance(value, ModuleType)
+        and getattr(value, "__module__", "").startswith("carrier_sdk")
     }
-    assert public - set(carrier_sdk.__all__) == set()
+    assert public - set(module.__all__) == set()
+
+
+def test_shared_names_are_the_same_objects() -> None:
+    for name in SHARED:
+        assert getattr(carrier_sdk, name) is getattr(carrier_sdk.adapters, name)
 
 
 def test_contract_names_from_the_core_issue() -> None:

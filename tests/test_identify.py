@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from carrier_sdk import impb_check_digit, is_valid_impb, is_valid_s10, normalize_number, s10_check_digit
+from carrier_sdk.adapters import (
+    impb_check_digit,
+    is_valid_impb,
+    is_valid_s10,
+    normalize_number,
+    s10_check_digit,
+)
 
 VALID_S10 = [
     "RR123456785SG",

@@ -9,7 +9,6 @@ import pytest
 
 from carrier_sdk import (
     Capability,
-    Carrier,
     CarrierRegistry,
     Confidence,
     Identification,
@@ -20,6 +19,7 @@ from carrier_sdk import (
     TrackingStatus,
     UnknownCarrierError,
 )
+from carrier_sdk.adapters import Carrier
 from carrier_sdk.testing import FakeCarrierSettings
 
 T0 = datetime(2025, 5, 21, tzinfo=UTC)

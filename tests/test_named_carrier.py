@@ -11,16 +11,10 @@ from typing import Any
 
 import pytest
 
-from carrier_sdk import (
-    Carrier,
-    CarrierError,
-    Client,
-    TrackingNotFoundError,
-    UnknownCarrierError,
-    ValidationError,
-)
+from carrier_sdk import CarrierError, Client, TrackingNotFoundError, UnknownCarrierError, ValidationError
 from carrier_sdk._identify import PLAUSIBLE_LENGTH, plausibility_problem
 from carrier_sdk._plugins import default_plugin_manager
+from carrier_sdk.adapters import Carrier
 from carrier_sdk.sandbox import Sandbox
 
 #: Numbers each network carries that its recognize() does not claim (sources in the comments).

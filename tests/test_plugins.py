@@ -152,7 +152,8 @@ def test_tracing_can_be_enabled(site: Path, caplog: pytest.LogCaptureFixture) ->
 
 
 def test_registry_rejects_bad_carriers() -> None:
-    from carrier_sdk import Carrier, CarrierRegistry
+    from carrier_sdk import CarrierRegistry
+    from carrier_sdk.adapters import Carrier
 
     class NoCode(Carrier):
         display_name = "x"

@@ -29,8 +29,8 @@ from carrier_sdk import (
     RetryBudget,
     RetryPolicy,
     ShipmentRequest,
-    parse_retry_after,
 )
+from carrier_sdk.adapters import parse_retry_after
 from carrier_sdk.fakes import FaultKind
 from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, fake_number
 
@@ -186,7 +186,7 @@ def test_client_errors_are_not_retried(fake_api: FakeCarrierAPIServer, clock: Vi
 
 
 def _get_flow(api: FakeCarrierAPIServer) -> Any:
-    from carrier_sdk import RequestOptions, api_request
+    from carrier_sdk.adapters import RequestOptions, api_request
 
     def flow() -> Any:
         response = yield api_request(

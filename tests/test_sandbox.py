@@ -12,7 +12,6 @@ import pytest
 from carrier_sdk import (
     APIConnectionError,
     AsyncClient,
-    Carrier,
     CarrierRegistry,
     CarrierServerError,
     Client,
@@ -23,6 +22,7 @@ from carrier_sdk import (
     TrackingStatus,
     UnknownCarrierError,
 )
+from carrier_sdk.adapters import Carrier
 from carrier_sdk.fakes import FaultKind
 from carrier_sdk.sandbox import Sandbox, SandboxServer, load_fake
 from carrier_sdk.testing import FAKE_BASE_URL, FakeCarrier, FakeCarrierAPIServer, FakeCarrierSettings, fake_number

@@ -19,8 +19,9 @@ from typing import Any
 import httpx
 import pytest
 
-from carrier_sdk import RateLimit, impb_check_digit, to_dict
+from carrier_sdk import RateLimit, to_dict
 from carrier_sdk._ratelimit import Window
+from carrier_sdk.adapters import impb_check_digit
 from carrier_sdk.sandbox import Sandbox
 from carrier_sdk.state import PurchaseStatus, RedisState
 

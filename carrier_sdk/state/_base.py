@@ -40,7 +40,7 @@ __all__ = [
 
 
 class TokenCache(Protocol):
-    """Where an adapter keeps its tokens (see :meth:`carrier_sdk.Carrier.use_token_cache`)."""
+    """Where an adapter keeps its tokens (see :meth:`carrier_sdk.adapters.Carrier.use_token_cache`)."""
 
     def get(self, key: tuple[str, ...], now: float, *, stale: str | None = None) -> str | None:
         """The live token of ``key`` at ``now`` (wall clock), unless it is ``stale``."""
