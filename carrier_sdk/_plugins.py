@@ -91,6 +91,33 @@ class PluginManager:
                     self._registry = self._discover()
         return self._registry
 
+    @property
+    def hook(self) -> pluggy.HookRelay:
+        """pluggy's hook relay (``manager.hook.<name>(...)``), after discovery.
+
+        .. versionadded:: 0.1
+        """
+        _ = self.registry
+        return self.pm.hook
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        """Register ``plugin`` (a module or an object with :data:`~carrier_sdk.hookspecs.hookimpl`
+        methods) on this manager, after discovery; its ``register_carriers`` runs at once.
+
+        Returns the name pluggy registered it under (``None`` if the name is blocked).
+
+        .. versionadded:: 0.1
+        """
+        _ = self.registry
+        return self.pm.register(plugin, name=name)
+
+    def unregister(self, plugin: object) -> object | None:
+        """Unregister ``plugin``; its hooks are called no more. The carriers it added stay.
+
+        .. versionadded:: 0.1
+        """
+        return self.pm.unregister(plugin) if self.pm.is_registered(plugin) else None
+
     def report(self) -> PluginReport:
         """The :class:`PluginReport` (discovers plugins if not done yet)."""
         _ = self.registry
@@ -103,6 +130,9 @@ class PluginManager:
         loaded: list[str] = []
         blocked: list[str] = []
         failed: list[PluginFailure] = []
+        # register_carriers is historic: from here on, pluggy calls it for each plugin as that
+        # plugin is registered, so a failure belongs to exactly one plugin.
+        self.pm.hook.register_carriers.call_historic(kwargs={"registry": registry})
         for ep in sorted(self._entry_points(), key=lambda e: e.name):
             dist = getattr(ep, "dist", None)
             dist_name = getattr(dist, "name", "") or ""
@@ -112,22 +142,14 @@ class PluginManager:
                 blocked.append(ep.name)
                 logger.debug("plugin %s disabled by CARRIER_SDK_DISABLE_PLUGINS", ep.name)
                 continue
-            before = dict(registry._carriers)
             try:
-                module = ep.load()
-                if self.pm.is_registered(module):
-                    continue
-                self.pm.register(module, name=ep.name)
-                registry._current_origin = (dist_name, dist_version)
-                impl = self.pm.hook.register_carriers
-                impls = [i for i in impl.get_hookimpls() if i.plugin is module]
-                for hookimpl in impls:
-                    kwargs = {"registry": registry}
-                    hookimpl.function(**{k: kwargs[k] for k in hookimpl.argnames})
+                with registry.registering(dist_name, dist_version):
+                    module = ep.load()
+                    if self.pm.is_registered(module):
+                        continue
+                    self.pm.register(module, name=ep.name)
                 loaded.append(ep.name)
             except Exception as err:
-                registry._carriers = before
-                registry._origin = {k: v for k, v in registry._origin.items() if k in before}
                 if self.pm.has_plugin(ep.name):
                     self.pm.unregister(name=ep.name)
                 message = f"{type(err).__name__}: {err}"
@@ -146,8 +168,6 @@ class PluginManager:
                         plugin=ep.name,
                         distribution=dist_name,
                     ) from err
-            finally:
-                registry._current_origin = ("", "")
         self.pm.check_pending()
         self._report = PluginReport(
             loaded=tuple(loaded),

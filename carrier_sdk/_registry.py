@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from ._carrier import Carrier
 from ._enums import Capability
@@ -81,6 +82,29 @@ class CarrierRegistry:
         if not module or not attr:
             raise ConfigurationError(f"lazy carrier target {target!r} must look like 'package.module:Class'")
         self._put(code, target)
+
+    @contextmanager
+    def registering(self, distribution: str, version: str = "") -> Iterator[CarrierRegistry]:
+        """Attribute what is added inside the block to ``distribution`` (all or nothing).
+
+        Discovery wraps each plugin's registration in this block: :meth:`origin` and
+        :meth:`info` then name the distribution, a duplicate code names both distributions, and
+        when the block raises (a plugin's hook failed half-way) the carriers it added are
+        removed again, so a broken plugin leaves nothing behind.
+
+        .. versionadded:: 0.1
+        """
+        with self._lock:
+            carriers, origins, previous = dict(self._carriers), dict(self._origin), self._current_origin
+            self._current_origin = (distribution, version)
+        try:
+            yield self
+        except BaseException:
+            with self._lock:
+                self._carriers, self._origin = carriers, origins
+            raise
+        finally:
+            self._current_origin = previous
 
     def _put(self, code: str, carrier: type[Carrier] | str) -> None:
         existing = self._carriers.get(code)

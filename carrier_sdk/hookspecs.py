@@ -37,15 +37,17 @@ hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
-@hookspec
+@hookspec(historic=True)
 def register_carriers(registry: CarrierRegistry) -> None:
     """Register the plugin's carrier classes.
 
     When: once per plugin, the first time a client needs the list of carriers (loading is lazy:
-    importing :mod:`carrier_sdk` loads no plugin).
+    importing :mod:`carrier_sdk` loads no plugin), at the moment discovery registers the plugin
+    with pluggy. The hook is *historic*: a plugin registered later on the same manager is
+    called with the same registry when it is registered.
 
-    How often: exactly once per registry. A hook that raises is recorded in
-    ``Client.plugin_report()`` and logged, and the plugin's carriers are dropped; under
+    How often: exactly once per plugin and registry. A hook that raises is recorded in
+    ``Client.plugin_report()`` and logged, and whatever that plugin had added is removed; under
     ``CARRIER_SDK_STRICT_PLUGINS=1`` it raises :class:`carrier_sdk.PluginLoadError` instead.
 
     Args:
@@ -56,5 +58,5 @@ def register_carriers(registry: CarrierRegistry) -> None:
             naming both.
 
     Returns:
-        Nothing; the return value is ignored. Not ``firstresult``, not ``historic``.
+        Nothing; the return value is ignored. ``historic``, not ``firstresult``.
     """

@@ -147,8 +147,58 @@ def test_tracing_can_be_enabled(site: Path, caplog: pytest.LogCaptureFixture) ->
     install(site, "carrier-sdk-alpha", "probe_alpha", "alpha")
     with caplog.at_level(logging.DEBUG, logger="carrier_sdk"):
         manager = ours({"CARRIER_SDK_TRACE_PLUGINS": "1"})
-        manager.pm.hook.register_carriers(registry=manager.registry)
-    assert any("plugin trace" in r.getMessage() for r in caplog.records)
+        assert manager.registry.codes() == ["alpha"]
+    traced = [r.getMessage() for r in caplog.records if "plugin trace" in r.getMessage()]
+    assert any("register_carriers" in message for message in traced)
+
+
+def test_a_hook_that_fails_half_way_leaves_nothing_behind(site: Path) -> None:
+    install(site, "carrier-sdk-alpha", "probe_alpha", "alpha")
+    body = CARRIER.format(cls="CHalf", code="half", prefix="HA").replace(
+        "    registry.add(CHalf)", "    registry.add(CHalf)\n    raise RuntimeError('second carrier failed')"
+    )
+    install(site, "carrier-sdk-half", "probe_half", "half", body=body)
+    manager = ours()
+    assert manager.registry.codes() == ["alpha"]  # CHalf was added, then removed with its plugin
+    assert [f.name for f in manager.report().failed] == ["half"]
+    assert not manager.pm.has_plugin("half")
+
+
+def test_a_plugin_registered_later_fills_the_same_registry(site: Path) -> None:
+    install(site, "carrier-sdk-alpha", "probe_alpha", "alpha")
+    (site / "probe_later.py").write_text(textwrap.dedent(CARRIER.format(cls="CLater", code="later", prefix="LA")))
+    import probe_later  # type: ignore[import-not-found]
+
+    manager = ours()
+    assert manager.hook.register_carriers.is_historic()  # the relay, after discovery
+    registry = manager.registry
+    assert registry.codes() == ["alpha"]
+    assert manager.register(probe_later, name="later") == "later"  # register_carriers is historic
+    assert registry.codes() == ["alpha", "later"]
+    assert registry.origin("later") == ("", "")
+    assert manager.unregister(probe_later) is probe_later
+    assert not manager.pm.is_registered(probe_later)
+
+
+def test_registering_attributes_and_rolls_back() -> None:
+    from carrier_sdk import CarrierRegistry
+
+    registry = CarrierRegistry()
+    with registry.registering("carrier-sdk-x", "2.0"):
+        registry.add_lazy("xray", "probe_nowhere:X")
+    assert registry.origin("xray") == ("carrier-sdk-x", "2.0")
+
+    def half_way() -> None:
+        with registry.registering("carrier-sdk-y", "1.0"):
+            registry.add_lazy("yankee", "probe_nowhere:Y")
+            raise RuntimeError("half way")
+
+    with pytest.raises(RuntimeError):
+        half_way()
+    assert registry.codes() == ["xray"]
+    assert registry.origin("yankee") == ("", "")
+    registry.add_lazy("zulu", "probe_nowhere:Z")
+    assert registry.origin("zulu") == ("", "")  # outside a block: added by hand
 
 
 def test_registry_rejects_bad_carriers() -> None:
