@@ -10,7 +10,6 @@ from typing import Any, ClassVar
 import httpx
 
 from carrier_sdk import (
-    LABEL_MAX_BODY,
     APIStatusError,
     AuthenticationError,
     Cancellation,
@@ -68,6 +67,10 @@ __all__ = ["CorreosCarrier"]
 
 
 _PARSE_ERRORS = (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError, RecursionError)
+
+#: Cap on a pre-registration answer: a SOAP envelope with one parcel's PDF label inline (base64),
+#: tens of KiB in practice. Not the 30 MiB label cap: the answer is parsed as one XML tree.
+PREREGISTRO_MAX_BODY = 8 * 1024 * 1024
 
 
 class CorreosCarrier(Carrier):
@@ -317,7 +320,7 @@ class CorreosCarrier(Carrier):
                 purchase=True,
                 idempotency_key=idempotency_key,
                 reference=reference,
-                max_body=LABEL_MAX_BODY,
+                max_body=PREREGISTRO_MAX_BODY,
             ),
         )
         body = self._soap_answer(response, "create_shipment", NotFoundError)

@@ -6,7 +6,7 @@ payloads; the carrier wraps those into :class:`~carrier_sdk.ResponseError`.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import contextlib
 import gzip
 import html
@@ -834,19 +834,30 @@ def idempotency_uuid(key: str) -> str:
 # -- label responses ---------------------------------------------------------------------------
 
 
-def _b64(text: str | bytes) -> bytes:
+_NOT_B64 = re.compile(rb"[^A-Za-z0-9+/=\s]")
+
+
+def _b64(text: str | bytes | memoryview) -> bytes:
+    """Strict base64 (whitespace allowed anywhere), decoded without a whitespace-free copy."""
     raw = text.encode("ascii") if isinstance(text, str) else text
-    return base64.b64decode(re.sub(rb"\s+", b"", raw), validate=True)
+    if _NOT_B64.search(raw):
+        raise binascii.Error("non-base64 characters")
+    return binascii.a2b_base64(raw)
 
 
 class _Part:
-    """One part of a multipart label response: its headers (lower-case names) and raw bytes."""
+    """One part of a multipart label response: its headers (lower-case names) and raw bytes,
+    as a view into the body (a label part is not copied to be recognised or decoded)."""
 
-    __slots__ = ("content", "headers")
+    __slots__ = ("headers", "view")
 
-    def __init__(self, headers: dict[str, str], content: bytes) -> None:
+    def __init__(self, headers: dict[str, str], view: memoryview) -> None:
         self.headers = headers
-        self.content = content
+        self.view = view
+
+    @property
+    def content(self) -> bytes:
+        return self.view.tobytes()
 
     @property
     def content_type(self) -> str:
@@ -870,6 +881,9 @@ def _boundary(content_type: str) -> bytes:
     return match.group(1).strip().encode("latin-1")
 
 
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+
+
 def multipart_parts(content_type: str, body: bytes) -> list[_Part]:
     """The parts of a multipart body, in order, read leniently.
 
@@ -879,16 +893,22 @@ def multipart_parts(content_type: str, body: bytes) -> list[_Part]:
     """
     delimiter = b"--" + _boundary(content_type)
     parts: list[_Part] = []
-    chunks = body.split(delimiter)
-    for chunk in chunks[1:]:
-        if chunk.startswith(b"--"):
+    whole = memoryview(body)
+    # Offsets and views, not body.split(): no copy of a part (label answers run to 30 MiB).
+    start = body.find(delimiter)
+    while start >= 0:
+        start += len(delimiter)
+        end = body.find(delimiter, start)
+        if body.startswith(b"--", start):
             break  # the closing delimiter
-        chunk = chunk[2:] if chunk.startswith(b"\r\n") else chunk[1:] if chunk.startswith(b"\n") else chunk
-        match = re.search(rb"\r?\n\r?\n", chunk)
-        if match is None:
-            head, content = chunk, b""
-        else:
-            head, content = chunk[: match.start()], chunk[match.end() :]
+        stop = len(body) if end < 0 else end
+        start += 2 if body.startswith(b"\r\n", start) else 1 if body.startswith(b"\n", start) else 0
+        match = _HEAD_END.search(body, start, stop)
+        head_end, content_start = (stop, stop) if match is None else match.span()
+        head = body[start:head_end]
+        while stop > content_start and body[stop - 1] in b"\r\n":
+            stop -= 1
+        start = end
         if not head.strip() and match is None:
             continue
         headers: dict[str, str] = {}
@@ -896,7 +916,7 @@ def multipart_parts(content_type: str, body: bytes) -> list[_Part]:
             name, colon, value = line.decode("latin-1").partition(":")
             if colon and name.strip():
                 headers[name.strip().lower()] = value.strip()
-        parts.append(_Part(headers, content.rstrip(b"\r\n")))
+        parts.append(_Part(headers, whole[content_start:stop]))
     if not parts:
         raise ValueError("multipart body without parts")
     return parts
@@ -918,12 +938,12 @@ def label_format_of(data: bytes) -> LabelFormat:
     raise ValueError("label bytes are not PDF, PNG, TIFF or ZPL")
 
 
-def _image_bytes(raw: bytes) -> bytes:
+def _image_bytes(raw: bytes | memoryview) -> bytes:
     """A label image part: base64 text (USPS's documented form, whatever the part headers say),
     possibly gzip-compressed, or the raw file."""
     try:
-        label_format_of(raw)
-        return raw
+        label_format_of(bytes(raw[:4096]))
+        return bytes(raw)
     except ValueError:
         pass
     decoded = _b64(raw)
@@ -932,12 +952,15 @@ def _image_bytes(raw: bytes) -> bytes:
     return decoded
 
 
-def _json_object(raw: bytes) -> Mapping[str, Any] | None:
-    text = raw.strip()
-    if not text.startswith(b"{"):
+_JSON_START = re.compile(rb"\s*\{")
+_NON_SPACE = re.compile(rb"\S")
+
+
+def _json_object(raw: memoryview) -> Mapping[str, Any] | None:
+    if not _JSON_START.match(raw):  # no copy of a label part to find out it is not JSON
         return None
     try:
-        value = json.loads(text.decode("utf-8"))
+        value = json.loads(bytes(raw).decode("utf-8"))
     except ValueError:
         return None
     return value if isinstance(value, Mapping) else None
@@ -969,13 +992,15 @@ def parse_label_response(
     label: bytes | None = None
     if content_type.lower().startswith("multipart/"):
         parts = multipart_parts(content_type, body)
-        candidates = [(part, _json_object(part.content)) for part in parts]
+        candidates = [(part, _json_object(part.view)) for part in parts]
         named = [obj for part, obj in candidates if obj is not None and part.label in ("labelMetadata", "metadata")]
         anonymous = [obj for part, obj in candidates if obj is not None and _is_label_metadata(obj)]
         metadata = named[0] if named else anonymous[0] if anonymous else None
-        images = [part for part, obj in candidates if obj is None and part.content.strip() and _label_part(part)]
+        images = [
+            part for part, obj in candidates if obj is None and _NON_SPACE.search(part.view) and _label_part(part)
+        ]
         if images:
-            label = _image_bytes(images[0].content)
+            label = _image_bytes(images[0].view)
     else:
         data = json.loads(body.decode("utf-8"))
         if not isinstance(data, Mapping):
