@@ -124,6 +124,11 @@ def _call(path: str, carrier: str, adapter: type[Any], settings: dict[str, Any],
     return asyncio.run(main())
 
 
+def _purchase(country: str) -> ShipmentRequest:
+    shipper, recipient = sample_addresses(country)
+    return ShipmentRequest(shipper=shipper, recipient=recipient, parcels=(Parcel(weight=Decimal("1")),), reference="C")
+
+
 def _skip_aiohttp(path: str) -> None:
     if path == "async-aiohttp":
         pytest.importorskip("httpx_aiohttp")
@@ -162,10 +167,7 @@ def test_correos_preregistration_answer_has_its_own_cap(path: str, declared: boo
     from carrier_sdk_correos._carrier import PREREGISTRO_MAX_BODY
 
     adapter, fake, _, _ = _case("correos")
-    shipper, recipient = sample_addresses("ES")
-    request = ShipmentRequest(
-        shipper=shipper, recipient=recipient, parcels=(Parcel(weight=Decimal("1")),), reference="CAP-1"
-    )
+    request = _purchase("ES")
     total = 12 * MiB
 
     def behave(request: Request) -> Any:
@@ -174,6 +176,8 @@ def test_correos_preregistration_answer_has_its_own_cap(path: str, declared: boo
     with FloodServer(behave) as server:
         outcome = _call(path, "correos", adapter, fake.settings(base_url=server.url), "create_shipment", request)
         assert server.flooded.wait(10)
+        sent = server.sent
+    assert sent < PREREGISTRO_MAX_BODY + IN_FLIGHT
     assert 8 * MiB == PREREGISTRO_MAX_BODY
     # A 2xx purchase answer that cannot be read: the label may be bought.
     assert isinstance(outcome, OutcomeUnknownError), repr(outcome)
@@ -189,10 +193,7 @@ def test_usps_label_answer_over_30_mib_is_refused_unread(path: str) -> None:
     from carrier_sdk.adapters import LABEL_MAX_BODY
 
     adapter, fake, host_url, _ = _case("usps")
-    shipper, recipient = sample_addresses("US")
-    request = ShipmentRequest(
-        shipper=shipper, recipient=recipient, parcels=(Parcel(weight=Decimal("1")),), reference="CAP-2"
-    )
+    request = _purchase("US")
 
     def behave(request: Request) -> Any:
         if request.method == "POST" and request.path == "/labels/v3/label":
