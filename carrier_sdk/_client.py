@@ -42,6 +42,7 @@ from ._bulk_ship import (
     key_maker,
 )
 from ._carrier import Carrier, _request_id
+from ._cleartext import check_cleartext
 from ._constants import (
     DEFAULT_CONCURRENCY,
     DEFAULT_DEADLINE,
@@ -297,6 +298,7 @@ class BaseClient:
         seed: int | None = None,
         state: str | StateBackend | None = None,
         ledger_required: bool = True,
+        allow_insecure_http: bool = False,
     ) -> None:
         policy = retry or RetryPolicy()
         if not isinstance(max_retries, NotGiven):
@@ -322,6 +324,7 @@ class BaseClient:
         self._sandbox_flag = bool(sandbox)
         self.state, self._owns_state = _open_client_state(state, environ)
         self.ledger_required = bool(ledger_required)
+        self.allow_insecure_http = bool(allow_insecure_http)
 
     def with_options(
         self,
@@ -935,6 +938,9 @@ class Client(BaseClient):
             Default: ``CARRIER_SDK_STATE_URL``, else this process's memory.
         ledger_required: Refuse to buy when the purchase ledger cannot be reached (default).
             ``False`` buys without it, with a warning.
+        allow_insecure_http: Allow plain ``http://`` carrier URLs to hosts other than loopback
+            (refused by default with :class:`ConfigurationError`: credentials would travel in
+            cleartext). Loopback hosts and the sandbox never need it.
 
     .. versionadded:: 0.1
     """
@@ -957,6 +963,7 @@ class Client(BaseClient):
         seed: int | None = None,
         state: str | StateBackend | None = None,
         ledger_required: bool = True,
+        allow_insecure_http: bool = False,
     ) -> None:
         super().__init__(
             settings,
@@ -972,6 +979,7 @@ class Client(BaseClient):
             seed=seed,
             state=state,
             ledger_required=ledger_required,
+            allow_insecure_http=allow_insecure_http,
         )
         self._sleep = sleep or time.sleep
         box = self._get_sandbox()
@@ -1063,6 +1071,7 @@ class Client(BaseClient):
     def _send(
         self, carrier: Carrier, request: httpx.Request, deadline_at: float, call: _Call | None = None
     ) -> httpx.Response:
+        check_cleartext(request, carrier=carrier.code, allowed=self.allow_insecure_http or self._sandbox_flag)
         options = options_of(request)
         if call is not None:
             call.sending(options)
@@ -1505,6 +1514,7 @@ class AsyncClient(BaseClient):
         http_backend: Literal["auto", "httpx", "aiohttp"] = "auto",
         state: str | StateBackend | None = None,
         ledger_required: bool = True,
+        allow_insecure_http: bool = False,
     ) -> None:
         super().__init__(
             settings,
@@ -1520,6 +1530,7 @@ class AsyncClient(BaseClient):
             seed=seed,
             state=state,
             ledger_required=ledger_required,
+            allow_insecure_http=allow_insecure_http,
         )
         if sleep is None:
             import asyncio
@@ -1614,6 +1625,7 @@ class AsyncClient(BaseClient):
     async def _send(
         self, carrier: Carrier, request: httpx.Request, deadline_at: float, call: _Call | None = None
     ) -> httpx.Response:
+        check_cleartext(request, carrier=carrier.code, allowed=self.allow_insecure_http or self._sandbox_flag)
         options = options_of(request)
         if call is not None:
             call.sending(options)

@@ -34,7 +34,7 @@ def test_env_proxy_is_honoured_on_every_transport(path: str, monkeypatch: pytest
         monkeypatch.setenv("no_proxy", "")
         settings = {"fakecarrier": FakeCarrierAPIServer().settings(base_url="http://carrier.invalid")}
         if path == "sync":
-            client = Client(settings=settings, registry=registry, environ={}, max_retries=0)
+            client = Client(settings=settings, registry=registry, environ={}, max_retries=0, allow_insecure_http=True)
             with client, contextlib.suppress(Exception):
                 client.track(fake_number(2))
         else:
@@ -45,6 +45,7 @@ def test_env_proxy_is_honoured_on_every_transport(path: str, monkeypatch: pytest
                     registry=registry,
                     environ={},
                     max_retries=0,
+                    allow_insecure_http=True,
                     http_backend=path.removeprefix("async-"),  # type: ignore[arg-type]
                 ) as client:
                     with contextlib.suppress(Exception):
