@@ -15,8 +15,10 @@ from ._enums import (
     Capability,
     Confidence,
     DimensionUnit,
+    DistanceUnit,
     Environment,
     LabelFormat,
+    LocationKind,
     TrackingStatus,
     WeightUnit,
 )
@@ -54,6 +56,7 @@ from ._identify import (
     s10_check_digit,
 )
 from ._journey import Journey, JourneyEvent, JourneyLeg
+from ._locations import Distance, OpeningHours, ServiceLocation
 from ._models import (
     Address,
     AddressCheck,
@@ -115,6 +118,8 @@ __all__ = [
     "DEFAULT_MAX_BODY",
     "DEFAULT_TIMEOUT",
     "DimensionUnit",
+    "Distance",
+    "DistanceUnit",
     "Environment",
     "Fee",
     "Flow",
@@ -128,11 +133,13 @@ __all__ = [
     "Label",
     "LabelFormat",
     "Location",
+    "LocationKind",
     "Manifest",
     "ManifestRefusal",
     "Money",
     "NOT_GIVEN",
     "NotFoundError",
+    "OpeningHours",
     "OutcomeUnknownError",
     "Parcel",
     "Pickup",
@@ -154,6 +161,7 @@ __all__ = [
     "RetryBudget",
     "RetryPolicy",
     "Secret",
+    "ServiceLocation",
     "Shipment",
     "ShipmentIterator",
     "ShipmentRequest",

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
 
     from ._day import Manifest, Pickup, PickupAvailability, PickupRequest
+    from ._enums import LocationKind
+    from ._locations import ServiceLocation
     from ._models import (
         Address,
         AddressCheck,
@@ -397,6 +399,16 @@ class Carrier:
         .. versionadded:: 0.3
         """
         raise self._unsupported("pickup_availability")
+
+    def find_locations(self, near: Address | str, *, kind: LocationKind, limit: int) -> Flow[list[ServiceLocation]]:
+        """Up to ``limit`` locations of ``kind`` near a postal code or an address, nearest first
+        where the carrier orders them (``FIND_LOCATIONS``). A postal code the carrier cannot use
+        is a :class:`~carrier_sdk.ValidationError` before any request; a ``kind`` the carrier has
+        no such places of is :class:`~carrier_sdk.UnsupportedOperationError` before any request.
+
+        .. versionadded:: 0.3
+        """
+        raise self._unsupported("find_locations")
 
     # -- helpers for adapters --------------------------------------------------------------
 

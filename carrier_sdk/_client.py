@@ -61,7 +61,7 @@ from ._day import (
     manifest_flow,
     pickup_flow,
 )
-from ._enums import Capability, Confidence
+from ._enums import Capability, Confidence, LocationKind
 from ._exceptions import (
     AmbiguousCarrierError,
     APIConnectionError,
@@ -78,6 +78,7 @@ from ._exceptions import (
     ValidationError,
 )
 from ._flow import Flow, RequestOptions, drive_async, drive_sync, options_of
+from ._locations import ServiceLocation, locations_flow
 from ._models import (
     Address,
     AddressCheck,
@@ -1400,6 +1401,27 @@ class Client(BaseClient):
         impl = self._carrier(carrier, Capability.PICKUP_AVAILABILITY)
         return self._run(impl, impl.pickup_availability(check_address(address)))
 
+    def find_locations(
+        self,
+        carrier: str,
+        near: Address | str,
+        *,
+        kind: LocationKind | str = LocationKind.POST_OFFICE,
+        limit: int = 10,
+    ) -> list[ServiceLocation]:
+        """Up to ``limit`` (1-100) of ``carrier``'s locations of ``kind`` near ``near`` (a postal
+        code, or an :class:`Address`), nearest first where the carrier says.
+
+        Raises:
+            ValidationError: A postal code the carrier cannot use, an unknown ``kind``, a bad
+                ``limit`` (before any I/O).
+            UnsupportedOperationError: The carrier publishes no locations (before any I/O).
+
+        .. versionadded:: 0.3
+        """
+        impl = self._carrier(carrier, Capability.FIND_LOCATIONS)
+        return self._run(impl, locations_flow(impl, near, kind, limit))
+
     def track_journey(self, number: str, *, carrier: str | None = None, max_legs: int = 4) -> Journey:
         """Follow a parcel across carriers (see :class:`~carrier_sdk.Journey`)."""
         from ._journey import JourneyPlanner
@@ -1918,6 +1940,18 @@ class AsyncClient(BaseClient):
         """Async :meth:`Client.pickup_availability`."""
         impl = self._carrier(carrier, Capability.PICKUP_AVAILABILITY)
         return await self._run(impl, impl.pickup_availability(check_address(address)))
+
+    async def find_locations(
+        self,
+        carrier: str,
+        near: Address | str,
+        *,
+        kind: LocationKind | str = LocationKind.POST_OFFICE,
+        limit: int = 10,
+    ) -> list[ServiceLocation]:
+        """Async :meth:`Client.find_locations`."""
+        impl = self._carrier(carrier, Capability.FIND_LOCATIONS)
+        return await self._run(impl, locations_flow(impl, near, kind, limit))
 
     async def track_journey(self, number: str, *, carrier: str | None = None, max_legs: int = 4) -> Journey:
         """Async :meth:`Client.track_journey`."""

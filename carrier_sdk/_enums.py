@@ -8,8 +8,10 @@ __all__ = [
     "Capability",
     "Confidence",
     "DimensionUnit",
+    "DistanceUnit",
     "Environment",
     "LabelFormat",
+    "LocationKind",
     "TrackingStatus",
     "WeightUnit",
 ]
@@ -65,6 +67,8 @@ class Capability(enum.StrEnum):
     CANCEL_PICKUP = "cancel_pickup"
     #: Ask whether an address is served (:meth:`Client.pickup_availability() <carrier_sdk.Client.pickup_availability>`).
     PICKUP_AVAILABILITY = "pickup_availability"
+    #: Find drop-off points (:meth:`Client.find_locations() <carrier_sdk.Client.find_locations>`).
+    FIND_LOCATIONS = "find_locations"
 
     def __str__(self) -> str:
         return self.value
@@ -121,6 +125,30 @@ class LabelFormat(enum.StrEnum):
     PNG = "png"
     ZPL = "zpl"
     TIFF = "tiff"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class LocationKind(enum.StrEnum):
+    """What a :class:`~carrier_sdk.ServiceLocation` is."""
+
+    #: A place that takes parcels in bulk or for one product (for USPS, a destination entry facility).
+    DROP_OFF = "drop_off"
+    #: A staffed counter of the carrier (or a partner acting for it).
+    POST_OFFICE = "post_office"
+    #: A self-service parcel locker.
+    PARCEL_LOCKER = "parcel_locker"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class DistanceUnit(enum.StrEnum):
+    """Units for :class:`~carrier_sdk.Distance`."""
+
+    KM = "km"
+    MI = "mi"
 
     def __str__(self) -> str:
         return self.value

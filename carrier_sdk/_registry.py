@@ -27,6 +27,7 @@ _OPERATIONS = {
     Capability.SCHEDULE_PICKUP: "schedule_pickup",
     Capability.CANCEL_PICKUP: "cancel_pickup",
     Capability.PICKUP_AVAILABILITY: "pickup_availability",
+    Capability.FIND_LOCATIONS: "find_locations",
 }
 
 

@@ -257,6 +257,7 @@ def test_carriers_lists_metadata(registry: CarrierRegistry) -> None:
         Capability.SCHEDULE_PICKUP,
         Capability.CANCEL_PICKUP,
         Capability.PICKUP_AVAILABILITY,
+        Capability.FIND_LOCATIONS,
     }
     assert client.plugin_report().carriers == ("fakecarrier",)
 

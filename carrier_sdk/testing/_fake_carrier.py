@@ -103,6 +103,7 @@ class FakeCarrier(Carrier):
         Capability.SCHEDULE_PICKUP,
         Capability.CANCEL_PICKUP,
         Capability.PICKUP_AVAILABILITY,
+        Capability.FIND_LOCATIONS,
     }
     Settings: ClassVar[type[Any]] = FakeCarrierSettings
     fake: ClassVar[str | None] = "carrier_sdk.testing._fake_carrier:FakeCarrierAPIServer"

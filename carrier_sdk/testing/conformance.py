@@ -38,10 +38,11 @@ import attrs
 import httpx
 import pytest
 
+from .._bulk_ship import AsyncShipmentIterator, ShipmentResult, ShipmentSummary
 from .._carrier import Carrier
 from .._client import AsyncClient, Client
 from .._day import Manifest, Pickup, PickupAvailability, PickupRequest
-from .._enums import Capability, TrackingStatus
+from .._enums import Capability, LocationKind, TrackingStatus
 from .._exceptions import (
     APIConnectionError,
     AuthenticationError,
@@ -55,6 +56,7 @@ from .._exceptions import (
     ValidationError,
 )
 from .._identify import normalize_number
+from .._locations import ServiceLocation
 from .._models import (
     Address,
     AddressCheck,
@@ -476,6 +478,7 @@ class CarrierConformance:
             Capability.SCHEDULE_PICKUP: ("schedule_pickup", (code, self.pickup_request()), {}),
             Capability.CANCEL_PICKUP: ("cancel_pickup", (code, "CONF123"), {}),
             Capability.PICKUP_AVAILABILITY: ("pickup_availability", (code, self.address()), {}),
+            Capability.FIND_LOCATIONS: ("find_locations", (code, self.address()), {}),
         }
         for capability, (method, args, kwargs) in calls.items():
             if capability in self.carrier.capabilities:
@@ -934,6 +937,170 @@ class CarrierConformance:
         evidence.append(_text_of(client))
         evidence.append(caplog.text)
         assert CANARY not in "\n".join(evidence), "a canary secret leaked from a return label or manifest call"
+
+    # == service locations ==================================================================
+
+    def locations_near(self) -> Address | str:
+        """Where :meth:`test_find_locations_round_trip` searches (default: the sample recipient's address)."""
+        return self.address()
+
+    @pytest.mark.anyio
+    async def test_find_locations_round_trip(self, runner: OperationRunner, api: FakeCarrierAPI) -> None:
+        """Every kind: a list of this carrier's locations of that kind, within the limit, the same
+        answer twice (fakes are deterministic); a kind the carrier has none of is refused before I/O."""
+        if not self.has(Capability.FIND_LOCATIONS):
+            pytest.skip("FIND_LOCATIONS not declared")
+        code = self.carrier.code
+        answered = 0
+        for kind in LocationKind:
+            before = len(api.requests)
+            try:
+                found = await runner.call("find_locations", code, self.locations_near(), kind=kind, limit=3)
+            except UnsupportedOperationError:
+                assert len(api.requests) == before, f"{kind}: refused after a request"
+                continue
+            answered += 1
+            assert isinstance(found, list)
+            assert len(found) <= 3
+            for location in found:
+                assert isinstance(location, ServiceLocation)
+                assert location.carrier == code
+                assert location.kind is kind
+                assert location.location_id
+            again = await runner.call("find_locations", code, self.locations_near(), kind=kind, limit=3)
+            assert again == found, f"{kind}: the fake answers the same place differently"
+        assert answered, "FIND_LOCATIONS is declared but every kind was refused"
+
+    @pytest.mark.anyio
+    async def test_find_locations_bad_input_refused_before_io(
+        self, make_runner: Callable[..., OperationRunner], api: FakeCarrierAPI
+    ) -> None:
+        if not self.has(Capability.FIND_LOCATIONS):
+            pytest.skip("FIND_LOCATIONS not declared")
+        code = self.carrier.code
+        runner = make_runner(transport=_failing_transport())
+        cases: list[tuple[object, dict[str, Any]]] = [
+            (self.locations_near(), {"kind": "teleporter"}),
+            (self.locations_near(), {"limit": 0}),
+            (self.locations_near(), {"limit": 10_000}),
+            ("", {}),
+            ("<script>", {}),
+            (12345, {}),
+        ]
+        for near, kwargs in cases:
+            with pytest.raises(ValidationError):
+                await runner.call("find_locations", code, near, **kwargs)
+        assert not api.requests
+
+    @pytest.mark.anyio
+    async def test_find_locations_typed_errors(
+        self, make_runner: Callable[..., OperationRunner], api: FakeCarrierAPI
+    ) -> None:
+        if not self.has(Capability.FIND_LOCATIONS):
+            pytest.skip("FIND_LOCATIONS not declared")
+        runner = make_runner(max_retries=0)
+        code = self.carrier.code
+        api.inject(FaultKind.SERVER_ERROR, operation="find_locations", count=1, status=503)
+        with pytest.raises(CarrierServerError) as server:
+            await runner.call("find_locations", code, self.locations_near())
+        assert server.value.carrier == code
+        api.inject(FaultKind.MALFORMED, operation="find_locations", count=1)
+        with pytest.raises(ResponseError):
+            await runner.call("find_locations", code, self.locations_near())
+        api.inject(FaultKind.RATE_LIMITED, operation="find_locations", count=1, retry_after=2)
+        with pytest.raises(RateLimitError):
+            await runner.call("find_locations", code, self.locations_near())
+
+    # == bulk purchase (create_shipments) ==================================================
+
+    async def _buy_many(
+        self, runner: OperationRunner, requests: list[Any], **kwargs: Any
+    ) -> tuple[list[ShipmentResult], ShipmentSummary]:
+        """Run ``create_shipments`` on either client; the results in input order, and the summary."""
+        stream = runner.client.create_shipments(self.carrier.code, requests, **kwargs)
+        results = [r async for r in stream] if isinstance(stream, AsyncShipmentIterator) else list(stream)
+        return sorted(results, key=lambda r: r.index), stream.summary
+
+    @pytest.mark.anyio
+    async def test_create_shipments_round_trip(self, runner: OperationRunner, api: FakeCarrierAPI) -> None:
+        """One result per item with its own key; a bad item is its own result; a rerun with the
+        same key prefix buys nothing twice (where the carrier honours idempotency keys)."""
+        if not self.has(Capability.CREATE_SHIPMENT):
+            pytest.skip("CREATE_SHIPMENT not declared")
+        requests: list[Any] = [self.shipment_request(), "not a request", self.shipment_request()]
+        results, summary = await self._buy_many(runner, requests, concurrency=2, idempotency_key_prefix="conf-bulk")
+        assert [r.index for r in results] == [0, 1, 2]
+        assert [r.idempotency_key for r in results] == ["conf-bulk-0", "conf-bulk-1", "conf-bulk-2"]
+        bought = [results[0].shipment, results[2].shipment]
+        assert all(isinstance(s, Shipment) and s.carrier == self.carrier.code for s in bought)
+        assert [s.idempotency_key for s in bought if s is not None] == ["conf-bulk-0", "conf-bulk-2"]
+        assert isinstance(results[1].error, ValidationError)
+        assert (summary.total, summary.bought, summary.failed, summary.outcome_unknown) == (3, 2, 1, 0)
+        if self.carrier.supports_idempotency_key:
+            again, _ = await self._buy_many(runner, requests, idempotency_key_prefix="conf-bulk")
+            assert [r.shipment.tracking_number for r in again if r.shipment is not None] == [
+                s.tracking_number for s in bought if s is not None
+            ], "a rerun with the same keys bought new labels"
+
+    @pytest.mark.anyio
+    async def test_create_shipments_refused_before_io(
+        self, client_kind: str, registry: CarrierRegistry, api: FakeCarrierAPI
+    ) -> None:
+        client = self.build_client(client_kind, registry, api, transport=_failing_transport())
+        if not self.has(Capability.CREATE_SHIPMENT):
+            with pytest.raises(UnsupportedOperationError):
+                client.create_shipments(self.carrier.code, [self.shipment_request()])
+        for kwargs in ({"concurrency": 0}, {"idempotency_key_prefix": ""}):
+            with pytest.raises((ValidationError, UnsupportedOperationError)):
+                client.create_shipments(self.carrier.code, [self.shipment_request()], **kwargs)
+        assert not api.requests
+
+    @pytest.mark.anyio
+    async def test_create_shipments_keeps_unknown_outcomes_per_item(
+        self, make_runner: Callable[..., OperationRunner], api: FakeCarrierAPI
+    ) -> None:
+        """A purchase whose answer is lost (no retries left) is that item's OutcomeUnknownError,
+        with the key it carried; the other items are bought; nothing raises."""
+        if not self.has(Capability.CREATE_SHIPMENT):
+            pytest.skip("CREATE_SHIPMENT not declared")
+        runner = make_runner(max_retries=0)
+        await runner.call("create_shipment", self.carrier.code, self.shipment_request())  # warm up (tokens)
+        api.inject(FaultKind.LOST_RESPONSE, operation=self._purchase_operation(api), count=1)
+        results, summary = await self._buy_many(
+            runner, [self.shipment_request(), self.shipment_request()], concurrency=1, idempotency_key_prefix="lost"
+        )
+        unknown = [r for r in results if r.outcome_unknown]
+        assert len(unknown) == 1
+        assert isinstance(unknown[0].error, OutcomeUnknownError)
+        assert unknown[0].error.idempotency_key == unknown[0].idempotency_key
+        assert [r.ok for r in results].count(True) == 1
+        assert summary.outcome_unknown == 1
+
+    @pytest.mark.anyio
+    async def test_locations_and_bulk_purchase_keep_secrets(
+        self, make_runner: Callable[..., OperationRunner], api: FakeCarrierAPI, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """Rejected credentials (canary secrets): no secret in the errors of find_locations nor in
+        any per-item error of create_shipments, nor in a log record."""
+        fields = self.secret_fields(api)
+        if not fields or not (self.has(Capability.FIND_LOCATIONS) or self.has(Capability.CREATE_SHIPMENT)):
+            pytest.skip("no secret in the settings, or neither capability declared")
+        caplog.set_level(logging.DEBUG)
+        canaries = {f: f"{CANARY}-{f}" for f in fields}
+        runner = make_runner(settings={**self.good_settings(api), **canaries}, max_retries=1)
+        errors: list[BaseException | None] = []
+        if self.has(Capability.FIND_LOCATIONS):
+            with pytest.raises(CarrierError) as caught:
+                await runner.call("find_locations", self.carrier.code, self.locations_near())
+            errors.append(caught.value)
+        evidence = [caplog.text, _text_of(runner.client)]
+        if self.has(Capability.CREATE_SHIPMENT):
+            results, summary = await self._buy_many(runner, [self.shipment_request()] * 2)
+            assert summary.failed == 2, "canary secrets must be rejected"
+            errors += [r.error for r in results]
+            evidence += [_text_of(r) for r in results] + [repr(summary.as_dict()), caplog.text]
+        evidence += [_text_of(e) + repr(pickle.loads(pickle.dumps(e))) for e in errors]
+        assert CANARY not in "\n".join(evidence), "a canary secret leaked from find_locations or create_shipments"
 
     # == secrets ============================================================================
 

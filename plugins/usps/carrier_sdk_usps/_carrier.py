@@ -28,6 +28,7 @@ from carrier_sdk import (
     Identification,
     InvalidRequestError,
     LabelFormat,
+    LocationKind,
     Manifest,
     NotFoundError,
     Pickup,
@@ -38,6 +39,7 @@ from carrier_sdk import (
     RateRequest,
     RequestOptions,
     ResponseError,
+    ServiceLocation,
     Shipment,
     ShipmentRequest,
     TrackingInfo,
@@ -779,6 +781,12 @@ class UspsCarrier(Carrier):
 
         eligibility_params(address)  # a non-US address is refused before any request
         return availability_flow(self, address, "pickup_availability")
+
+    def find_locations(self, near: Address | str, *, kind: LocationKind, limit: int) -> Flow[list[ServiceLocation]]:
+        """Locations 3.0: one ``GET`` of the endpoint for ``kind`` (see :mod:`._carrier_locations`)."""
+        from ._carrier_locations import locations_flow
+
+        return locations_flow(self, near, kind, limit)
 
     def validate_address(self, address: Address) -> Flow[AddressCheck]:
         """``GET /addresses/v3/address``. "No such address" is ``matched=False``, not an error."""

@@ -25,7 +25,7 @@ import httpx
 from carrier_sdk import impb_check_digit, s10_check_digit
 from carrier_sdk.fakes import FakeCarrierAPI, Handler, stable_random
 
-from . import _fake_day
+from . import _fake_day, _fake_locations
 from ._schemas import ACCEPT_LABEL_JSON, PAYMENT_TOKEN_HEADER, PRODUCTION_BASE_URL, TEST_BASE_URL
 
 __all__ = ["FAKE_CLIENT_ID", "FAKE_CLIENT_SECRET", "UspsFake", "fake_impb", "fake_s10"]
@@ -271,6 +271,9 @@ class UspsFake(FakeCarrierAPI):
             ("POST", r"/pickup/v3/carrier-pickup$", "schedule_pickup", lambda r: _fake_day.schedule_pickup(self, r)),
             ("GET", r"/pickup/v3/carrier-pickup/[^/]+$", "cancel_pickup", lambda r: _fake_day.get_pickup(self, r)),
             ("DELETE", r"/pickup/v3/carrier-pickup/[^/]+$", "cancel_pickup", self._cancel_pickup),
+            ("GET", r"/locations/v3/post-office-locations$", "find_locations", self._post_offices),
+            ("GET", r"/locations/v3/parcel-locker-locations$", "find_locations", self._lockers),
+            ("GET", r"/locations/v3/dropoff-locations$", "find_locations", self._entry_facilities),
         )
         for want, pattern, operation, handler in routes:
             if method == want and re.search(pattern, path):
@@ -282,6 +285,15 @@ class UspsFake(FakeCarrierAPI):
 
     def _cancel_pickup(self, request: httpx.Request) -> httpx.Response:
         return _fake_day.cancel_pickup(self, request)
+
+    def _post_offices(self, request: httpx.Request) -> httpx.Response:
+        return _fake_locations.post_office_locations(self, request)
+
+    def _lockers(self, request: httpx.Request) -> httpx.Response:
+        return _fake_locations.parcel_locker_locations(self, request)
+
+    def _entry_facilities(self, request: httpx.Request) -> httpx.Response:
+        return _fake_locations.dropoff_locations(self, request)
 
     # -- OAuth and payments ---------------------------------------------------------------------
 
