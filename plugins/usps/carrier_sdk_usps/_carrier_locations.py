@@ -24,14 +24,12 @@ from carrier_sdk import (
     CarrierError,
     Distance,
     DistanceUnit,
-    Flow,
     LocationKind,
     OpeningHours,
-    RequestOptions,
     ServiceLocation,
     ValidationError,
-    api_request,
 )
+from carrier_sdk.adapters import Flow, RequestOptions, api_request
 
 if TYPE_CHECKING:
     from ._carrier import UspsCarrier
