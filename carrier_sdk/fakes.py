@@ -30,14 +30,23 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict, Unpack
 
 import attrs
 import httpx
 
 from ._ratelimit import RateLimit
 
-__all__ = ["Fault", "FaultKind", "FakeCarrierAPI", "Handler", "decode_state", "encode_state", "stable_random"]
+__all__ = [
+    "Fault",
+    "FaultKind",
+    "FaultOptions",
+    "FakeCarrierAPI",
+    "Handler",
+    "decode_state",
+    "encode_state",
+    "stable_random",
+]
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -68,6 +77,16 @@ class Fault:
     count: int = 1
     status: int = 503
     retry_after: float = 1.0
+
+
+class FaultOptions(TypedDict, total=False):
+    """The options of a scheduled fault (defaults: those of :class:`Fault`), as
+    :meth:`FakeCarrierAPI.inject` and :meth:`carrier_sdk.sandbox.Sandbox.inject` take them."""
+
+    operation: str | None
+    count: int
+    status: int
+    retry_after: float
 
 
 def stable_random(*parts: object) -> random.Random:
@@ -222,26 +241,11 @@ class FakeCarrierAPI:
 
     # -- scenario switches -------------------------------------------------------------------
 
-    def inject(
-        self,
-        kind: FaultKind | str,
-        *,
-        operation: str | None = None,
-        count: int = 1,
-        status: int = 503,
-        retry_after: float = 1.0,
-    ) -> None:
-        """Schedule ``kind`` for the next ``count`` calls of ``operation`` (any when ``None``)."""
+    def inject(self, kind: FaultKind | str, **options: Unpack[FaultOptions]) -> None:
+        """Schedule ``kind`` for the next ``count`` calls of ``operation`` (any when ``None``);
+        ``status`` is the 5xx of a server error, ``retry_after`` the wait a 429 asks for."""
         with self._lock:
-            self._faults.append(
-                Fault(
-                    kind=FaultKind(kind),
-                    operation=operation,
-                    count=count,
-                    status=status,
-                    retry_after=retry_after,
-                )
-            )
+            self._faults.append(Fault(kind=FaultKind(kind), **options))
 
     def set_quota(self, quota: RateLimit | None, *, retry_after: float = 1.0) -> None:
         """Enforce ``quota`` with 429s (``None`` turns it off)."""

@@ -43,12 +43,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import httpx
 
 from ._exceptions import ConfigurationError, UnknownCarrierError
-from .fakes import FakeCarrierAPI, FaultKind, decode_state
+from .fakes import FakeCarrierAPI, FaultKind, FaultOptions, decode_state
 
 if TYPE_CHECKING:
     import respx
@@ -242,18 +242,10 @@ class Sandbox:
     def _targets(self, code: str | None) -> list[FakeCarrierAPI]:
         return [self.fake(code)] if code is not None else list(self.fakes.values())
 
-    def inject(
-        self,
-        code: str,
-        kind: FaultKind | str,
-        *,
-        operation: str | None = None,
-        count: int = 1,
-        status: int = 503,
-        retry_after: float = 1.0,
-    ) -> None:
-        """Fail the next ``count`` calls of ``operation`` (any when ``None``) of ``code``'s fake."""
-        self.fake(code).inject(kind, operation=operation, count=count, status=status, retry_after=retry_after)
+    def inject(self, code: str, kind: FaultKind | str, **options: Unpack[FaultOptions]) -> None:
+        """Fail the next ``count`` calls of ``operation`` (any when ``None``) of ``code``'s fake
+        (the options of :meth:`FakeCarrierAPI.inject <carrier_sdk.fakes.FakeCarrierAPI.inject>`)."""
+        self.fake(code).inject(kind, **options)
 
     def set_latency(self, seconds: float, code: str | None = None) -> None:
         """Make the transports and the server wait ``seconds`` before each answer (all fakes by default)."""

@@ -1,9 +1,9 @@
 """Shared fixtures for the core tests: a FakeCarrier registry, its fake API, virtual time, and
-one ``drive`` fixture that runs the same scenario on ``Client`` and ``AsyncClient``."""
+one ``drive`` fixture that runs the same scenario on ``Client`` and ``AsyncClient`` (through the
+test kit's ``client_kind`` and :class:`~carrier_sdk.testing.OperationRunner`)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -11,35 +11,20 @@ import pytest
 
 from carrier_sdk import (
     Address,
-    AsyncClient,
     CarrierRegistry,
-    Client,
     Customs,
     CustomsItem,
     Money,
     Parcel,
     ShipmentRequest,
 )
-from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer
-
-
-class VirtualClock:
-    """A monotonic clock that only moves when somebody sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    async def asleep(self, seconds: float) -> None:
-        self.sleep(seconds)
-        await asyncio.sleep(0)
+from carrier_sdk.testing import (
+    ClientKind,
+    FakeCarrier,
+    FakeCarrierAPIServer,
+    OperationRunner,
+    VirtualClock,
+)
 
 
 @pytest.fixture
@@ -61,57 +46,37 @@ def fake_api() -> FakeCarrierAPIServer:
 
 @pytest.fixture
 def clock() -> VirtualClock:
-    return VirtualClock()
+    return VirtualClock(start=1000.0)
 
 
 class Driver:
-    """Builds a client of one kind and runs an operation on it to completion."""
+    """Runs an operation on a fresh client of one kind, wired to the fake API in virtual time."""
 
-    def __init__(self, kind: str, registry: CarrierRegistry, api: FakeCarrierAPIServer, clock: VirtualClock) -> None:
+    def __init__(
+        self, kind: ClientKind, registry: CarrierRegistry, api: FakeCarrierAPIServer, clock: VirtualClock
+    ) -> None:
         self.kind = kind
         self.registry = registry
         self.api = api
         self.clock = clock
 
-    def kwargs(self, **overrides: Any) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {
+    def __call__(self, op: Callable[[Any], Any], **overrides: Any) -> Any:
+        options: dict[str, Any] = {
             "settings": {"fakecarrier": self.api.settings()},
             "registry": self.registry,
             "transport": self.api.transport(),
-            "clock": self.clock,
-            "sleep": self.clock.sleep if self.kind == "sync" else self.clock.asleep,
             "seed": 1,
+            **overrides,
         }
-        kwargs.update(overrides)
-        return kwargs
-
-    def __call__(self, op: Callable[[Any], Any], **overrides: Any) -> Any:
-        kwargs = self.kwargs(**overrides)
-        if self.kind == "sync":
-            with Client(**kwargs) as client:
-                return op(client)
-
-        async def main() -> Any:
-            async with AsyncClient(http_backend="httpx", **kwargs) as client:
-                result = op(client)
-                if hasattr(result, "__aiter__"):
-                    return [item async for item in result]
-                return await result
-
-        return asyncio.run(main())
-
-    def collect(self, op: Callable[[Any], Any], **overrides: Any) -> list[Any]:
-        """Run an operation that returns an iterator (track_many) and list its items."""
-        if self.kind == "sync":
-            return self(lambda client: list(op(client)), **overrides)  # type: ignore[no-any-return]
-        return self(op, **overrides)  # type: ignore[no-any-return]
+        with OperationRunner.open(self.kind, clock=self.clock, **options) as runner:
+            return runner(op)
 
 
-@pytest.fixture(params=["sync", "async"])
+@pytest.fixture
 def drive(
-    request: pytest.FixtureRequest, registry: CarrierRegistry, fake_api: FakeCarrierAPIServer, clock: VirtualClock
+    client_kind: ClientKind, registry: CarrierRegistry, fake_api: FakeCarrierAPIServer, clock: VirtualClock
 ) -> Driver:
-    return Driver(request.param, registry, fake_api, clock)
+    return Driver(client_kind, registry, fake_api, clock)
 
 
 @pytest.fixture(autouse=True)

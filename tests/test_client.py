@@ -264,7 +264,7 @@ def test_carriers_lists_metadata(registry: CarrierRegistry) -> None:
 
 def test_track_many_yields_one_result_per_input(drive: Any) -> None:
     numbers = [fake_number(n) for n in range(1, 13)] + ["garbage", fake_number(99999999), fake_number(1)]
-    results = drive.collect(lambda c: c.track_many(numbers, concurrency=3))
+    results = drive(lambda c: c.track_many(numbers, concurrency=3))
     assert sorted(r.number for r in results) == sorted(numbers)
     by_number = {r.number: r for r in results}
     assert isinstance(by_number["garbage"].error, UnknownCarrierError)
@@ -400,7 +400,7 @@ def test_batch_size_can_follow_the_settings(drive: Any) -> None:
 
     drive.registry._carriers["fakecarrier"] = Unbatched
     numbers = [fake_number(n) for n in range(1, 8)]
-    results = drive.collect(lambda c: c.track_many(numbers, concurrency=3))
+    results = drive(lambda c: c.track_many(numbers, concurrency=3))
     assert len(results) == 7
     assert drive.api.calls["track_batch"] == 0
     assert drive.api.calls["track"] == 7

@@ -65,11 +65,15 @@ ALLOWED_ANY = {
     "carrier_sdk.api_request(json)": "any JSON-serializable value, as httpx takes it",
     "carrier_sdk.api_request(data)": "httpx RequestData",
     "carrier_sdk.api_request(files)": "httpx RequestFiles",
-    # The conformance kit calls any client operation by name and forwards client options.
-    "carrier_sdk.testing.conformance.OperationRunner.call(args)": "arguments of the named operation",
-    "carrier_sdk.testing.conformance.OperationRunner.call(kwargs)": "arguments of the named operation",
-    "carrier_sdk.testing.conformance.OperationRunner.call->": "the named operation's result",
-    "carrier_sdk.testing.conformance.OperationRunner.track_many(kwargs)": "Client.track_many options",
+    # The test kit calls any client operation by name and forwards client options.
+    "carrier_sdk.testing.OperationRunner.call(args)": "arguments of the named operation",
+    "carrier_sdk.testing.OperationRunner.call(kwargs)": "arguments of the named operation",
+    "carrier_sdk.testing.OperationRunner.call->": "the named operation's result",
+    "carrier_sdk.testing.OperationRunner.__call__(args)": "arguments of the named operation",
+    "carrier_sdk.testing.OperationRunner.__call__(kwargs)": "arguments of the named operation",
+    "carrier_sdk.testing.OperationRunner.__call__->": "the named operation's result",
+    "carrier_sdk.testing.OperationRunner.open(options)": "Client options",
+    "carrier_sdk.testing.make_client(options)": "Client options",
     "carrier_sdk.testing.conformance.CarrierConformance.build_client(kwargs)": "Client options",
     "carrier_sdk.testing.conformance.CarrierConformance.call_probe->": "the probed operation's result",
     # Sandbox state: each fake's own attributes, tagged JSON (to retype with JSONValue, see fakes.py).

@@ -8,9 +8,7 @@ import pytest
 
 from carrier_sdk import CarrierRegistry, Client, RateLimit, RateLimitError, Window
 from carrier_sdk._ratelimit import RateLimiter
-from carrier_sdk.testing import FakeCarrierAPIServer, fake_number
-
-from .conftest import VirtualClock
+from carrier_sdk.testing import FakeCarrierAPIServer, VirtualClock, fake_number
 
 
 def test_sliding_windows_never_exceed_any_window() -> None:

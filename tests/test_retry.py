@@ -32,9 +32,7 @@ from carrier_sdk import (
 )
 from carrier_sdk.adapters import parse_retry_after
 from carrier_sdk.fakes import FaultKind
-from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, fake_number
-
-from .conftest import VirtualClock
+from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, VirtualClock, fake_number
 
 A = Address(name="Jane", street1="1 Main St", city="Springfield", country="US")
 SHIPMENT = ShipmentRequest(shipper=A, recipient=A, parcels=[Parcel(weight=1)], reference="order-7")

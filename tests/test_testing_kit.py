@@ -14,19 +14,18 @@ import pytest
 
 import carrier_sdk.testing as testing
 from carrier_sdk import AsyncClient, CarrierRegistry, Client, RateLimit, TrackingStatus
+from carrier_sdk.fakes import Fault, FaultKind
 from carrier_sdk.sandbox import Sandbox
-from carrier_sdk.testing import FakeCarrierAPIServer, SandboxClock
-from carrier_sdk.testing import fixtures as kit
+from carrier_sdk.testing import (
+    CLIENT_KINDS,
+    ClientKind,
+    FakeCarrierAPIServer,
+    OperationRunner,
+    VirtualClock,
+    make_client,
+)
 
-# The plugin's fixtures, made visible to this module (users write pytest_plugins = ["carrier_sdk.testing"]).
-async_sandbox_client = kit.async_sandbox_client
-carrier_clock = kit.carrier_clock
-carrier_registry = kit.carrier_registry
-carrier_respx = kit.carrier_respx
-carrier_sandbox = kit.carrier_sandbox
-carrier_sandbox_seed = kit.carrier_sandbox_seed
-inject_fault = kit.inject_fault
-sandbox_client = kit.sandbox_client
+# The plugin is enabled for the whole repository by its root conftest.py, as users enable it.
 
 ROOT = Path(__file__).resolve().parents[1]
 NUMBERS = FakeCarrierAPIServer.scenario_numbers
@@ -53,6 +52,8 @@ def test_plugin_exports_every_fixture() -> None:
         "carrier_clock",
         "carrier_sandbox_registry",
         "carrier_sandbox_seed",
+        "client_kind",
+        "sandbox_runner",
     ):
         assert name in testing.__all__
         assert hasattr(testing, name)
@@ -80,15 +81,15 @@ async def test_async_sandbox_client_tracks(async_sandbox_client: AsyncClient) ->
     assert info.status is TrackingStatus.AVAILABLE_FOR_PICKUP
 
 
-def test_inject_fault_and_virtual_time(sandbox_client: Client, inject_fault: Any, carrier_clock: SandboxClock) -> None:
+def test_inject_fault_and_virtual_time(sandbox_client: Client, inject_fault: Any, carrier_clock: VirtualClock) -> None:
     inject_fault("fakecarrier", "rate_limited", operation="track", retry_after=7)
     started = carrier_clock()
     sandbox_client.track(NUMBERS["delivered"])
-    assert carrier_clock.slept == [7]
+    assert carrier_clock.sleeps == [7]
     assert carrier_clock() - started == 7
 
 
-def test_quota_uses_the_virtual_clock_on_both_sides(carrier_sandbox: Sandbox, carrier_clock: SandboxClock) -> None:
+def test_quota_uses_the_virtual_clock_on_both_sides(carrier_sandbox: Sandbox, carrier_clock: VirtualClock) -> None:
     carrier_sandbox.set_quota("fakecarrier", RateLimit.per_second(3))
     with Client(
         sandbox=carrier_sandbox,
@@ -99,7 +100,7 @@ def test_quota_uses_the_virtual_clock_on_both_sides(carrier_sandbox: Sandbox, ca
     ) as client:
         for _ in range(9):
             client.track(NUMBERS["delivered"])
-    assert sum(carrier_clock.slept) == pytest.approx(2.0)
+    assert sum(carrier_clock.sleeps) == pytest.approx(2.0)
 
 
 def test_carrier_respx_patches_httpx(carrier_respx: Any, carrier_sandbox: Sandbox) -> None:
@@ -113,12 +114,133 @@ def test_seed_fixture_reaches_the_fakes(carrier_sandbox: Sandbox, carrier_sandbo
     assert carrier_sandbox.fake("fakecarrier").seed == carrier_sandbox_seed == 0
 
 
-def test_sandbox_clock() -> None:
-    clock = SandboxClock(start=10)
+def test_virtual_clock() -> None:
+    clock = VirtualClock(start=10)
     clock.sleep(2)
+    clock.sleep(-5)  # a negative wait is recorded and moves nothing
     clock.advance(1)
-    assert clock() == 13
-    assert clock.slept == [2]
+    assert clock() == clock.now == 13
+    assert clock.sleeps == [2, -5]
+    assert "now=13" in repr(clock)
+
+
+def test_virtual_clock_starts_at_the_wall_clock() -> None:
+    import time
+
+    before = time.time()
+    assert before <= VirtualClock()() <= time.time()
+
+
+@pytest.mark.anyio
+async def test_virtual_clock_async_sleep_lets_other_tasks_run() -> None:
+    import anyio
+
+    clock = VirtualClock(start=0)
+    seen: list[str] = []
+
+    async def other() -> None:
+        seen.append("other ran")
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(other)
+        await clock.async_sleep(3)
+        assert seen == ["other ran"]  # the sleep yielded before the task group ended
+    assert clock() == 3
+    assert clock.sleeps == [3]
+
+
+# -- the one client kind, the one runner ----------------------------------------------------
+
+def test_client_kind_runs_each_kind(client_kind: ClientKind, request: pytest.FixtureRequest) -> None:
+    assert client_kind in CLIENT_KINDS
+    collected = {item.name for item in request.session.items}
+    assert {f"test_client_kind_runs_each_kind[{kind}]" for kind in ("sync", "async")} <= collected
+
+
+def test_make_client_builds_each_kind_in_virtual_time(carrier_sandbox: Sandbox) -> None:
+    clock = VirtualClock(start=5)
+    sync = make_client("sync", sandbox=carrier_sandbox, registry=carrier_sandbox.registry, clock=clock)
+    asynchronous = make_client("async", sandbox=carrier_sandbox, registry=carrier_sandbox.registry, clock=clock)
+    assert type(sync) is Client
+    assert type(asynchronous) is AsyncClient
+    sync.close()
+    with pytest.raises(ValueError, match="'sync' or 'async'"):
+        make_client("threads", sandbox=carrier_sandbox)  # type: ignore[call-overload]
+
+
+def test_runner_runs_a_method_or_a_callable_on_either_kind(
+    sandbox_runner: OperationRunner, client_kind: ClientKind
+) -> None:
+    assert sandbox_runner.kind == client_kind
+    assert isinstance(sandbox_runner.client, AsyncClient) == (client_kind == "async")
+    assert sandbox_runner("track", NUMBERS["delivered"]).status is TrackingStatus.DELIVERED
+    info = sandbox_runner(lambda c: c.track(NUMBERS["in_transit"], carrier="fakecarrier"))
+    assert info.status is TrackingStatus.IN_TRANSIT
+    with pytest.raises(TypeError, match="inside the callable"):
+        sandbox_runner(lambda c: c.track, NUMBERS["delivered"])
+
+
+def test_runner_collects_a_stream(sandbox_runner: OperationRunner) -> None:
+    numbers = [NUMBERS["delivered"], NUMBERS["in_transit"]]
+    results = sandbox_runner("track_many", numbers)
+    assert isinstance(results, list)
+    assert sorted(r.info.status.value for r in results if r.info) == ["delivered", "in_transit"]
+
+
+def test_runner_raises_the_typed_error_of_either_kind(sandbox_runner: OperationRunner, inject_fault: Any) -> None:
+    from carrier_sdk import CarrierServerError
+
+    inject_fault("fakecarrier", FaultKind.SERVER_ERROR, count=10)
+    with pytest.raises(CarrierServerError):
+        sandbox_runner("track", NUMBERS["delivered"], carrier="fakecarrier")
+
+
+@pytest.mark.anyio
+async def test_runner_call_awaits_in_async_tests(client_kind: ClientKind, carrier_sandbox: Sandbox) -> None:
+    async with OperationRunner.open(client_kind, sandbox=carrier_sandbox, registry=carrier_sandbox.registry) as runner:
+        info = await runner.call("track", NUMBERS["delivered"])
+        streamed = await runner.call(lambda c: c.track_many([NUMBERS["delivered"]]))
+    assert info.status is TrackingStatus.DELIVERED
+    assert [r.info.status for r in streamed if r.info] == [TrackingStatus.DELIVERED]
+
+
+def test_runner_closes_its_client(client_kind: ClientKind, carrier_sandbox: Sandbox) -> None:
+    closed: list[str] = []
+    runner = OperationRunner.open(client_kind, sandbox=carrier_sandbox, registry=carrier_sandbox.registry)
+    client: Any = runner.client
+    if client_kind == "sync":
+        client.close = lambda: closed.append("close")
+    else:
+
+        async def aclose() -> None:
+            closed.append("aclose")
+
+        client.aclose = aclose
+    with runner:
+        runner("track", NUMBERS["delivered"])
+    assert closed == (["close"] if client_kind == "sync" else ["aclose"])
+    assert repr(runner) == f"OperationRunner(kind={client_kind!r})"
+
+
+@pytest.mark.anyio
+async def test_a_sync_runner_also_serves_async_tests(carrier_sandbox: Sandbox) -> None:
+    runner = OperationRunner.open("sync", sandbox=carrier_sandbox, registry=carrier_sandbox.registry)
+    async with runner:
+        assert (await runner.call("track", NUMBERS["delivered"])).status is TrackingStatus.DELIVERED
+
+
+# -- the one fault-injection signature ------------------------------------------------------
+
+
+def test_inject_fault_is_the_sandboxs_inject(inject_fault: Any, carrier_sandbox: Sandbox) -> None:
+    assert inject_fault == carrier_sandbox.inject
+    inject_fault("fakecarrier", "timeout", operation="track", count=2)
+    fake: Any = carrier_sandbox.fake("fakecarrier")
+    assert fake._faults == [Fault(kind=FaultKind.TIMEOUT, operation="track", count=2)]
+    assert fake._faults[0].status == 503
+    assert fake._faults[0].retry_after == 1.0
+    with pytest.raises(ValueError, match="no-such-fault"):
+        inject_fault("fakecarrier", "no-such-fault")
 
 
 def _doc_files(markdown: str) -> dict[str, str]:
@@ -147,4 +269,4 @@ def test_documented_worked_example_passes(tmp_path: Path) -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout
+    assert "6 passed" in result.stdout  # the new test runs once per client kind

@@ -2,8 +2,11 @@
 
 Use as an opt-in pytest plugin: ``pytest_plugins = ["carrier_sdk.testing"]``. That registers the
 sandbox fixtures (``carrier_sandbox``, ``sandbox_client``, ``async_sandbox_client``,
-``carrier_respx``, ``inject_fault``, ``carrier_registry``, ``carrier_clock``); adapter authors
-subclass :class:`carrier_sdk.testing.conformance.CarrierConformance`.
+``sandbox_runner``, ``client_kind``, ``carrier_respx``, ``inject_fault``, ``carrier_registry``,
+``carrier_clock``). The kit under them: one :class:`VirtualClock`, :func:`make_client` (a client
+of either kind in virtual time) and one :class:`OperationRunner` (runs a client call the same way
+for either kind). Adapter authors subclass
+:class:`carrier_sdk.testing.conformance.CarrierConformance`.
 """
 
 from __future__ import annotations
@@ -15,10 +18,10 @@ from ._fake_carrier import (
     FakeCarrierSettings,
     fake_number,
 )
+from ._kit import CLIENT_KINDS, ClientKind, OperationRunner, VirtualClock, make_client
 
 try:  # the fixtures need pytest (the ``testing`` extra); the fake carrier does not
-    from .fixtures import SandboxClock
-    from .plugin import (
+    from .fixtures import (
         async_sandbox_client,
         carrier_clock,
         carrier_registry,
@@ -26,19 +29,24 @@ try:  # the fixtures need pytest (the ``testing`` extra); the fake carrier does 
         carrier_sandbox,
         carrier_sandbox_registry,
         carrier_sandbox_seed,
+        client_kind,
         inject_fault,
         sandbox_client,
+        sandbox_runner,
     )
 except ImportError as _err:  # pragma: no cover - exercised only without pytest installed
     if getattr(_err, "name", None) not in ("pytest", "_pytest"):
         raise
 
 __all__ = [
+    "CLIENT_KINDS",
     "FAKE_BASE_URL",
     "FakeCarrier",
     "FakeCarrierAPIServer",
     "FakeCarrierSettings",
-    "SandboxClock",
+    "ClientKind",
+    "OperationRunner",
+    "VirtualClock",
     "async_sandbox_client",
     "carrier_clock",
     "carrier_registry",
@@ -46,7 +54,10 @@ __all__ = [
     "carrier_sandbox",
     "carrier_sandbox_registry",
     "carrier_sandbox_seed",
+    "client_kind",
     "fake_number",
     "inject_fault",
+    "make_client",
     "sandbox_client",
+    "sandbox_runner",
 ]

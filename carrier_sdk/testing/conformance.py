@@ -67,14 +67,14 @@ from .._models import (
     Shipment,
     ShipmentRequest,
     TrackingInfo,
-    TrackingResult,
 )
 from .._registry import CarrierRegistry
 from .._settings import Secret, load_settings
 from ..fakes import FakeCarrierAPI, FaultKind, stable_random
 from ..sandbox import Sandbox, load_fake
+from ._kit import CLIENT_KINDS, ClientKind, OperationRunner, make_client
 
-__all__ = ["CarrierConformance", "OperationRunner", "sample_addresses"]
+__all__ = ["CarrierConformance", "sample_addresses"]
 
 #: Canary secret threaded through every Secret field by the leak check.
 CANARY = "cAnArY-5ecret-7f3a9e21"
@@ -190,29 +190,6 @@ _FAULT_SCENARIOS: dict[str, tuple[type[Exception], ...]] = {
     "fault_timeout": (APIConnectionError,),
     "fault_rate_limited": (RateLimitError,),
 }
-
-
-async def _no_sleep(seconds: float) -> None:
-    return None
-
-
-class OperationRunner:
-    """Runs SDK calls on a sync or an async client through one ``await runner.call(...)``."""
-
-    def __init__(self, client: Client | AsyncClient) -> None:
-        self.client = client
-        self.kind = "async" if isinstance(client, AsyncClient) else "sync"
-
-    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        result = getattr(self.client, method)(*args, **kwargs)
-        if self.kind == "async":
-            return await result
-        return result
-
-    async def track_many(self, numbers: list[str], **kwargs: Any) -> list[TrackingResult]:
-        if isinstance(self.client, AsyncClient):
-            return [r async for r in self.client.track_many(numbers, **kwargs)]
-        return list(self.client.track_many(numbers, **kwargs))
 
 
 def _routes(api: FakeCarrierAPI, request: httpx.Request) -> bool:
@@ -338,7 +315,7 @@ class CarrierConformance:
 
     def build_client(
         self,
-        kind: str,
+        kind: ClientKind,
         registry: CarrierRegistry,
         api: FakeCarrierAPI,
         *,
@@ -346,38 +323,21 @@ class CarrierConformance:
         transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
         **kwargs: Any,
     ) -> Client | AsyncClient:
-        """A client of ``kind`` (``"sync"``/``"async"``) wired to ``api`` with instant retries."""
+        """A client of ``kind`` (``"sync"``/``"async"``) wired to ``api``, in virtual time."""
         config = {self.carrier.code: settings if settings is not None else self.good_settings(api)}
-        if kind == "sync":
-            if transport is not None and not isinstance(transport, httpx.BaseTransport):
-                raise TypeError("a sync client needs an httpx.BaseTransport")
-            return Client(
-                settings=config,
-                registry=registry,
-                transport=transport or api.transport(),
-                sleep=lambda s: None,
-                environ={},
-                **kwargs,
-            )
-        if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
-            raise TypeError("an async client needs an httpx.AsyncBaseTransport")
-        return AsyncClient(
-            settings=config,
-            registry=registry,
-            transport=transport or api.transport(),
-            sleep=_no_sleep,
-            environ={},
-            http_backend="httpx",
-            **kwargs,
-        )
+        wanted = httpx.BaseTransport if kind == "sync" else httpx.AsyncBaseTransport
+        if transport is not None and not isinstance(transport, wanted):
+            raise TypeError(f"a {kind} client needs an httpx.{wanted.__name__}")
+        return make_client(kind, settings=config, registry=registry, transport=transport or api.transport(), **kwargs)
 
-    @pytest.fixture(params=["sync", "async"])
-    def client_kind(self, request: pytest.FixtureRequest) -> str:
-        return str(request.param)
+    @pytest.fixture(params=CLIENT_KINDS)
+    def client_kind(self, request: pytest.FixtureRequest) -> ClientKind:
+        kind: ClientKind = request.param
+        return kind
 
     @pytest.fixture
     def make_runner(
-        self, client_kind: str, registry: CarrierRegistry, api: FakeCarrierAPI
+        self, client_kind: ClientKind, registry: CarrierRegistry, api: FakeCarrierAPI
     ) -> Callable[..., OperationRunner]:
         def make(**kwargs: Any) -> OperationRunner:
             return OperationRunner(self.build_client(client_kind, registry, api, **kwargs))
@@ -463,7 +423,7 @@ class CarrierConformance:
 
     @pytest.mark.anyio
     async def test_unsupported_operations_refused_before_io(
-        self, client_kind: str, registry: CarrierRegistry, api: FakeCarrierAPI
+        self, client_kind: ClientKind, registry: CarrierRegistry, api: FakeCarrierAPI
     ) -> None:
         runner = OperationRunner(self.build_client(client_kind, registry, api, transport=_failing_transport()))
         code = self.carrier.code
@@ -532,7 +492,7 @@ class CarrierConformance:
         assert all(r.tracking_number for r in info.related_numbers)
 
     @pytest.mark.anyio
-    async def test_track_is_deterministic(self, registry: CarrierRegistry, client_kind: str) -> None:
+    async def test_track_is_deterministic(self, registry: CarrierRegistry, client_kind: ClientKind) -> None:
         if not self.has(Capability.TRACK):
             pytest.skip("TRACK not declared")
         results = []
@@ -550,7 +510,7 @@ class CarrierConformance:
             pytest.skip("TRACK_BATCH not declared")
         numbers = dict(self.status_numbers())
         unknown = self.get_fake_class().scenario_numbers["unknown"]
-        results = await runner.track_many([*numbers.values(), unknown], carrier=self.carrier.code)
+        results = await runner.call("track_many", [*numbers.values(), unknown], carrier=self.carrier.code)
         by_number = {normalize_number(r.number): r for r in results}
         assert len(by_number) == len(numbers) + 1
         for status, number in numbers.items():
@@ -615,7 +575,7 @@ class CarrierConformance:
     @pytest.mark.anyio
     @pytest.mark.parametrize("mutation", ["truncated", "reshaped", "empty"])
     async def test_purchase_2xx_then_failure_is_outcome_unknown(
-        self, client_kind: str, registry: CarrierRegistry, api: FakeCarrierAPI, mutation: str
+        self, client_kind: ClientKind, registry: CarrierRegistry, api: FakeCarrierAPI, mutation: str
     ) -> None:
         """A purchase answered 2xx whose body then fails is OutcomeUnknownError, never ResponseError.
 
@@ -687,7 +647,7 @@ class CarrierConformance:
 
     @pytest.mark.anyio
     async def test_authentication_failure(
-        self, client_kind: str, registry: CarrierRegistry, api: FakeCarrierAPI
+        self, client_kind: ClientKind, registry: CarrierRegistry, api: FakeCarrierAPI
     ) -> None:
         bad = self.bad_settings(api)
         if bad is None:
@@ -850,7 +810,7 @@ class CarrierConformance:
 
     @pytest.mark.anyio
     async def test_manifest_bad_input_refused_before_io(
-        self, client_kind: str, registry: CarrierRegistry, api: FakeCarrierAPI
+        self, client_kind: ClientKind, registry: CarrierRegistry, api: FakeCarrierAPI
     ) -> None:
         if not self.has(Capability.CREATE_MANIFEST):
             pytest.skip("CREATE_MANIFEST not declared")
@@ -895,7 +855,7 @@ class CarrierConformance:
 
     @pytest.mark.anyio
     async def test_pickup_in_the_past_refused_before_io(
-        self, client_kind: str, registry: CarrierRegistry, api: FakeCarrierAPI
+        self, client_kind: ClientKind, registry: CarrierRegistry, api: FakeCarrierAPI
     ) -> None:
         if not self.has(Capability.SCHEDULE_PICKUP):
             pytest.skip("SCHEDULE_PICKUP not declared")
@@ -908,7 +868,7 @@ class CarrierConformance:
     @pytest.mark.anyio
     async def test_day_operations_keep_secrets(
         self,
-        client_kind: str,
+        client_kind: ClientKind,
         registry: CarrierRegistry,
         api: FakeCarrierAPI,
         caplog: pytest.LogCaptureFixture,
@@ -1107,7 +1067,7 @@ class CarrierConformance:
     @pytest.mark.anyio
     async def test_secrets_never_leak(
         self,
-        client_kind: str,
+        client_kind: ClientKind,
         registry: CarrierRegistry,
         api: FakeCarrierAPI,
         caplog: pytest.LogCaptureFixture,
@@ -1173,22 +1133,17 @@ class CarrierConformance:
     # == sandbox ============================================================================
 
     @pytest.mark.anyio
-    async def test_sandbox_in_memory(self, client_kind: str, registry: CarrierRegistry) -> None:
+    async def test_sandbox_in_memory(self, client_kind: ClientKind, registry: CarrierRegistry) -> None:
         sandbox = Sandbox(registry=registry)
-        if client_kind == "sync":
-            runner = OperationRunner(Client(sandbox=sandbox, registry=registry, environ={}, sleep=lambda s: None))
-        else:
-            runner = OperationRunner(
-                AsyncClient(sandbox=sandbox, registry=registry, environ={}, sleep=_no_sleep, http_backend="httpx")
-            )
-        assert await self.call_probe(runner) is not None
+        async with OperationRunner.open(client_kind, sandbox=sandbox, registry=registry) as runner:
+            assert await self.call_probe(runner) is not None
         assert sum(sandbox.fake(self.carrier.code).calls.values()) >= 1
 
     def test_sandbox_loopback_server(self, registry: CarrierRegistry) -> None:
         sandbox = Sandbox(registry=registry)
         with sandbox.serve() as server:
             assert server.base_urls[self.carrier.code].startswith("http://127.0.0.1:")
-            client = Client(settings=server.settings(), registry=registry, environ={}, sleep=lambda s: None)
+            client = make_client("sync", settings=server.settings(), registry=registry)
             with client:
                 method, args = self.probe()
                 kwargs = {"carrier": self.carrier.code} if method == "track" else {}
@@ -1204,7 +1159,7 @@ class CarrierConformance:
 
     def _sandbox_client(self, registry: CarrierRegistry) -> tuple[Sandbox, Client]:
         sandbox = Sandbox(registry=registry)
-        return sandbox, Client(sandbox=sandbox, registry=registry, environ={}, sleep=lambda s: None)
+        return sandbox, make_client("sync", sandbox=sandbox, registry=registry)
 
     def test_fake_records_the_sdk_operation_names(self, registry: CarrierRegistry) -> None:
         """``fake.calls`` (and ``inject(operation=...)``) use the SDK's operation names, the same

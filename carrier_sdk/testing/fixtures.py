@@ -7,21 +7,24 @@ Enable them with ``pytest_plugins = ["carrier_sdk.testing"]`` in your ``conftest
 * ``carrier_sandbox_registry``: the registry the sandbox serves (default ``None``: the installed
   plugins); override it in your ``conftest.py`` to pin carriers;
 * ``carrier_sandbox_seed``: the sandbox seed (default 0);
-* ``carrier_clock``: a :class:`SandboxClock`, virtual time shared by the clients and the fakes,
-  so retries, ``Retry-After`` waits and client-side rate limits take no real time;
+* ``carrier_clock``: a :class:`~carrier_sdk.testing.VirtualClock`, virtual time shared by the
+  clients and the fakes, so retries, ``Retry-After`` waits and client-side rate limits take no
+  real time;
 * ``carrier_sandbox``: a fresh :class:`~carrier_sdk.sandbox.Sandbox` per test;
 * ``sandbox_client`` / ``async_sandbox_client``: a :class:`~carrier_sdk.Client` /
   :class:`~carrier_sdk.AsyncClient` wired to that sandbox;
 * ``carrier_respx``: the sandbox's respx router, activated (httpx requests to the carriers'
   production URLs reach the fakes);
-* ``inject_fault``: ``inject_fault(code, kind, operation=None, count=1)`` schedules a fault.
+* ``inject_fault``: :meth:`Sandbox.inject <carrier_sdk.sandbox.Sandbox.inject>` of that sandbox;
+* ``client_kind``: ``"sync"`` then ``"async"`` (a test using it runs once per client kind);
+* ``sandbox_runner``: an :class:`~carrier_sdk.testing.OperationRunner` over a client of
+  ``client_kind`` wired to the sandbox.
 
 .. versionadded:: 0.1
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -29,15 +32,14 @@ import pytest
 
 from .._client import AsyncClient, Client
 from .._registry import CarrierRegistry
-from ..fakes import FaultKind
 from ..sandbox import Sandbox
 from ._fake_carrier import FakeCarrier
+from ._kit import CLIENT_KINDS, ClientKind, OperationRunner, VirtualClock, make_client
 
 if TYPE_CHECKING:
     import respx
 
 __all__ = [
-    "SandboxClock",
     "async_sandbox_client",
     "carrier_clock",
     "carrier_registry",
@@ -45,34 +47,11 @@ __all__ = [
     "carrier_sandbox",
     "carrier_sandbox_registry",
     "carrier_sandbox_seed",
+    "client_kind",
     "inject_fault",
     "sandbox_client",
+    "sandbox_runner",
 ]
-
-
-class SandboxClock:
-    """Virtual time: ``clock()`` reads it, ``sleep(s)`` / ``await async_sleep(s)`` advance it.
-
-    Starts at the real wall-clock time, so timestamps the fakes stamp on labels look current.
-    """
-
-    def __init__(self, start: float | None = None) -> None:
-        self.now = time.time() if start is None else float(start)
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += max(0.0, seconds)
-
-    async def async_sleep(self, seconds: float) -> None:
-        self.sleep(seconds)
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward without recording a sleep."""
-        self.now += seconds
 
 
 @pytest.fixture
@@ -96,49 +75,42 @@ def carrier_sandbox_seed() -> int:
 
 
 @pytest.fixture
-def carrier_clock() -> SandboxClock:
+def carrier_clock() -> VirtualClock:
     """Virtual time shared by the sandbox clients and the fakes."""
-    return SandboxClock()
+    return VirtualClock()
+
+
+@pytest.fixture(params=CLIENT_KINDS)
+def client_kind(request: pytest.FixtureRequest) -> ClientKind:
+    """``"sync"``, then ``"async"``: a test asking for it runs once with each client kind."""
+    kind: ClientKind = request.param
+    return kind
 
 
 @pytest.fixture
 def carrier_sandbox(
     carrier_sandbox_registry: CarrierRegistry | None,
     carrier_sandbox_seed: int,
-    carrier_clock: SandboxClock,
+    carrier_clock: VirtualClock,
 ) -> Sandbox:
     """A fresh :class:`~carrier_sdk.sandbox.Sandbox`: state, faults and quotas start empty."""
     return Sandbox(registry=carrier_sandbox_registry, seed=carrier_sandbox_seed, clock=carrier_clock)
 
 
 @pytest.fixture
-def sandbox_client(carrier_sandbox: Sandbox, carrier_clock: SandboxClock) -> Iterator[Client]:
+def sandbox_client(carrier_sandbox: Sandbox, carrier_clock: VirtualClock) -> Iterator[Client]:
     """A :class:`~carrier_sdk.Client` talking to ``carrier_sandbox`` in virtual time."""
-    client = Client(
-        sandbox=carrier_sandbox,
-        registry=carrier_sandbox.registry,
-        clock=carrier_clock,
-        sleep=carrier_clock.sleep,
-        environ={},
-    )
-    with client:
+    with make_client("sync", sandbox=carrier_sandbox, registry=carrier_sandbox.registry, clock=carrier_clock) as client:
         yield client
 
 
 @pytest.fixture
-def async_sandbox_client(carrier_sandbox: Sandbox, carrier_clock: SandboxClock) -> AsyncClient:
+def async_sandbox_client(carrier_sandbox: Sandbox, carrier_clock: VirtualClock) -> AsyncClient:
     """An :class:`~carrier_sdk.AsyncClient` talking to ``carrier_sandbox`` in virtual time.
 
     (Its in-memory transport holds no sockets, so it needs no closing.)
     """
-    return AsyncClient(
-        sandbox=carrier_sandbox,
-        registry=carrier_sandbox.registry,
-        clock=carrier_clock,
-        sleep=carrier_clock.async_sleep,
-        environ={},
-        http_backend="httpx",
-    )
+    return make_client("async", sandbox=carrier_sandbox, registry=carrier_sandbox.registry, clock=carrier_clock)
 
 
 @pytest.fixture
@@ -149,22 +121,23 @@ def carrier_respx(carrier_sandbox: Sandbox) -> Iterator[respx.MockRouter]:
 
 
 @pytest.fixture
+def sandbox_runner(
+    client_kind: ClientKind, carrier_sandbox: Sandbox, carrier_clock: VirtualClock
+) -> Iterator[OperationRunner]:
+    """An :class:`~carrier_sdk.testing.OperationRunner` over a client of ``client_kind`` talking
+    to ``carrier_sandbox`` in virtual time: ``sandbox_runner("track", number)``."""
+    with OperationRunner.open(
+        client_kind, sandbox=carrier_sandbox, registry=carrier_sandbox.registry, clock=carrier_clock
+    ) as runner:
+        yield runner
+
+
+@pytest.fixture
 def inject_fault(carrier_sandbox: Sandbox) -> Callable[..., None]:
-    """``inject_fault(code, kind, operation=None, count=1, status=503, retry_after=1.0)``.
+    """:meth:`Sandbox.inject <carrier_sdk.sandbox.Sandbox.inject>` of ``carrier_sandbox``:
+    ``inject_fault(code, kind, operation=None, count=1, status=503, retry_after=1.0)``.
 
     ``kind`` is a :class:`~carrier_sdk.fakes.FaultKind` or its value: ``"connect_error"``,
     ``"timeout"``, ``"server_error"``, ``"rate_limited"``, ``"malformed"``, ``"lost_response"``.
     """
-
-    def inject(
-        code: str,
-        kind: FaultKind | str,
-        *,
-        operation: str | None = None,
-        count: int = 1,
-        status: int = 503,
-        retry_after: float = 1.0,
-    ) -> None:
-        carrier_sandbox.inject(code, kind, operation=operation, count=count, status=status, retry_after=retry_after)
-
-    return inject
+    return carrier_sandbox.inject

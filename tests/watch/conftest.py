@@ -12,32 +12,15 @@ import pytest
 
 from carrier_sdk import Client
 from carrier_sdk.sandbox import Sandbox
+from carrier_sdk.testing import VirtualClock
 
 #: A virtual "now" (late 2026) after which sandbox orders unfold.
 T0 = 1_790_000_000.0
 
 
-class VirtualClock:
-    """A wall clock that only moves when told; ``sleep`` moves it and is recorded."""
-
-    def __init__(self, start: float = T0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += max(seconds, 0.0)
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
 def clock() -> VirtualClock:
-    return VirtualClock()
+    return VirtualClock(start=T0)
 
 
 @pytest.fixture

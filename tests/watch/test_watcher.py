@@ -14,6 +14,7 @@ from carrier_sdk_usps.fake import fake_impb
 
 from carrier_sdk import AsyncClient, Client, RateLimit, TrackingStatus, UnknownCarrierError, ValidationError
 from carrier_sdk.sandbox import Sandbox
+from carrier_sdk.testing import VirtualClock
 from carrier_sdk.watch import (
     AsyncWatcher,
     MemoryStore,
@@ -26,7 +27,7 @@ from carrier_sdk.watch import (
     event_id,
 )
 
-from .conftest import T0, VirtualClock, add_cainiao_order
+from .conftest import T0, add_cainiao_order
 
 HOUR = 3600.0
 ORDER = "LP00000000012345"

@@ -11,6 +11,7 @@ import pytest
 
 from carrier_sdk import ConfigurationError, Secret
 from carrier_sdk.sandbox import Sandbox
+from carrier_sdk.testing import VirtualClock
 from carrier_sdk.watch import (
     CHANGE_ID_HEADER,
     SIGNATURE_HEADER,
@@ -27,7 +28,7 @@ from carrier_sdk.watch import (
 )
 from carrier_sdk.watch.contract import sample_change
 
-from .conftest import T0, VirtualClock, add_cainiao_order, serve_asgi
+from .conftest import T0, add_cainiao_order, serve_asgi
 
 SECRET = "whsec-canary-5f1e"
 
