@@ -6,10 +6,10 @@ import math
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from typing import Any
 
 from ._exceptions import ValidationError
+from .iso import COUNTRY_CODES, CURRENCY_CODES
 
 __all__ = [
     "check_country",
@@ -22,20 +22,6 @@ __all__ = [
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-@lru_cache(maxsize=512)
-def _known_country(code: str) -> bool:
-    import pycountry  # imported on first use: its database is not needed to import the SDK
-
-    return pycountry.countries.get(alpha_2=code) is not None
-
-
-@lru_cache(maxsize=256)
-def _known_currency(code: str) -> bool:
-    import pycountry
-
-    return pycountry.currencies.get(alpha_3=code) is not None
-
-
 def check_country(value: Any, field: str) -> str:
     """Return ``value`` as an upper-case ISO 3166-1 alpha-2 code, or raise."""
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{2}", value.strip()):
@@ -45,7 +31,7 @@ def check_country(value: Any, field: str) -> str:
             constraint="ISO 3166-1 alpha-2",
         )
     code = value.strip().upper()
-    if not _known_country(code):
+    if code not in COUNTRY_CODES:
         raise ValidationError(
             f"{field}: {code!r} is not an ISO 3166-1 alpha-2 country code",
             field=field,
@@ -63,7 +49,7 @@ def check_currency(value: Any, field: str) -> str:
             constraint="ISO 4217",
         )
     code = value.strip().upper()
-    if not _known_currency(code):
+    if code not in CURRENCY_CODES:
         raise ValidationError(
             f"{field}: {code!r} is not an ISO 4217 currency code",
             field=field,

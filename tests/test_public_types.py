@@ -36,6 +36,7 @@ PUBLIC_MODULES = (
     "carrier_sdk.sandbox",
     "carrier_sdk.fakes",
     "carrier_sdk.hookspecs",
+    "carrier_sdk.iso",
     "carrier_sdk.testing",
     "carrier_sdk.testing.conformance",
 )

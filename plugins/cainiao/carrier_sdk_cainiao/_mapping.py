@@ -21,6 +21,7 @@ from carrier_sdk import (
     ValidationError,
     WeightUnit,
 )
+from carrier_sdk.iso import country_code as iso_country_code
 
 from ._schemas import RawEvent, TrackRecord
 
@@ -266,12 +267,7 @@ def country_code(name: str) -> str:
     known = _COUNTRY_NAMES.get(text.upper())
     if known:
         return known
-    try:
-        import pycountry
-
-        return str(pycountry.countries.lookup(text).alpha_2)
-    except LookupError:
-        return text
+    return iso_country_code(text) or text
 
 
 def _related(record: TrackRecord, number: str) -> tuple[RelatedNumber, ...]:

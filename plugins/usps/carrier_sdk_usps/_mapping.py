@@ -37,6 +37,7 @@ from carrier_sdk import (
     ValidationError,
     WeightUnit,
 )
+from carrier_sdk.iso import country_name
 
 from ._schemas import DEFAULT_DIMENSION_IN, FALLBACK_EVENT_TZ, IDEMPOTENCY_NAMESPACE
 
@@ -633,13 +634,7 @@ def _domestic_address(address: Address) -> dict[str, str]:
 
 
 def _country_name(code: str) -> str:
-    try:
-        import pycountry
-
-        country = pycountry.countries.get(alpha_2=code)
-    except (ImportError, LookupError, KeyError):  # pragma: no cover - pycountry is a core dependency
-        return code
-    return str(country.name) if country is not None else code
+    return country_name(code) or code
 
 
 def _international_address(address: Address) -> dict[str, str]:
