@@ -54,6 +54,7 @@ def test_plugin_exports_every_fixture() -> None:
         "carrier_sandbox_seed",
         "client_kind",
         "sandbox_runner",
+        "make_runner",
     ):
         assert name in testing.__all__
         assert hasattr(testing, name)
@@ -151,6 +152,7 @@ async def test_virtual_clock_async_sleep_lets_other_tasks_run() -> None:
 
 # -- the one client kind, the one runner ----------------------------------------------------
 
+
 def test_client_kind_runs_each_kind(client_kind: ClientKind, request: pytest.FixtureRequest) -> None:
     assert client_kind in CLIENT_KINDS
     collected = {item.name for item in request.session.items}
@@ -227,6 +229,16 @@ async def test_a_sync_runner_also_serves_async_tests(carrier_sandbox: Sandbox) -
     runner = OperationRunner.open("sync", sandbox=carrier_sandbox, registry=carrier_sandbox.registry)
     async with runner:
         assert (await runner.call("track", NUMBERS["delivered"])).status is TrackingStatus.DELIVERED
+
+
+def test_make_runner_wires_clients_of_the_kind_and_closes_them(
+    make_runner: Any, client_kind: ClientKind, carrier_sandbox: Sandbox, carrier_clock: VirtualClock
+) -> None:
+    carrier_sandbox.inject("fakecarrier", "rate_limited", operation="track", retry_after=4)
+    runner = make_runner(sandbox=carrier_sandbox, registry=carrier_sandbox.registry)
+    assert runner.kind == client_kind
+    assert runner("track", NUMBERS["delivered"]).status is TrackingStatus.DELIVERED
+    assert carrier_clock.sleeps == [4]  # the runner's client waited in the fixture's virtual time
 
 
 # -- the one fault-injection signature ------------------------------------------------------

@@ -2,8 +2,8 @@
 
 Use as an opt-in pytest plugin: ``pytest_plugins = ["carrier_sdk.testing"]``. That registers the
 sandbox fixtures (``carrier_sandbox``, ``sandbox_client``, ``async_sandbox_client``,
-``sandbox_runner``, ``client_kind``, ``carrier_respx``, ``inject_fault``, ``carrier_registry``,
-``carrier_clock``). The kit under them: one :class:`VirtualClock`, :func:`make_client` (a client
+``sandbox_runner``, ``make_runner``, ``client_kind``, ``carrier_respx``, ``inject_fault``,
+``carrier_registry``, ``carrier_clock``). The kit under them: one :class:`VirtualClock`, :func:`make_client` (a client
 of either kind in virtual time) and one :class:`OperationRunner` (runs a client call the same way
 for either kind). Adapter authors subclass
 :class:`carrier_sdk.testing.conformance.CarrierConformance`.
@@ -31,6 +31,7 @@ try:  # the fixtures need pytest (the ``testing`` extra); the fake carrier does 
         carrier_sandbox_seed,
         client_kind,
         inject_fault,
+        make_runner,
         sandbox_client,
         sandbox_runner,
     )
@@ -58,6 +59,7 @@ __all__ = [
     "fake_number",
     "inject_fault",
     "make_client",
+    "make_runner",
     "sandbox_client",
     "sandbox_runner",
 ]

@@ -18,7 +18,10 @@ Enable them with ``pytest_plugins = ["carrier_sdk.testing"]`` in your ``conftest
 * ``inject_fault``: :meth:`Sandbox.inject <carrier_sdk.sandbox.Sandbox.inject>` of that sandbox;
 * ``client_kind``: ``"sync"`` then ``"async"`` (a test using it runs once per client kind);
 * ``sandbox_runner``: an :class:`~carrier_sdk.testing.OperationRunner` over a client of
-  ``client_kind`` wired to the sandbox.
+  ``client_kind`` wired to the sandbox;
+* ``make_runner``: ``make_runner(**client_options)`` opens an
+  :class:`~carrier_sdk.testing.OperationRunner` over a client of ``client_kind`` in the
+  virtual time of ``carrier_clock`` (closed after the test), for clients you wire yourself.
 
 .. versionadded:: 0.1
 """
@@ -26,7 +29,7 @@ Enable them with ``pytest_plugins = ["carrier_sdk.testing"]`` in your ``conftest
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -49,6 +52,7 @@ __all__ = [
     "carrier_sandbox_seed",
     "client_kind",
     "inject_fault",
+    "make_runner",
     "sandbox_client",
     "sandbox_runner",
 ]
@@ -130,6 +134,28 @@ def sandbox_runner(
         client_kind, sandbox=carrier_sandbox, registry=carrier_sandbox.registry, clock=carrier_clock
     ) as runner:
         yield runner
+
+
+@pytest.fixture
+def make_runner(client_kind: ClientKind, carrier_clock: VirtualClock) -> Iterator[Callable[..., OperationRunner]]:
+    """``make_runner(**client_options)``: an :class:`~carrier_sdk.testing.OperationRunner` over a
+    new client of ``client_kind`` (options as :func:`~carrier_sdk.testing.make_client` takes
+    them), in the virtual time of ``carrier_clock``; every runner made is closed after the test.
+
+    Override it in a ``conftest.py`` to fill in your carrier's settings: a fixture of the same
+    name may ask for this one.
+    """
+    made: list[OperationRunner] = []
+
+    def make(**options: Any) -> OperationRunner:
+        options.setdefault("clock", carrier_clock)
+        runner = OperationRunner.open(client_kind, **options)
+        made.append(runner)
+        return runner
+
+    yield make
+    for runner in made:
+        runner.close()
 
 
 @pytest.fixture

@@ -1,29 +1,26 @@
-"""Shared fixtures: settings, fixture payloads, and a runner driving Client and AsyncClient alike."""
+"""Shared fixtures: settings, fixture payloads, and ``run`` driving Client and AsyncClient alike."""
 
 from __future__ import annotations
 
 import json
-import ssl
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-import anyio
 import httpx
 import pytest
 from carrier_sdk_cainiao import CainiaoCarrier
 from carrier_sdk_cainiao._auth import data_digest
 
-from carrier_sdk import Address, AsyncClient, CarrierRegistry, Client, Customs, CustomsItem, Money, Parcel
+from carrier_sdk import Address, CarrierRegistry, Customs, CustomsItem, Money, Parcel
 from carrier_sdk import ShipmentRequest as _ShipmentRequest
+from carrier_sdk.testing import OperationRunner
 
 FIXTURES = Path(__file__).parent / "fixtures"
 URL = "https://link.cainiao.com/gateway/link.do"
 SECRET = "test-secret"
 SETTINGS = {"logistic_provider_id": "RESOURCE_CODE", "secret_key": SECRET}
-# One TLS context for every client: building one per client costs ~0.1 s. respx intercepts below
-# the transport, so no request ever leaves the process.
-_TLS = ssl.create_default_context()
 
 
 def load(name: str) -> Any:
@@ -53,18 +50,12 @@ def registry() -> CarrierRegistry:
     return reg
 
 
-async def _no_sleep(seconds: float) -> None:
-    return None
+@pytest.fixture
+def run(make_runner: Callable[..., OperationRunner]) -> Callable[..., Any]:
+    """``run(method, *args, settings=..., transport=..., max_retries=2, **kwargs)`` calls one client
+    method on a fresh client of each kind in turn (the test kit's runner)."""
 
-
-class Runner:
-    """Call one client method on a fresh sync or async client."""
-
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
-
-    def __call__(
-        self,
+    def call(
         method: str,
         *args: Any,
         settings: dict[str, Any] | None = None,
@@ -72,36 +63,11 @@ class Runner:
         max_retries: int = 2,
         **kwargs: Any,
     ) -> Any:
-        config = {"cainiao": settings or SETTINGS}
-        if self.mode == "sync":
-            with Client(
-                settings=config,
-                registry=registry(),
-                transport=transport or httpx.HTTPTransport(verify=_TLS),
-                sleep=lambda s: None,
-                max_retries=max_retries,
-                environ={},
-            ) as client:
-                return getattr(client, method)(*args, **kwargs)
+        cainiao = {"cainiao": settings or SETTINGS}
+        runner = make_runner(settings=cainiao, registry=registry(), transport=transport, max_retries=max_retries)
+        return runner(method, *args, **kwargs)
 
-        async def main() -> Any:
-            async with AsyncClient(
-                settings=config,
-                registry=registry(),
-                transport=transport or httpx.AsyncHTTPTransport(verify=_TLS),
-                sleep=_no_sleep,
-                max_retries=max_retries,
-                environ={},
-                http_backend="httpx",
-            ) as client:
-                return await getattr(client, method)(*args, **kwargs)
-
-        return anyio.run(main, backend="asyncio")
-
-
-@pytest.fixture(params=["sync", "async"])
-def run(request: pytest.FixtureRequest) -> Runner:
-    return Runner(request.param)
+    return call
 
 
 @pytest.fixture

@@ -1,16 +1,15 @@
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 from carrier_sdk_correos._carrier import CorreosCarrier
 from carrier_sdk_correos.fake import CorreosFake
 
-from carrier_sdk import Address, AsyncClient, CarrierRegistry, Client, Parcel, ShipmentRequest
+from carrier_sdk import Address, CarrierRegistry, Parcel, ShipmentRequest
+from carrier_sdk.testing import OperationRunner
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TRACK_BASE = "https://localizador.correos.es"
@@ -48,56 +47,18 @@ def fake() -> CorreosFake:
     return CorreosFake(seed=0, clock=lambda: 1_780_000_000.0)
 
 
-class AsyncRunner:
-    """Runs AsyncClient coroutines from sync test code, so one test body covers both clients."""
+@pytest.fixture
+def make_client(
+    make_runner: Callable[..., OperationRunner], registry: CarrierRegistry
+) -> Callable[..., OperationRunner]:
+    """``make_client(settings=None, transport=None, **client_options)``: the test kit's runner over a
+    Correos client of each kind in turn (``client("track", number)``)."""
 
-    def __init__(self, client: AsyncClient) -> None:
-        self.client = client
+    def make(settings: dict[str, Any] | None = None, transport: Any = None, **options: Any) -> OperationRunner:
+        correos = {"correos": dict(SETTINGS if settings is None else settings)}
+        return make_runner(settings=correos, registry=registry, transport=transport, **options)
 
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self.client, name)
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return anyio.run(functools.partial(method, *args, **kwargs))
-
-        return call
-
-    def close(self) -> None:
-        anyio.run(self.client.aclose)
-
-
-async def _no_sleep(_: float) -> None:
-    return None
-
-
-@pytest.fixture(params=["sync", "async"])
-def make_client(request: pytest.FixtureRequest, registry: CarrierRegistry) -> Iterator[Callable[..., Any]]:
-    made: list[Any] = []
-
-    def make(settings: dict[str, Any] | None = None, transport: Any = None, **kwargs: Any) -> Any:
-        config = {"correos": dict(SETTINGS if settings is None else settings)}
-        if request.param == "sync":
-            client: Any = Client(
-                settings=config, registry=registry, transport=transport, sleep=lambda s: None, environ={}, **kwargs
-            )
-        else:
-            client = AsyncRunner(
-                AsyncClient(
-                    settings=config,
-                    registry=registry,
-                    transport=transport,
-                    sleep=_no_sleep,
-                    environ={},
-                    http_backend="httpx",
-                    **kwargs,
-                )
-            )
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close()
+    return make
 
 
 def address(**overrides: Any) -> Address:

@@ -27,18 +27,18 @@ def test_scenario_numbers_give_their_status(make_client, fake):
     for name, number in fake.scenario_numbers.items():
         assert CorreosCarrier.recognize(number) is not None, name
         if name in STATUSES and name != "unknown":
-            assert client.track(number).status.value == name
-    info = client.track(fake.extra_numbers["associated"])
+            assert client("track", number).status.value == name
+    info = client("track", fake.extra_numbers["associated"])
     assert [r.tracking_number for r in info.related_numbers] == [ASSOCIATED_CODE]
-    assert client.track(ASSOCIATED_CODE).status is TrackingStatus.DELIVERED
+    assert client("track", ASSOCIATED_CODE).status is TrackingStatus.DELIVERED
     assert CorreosCarrier.recognize(fake.extra_numbers["international"]) is not None
-    assert client.track(fake.extra_numbers["international"]).events
+    assert client("track", fake.extra_numbers["international"]).events
 
 
 def test_unknown_number_is_codError_3(make_client, fake):
     client = make_client(fake.settings(), fake.transport())
     with pytest.raises(TrackingNotFoundError) as info:
-        client.track(fake.scenario_numbers["unknown"])
+        client("track", fake.scenario_numbers["unknown"])
     assert info.value.error_code == "3"
     response = httpx.Client(transport=fake.transport(), auth=("fake-tracking", "fake-tracking-secret")).get(
         f"https://localizador.correos.es/canonico/eventos_envio_servicio_auth/{fake.scenario_numbers['unknown']}"
@@ -50,11 +50,11 @@ def test_unknown_number_is_codError_3(make_client, fake):
 def test_fault_scenarios(make_client, fake):
     client = make_client(fake.settings(), fake.transport(), max_retries=1)
     with pytest.raises(CarrierServerError):
-        client.track(fake.scenario_numbers["fault_server_error"])
+        client("track", fake.scenario_numbers["fault_server_error"])
     with pytest.raises(APITimeoutError):
-        client.track(fake.scenario_numbers["fault_timeout"])
+        client("track", fake.scenario_numbers["fault_timeout"])
     with pytest.raises(RateLimitError):
-        client.track(fake.scenario_numbers["fault_rate_limited"])
+        client("track", fake.scenario_numbers["fault_rate_limited"])
 
 
 def test_histories_are_deterministic_and_shuffled():
@@ -73,14 +73,14 @@ def test_bad_credentials_get_401(make_client, fake):
     settings = {**fake.settings(), "tracking_password": "wrong", "preregistro_password": "wrong"}
     client = make_client(settings, fake.transport())
     with pytest.raises(AuthenticationError):
-        client.track(fake.scenario_numbers["delivered"])
+        client("track", fake.scenario_numbers["delivered"])
     with pytest.raises(AuthenticationError):
-        client.cancel_shipment("correos", fake.scenario_numbers["delivered"])
+        client("cancel_shipment", "correos", fake.scenario_numbers["delivered"])
 
 
 def test_shipment_lifecycle(make_client, fake, h):
     client = make_client(fake.settings(), fake.transport())
-    shipment = client.create_shipment("correos", h.shipment_request(), idempotency_key="life-1")
+    shipment = client("create_shipment", "correos", h.shipment_request(), idempotency_key="life-1")
     assert DOMESTIC_CODE_PATTERN.match(shipment.tracking_number)
     assert shipment.tracking_number[2:6] == fake.labeller_code
     assert shipment.tracking_number[17:22] == "12598"  # destination postcode inside the code
@@ -92,12 +92,12 @@ def test_shipment_lifecycle(make_client, fake, h):
     assert stored["recipient_name"] == "Smith & Sons <Ltd>"
     assert stored["reference"] == "ORDER-1"
     assert stored["weight_g"] == 1200
-    assert client.track(shipment.tracking_number).status is TrackingStatus.PRE_TRANSIT
-    assert client.cancel_shipment("correos", shipment.tracking_number).status == "cancelled"
+    assert client("track", shipment.tracking_number).status is TrackingStatus.PRE_TRANSIT
+    assert client("cancel_shipment", "correos", shipment.tracking_number).status == "cancelled"
     assert fake.shipments[shipment.tracking_number]["cancelled"] is True
-    assert client.cancel_shipment("correos", shipment.tracking_number).status == "already_cancelled"
+    assert client("cancel_shipment", "correos", shipment.tracking_number).status == "already_cancelled"
     with pytest.raises(NotFoundError):
-        client.cancel_shipment("correos", "PQ10BC0000000000128001A")
+        client("cancel_shipment", "correos", "PQ10BC0000000000128001A")
 
 
 def test_fake_refusal_is_typed(make_client, fake, h):
@@ -105,7 +105,7 @@ def test_fake_refusal_is_typed(make_client, fake, h):
 
     client = make_client(fake.settings(), fake.transport())
     with pytest.raises(InvalidRequestError) as info:
-        client.create_shipment("correos", h.shipment_request(service="S9999"))
+        client("create_shipment", "correos", h.shipment_request(service="S9999"))
     assert info.value.error_code == "1027"
     assert fake.shipments == {}
 
@@ -127,14 +127,14 @@ def test_base_switches(make_client, fake, h):
     from carrier_sdk import OutcomeUnknownError
 
     with pytest.raises(OutcomeUnknownError):  # a 2xx purchase answer that cannot be read: never ResponseError
-        client.create_shipment("correos", h.shipment_request())
+        client("create_shipment", "correos", h.shipment_request())
     fake.inject(FaultKind.SERVER_ERROR, operation="cancel_shipment")
     with pytest.raises(CarrierServerError) as info:
-        client.cancel_shipment("correos", fake.scenario_numbers["delivered"])
+        client("cancel_shipment", "correos", fake.scenario_numbers["delivered"])
     assert info.value.error_message == "injected server error"  # SOAP fault text via error_details
     fake.inject(FaultKind.LOST_RESPONSE, operation="create_shipment")
     with pytest.raises(OutcomeUnknownError):
-        client.create_shipment("correos", h.shipment_request(), idempotency_key="lost-1")
+        client("create_shipment", "correos", h.shipment_request(), idempotency_key="lost-1")
     assert len(fake.shipments) == 1  # committed, answer lost: reconcile by ReferenciaCliente
     assert next(iter(fake.shipments.values()))["reference"] == "ORDER-1"
     fake.reset()
@@ -147,4 +147,4 @@ def test_fake_settings_with_base_url(make_client, fake):
     assert settings["preregistro_url"] == "http://127.0.0.1:9999/preregistroenvios"
     assert settings["tracking_base_url"].endswith("/canonico/eventos_envio_servicio_auth")
     client = make_client(settings, fake.transport())
-    assert client.track(fake.scenario_numbers["delivered"]).status is TrackingStatus.DELIVERED
+    assert client("track", fake.scenario_numbers["delivered"]).status is TrackingStatus.DELIVERED

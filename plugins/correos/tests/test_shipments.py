@@ -47,7 +47,7 @@ def _text(root: ET.Element, path: str) -> str | None:
 def test_create_request_is_built_correctly(make_client, h):
     with respx.mock(assert_all_called=True) as mock:
         route = mock.post(h.PRE_URL).respond(200, content=h.fixture_bytes("preregistro_ok.xml"))
-        make_client().create_shipment("correos", h.shipment_request(), idempotency_key="key-1")
+        make_client()("create_shipment", "correos", h.shipment_request(), idempotency_key="key-1")
     request = route.calls.last.request
     assert request.headers["soapaction"] == "PreRegistro"
     assert request.headers["content-type"] == "text/xml; charset=utf-8"
@@ -75,7 +75,7 @@ def test_xml_escaping_round_trips(make_client, h):
     )
     with respx.mock(assert_all_called=True) as mock:
         route = mock.post(h.PRE_URL).respond(200, content=h.fixture_bytes("preregistro_ok.xml"))
-        make_client().create_shipment("correos", request)
+        make_client()("create_shipment", "correos", request)
     raw = route.calls.last.request.content
     assert b"Smith &amp; Sons &lt;Ltd&gt;" in raw
     assert "Peñíscola".encode() in raw
@@ -89,8 +89,8 @@ def test_xml_escaping_round_trips(make_client, h):
 def test_reference_falls_back_to_idempotency_key_and_service_overrides_product(make_client, h):
     with respx.mock(assert_all_called=True) as mock:
         route = mock.post(h.PRE_URL).respond(200, content=h.fixture_bytes("preregistro_ok.xml"))
-        shipment = make_client().create_shipment(
-            "correos", h.shipment_request(reference="", service="s0235"), idempotency_key="my-key-7"
+        shipment = make_client()(
+            "create_shipment", "correos", h.shipment_request(reference="", service="s0235"), idempotency_key="my-key-7"
         )
     root = _sent(route)
     assert _text(root, "PreregistroEnvio/Envio/ReferenciaCliente") == "my-key-7"
@@ -119,7 +119,7 @@ def test_international_shipment_carries_customs(make_client, h):
     )
     with respx.mock(assert_all_called=True) as mock:
         route = mock.post(h.PRE_URL).respond(200, content=h.fixture_bytes("preregistro_ok.xml"))
-        make_client().create_shipment("correos", request)
+        make_client()("create_shipment", "correos", request)
     root = _sent(route)
     line = "PreregistroEnvio/Envio/Aduana/DescAduanera/DATOSADUANA"
     assert _text(root, "PreregistroEnvio/Envio/Aduana/TipoEnvio") == "2"
@@ -163,7 +163,7 @@ def test_length_limits_are_validated_before_sending(make_client, h, overrides, f
     with respx.mock(assert_all_called=False) as mock:
         route = mock.post(h.PRE_URL)
         with pytest.raises(ValidationError) as info:
-            make_client().create_shipment("correos", h.shipment_request(**kwargs))
+            make_client()("create_shipment", "correos", h.shipment_request(**kwargs))
     assert info.value.field == field
     assert info.value.constraint
     assert not route.called
@@ -175,9 +175,9 @@ def test_tracking_only_settings_raise_configuration_error_before_any_request(mak
         route = mock.route()
         client = make_client(settings)
         with pytest.raises(ConfigurationError, match="preregistro_user"):
-            client.create_shipment("correos", h.shipment_request())
+            client("create_shipment", "correos", h.shipment_request())
         with pytest.raises(ConfigurationError, match="labeller_code"):
-            client.cancel_shipment("correos", h.NUMBER)
+            client("cancel_shipment", "correos", h.NUMBER)
     assert not route.called
 
 
@@ -197,7 +197,7 @@ def test_create_flow_raises_configuration_error_before_yielding(h):
 def test_create_success_parses_by_element_names(make_client, h):
     with respx.mock(assert_all_called=True) as mock:
         mock.post(h.PRE_URL).respond(200, content=h.fixture_bytes("preregistro_ok.xml"))
-        shipment = make_client().create_shipment("correos", h.shipment_request())
+        shipment = make_client()("create_shipment", "correos", h.shipment_request())
     assert shipment.carrier == "correos"
     assert shipment.tracking_number == "PQ10BC0721392610108021C"
     assert shipment.carrier_reference == "0XXX100000001234"
@@ -213,7 +213,7 @@ def test_create_resultado_error_is_typed_with_carrier_code(make_client, h):
     with respx.mock(assert_all_called=True) as mock:
         mock.post(h.PRE_URL).respond(200, content=h.fixture_bytes("preregistro_error.xml"))
         with pytest.raises(InvalidRequestError) as info:
-            make_client().create_shipment("correos", h.shipment_request())
+            make_client()("create_shipment", "correos", h.shipment_request())
     assert info.value.error_code == "1063"
     assert info.value.error_message == "Código postal de destino no válido"
 
@@ -222,7 +222,7 @@ def test_create_soap_fault_in_200_is_typed(make_client, h):
     with respx.mock(assert_all_called=True) as mock:
         mock.post(h.PRE_URL).respond(200, content=h.fixture_bytes("soap_fault.xml"))
         with pytest.raises(InvalidRequestError) as info:
-            make_client().create_shipment("correos", h.shipment_request())
+            make_client()("create_shipment", "correos", h.shipment_request())
     assert info.value.error_code == "soapenv:Client"
     assert info.value.error_message == "Error de esquema: CodProducto"
 
@@ -231,7 +231,7 @@ def test_create_soap_fault_on_http_400_is_typed(make_client, h):
     with respx.mock(assert_all_called=True) as mock:
         mock.post(h.PRE_URL).respond(400, content=h.fixture_bytes("soap_fault.xml"))
         with pytest.raises(InvalidRequestError) as info:
-            make_client().create_shipment("correos", h.shipment_request())
+            make_client()("create_shipment", "correos", h.shipment_request())
     assert info.value.error_message == "Error de esquema: CodProducto"
 
 
@@ -240,7 +240,7 @@ def test_create_client_fault_on_http_500_is_typed_not_retried(make_client, h):
     with respx.mock(assert_all_called=True) as mock:
         route = mock.post(h.PRE_URL).respond(500, content=h.fixture_bytes("soap_fault.xml"))
         with pytest.raises(InvalidRequestError) as info:
-            make_client().create_shipment("correos", h.shipment_request(), idempotency_key="k-500")
+            make_client()("create_shipment", "correos", h.shipment_request(), idempotency_key="k-500")
     assert route.call_count == 1
     assert info.value.error_code == "soapenv:Client"
     assert info.value.status_code == 500
@@ -252,7 +252,7 @@ def test_create_server_fault_on_http_500_is_outcome_unknown(make_client, h):
     with respx.mock(assert_all_called=True) as mock:
         route = mock.post(h.PRE_URL).respond(500, content=body)
         with pytest.raises(OutcomeUnknownError) as info:
-            make_client().create_shipment("correos", h.shipment_request(), idempotency_key="k-500")
+            make_client()("create_shipment", "correos", h.shipment_request(), idempotency_key="k-500")
     assert route.call_count == 1
     assert info.value.idempotency_key == "k-500"
     assert info.value.reference == "ORDER-1"
@@ -262,7 +262,7 @@ def test_create_401_is_authentication_error(make_client, h):
     with respx.mock(assert_all_called=True) as mock:
         mock.post(h.PRE_URL).respond(401, text="Unauthorized")
         with pytest.raises(AuthenticationError) as info:
-            make_client().create_shipment("correos", h.shipment_request())
+            make_client()("create_shipment", "correos", h.shipment_request())
     assert "pre-secret-canary" not in repr(info.value) + str(info.value)
 
 
@@ -271,7 +271,7 @@ def test_create_bad_label_base64_is_outcome_unknown(make_client, h):
     with respx.mock(assert_all_called=True) as mock:
         mock.post(h.PRE_URL).respond(200, content=body)
         with pytest.raises(OutcomeUnknownError) as info:  # registered (2xx), label unreadable
-            make_client().create_shipment("correos", h.shipment_request())
+            make_client()("create_shipment", "correos", h.shipment_request())
     assert info.value.identifiers.get("CodEnvio")
 
 
@@ -282,7 +282,7 @@ def test_create_read_timeout_is_outcome_unknown_and_not_resent(make_client, h):
     with respx.mock(assert_all_called=True) as mock:
         route = mock.post(h.PRE_URL).mock(side_effect=httpx.ReadTimeout("slow"))
         with pytest.raises(OutcomeUnknownError) as info:
-            make_client().create_shipment("correos", h.shipment_request(), idempotency_key="k-t")
+            make_client()("create_shipment", "correos", h.shipment_request(), idempotency_key="k-t")
     assert route.call_count == 1
     assert info.value.idempotency_key == "k-t"
 
@@ -291,7 +291,7 @@ def test_create_connect_error_is_connection_error(make_client, h):
     with respx.mock(assert_all_called=True) as mock:
         mock.post(h.PRE_URL).mock(side_effect=httpx.ConnectError("refused"))
         with pytest.raises(APIConnectionError):
-            make_client(max_retries=1).create_shipment("correos", h.shipment_request())
+            make_client(max_retries=1)("create_shipment", "correos", h.shipment_request())
 
 
 # -- cancel_shipment: the four cases -----------------------------------------------------------------------------
@@ -300,7 +300,7 @@ def test_create_connect_error_is_connection_error(make_client, h):
 def test_cancel_request_is_built_correctly(make_client, h):
     with respx.mock(assert_all_called=True) as mock:
         route = mock.post(h.PRE_URL).respond(200, content=h.fixture_bytes("anular_ok.xml"))
-        result = make_client().cancel_shipment("correos", h.NUMBER.lower())
+        result = make_client()("cancel_shipment", "correos", h.NUMBER.lower())
     request = route.calls.last.request
     assert request.headers["soapaction"] == "AnularOp"
     assert request.headers["content-type"] == "text/xml; charset=utf-8"
@@ -315,7 +315,7 @@ def test_cancel_refused_is_typed(make_client, h):
     with respx.mock(assert_all_called=True) as mock:
         mock.post(h.PRE_URL).respond(200, content=h.fixture_bytes("anular_error.xml"))
         with pytest.raises(InvalidRequestError) as info:
-            make_client().cancel_shipment("correos", h.NUMBER)
+            make_client()("cancel_shipment", "correos", h.NUMBER)
     assert info.value.error_code == "65"
     assert info.value.error_message == "El envío ya ha sido admitido"
 
@@ -329,8 +329,8 @@ def test_cancel_unknown_is_not_found_and_repeat_is_success(make_client, h):
         )
         client = make_client()
         with pytest.raises(NotFoundError):
-            client.cancel_shipment("correos", h.NUMBER)
-        assert client.cancel_shipment("correos", h.NUMBER).status == "already_cancelled"
+            client("cancel_shipment", "correos", h.NUMBER)
+        assert client("cancel_shipment", "correos", h.NUMBER).status == "already_cancelled"
 
 
 def test_cancel_fault_500_after_retries_carries_fault_text(make_client, h):
@@ -340,7 +340,7 @@ def test_cancel_fault_500_after_retries_carries_fault_text(make_client, h):
     with respx.mock(assert_all_called=True) as mock:
         route = mock.post(h.PRE_URL).respond(500, content=body)
         with pytest.raises(CarrierServerError) as info:
-            make_client(max_retries=1).cancel_shipment("correos", h.NUMBER)
+            make_client(max_retries=1)("cancel_shipment", "correos", h.NUMBER)
     assert route.call_count == 2
     assert info.value.error_message == "Error de esquema: CodProducto"
 
@@ -349,7 +349,7 @@ def test_cancel_timeout(make_client, h):
     with respx.mock(assert_all_called=True) as mock:
         mock.post(h.PRE_URL).mock(side_effect=httpx.ReadTimeout("slow"))
         with pytest.raises(APITimeoutError):
-            make_client(max_retries=1).cancel_shipment("correos", h.NUMBER)
+            make_client(max_retries=1)("cancel_shipment", "correos", h.NUMBER)
 
 
 # -- hostile XML ---------------------------------------------------------------------------------------------------
@@ -386,9 +386,9 @@ def test_hostile_xml_is_rejected_quickly(make_client, h, body, operation):
     with respx.mock(assert_all_called=True) as mock:
         mock.post(h.PRE_URL).respond(200, content=body)
         call = (
-            (lambda: client.create_shipment("correos", h.shipment_request()))
+            (lambda: client("create_shipment", "correos", h.shipment_request()))
             if operation == "create"
-            else (lambda: client.cancel_shipment("correos", h.NUMBER))
+            else (lambda: client("cancel_shipment", "correos", h.NUMBER))
         )
         started = time.perf_counter()
         # A 2xx purchase answer that cannot be read is OutcomeUnknownError (it may be registered).
@@ -403,12 +403,12 @@ def test_customs_lines_limit_and_currency(make_client, h):
         recipient=h.address(country="FR", postal_code="75001", state=""), customs=Customs(items=[item])
     )
     with pytest.raises(ValidationError) as info:
-        make_client().create_shipment("correos", request)
+        make_client()("create_shipment", "correos", request)
     assert info.value.field == "customs.items.value.currency"
     eur = CustomsItem(description="x", value=Money(amount=1, currency="EUR"), weight=1, origin_country="ES")
     request = h.shipment_request(
         recipient=h.address(country="FR", postal_code="75001", state=""), customs=Customs(items=[eur] * 6)
     )
     with pytest.raises(ValidationError) as info:
-        make_client().create_shipment("correos", request)
+        make_client()("create_shipment", "correos", request)
     assert info.value.field == "customs.items"

@@ -35,7 +35,7 @@ def _route(mock, h, number=None):
 def test_track_request_is_built_correctly(make_client, h):
     with respx.mock(base_url=h.TRACK_BASE, assert_all_called=True) as mock:
         route = _route(mock, h).respond(200, content=h.fixture_bytes("tracking_delivered.json"))
-        make_client().track(h.NUMBER.lower(), carrier="correos")
+        make_client()("track", h.NUMBER.lower(), carrier="correos")
     request = route.calls.last.request
     assert request.method == "GET"
     assert request.url.path == f"{h.TRACK_PATH}/{h.NUMBER}"
@@ -50,7 +50,7 @@ def test_track_base_url_override(make_client, h):
         route = mock.get(f"https://proxy.example/loc/{h.NUMBER}").respond(
             200, content=h.fixture_bytes("tracking_delivered.json")
         )
-        make_client(settings).track(h.NUMBER, carrier="correos")
+        make_client(settings)("track", h.NUMBER, carrier="correos")
     assert route.called
 
 
@@ -60,7 +60,7 @@ def test_track_base_url_override(make_client, h):
 def test_track_success_parses_sorted_utc_events_and_related(make_client, h):
     with respx.mock(base_url=h.TRACK_BASE, assert_all_called=True) as mock:
         _route(mock, h).respond(200, content=h.fixture_bytes("tracking_delivered.json"))
-        info = make_client().track(h.NUMBER)
+        info = make_client()("track", h.NUMBER)
     assert info.carrier == "correos"
     assert info.tracking_number == h.NUMBER
     assert info.status is S.DELIVERED
@@ -80,14 +80,14 @@ def test_track_bare_object_body_is_accepted(make_client, h):
     body = json.loads(h.fixture_bytes("tracking_delivered.json"))[0]
     with respx.mock(base_url=h.TRACK_BASE, assert_all_called=True) as mock:
         _route(mock, h).respond(200, json=body)
-        info = make_client().track(h.NUMBER)
+        info = make_client()("track", h.NUMBER)
     assert info.status is S.DELIVERED
 
 
 def test_track_returned_parcel_is_not_delivered(make_client, h):
     with respx.mock(base_url=h.TRACK_BASE, assert_all_called=True) as mock:
         _route(mock, h).respond(200, content=h.fixture_bytes("tracking_returned.json"))
-        info = make_client().track(h.NUMBER)
+        info = make_client()("track", h.NUMBER)
     assert info.status is S.RETURNED_TO_SENDER
     assert [e.status for e in info.events] == [
         S.IN_TRANSIT,
@@ -104,7 +104,7 @@ def test_track_unknown_number_is_not_found(make_client, h):
     with respx.mock(base_url=h.TRACK_BASE, assert_all_called=True) as mock:
         _route(mock, h).respond(200, content=h.fixture_bytes("tracking_not_found.json"))
         with pytest.raises(TrackingNotFoundError) as info:
-            make_client().track(h.NUMBER)
+            make_client()("track", h.NUMBER)
     assert info.value.error_code == "3"
     assert info.value.error_message == "Sin Trazabilidad en Minerva"
     assert info.value.status_code == 200
@@ -114,7 +114,7 @@ def test_track_other_error_code_is_typed(make_client, h):
     with respx.mock(base_url=h.TRACK_BASE, assert_all_called=True) as mock:
         _route(mock, h).respond(200, content=h.fixture_bytes("tracking_error_bare.json"))
         with pytest.raises(InvalidRequestError) as info:
-            make_client().track(h.NUMBER)
+            make_client()("track", h.NUMBER)
     assert info.value.error_code == "1"
     assert "no válido" in (info.value.error_message or "")
 
@@ -123,7 +123,7 @@ def test_track_401_is_authentication_error_without_secret(make_client, h):
     with respx.mock(base_url=h.TRACK_BASE, assert_all_called=True) as mock:
         _route(mock, h).respond(401, text="Unauthorized")
         with pytest.raises(AuthenticationError) as info:
-            make_client().track(h.NUMBER)
+            make_client()("track", h.NUMBER)
     assert "trk-secret-canary" not in repr(info.value) + str(info.value)
     assert info.value.request is not None
     assert "trk-secret" not in str(info.value.request.headers)
@@ -137,7 +137,7 @@ def test_track_malformed_payload_is_response_error(make_client, h, body):
     with respx.mock(base_url=h.TRACK_BASE, assert_all_called=True) as mock:
         _route(mock, h).respond(200, content=body)
         with pytest.raises((ResponseError, TrackingNotFoundError)):
-            make_client().track(h.NUMBER)
+            make_client()("track", h.NUMBER)
 
 
 # -- 4. transport failures -------------------------------------------------------------------------------
@@ -147,14 +147,14 @@ def test_track_connection_error(make_client, h):
     with respx.mock(base_url=h.TRACK_BASE, assert_all_called=True) as mock:
         _route(mock, h).mock(side_effect=httpx.ConnectError("refused"))
         with pytest.raises(APIConnectionError):
-            make_client(max_retries=1).track(h.NUMBER)
+            make_client(max_retries=1)("track", h.NUMBER)
 
 
 def test_track_timeout(make_client, h):
     with respx.mock(base_url=h.TRACK_BASE, assert_all_called=True) as mock:
         _route(mock, h).mock(side_effect=httpx.ReadTimeout("slow"))
         with pytest.raises(APITimeoutError):
-            make_client(max_retries=1).track(h.NUMBER)
+            make_client(max_retries=1)("track", h.NUMBER)
 
 
 # -- mapping details ----------------------------------------------------------------------------------------

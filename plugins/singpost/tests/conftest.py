@@ -1,4 +1,4 @@
-"""Shared fixtures: a registry with SingPost, a fake, and a driver running calls on both clients."""
+"""Shared fixtures: a registry with SingPost, a fake, and ``drive`` running calls on both clients."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import anyio
 import httpx
 import pytest
 from carrier_sdk_singpost import SingPostCarrier
 from carrier_sdk_singpost.fake import SingPostFake
 
-from carrier_sdk import AsyncClient, CarrierRegistry, Client
+from carrier_sdk import CarrierRegistry
+from carrier_sdk.testing import OperationRunner
 
 FIXTURES = Path(__file__).parent / "fixtures"
 API_KEY = "sp-test-key-0123456789"
@@ -41,19 +41,12 @@ def fake() -> SingPostFake:
     return SingPostFake(seed=0)
 
 
-async def _no_sleep(seconds: float) -> None:
-    return None
+@pytest.fixture
+def drive(make_runner: Callable[..., OperationRunner], registry: CarrierRegistry) -> Callable[..., Any]:
+    """``drive(method, *args, settings=..., transport=..., max_retries=..., **kwargs)`` runs one
+    client method on a fresh client of each kind in turn (the test kit's runner)."""
 
-
-class Driver:
-    """Runs one public client method on a fresh ``Client`` or ``AsyncClient`` (``kind``)."""
-
-    def __init__(self, kind: str, registry: CarrierRegistry) -> None:
-        self.kind = kind
-        self.registry = registry
-
-    def __call__(
-        self,
+    def run(
         method: str,
         *args: Any,
         settings: dict[str, Any] | None = None,
@@ -61,31 +54,13 @@ class Driver:
         max_retries: int | None = None,
         **kwargs: Any,
     ) -> Any:
-        options: dict[str, Any] = {
-            "settings": {"singpost": settings if settings is not None else {"api_key": API_KEY}},
-            "registry": self.registry,
-            "environ": {},
-        }
-        if max_retries is not None:
-            options["max_retries"] = max_retries
-        if self.kind == "sync":
-            with Client(**options, transport=transport, sleep=lambda s: None) as client:
-                result = getattr(client, method)(*args, **kwargs)
-                return list(result) if method == "track_many" else result
+        options: dict[str, Any] = {} if max_retries is None else {"max_retries": max_retries}
+        singpost = {"singpost": settings if settings is not None else {"api_key": API_KEY}}
+        return make_runner(settings=singpost, registry=registry, transport=transport, **options)(
+            method, *args, **kwargs
+        )
 
-        async def main() -> Any:
-            async with AsyncClient(**options, transport=transport, sleep=_no_sleep, http_backend="httpx") as client:
-                result = getattr(client, method)(*args, **kwargs)
-                if method == "track_many":
-                    return [r async for r in result]
-                return await result
-
-        return anyio.run(main)
-
-
-@pytest.fixture(params=["sync", "async"])
-def drive(request: pytest.FixtureRequest, registry: CarrierRegistry) -> Driver:
-    return Driver(request.param, registry)
+    return run
 
 
 @pytest.fixture

@@ -1,10 +1,9 @@
-"""Shared fixtures: a registry with the USPS carrier, the fake, and sync/async client runners."""
+"""Shared fixtures: a registry with the USPS carrier, the fake, and the test kit's runner set up for USPS."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,8 @@ import pytest
 from carrier_sdk_usps import UspsCarrier
 from carrier_sdk_usps.fake import UspsFake
 
-from carrier_sdk import Address, AsyncClient, CarrierRegistry, Client, Parcel
+from carrier_sdk import Address, CarrierRegistry, Parcel
+from carrier_sdk.testing import OperationRunner
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASE = "https://apis.usps.com"
@@ -48,64 +48,24 @@ def fake() -> UspsFake:
     return UspsFake(seed=7)
 
 
-async def _no_sleep(_: float) -> None:
-    return None
+@pytest.fixture
+def make_runner(
+    make_runner: Callable[..., OperationRunner], registry: CarrierRegistry
+) -> Callable[..., OperationRunner]:
+    """``make_runner(settings=..., transport=..., **client_options)``: the test kit's runner for USPS
+    (``await runner.call("track", number)``), of each client kind in turn."""
 
+    def make(settings: dict[str, Any] | None = None, transport: Any = None, **options: Any) -> OperationRunner:
+        options.setdefault("rate_limits", {"usps": None})
+        usps = {"usps": settings or dict(SETTINGS)}
+        return make_runner(settings=usps, registry=registry, transport=transport, **options)
 
-class Runner:
-    """Runs one public client operation the same way on a sync or an async client."""
-
-    def __init__(self, client: Client | AsyncClient) -> None:
-        self.client = client
-        self.is_async = isinstance(client, AsyncClient)
-
-    async def __call__(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        result = getattr(self.client, name)(*args, **kwargs)
-        if self.is_async:
-            result = await result
-        return result
-
-    async def track_many(self, numbers: list[str], **kwargs: Any) -> list[Any]:
-        iterator = self.client.track_many(numbers, **kwargs)
-        if self.is_async:
-            return [r async for r in iterator]
-        return list(iterator)
-
-    async def run_flow(self, carrier: str, flow: Any) -> Any:
-        impl = self.client._carrier(carrier)
-        result = impl and self.client._run(impl, flow)
-        return await result if self.is_async else result
-
-
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+    return make
 
 
 @pytest.fixture
-async def make_runner(mode: str, registry: CarrierRegistry) -> AsyncIterator[Any]:
-    """``make_runner(settings=..., transport=..., **client_kwargs)`` -> :class:`Runner`."""
-    async with AsyncExitStack() as stack:
-
-        def make(settings: dict[str, Any] | None = None, transport: Any = None, **kwargs: Any) -> Runner:
-            kwargs.setdefault("rate_limits", {"usps": None})
-            common = {"settings": {"usps": settings or dict(SETTINGS)}, "registry": registry, **kwargs}
-            client: Client | AsyncClient
-            if mode == "sync":
-                client = Client(transport=transport, sleep=lambda s: None, **common)
-                stack.callback(client.close)
-            else:
-                client = AsyncClient(transport=transport, sleep=_no_sleep, http_backend="httpx", **common)
-                stack.push_async_callback(client.aclose)
-            return Runner(client)
-
-        yield make
-
-
-@pytest.fixture
-async def fake_runner(make_runner: Any, fake: UspsFake) -> Runner:
-    runner: Runner = make_runner(settings=fake.settings(), transport=fake.transport())
-    return runner
+def fake_runner(make_runner: Callable[..., OperationRunner], fake: UspsFake) -> OperationRunner:
+    return make_runner(settings=fake.settings(), transport=fake.transport())
 
 
 def shipper() -> Address:

@@ -27,7 +27,7 @@ NUMBER = UspsFake.scenario_numbers["delivered"]
 
 async def test_token_is_cached_across_calls(fake_runner: Any, fake: UspsFake) -> None:
     for _ in range(3):
-        await fake_runner("track", NUMBER)
+        await fake_runner.call("track", NUMBER)
     assert fake.calls["token"] == 1
     assert fake.calls["track"] == 3
 
@@ -35,7 +35,7 @@ async def test_token_is_cached_across_calls(fake_runner: Any, fake: UspsFake) ->
 async def test_invalid_client_is_authentication_error(make_runner: Any, fake: UspsFake) -> None:
     runner = make_runner(settings={**fake.settings(), "client_secret": "wrong"}, transport=fake.transport())
     with pytest.raises(AuthenticationError) as info:
-        await runner("track", NUMBER)
+        await runner.call("track", NUMBER)
     assert info.value.error_code == "invalid_client"
     assert "wrong" not in str(info.value)
     assert "wrong" not in repr(info.value.request)
@@ -46,7 +46,7 @@ async def test_invalid_client_on_400_is_authentication_error(make_runner: Any) -
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         mock.post("/oauth2/v3/token").respond(400, json=load("oauth_invalid_client.json"))
         with pytest.raises(AuthenticationError):
-            await make_runner()("track", NUMBER)
+            await make_runner().call("track", NUMBER)
 
 
 async def test_token_endpoint_timeout(make_runner: Any) -> None:
@@ -55,13 +55,13 @@ async def test_token_endpoint_timeout(make_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         mock.post("/oauth2/v3/token").mock(side_effect=httpx.ReadTimeout("slow"))
         with pytest.raises(APITimeoutError):
-            await make_runner(max_retries=0)("track", NUMBER)
+            await make_runner(max_retries=0).call("track", NUMBER)
 
 
 async def test_401_refreshes_once_then_succeeds(fake_runner: Any, fake: UspsFake) -> None:
-    await fake_runner("track", NUMBER)
+    await fake_runner.call("track", NUMBER)
     fake.tokens.clear()  # the server forgets the token: the next call gets 401
-    info = await fake_runner("track", NUMBER)
+    info = await fake_runner.call("track", NUMBER)
     assert info.status is TrackingStatus.DELIVERED
     assert fake.calls["token"] == 2
     assert fake.calls["track"] == 3
@@ -70,7 +70,7 @@ async def test_401_refreshes_once_then_succeeds(fake_runner: Any, fake: UspsFake
 async def test_401_twice_is_authentication_error(fake_runner: Any, fake: UspsFake) -> None:
     fake.reject_all_tokens = True
     with pytest.raises(AuthenticationError) as info:
-        await fake_runner("track", NUMBER)
+        await fake_runner.call("track", NUMBER)
     assert info.value.status_code == 401
     assert fake.calls["token"] == 2  # the first fetch and exactly one forced refresh
     assert fake.calls["track"] == 2

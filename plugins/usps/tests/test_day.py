@@ -26,8 +26,9 @@ from carrier_sdk import (
     ValidationError,
 )
 from carrier_sdk.fakes import FaultKind
+from carrier_sdk.testing import OperationRunner
 
-from .conftest import Runner, parcel, recipient, shipper
+from .conftest import parcel, recipient, shipper
 
 pytestmark = pytest.mark.anyio
 
@@ -56,8 +57,10 @@ async def test_usps_declares_the_new_capabilities() -> None:
     assert Capability.CREATE_MANIFEST in UspsCarrier.capabilities
 
 
-async def test_return_label_is_charged_once_and_trackable(fake_runner: Runner, fake: UspsFake) -> None:
-    shipment = await fake_runner("create_return_label", "usps", _return(reference="RMA-7"), idempotency_key="rma-7")
+async def test_return_label_is_charged_once_and_trackable(fake_runner: OperationRunner, fake: UspsFake) -> None:
+    shipment = await fake_runner.call(
+        "create_return_label", "usps", _return(reference="RMA-7"), idempotency_key="rma-7"
+    )
     assert isinstance(shipment, Shipment)
     assert shipment.carrier == "usps"
     assert shipment.service == "USPS_GROUND_ADVANTAGE_RETURN_SERVICE"
@@ -70,18 +73,18 @@ async def test_return_label_is_charged_once_and_trackable(fake_runner: Runner, f
     assert record["returns"] is True
     # toAddress is the merchant: the ZIP the return is priced to.
     assert record["zip"] == "63116"
-    again = await fake_runner("create_return_label", "usps", _return(reference="RMA-7"), idempotency_key="rma-7")
+    again = await fake_runner.call("create_return_label", "usps", _return(reference="RMA-7"), idempotency_key="rma-7")
     assert again.tracking_number == shipment.tracking_number
     assert [n for n, _ in fake.charges] == [shipment.tracking_number]
-    info = await fake_runner("track", shipment.tracking_number, carrier="usps")
+    info = await fake_runner.call("track", shipment.tracking_number, carrier="usps")
     assert info.status is TrackingStatus.PRE_TRANSIT
 
 
-async def test_return_label_service_maps_to_its_return_class(fake_runner: Runner, fake: UspsFake) -> None:
-    shipment = await fake_runner("create_return_label", "usps", _return(service="PRIORITY_MAIL"))
+async def test_return_label_service_maps_to_its_return_class(fake_runner: OperationRunner, fake: UspsFake) -> None:
+    shipment = await fake_runner.call("create_return_label", "usps", _return(service="PRIORITY_MAIL"))
     assert shipment.service == "PRIORITY_MAIL_RETURN_SERVICE"
     with pytest.raises(ValidationError, match="no return service"):
-        await fake_runner("create_return_label", "usps", _return(service="USPS_CONNECT_LOCAL"))
+        await fake_runner.call("create_return_label", "usps", _return(service="USPS_CONNECT_LOCAL"))
     assert len(fake.charges) == 1
 
 
@@ -92,12 +95,12 @@ async def test_return_label_refuses_before_io(make_runner: Any) -> None:
         sent.append(request)
         return httpx.Response(500)
 
-    runner: Runner = make_runner(transport=httpx.MockTransport(handler))
+    runner: OperationRunner = make_runner(transport=httpx.MockTransport(handler))
     guam = Address(name="C D", street1="2 Main", city="Hagatna", postal_code="96910", country="GU")
     with pytest.raises(ValidationError, match="domestic"):
-        await runner("create_return_label", "usps", _return(recipient=guam, customs=_customs()))
+        await runner.call("create_return_label", "usps", _return(recipient=guam, customs=_customs()))
     with pytest.raises(ValidationError, match="ShipmentRequest"):
-        await runner("create_return_label", "usps", "not a request")
+        await runner.call("create_return_label", "usps", "not a request")
     assert sent == []
 
 
@@ -114,19 +117,21 @@ def _customs() -> Any:
     )
 
 
-async def test_return_label_outcome_unknown_keeps_the_key(fake_runner: Runner, fake: UspsFake) -> None:
+async def test_return_label_outcome_unknown_keeps_the_key(fake_runner: OperationRunner, fake: UspsFake) -> None:
     fake.inject(FaultKind.TIMEOUT, operation="create_return_label", count=50)
     with pytest.raises(OutcomeUnknownError) as caught:
-        await fake_runner("create_return_label", "usps", _return(), idempotency_key="rma-unknown")
+        await fake_runner.call("create_return_label", "usps", _return(), idempotency_key="rma-unknown")
     assert caught.value.idempotency_key == "rma-unknown"
 
 
-async def test_manifest_covers_bought_labels_and_refuses_cancelled(fake_runner: Runner, fake: UspsFake) -> None:
-    first = await fake_runner("create_shipment", "usps", _outbound(reference="A"))
-    second = await fake_runner("create_shipment", "usps", _outbound(reference="B"))
-    third = await fake_runner("create_shipment", "usps", _outbound(reference="C"))
-    await fake_runner("cancel_shipment", "usps", third.tracking_number)
-    manifest = await fake_runner(
+async def test_manifest_covers_bought_labels_and_refuses_cancelled(
+    fake_runner: OperationRunner, fake: UspsFake
+) -> None:
+    first = await fake_runner.call("create_shipment", "usps", _outbound(reference="A"))
+    second = await fake_runner.call("create_shipment", "usps", _outbound(reference="B"))
+    third = await fake_runner.call("create_shipment", "usps", _outbound(reference="C"))
+    await fake_runner.call("cancel_shipment", "usps", third.tracking_number)
+    manifest = await fake_runner.call(
         "create_manifest", "usps", [first, second.tracking_number, third], origin=shipper(), ship_date=_today()
     )
     assert isinstance(manifest, Manifest)
@@ -140,7 +145,7 @@ async def test_manifest_covers_bought_labels_and_refuses_cancelled(fake_runner: 
     assert manifest.ship_date == _today()
     # Already on a form: a second manifest of the same labels is the carrier's typed error.
     with pytest.raises(InvalidRequestError, match="No eligible labels"):
-        await fake_runner("create_manifest", "usps", [first], origin=shipper())
+        await fake_runner.call("create_manifest", "usps", [first], origin=shipper())
 
 
 async def test_manifest_bad_input_refused_before_io(make_runner: Any) -> None:
@@ -150,7 +155,7 @@ async def test_manifest_bad_input_refused_before_io(make_runner: Any) -> None:
         sent.append(request)
         return httpx.Response(500)
 
-    runner: Runner = make_runner(transport=httpx.MockTransport(handler))
+    runner: OperationRunner = make_runner(transport=httpx.MockTransport(handler))
     number = UspsFake.scenario_numbers["delivered"]
     other = Shipment(carrier="cainiao", tracking_number="LP00123456789012")
     cases: list[tuple[Any, dict[str, Any], str]] = [
@@ -164,20 +169,20 @@ async def test_manifest_bad_input_refused_before_io(make_runner: Any) -> None:
     ]
     for items, kwargs, message in cases:
         with pytest.raises(ValidationError, match=message):
-            await runner("create_manifest", "usps", items, **kwargs)
+            await runner.call("create_manifest", "usps", items, **kwargs)
     assert sent == []
 
 
-async def test_manifest_refused_by_carrier_when_nothing_is_eligible(fake_runner: Runner) -> None:
+async def test_manifest_refused_by_carrier_when_nothing_is_eligible(fake_runner: OperationRunner) -> None:
     unknown = UspsFake.scenario_numbers["in_transit"]
     with pytest.raises(InvalidRequestError) as caught:
-        await fake_runner("create_manifest", "usps", [unknown], origin=shipper())
+        await fake_runner.call("create_manifest", "usps", [unknown], origin=shipper())
     assert "No eligible labels" in str(caught.value)
 
 
-async def test_scan_forms_survive_a_snapshot(fake_runner: Runner, fake: UspsFake) -> None:
-    bought = await fake_runner("create_shipment", "usps", _outbound())
-    manifest = await fake_runner("create_manifest", "usps", [bought], origin=shipper())
+async def test_scan_forms_survive_a_snapshot(fake_runner: OperationRunner, fake: UspsFake) -> None:
+    bought = await fake_runner.call("create_shipment", "usps", _outbound())
+    manifest = await fake_runner.call("create_manifest", "usps", [bought], origin=shipper())
     restored = UspsFake(seed=7)
     restored.restore(fake.snapshot())
     assert restored.scan_forms[manifest.manifest_id]["numbers"] == [bought.tracking_number]
@@ -222,8 +227,10 @@ def _pickup_request(**kwargs: Any) -> PickupRequest:
     return PickupRequest(**values)
 
 
-async def test_pickup_schedule_checks_eligibility_then_cancels_once(fake_runner: Runner, fake: UspsFake) -> None:
-    pickup = await fake_runner("schedule_pickup", "usps", _pickup_request())
+async def test_pickup_schedule_checks_eligibility_then_cancels_once(
+    fake_runner: OperationRunner, fake: UspsFake
+) -> None:
+    pickup = await fake_runner.call("schedule_pickup", "usps", _pickup_request())
     assert isinstance(pickup, Pickup)
     assert pickup.carrier == "usps"
     assert pickup.package_count == 3
@@ -235,24 +242,24 @@ async def test_pickup_schedule_checks_eligibility_then_cancels_once(fake_runner:
     paths = [(r.method, r.url.path) for r in fake.requests]
     eligibility = paths.index(("GET", "/pickup/v3/carrier-pickup/eligibility"))
     assert eligibility < paths.index(("POST", "/pickup/v3/carrier-pickup"))
-    assert await fake_runner("cancel_pickup", "usps", pickup.confirmation) is None
+    assert await fake_runner.call("cancel_pickup", "usps", pickup.confirmation) is None
     assert fake.pickups[pickup.confirmation]["cancelled"] is True
     with pytest.raises(NotFoundError):
-        await fake_runner("cancel_pickup", "usps", pickup.confirmation)
+        await fake_runner.call("cancel_pickup", "usps", pickup.confirmation)
 
 
-async def test_pickup_availability(fake_runner: Runner) -> None:
-    served = await fake_runner("pickup_availability", "usps", _dock())
+async def test_pickup_availability(fake_runner: OperationRunner) -> None:
+    served = await fake_runner.call("pickup_availability", "usps", _dock())
     assert isinstance(served, PickupAvailability)
     assert served.available
-    unserved = await fake_runner("pickup_availability", "usps", _dock(postal_code="99950"))
+    unserved = await fake_runner.call("pickup_availability", "usps", _dock(postal_code="99950"))
     assert not unserved.available
     assert "not eligible" in unserved.message
 
 
-async def test_pickup_at_an_unserved_address_is_not_scheduled(fake_runner: Runner, fake: UspsFake) -> None:
+async def test_pickup_at_an_unserved_address_is_not_scheduled(fake_runner: OperationRunner, fake: UspsFake) -> None:
     with pytest.raises(ValidationError, match="does not collect"):
-        await fake_runner("schedule_pickup", "usps", _pickup_request(address=_dock(postal_code="99950")))
+        await fake_runner.call("schedule_pickup", "usps", _pickup_request(address=_dock(postal_code="99950")))
     assert fake.pickups == {}
     assert ("POST", "/pickup/v3/carrier-pickup") not in [(r.method, r.url.path) for r in fake.requests]
 
@@ -264,7 +271,7 @@ async def test_pickup_bad_input_refused_before_io(make_runner: Any) -> None:
         sent.append(request)
         return httpx.Response(500)
 
-    runner: Runner = make_runner(transport=httpx.MockTransport(handler))
+    runner: OperationRunner = make_runner(transport=httpx.MockTransport(handler))
     sunday = _today() + timedelta(days=(6 - _today().weekday()) % 7 or 7)
     cases: list[tuple[PickupRequest | Any, str]] = [
         (_pickup_request(pickup_date=_today() - timedelta(days=5)), "in the past"),
@@ -279,17 +286,17 @@ async def test_pickup_bad_input_refused_before_io(make_runner: Any) -> None:
     ]
     for request, message in cases:
         with pytest.raises(ValidationError, match=message):
-            await runner("schedule_pickup", "usps", request)
+            await runner.call("schedule_pickup", "usps", request)
     for confirmation in ("", "bad confirmation!", "x" * 65):
         with pytest.raises(ValidationError, match="confirmation"):
-            await runner("cancel_pickup", "usps", confirmation)
+            await runner.call("cancel_pickup", "usps", confirmation)
     with pytest.raises(ValidationError, match="US address"):
-        await runner("pickup_availability", "usps", _dock(country="CA", postal_code="K1A 0B1", state="ON"))
+        await runner.call("pickup_availability", "usps", _dock(country="CA", postal_code="K1A 0B1", state="ON"))
     assert sent == []
 
 
-async def test_pickups_survive_a_snapshot(fake_runner: Runner, fake: UspsFake) -> None:
-    pickup = await fake_runner("schedule_pickup", "usps", _pickup_request())
+async def test_pickups_survive_a_snapshot(fake_runner: OperationRunner, fake: UspsFake) -> None:
+    pickup = await fake_runner.call("schedule_pickup", "usps", _pickup_request())
     restored = UspsFake(seed=7)
     restored.restore(fake.snapshot())
     assert restored.pickups[pickup.confirmation]["count"] == 3
@@ -298,13 +305,13 @@ async def test_pickups_survive_a_snapshot(fake_runner: Runner, fake: UspsFake) -
 # -- bulk purchase ------------------------------------------------------------------------------
 
 
-async def _collect(runner: Runner, *args: Any, **kwargs: Any) -> tuple[list[Any], Any]:
+async def _collect(runner: OperationRunner, *args: Any, **kwargs: Any) -> tuple[list[Any], Any]:
     iterator = runner.client.create_shipments(*args, **kwargs)
-    results = [r async for r in iterator] if runner.is_async else list(iterator)
+    results = [r async for r in iterator] if runner.kind == "async" else list(iterator)
     return results, iterator.summary
 
 
-async def test_create_shipments_streams_one_result_per_item(fake_runner: Runner, fake: UspsFake) -> None:
+async def test_create_shipments_streams_one_result_per_item(fake_runner: OperationRunner, fake: UspsFake) -> None:
     abroad_shipper = Address(name="A B", street1="1 Rue", city="Paris", postal_code="75001", country="FR")
     items: list[Any] = [_outbound(reference=f"O-{i}") for i in range(5)]
     items.insert(2, "not a request")
@@ -332,7 +339,7 @@ async def test_create_shipments_streams_one_result_per_item(fake_runner: Runner,
     assert len(fake.charges) == 5
 
 
-async def test_create_shipments_keeps_unknown_outcomes_per_item(fake_runner: Runner, fake: UspsFake) -> None:
+async def test_create_shipments_keeps_unknown_outcomes_per_item(fake_runner: OperationRunner, fake: UspsFake) -> None:
     fake.inject(FaultKind.TIMEOUT, operation="create_shipment", count=1000)
     results, summary = await _collect(fake_runner, "usps", [_outbound(), _outbound()], concurrency=2)
     assert len(results) == 2
@@ -349,7 +356,7 @@ async def test_create_shipments_refuses_bad_arguments_before_io(make_runner: Any
         sent.append(request)
         return httpx.Response(500)
 
-    runner: Runner = make_runner(transport=httpx.MockTransport(handler))
+    runner: OperationRunner = make_runner(transport=httpx.MockTransport(handler))
     for kwargs in ({"concurrency": 0}, {"idempotency_key_prefix": ""}):
         with pytest.raises(ValidationError):
             runner.client.create_shipments("usps", [_outbound()], **kwargs)

@@ -113,7 +113,7 @@ async def test_rates_request_built_and_parsed(make_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token(mock)
         route = mock.post("/shipments/v3/options/search").respond(json=load("options_domestic.json"))
-        rates = await make_runner()("rates", "usps", _rate_request())
+        rates = await make_runner().call("rates", "usps", _rate_request())
     body = json.loads(route.calls.last.request.content)
     assert body == {
         "pricingOptions": [{"priceType": "COMMERCIAL"}],
@@ -150,7 +150,7 @@ async def test_rates_metric_parcel_converted_to_lb_and_inches(make_runner: Any) 
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token(mock)
         route = mock.post("/shipments/v3/options/search").respond(json=load("options_domestic.json"))
-        await make_runner()("rates", "usps", request)
+        await make_runner().call("rates", "usps", request)
     package = json.loads(route.calls.last.request.content)["packageDescription"]
     assert package["weight"] == 2.21  # 2.2046 lb rounded up
     assert (package["length"], package["width"], package["height"]) == (11.82, 7.88, 3.94)
@@ -162,7 +162,7 @@ async def test_rates_carrier_error(make_runner: Any) -> None:
         _token(mock)
         mock.post("/shipments/v3/options/search").respond(400, json=load("options_error_030001.json"))
         with pytest.raises(InvalidRequestError) as info:
-            await make_runner()("rates", "usps", _rate_request())
+            await make_runner().call("rates", "usps", _rate_request())
     assert info.value.error_code == "030001"
 
 
@@ -171,21 +171,21 @@ async def test_rates_transport_failure(make_runner: Any) -> None:
         _token(mock)
         mock.post("/shipments/v3/options/search").mock(side_effect=httpx.ConnectError("refused"))
         with pytest.raises(APIConnectionError):
-            await make_runner(max_retries=0)("rates", "usps", _rate_request())
+            await make_runner(max_retries=0).call("rates", "usps", _rate_request())
 
 
 async def test_rates_need_one_parcel(fake_runner: Any) -> None:
     request = RateRequest(shipper=shipper(), recipient=recipient(), parcels=[parcel(), parcel()])
     with pytest.raises(ValidationError):
-        await fake_runner("rates", "usps", request)
+        await fake_runner.call("rates", "usps", request)
 
 
 async def test_rates_fake_domestic_and_international(fake_runner: Any) -> None:
-    domestic = await fake_runner("rates", "usps", _rate_request())
+    domestic = await fake_runner.call("rates", "usps", _rate_request())
     assert {r.service for r in domestic} == {"USPS_GROUND_ADVANTAGE", "PRIORITY_MAIL", "PRIORITY_MAIL_EXPRESS"}
     assert all(r.delivery_date is not None for r in domestic)
     request = RateRequest(shipper=shipper(), recipient=_international_request().recipient, parcels=[parcel()])
-    international = await fake_runner("rates", "usps", request)
+    international = await fake_runner.call("rates", "usps", request)
     assert {r.service for r in international} == {"PRIORITY_MAIL_INTERNATIONAL", "PRIORITY_MAIL_EXPRESS_INTERNATIONAL"}
 
 
@@ -197,7 +197,7 @@ async def test_label_request_built_and_multipart_parsed(make_runner: Any) -> Non
         _token(mock)
         payment = _payment(mock)
         route = mock.post("/labels/v3/label").mock(return_value=_multipart(load("label_metadata.json"), PDF))
-        shipment = await make_runner()("create_shipment", "usps", _shipment_request(), idempotency_key=KEY)
+        shipment = await make_runner().call("create_shipment", "usps", _shipment_request(), idempotency_key=KEY)
     roles = json.loads(payment.calls.last.request.content)["roles"]
     assert roles[0] == {
         "roleName": "PAYER",
@@ -248,7 +248,7 @@ async def test_label_json_variant(make_runner: Any) -> None:
             json=metadata, headers={"content-type": "application/vnd.usps.labels+json"}
         )
         runner = make_runner(settings={**SETTINGS, "label_response": "json"})
-        shipment = await runner("create_shipment", "usps", _shipment_request(), idempotency_key="not-a-uuid")
+        shipment = await runner.call("create_shipment", "usps", _shipment_request(), idempotency_key="not-a-uuid")
     assert route.calls.last.request.headers["accept"] == "application/vnd.usps.labels+json"
     assert route.calls.last.request.headers["x-idempotency-key"] == idempotency_uuid("not-a-uuid")
     assert shipment.label.data == PDF
@@ -262,7 +262,7 @@ async def test_international_label(make_runner: Any) -> None:
         route = mock.post("/international-labels/v3/international-label").respond(
             201, json=load("international_label.json"), headers={"content-type": "application/vnd.usps.labels+json"}
         )
-        shipment = await make_runner()("create_shipment", "usps", _international_request(), idempotency_key=KEY)
+        shipment = await make_runner().call("create_shipment", "usps", _international_request(), idempotency_key=KEY)
     body = json.loads(route.calls.last.request.content)
     assert body["toAddress"]["countryISOAlpha2Code"] == "AU"
     assert body["toAddress"]["country"] == "Australia"
@@ -291,7 +291,7 @@ async def test_label_carrier_error(make_runner: Any) -> None:
         _payment(mock)
         mock.post("/labels/v3/label").respond(400, json=load("label_error_160001.json"))
         with pytest.raises(InvalidRequestError) as info:
-            await make_runner()("create_shipment", "usps", _shipment_request(), idempotency_key=KEY)
+            await make_runner().call("create_shipment", "usps", _shipment_request(), idempotency_key=KEY)
     assert info.value.error_code == "160001"
     assert "header.body.signature" not in repr(info.value.request.headers)
 
@@ -307,7 +307,7 @@ async def test_label_malformed_multipart_is_outcome_unknown(make_runner: Any) ->
         _payment(mock)
         mock.post("/labels/v3/label").mock(return_value=broken)
         with pytest.raises(OutcomeUnknownError) as info:
-            await make_runner()("create_shipment", "usps", _shipment_request(), idempotency_key=KEY)
+            await make_runner().call("create_shipment", "usps", _shipment_request(), idempotency_key=KEY)
     assert info.value.idempotency_key == KEY
     assert info.value.response is not None
     assert info.value.response.status_code == 200
@@ -319,7 +319,7 @@ async def test_label_timeout_without_retries_is_outcome_unknown(make_runner: Any
         _payment(mock)
         mock.post("/labels/v3/label").mock(side_effect=httpx.ReadTimeout("slow"))
         with pytest.raises(OutcomeUnknownError) as info:
-            await make_runner(max_retries=0)("create_shipment", "usps", _shipment_request(), idempotency_key=KEY)
+            await make_runner(max_retries=0).call("create_shipment", "usps", _shipment_request(), idempotency_key=KEY)
     assert info.value.idempotency_key == KEY
     assert info.value.reference == "ORDER-42"
 
@@ -330,35 +330,35 @@ async def test_label_connect_error_before_sending(make_runner: Any) -> None:
         _payment(mock)
         mock.post("/labels/v3/label").mock(side_effect=httpx.ConnectError("refused"))
         with pytest.raises((APIConnectionError, OutcomeUnknownError)):
-            await make_runner(max_retries=0)("create_shipment", "usps", _shipment_request(), idempotency_key=KEY)
+            await make_runner(max_retries=0).call("create_shipment", "usps", _shipment_request(), idempotency_key=KEY)
 
 
 async def test_fake_label_lost_response_buys_exactly_once(fake_runner: Any, fake: UspsFake) -> None:
     fake.inject(FaultKind.LOST_RESPONSE, operation="create_shipment")
-    shipment = await fake_runner("create_shipment", "usps", _shipment_request())
+    shipment = await fake_runner.call("create_shipment", "usps", _shipment_request())
     assert fake.calls["create_shipment"] == 2  # resent with the same key after the lost response
     assert len(fake.labels) == 1
     assert len(fake.charges) == 1
     assert shipment.tracking_number in fake.labels
-    info = await fake_runner("track", shipment.tracking_number)
+    info = await fake_runner.call("track", shipment.tracking_number)
     assert info.status is TrackingStatus.PRE_TRANSIT
 
 
 async def test_fake_same_key_different_payload_rejected(fake_runner: Any, fake: UspsFake) -> None:
-    first = await fake_runner("create_shipment", "usps", _shipment_request(), idempotency_key=KEY)
-    again = await fake_runner("create_shipment", "usps", _shipment_request(), idempotency_key=KEY)
+    first = await fake_runner.call("create_shipment", "usps", _shipment_request(), idempotency_key=KEY)
+    again = await fake_runner.call("create_shipment", "usps", _shipment_request(), idempotency_key=KEY)
     assert again.tracking_number == first.tracking_number
     assert len(fake.charges) == 1
     with pytest.raises(InvalidRequestError) as info:
-        await fake_runner("create_shipment", "usps", _shipment_request(reference="OTHER"), idempotency_key=KEY)
+        await fake_runner.call("create_shipment", "usps", _shipment_request(reference="OTHER"), idempotency_key=KEY)
     assert info.value.status_code == 422
     assert len(fake.charges) == 1
 
 
 async def test_fake_json_label_and_payment_token_cached(make_runner: Any, fake: UspsFake) -> None:
     runner = make_runner(settings={**fake.settings(), "label_response": "json"}, transport=fake.transport())
-    one = await runner("create_shipment", "usps", _shipment_request())
-    two = await runner("create_shipment", "usps", _shipment_request(reference="B"))
+    one = await runner.call("create_shipment", "usps", _shipment_request())
+    two = await runner.call("create_shipment", "usps", _shipment_request(reference="B"))
     assert one.label.data.startswith(b"%PDF")
     assert one.tracking_number != two.tracking_number
     assert fake.calls["payment_authorization"] == 1
@@ -366,9 +366,9 @@ async def test_fake_json_label_and_payment_token_cached(make_runner: Any, fake: 
 
 
 async def test_fake_international_label_and_cancel(fake_runner: Any, fake: UspsFake) -> None:
-    shipment = await fake_runner("create_shipment", "usps", _international_request())
+    shipment = await fake_runner.call("create_shipment", "usps", _international_request())
     assert shipment.tracking_number.endswith("US")
-    cancellation = await fake_runner("cancel_shipment", "usps", shipment.tracking_number)
+    cancellation = await fake_runner.call("cancel_shipment", "usps", shipment.tracking_number)
     assert cancellation.cancelled
     assert any("/international-labels/v3/international-label/" in str(r.url) for r in fake.requests)
 
@@ -376,7 +376,7 @@ async def test_fake_international_label_and_cancel(fake_runner: Any, fake: UspsF
 async def test_labels_need_payment_roles(make_runner: Any, fake: UspsFake) -> None:
     runner = make_runner(settings={**fake.settings(), "crid": ""}, transport=fake.transport())
     with pytest.raises(ValidationError):
-        await runner("create_shipment", "usps", _shipment_request())
+        await runner.call("create_shipment", "usps", _shipment_request())
     assert fake.calls["create_shipment"] == 0
 
 
@@ -389,7 +389,7 @@ async def test_cancel_request_built_and_parsed(make_runner: Any) -> None:
         _token(mock)
         _payment(mock)
         route = mock.delete(f"/labels/v3/label/{number}").respond(json=load("cancel_canceled.json"))
-        cancellation = await make_runner()("cancel_shipment", "usps", number)
+        cancellation = await make_runner().call("cancel_shipment", "usps", number)
     request = route.calls.last.request
     assert request.method == "DELETE"
     assert request.headers["x-payment-authorization-token"] == "header.body.signature-payment-fixture"
@@ -405,7 +405,7 @@ async def test_cancel_disputed_is_not_cancelled(make_runner: Any) -> None:
         mock.delete(f"/labels/v3/label/{number}").respond(
             json={"trackingNumber": number, "status": "DISPUTED", "disputeId": "104660"}
         )
-        cancellation = await make_runner()("cancel_shipment", "usps", number)
+        cancellation = await make_runner().call("cancel_shipment", "usps", number)
     assert not cancellation.cancelled
     assert "104660" in cancellation.message
 
@@ -417,7 +417,7 @@ async def test_cancel_not_found(make_runner: Any) -> None:
         _payment(mock)
         mock.delete(f"/labels/v3/label/{number}").respond(400, json=load("cancel_not_found.json"))
         with pytest.raises(NotFoundError):
-            await make_runner()("cancel_shipment", "usps", number)
+            await make_runner().call("cancel_shipment", "usps", number)
 
 
 async def test_cancel_timeout(make_runner: Any) -> None:
@@ -429,24 +429,26 @@ async def test_cancel_timeout(make_runner: Any) -> None:
             side_effect=httpx.ReadTimeout("slow")
         )
         with pytest.raises(APITimeoutError):
-            await make_runner(max_retries=0)("cancel_shipment", "usps", number)
+            await make_runner(max_retries=0).call("cancel_shipment", "usps", number)
 
 
 async def test_fake_cancel_twice(fake_runner: Any) -> None:
-    shipment = await fake_runner("create_shipment", "usps", _shipment_request())
-    assert (await fake_runner("cancel_shipment", "usps", shipment.tracking_number)).cancelled
+    shipment = await fake_runner.call("create_shipment", "usps", _shipment_request())
+    assert (await fake_runner.call("cancel_shipment", "usps", shipment.tracking_number)).cancelled
     with pytest.raises(InvalidRequestError):
-        await fake_runner("cancel_shipment", "usps", shipment.tracking_number)
+        await fake_runner.call("cancel_shipment", "usps", shipment.tracking_number)
 
 
 # -- reconciliation by idempotency key -----------------------------------------------------------
 
 
 async def test_reconcile_label_by_key(fake_runner: Any, fake: UspsFake) -> None:
-    shipment = await fake_runner("create_shipment", "usps", _shipment_request(), idempotency_key="order-42-attempt")
+    shipment = await fake_runner.call(
+        "create_shipment", "usps", _shipment_request(), idempotency_key="order-42-attempt"
+    )
 
     async def reconcile(**kwargs: Any) -> Any:
-        if fake_runner.is_async:
+        if fake_runner.kind == "async":
             return await areconcile_label(fake_runner.client, "order-42-attempt", **kwargs)
         return reconcile_label(fake_runner.client, "order-42-attempt", **kwargs)
 
@@ -458,7 +460,7 @@ async def test_reconcile_label_by_key(fake_runner: Any, fake: UspsFake) -> None:
     assert len(fake.charges) == 1
     missing = (
         areconcile_label(fake_runner.client, "never-used")
-        if fake_runner.is_async
+        if fake_runner.kind == "async"
         else asyncio.to_thread(reconcile_label, fake_runner.client, "never-used")
     )
     with pytest.raises(NotFoundError):
@@ -472,7 +474,7 @@ async def test_address_request_built_and_parsed(make_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token(mock)
         route = mock.get("/addresses/v3/address").respond(json=load("address.json"))
-        check = await make_runner()("validate_address", "usps", recipient())
+        check = await make_runner().call("validate_address", "usps", recipient())
     params = dict(route.calls.last.request.url.params)
     assert params == {
         "streetAddress": "1100 Wyoming",
@@ -495,7 +497,7 @@ async def test_address_010001_is_unmatched(make_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token(mock)
         mock.get("/addresses/v3/address").respond(400, json=load("address_010001.json"))
-        check = await make_runner()("validate_address", "usps", recipient())
+        check = await make_runner().call("validate_address", "usps", recipient())
     assert not check.matched
     assert check.address is None
     assert "010001" in check.messages[0]
@@ -508,7 +510,7 @@ async def test_address_other_400_is_invalid_request(make_runner: Any) -> None:
             400, json={"apiVersion": "/addresses/v3", "error": {"code": "400", "message": "state is invalid"}}
         )
         with pytest.raises(InvalidRequestError):
-            await make_runner()("validate_address", "usps", recipient())
+            await make_runner().call("validate_address", "usps", recipient())
 
 
 async def test_address_timeout(make_runner: Any) -> None:
@@ -516,18 +518,18 @@ async def test_address_timeout(make_runner: Any) -> None:
         _token(mock)
         mock.get("/addresses/v3/address").mock(side_effect=httpx.ReadTimeout("slow"))
         with pytest.raises(APITimeoutError):
-            await make_runner(max_retries=0)("validate_address", "usps", recipient())
+            await make_runner(max_retries=0).call("validate_address", "usps", recipient())
 
 
 async def test_address_fake(fake_runner: Any) -> None:
-    ok = await fake_runner("validate_address", "usps", recipient())
+    ok = await fake_runner.call("validate_address", "usps", recipient())
     assert ok.matched
     assert len(ok.address.postal_code) == 10
     nowhere = Address(name="X", street1="12 Nowhere Road", city="Nope", state="MO", postal_code="63118", country="US")
-    assert not (await fake_runner("validate_address", "usps", nowhere)).matched
+    assert not (await fake_runner.call("validate_address", "usps", nowhere)).matched
     default = Address(
         name="X", street1="1 Main Street", city="Springfield", state="IL", postal_code="62701", country="US"
     )
-    check = await fake_runner("validate_address", "usps", default)
+    check = await fake_runner.call("validate_address", "usps", default)
     assert check.dpv_confirmation == "D"
     assert check.corrections[0].startswith("32")

@@ -42,7 +42,7 @@ async def test_v3_request_built(make_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         token = _token_route(mock)
         route = mock.get(f"/tracking/v3/tracking/{NUMBER}").respond(json=load("track_v3_detail.json"))
-        await make_runner()("track", NUMBER, carrier="usps")
+        await make_runner().call("track", NUMBER, carrier="usps")
     sent = token.calls.last.request
     assert sent.method == "POST"
     assert sent.headers["content-type"] == "application/x-www-form-urlencoded"
@@ -62,7 +62,7 @@ async def test_v3_scopes_are_sent_when_configured(make_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         token = _token_route(mock)
         mock.get(f"/tracking/v3/tracking/{NUMBER}").respond(json=load("track_v3_detail.json"))
-        await make_runner(settings={**SETTINGS, "scopes": "tracking, labels"})("track", NUMBER, carrier="usps")
+        await make_runner(settings={**SETTINGS, "scopes": "tracking, labels"}).call("track", NUMBER, carrier="usps")
     assert parse_qs(token.calls.last.request.content.decode())["scope"] == ["tracking labels"]
 
 
@@ -70,7 +70,7 @@ async def test_test_environment_base_url(make_runner: Any) -> None:
     with respx.mock(base_url="https://apis-tem.usps.com", assert_all_called=True) as mock:
         _token_route(mock)
         mock.get(f"/tracking/v3/tracking/{NUMBER}").respond(json=load("track_v3_detail.json"))
-        info = await make_runner(settings={**SETTINGS, "environment": "test"})("track", NUMBER, carrier="usps")
+        info = await make_runner(settings={**SETTINGS, "environment": "test"}).call("track", NUMBER, carrier="usps")
     assert info.status is TrackingStatus.DELIVERED
 
 
@@ -79,7 +79,7 @@ async def test_routed_impb_is_tracked_by_its_22_digit_number(make_runner: Any) -
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token_route(mock)
         mock.get(f"/tracking/v3/tracking/{NUMBER}").respond(json=load("track_v3_detail.json"))
-        info = await make_runner()("track", routed)
+        info = await make_runner().call("track", routed)
     assert info.tracking_number == routed
 
 
@@ -90,7 +90,7 @@ async def test_v3_success_parsed(make_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token_route(mock)
         mock.get(f"/tracking/v3/tracking/{NUMBER}").respond(json=load("track_v3_detail.json"))
-        info = await make_runner()("track", NUMBER)
+        info = await make_runner().call("track", NUMBER)
     assert info.carrier == "usps"
     assert info.status is TrackingStatus.DELIVERED
     assert info.service == "Priority Mail"
@@ -129,7 +129,7 @@ async def test_v3_150002_is_not_found(make_runner: Any) -> None:
         _token_route(mock)
         mock.get(f"/tracking/v3/tracking/{NUMBER}").respond(400, json=load("track_v3_150002.json"))
         with pytest.raises(TrackingNotFoundError) as info:
-            await make_runner()("track", NUMBER)
+            await make_runner().call("track", NUMBER)
     assert info.value.error_code == "150002"
     assert info.value.status_code == 400
 
@@ -139,7 +139,7 @@ async def test_v3_not_yet_available_is_pre_transit(make_runner: Any, code: str) 
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token_route(mock)
         mock.get(f"/tracking/v3/tracking/{NUMBER}").respond(400, json=_error(code))
-        info = await make_runner()("track", NUMBER)
+        info = await make_runner().call("track", NUMBER)
     assert info.status is TrackingStatus.PRE_TRANSIT
     assert info.events == ()
     assert info.status_detail.startswith(code)
@@ -160,7 +160,7 @@ async def test_v3_error_codes(make_runner: Any, code: str, status: int, expected
         _token_route(mock)
         mock.get(f"/tracking/v3/tracking/{NUMBER}").respond(status, json=_error(code, status))
         with pytest.raises(expected) as info:
-            await make_runner()("track", NUMBER)
+            await make_runner().call("track", NUMBER)
     assert info.value.error_code == code  # type: ignore[attr-defined]
 
 
@@ -171,7 +171,7 @@ async def test_v3_quota_429_is_rate_limit_error(make_runner: Any) -> None:
             429, json=load("error_quota_429.json"), headers={"Retry-After": "2"}
         )
         with pytest.raises(RateLimitError) as info:
-            await make_runner(max_retries=0)("track", NUMBER)
+            await make_runner(max_retries=0).call("track", NUMBER)
     assert "Exceeded quota limit" in (info.value.error_message or "")
 
 
@@ -180,7 +180,7 @@ async def test_v3_malformed_body_is_response_error(make_runner: Any) -> None:
         _token_route(mock)
         mock.get(f"/tracking/v3/tracking/{NUMBER}").respond(json={"trackingEvents": "nope"})
         with pytest.raises(ResponseError):
-            await make_runner()("track", NUMBER)
+            await make_runner().call("track", NUMBER)
 
 
 # -- v3: transport failures ----------------------------------------------------------------------
@@ -195,7 +195,7 @@ async def test_v3_transport_failure(make_runner: Any, exc: Exception, expected: 
         _token_route(mock)
         mock.get(f"/tracking/v3/tracking/{NUMBER}").mock(side_effect=exc)
         with pytest.raises(expected):
-            await make_runner(max_retries=1)("track", NUMBER)
+            await make_runner(max_retries=1).call("track", NUMBER)
 
 
 # -- v3r2 ----------------------------------------------------------------------------------------
@@ -207,7 +207,7 @@ async def test_v3r2_request_built_and_207_parsed(make_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token_route(mock)
         route = mock.post("/tracking/v3r2/tracking").respond(207, json=load("track_v3r2_207.json"))
-        results = await make_runner(settings=V3R2).track_many([NUMBER, OTHER], carrier="usps")
+        results = await make_runner(settings=V3R2).call("track_many", [NUMBER, OTHER], carrier="usps")
     request = route.calls.last.request
     assert request.method == "POST"
     assert request.headers["authorization"].startswith("Bearer ")
@@ -232,7 +232,7 @@ async def test_v3r2_single_404_is_not_found(make_runner: Any) -> None:
         _token_route(mock)
         mock.post("/tracking/v3r2/tracking").respond(404, json=_error("404", 404))
         with pytest.raises(TrackingNotFoundError):
-            await make_runner(settings=V3R2)("track", NUMBER)
+            await make_runner(settings=V3R2).call("track", NUMBER)
 
 
 async def test_v3r2_server_error(make_runner: Any) -> None:
@@ -240,7 +240,7 @@ async def test_v3r2_server_error(make_runner: Any) -> None:
         _token_route(mock)
         mock.post("/tracking/v3r2/tracking").respond(503, json=_error("503", 503))
         with pytest.raises(CarrierServerError):
-            await make_runner(settings=V3R2, max_retries=0)("track", NUMBER)
+            await make_runner(settings=V3R2, max_retries=0).call("track", NUMBER)
 
 
 async def test_v3r2_timeout(make_runner: Any) -> None:
@@ -248,7 +248,7 @@ async def test_v3r2_timeout(make_runner: Any) -> None:
         _token_route(mock)
         mock.post("/tracking/v3r2/tracking").mock(side_effect=httpx.ReadTimeout("slow"))
         with pytest.raises(APITimeoutError):
-            await make_runner(settings=V3R2, max_retries=0)("track", NUMBER)
+            await make_runner(settings=V3R2, max_retries=0).call("track", NUMBER)
 
 
 # -- against the fake ----------------------------------------------------------------------------
@@ -259,7 +259,7 @@ STATUSES = [s for s in TrackingStatus if s not in (TrackingStatus.UNKNOWN, Track
 @pytest.mark.parametrize("status", STATUSES, ids=str)
 async def test_fake_scenarios(fake_runner: Any, status: TrackingStatus) -> None:
     number = UspsFake.scenario_numbers[status.value]
-    info = await fake_runner("track", number)
+    info = await fake_runner.call("track", number)
     assert info.status is status
     assert info.events
     assert info.events[0].status is TrackingStatus.PRE_TRANSIT
@@ -271,19 +271,19 @@ async def test_fake_histories_are_deterministic(make_runner: Any) -> None:
     infos = []
     for _ in range(2):
         api = UspsFake(seed=3)
-        infos.append(await make_runner(settings=api.settings(), transport=api.transport())("track", number))
+        infos.append(await make_runner(settings=api.settings(), transport=api.transport()).call("track", number))
     assert infos[0] == infos[1]
 
 
 async def test_fake_unknown_and_faults(fake_runner: Any, fake: UspsFake) -> None:
     with pytest.raises(TrackingNotFoundError):
-        await fake_runner("track", fake.scenario_numbers["unknown"])
-    info = await fake_runner("track", fake.not_yet_available_number)
+        await fake_runner.call("track", fake.scenario_numbers["unknown"])
+    info = await fake_runner.call("track", fake.not_yet_available_number)
     assert info.status is TrackingStatus.PRE_TRANSIT
     with pytest.raises(CarrierServerError):
-        await fake_runner("track", fake.scenario_numbers["fault_server_error"])
+        await fake_runner.call("track", fake.scenario_numbers["fault_server_error"])
     with pytest.raises(APITimeoutError):
-        await fake_runner("track", fake.scenario_numbers["fault_timeout"])
+        await fake_runner.call("track", fake.scenario_numbers["fault_timeout"])
 
 
 async def test_fake_v3r2_batch_207(make_runner: Any, fake: UspsFake) -> None:
@@ -293,7 +293,7 @@ async def test_fake_v3r2_batch_207(make_runner: Any, fake: UspsFake) -> None:
         fake.scenario_numbers["in_transit"],
         fake.scenario_numbers["unknown"],
     ]
-    results = {r.number: r for r in await runner.track_many(numbers)}
+    results = {r.number: r for r in await runner.call("track_many", numbers)}
     assert fake.calls["track_batch"] == 1
     assert results[numbers[0]].info.status is TrackingStatus.DELIVERED
     assert results[numbers[1]].info.status is TrackingStatus.IN_TRANSIT
@@ -302,7 +302,7 @@ async def test_fake_v3r2_batch_207(make_runner: Any, fake: UspsFake) -> None:
 
 async def test_fake_v3_track_many_batches_sequential_gets(fake_runner: Any, fake: UspsFake) -> None:
     numbers = [fake.scenario_numbers["delivered"], fake.scenario_numbers["unknown"]]
-    results = {r.number: r for r in await fake_runner.track_many(numbers)}
+    results = {r.number: r for r in await fake_runner.call("track_many", numbers)}
     assert fake.calls["track"] == 2
     assert fake.calls["track_batch"] == 0
     assert results[numbers[0]].ok
