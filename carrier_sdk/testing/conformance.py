@@ -1004,7 +1004,7 @@ class CarrierConformance:
 
     @pytest.mark.anyio
     async def test_create_shipments_refused_before_io(
-        self, client_kind: str, registry: CarrierRegistry, api: FakeCarrierAPI
+        self, client_kind: ClientKind, registry: CarrierRegistry, api: FakeCarrierAPI
     ) -> None:
         client = self.build_client(client_kind, registry, api, transport=_failing_transport())
         if not self.has(Capability.CREATE_SHIPMENT):

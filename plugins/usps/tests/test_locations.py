@@ -21,8 +21,9 @@ from carrier_sdk import (
     ValidationError,
 )
 from carrier_sdk.fakes import FaultKind
+from carrier_sdk.testing import OperationRunner
 
-from .conftest import Runner, recipient, shipper
+from .conftest import recipient, shipper
 
 pytestmark = pytest.mark.anyio
 
@@ -34,8 +35,10 @@ async def test_usps_declares_find_locations() -> None:
 
 
 @pytest.mark.parametrize("kind", list(LocationKind))
-async def test_each_kind_round_trips_to_its_endpoint(fake_runner: Runner, fake: UspsFake, kind: LocationKind) -> None:
-    found = await fake_runner("find_locations", "usps", "63116", kind=kind, limit=5)
+async def test_each_kind_round_trips_to_its_endpoint(
+    fake_runner: OperationRunner, fake: UspsFake, kind: LocationKind
+) -> None:
+    found = await fake_runner.call("find_locations", "usps", "63116", kind=kind, limit=5)
     assert found, "the fake answers locations for any ZIP Code in use"
     assert len(found) <= 5
     for location in found:
@@ -54,8 +57,8 @@ async def test_each_kind_round_trips_to_its_endpoint(fake_runner: Runner, fake: 
     assert [r.url.path for r in fake.requests if "/locations/" in r.url.path] == [path]
 
 
-async def test_post_offices_are_nearest_first_in_miles_with_hours(fake_runner: Runner) -> None:
-    found = await fake_runner("find_locations", "usps", "20500", limit=100)
+async def test_post_offices_are_nearest_first_in_miles_with_hours(fake_runner: OperationRunner) -> None:
+    found = await fake_runner.call("find_locations", "usps", "20500", limit=100)
     distances = [o.distance for o in found]
     assert all(d is not None and d.unit is DistanceUnit.MI for d in distances)
     values = [d.value for d in distances if d is not None]
@@ -72,8 +75,8 @@ async def test_post_offices_are_nearest_first_in_miles_with_hours(fake_runner: R
 async def test_same_zip_same_answer_other_zip_other_answer(make_runner: Any) -> None:
     async def ask(seed: int, zip_code: str) -> list[ServiceLocation]:
         fake = UspsFake(seed=seed)
-        runner: Runner = make_runner(settings=fake.settings(), transport=fake.transport())
-        result: list[ServiceLocation] = await runner("find_locations", "usps", zip_code, kind="parcel_locker")
+        runner: OperationRunner = make_runner(settings=fake.settings(), transport=fake.transport())
+        result: list[ServiceLocation] = await runner.call("find_locations", "usps", zip_code, kind="parcel_locker")
         return result
 
     first = await ask(0, "10118")
@@ -81,15 +84,15 @@ async def test_same_zip_same_answer_other_zip_other_answer(make_runner: Any) -> 
     assert first != await ask(0, "10119")
 
 
-async def test_an_address_sends_its_street_and_zip(fake_runner: Runner, fake: UspsFake) -> None:
-    await fake_runner("find_locations", "usps", shipper(), kind=LocationKind.POST_OFFICE, limit=3)
+async def test_an_address_sends_its_street_and_zip(fake_runner: OperationRunner, fake: UspsFake) -> None:
+    await fake_runner.call("find_locations", "usps", shipper(), kind=LocationKind.POST_OFFICE, limit=3)
     (sent,) = [r for r in fake.requests if "/locations/" in r.url.path]
     assert sent.url.params["ZIPCode"] == shipper().postal_code[:5]
     assert sent.url.params["streetAddress"] == shipper().street1
     assert sent.url.params["limit"] == "3"
 
 
-async def test_bad_input_is_refused_before_io(fake_runner: Runner, fake: UspsFake) -> None:
+async def test_bad_input_is_refused_before_io(fake_runner: OperationRunner, fake: UspsFake) -> None:
     canadian = Address(name="Ann", street1="1 Main St", city="Ottawa", state="ON", postal_code="K1A 0B1", country="CA")
     cases: list[tuple[Any, dict[str, Any], str]] = [
         ("6311", {}, "5-digit ZIP Code"),
@@ -107,22 +110,22 @@ async def test_bad_input_is_refused_before_io(fake_runner: Runner, fake: UspsFak
     ]
     for near, kwargs, message in cases:
         with pytest.raises(ValidationError, match=message):
-            await fake_runner("find_locations", "usps", near, **kwargs)
+            await fake_runner.call("find_locations", "usps", near, **kwargs)
     assert list(fake.requests) == [], "not even a token was asked for"
 
 
-async def test_unknown_zip_is_the_carriers_typed_error(fake_runner: Runner) -> None:
+async def test_unknown_zip_is_the_carriers_typed_error(fake_runner: OperationRunner) -> None:
     for kind in LocationKind:
         with pytest.raises(InvalidRequestError) as caught:
-            await fake_runner("find_locations", "usps", "99999", kind=kind)
+            await fake_runner.call("find_locations", "usps", "99999", kind=kind)
         assert caught.value.carrier == "usps"
         assert "not a ZIP Code in use" in str(caught.value.error_message)
 
 
-async def test_malformed_answer_is_a_response_error(fake_runner: Runner, fake: UspsFake) -> None:
+async def test_malformed_answer_is_a_response_error(fake_runner: OperationRunner, fake: UspsFake) -> None:
     fake.inject(FaultKind.MALFORMED, operation="find_locations", count=1)
     with pytest.raises(ResponseError):
-        await fake_runner("find_locations", "usps", "63116")
+        await fake_runner.call("find_locations", "usps", "63116")
 
 
 async def test_zip_plus_four_is_split() -> None:
