@@ -127,6 +127,10 @@ class FakeCarrierAPI:
         #: Parcels moved by :meth:`Sandbox.advance <carrier_sdk.sandbox.Sandbox.advance>`:
         #: number -> ``{"start": epoch seconds, "status": outcome, "hours": elapsed hours}``.
         self.plans: dict[str, dict[str, Any]] = {}
+        #: The instant (epoch seconds, from :attr:`clock`) generated histories are dated back from:
+        #: set when the fake is created or reset, and kept by :meth:`snapshot`, so histories are
+        #: recent yet stay put while the sandbox lives (see :meth:`recent_start`).
+        self.anchor = float(clock())
         before = set(vars(self))
         self.reset_state()
         #: Attribute names that :meth:`reset_state` creates: the carrier state a snapshot holds.
@@ -198,6 +202,16 @@ class FakeCarrierAPI:
             return float(plan["start"]), str(plan["status"])
         return self.handovers.get(number)
 
+    def recent_start(self, fraction: float, *, lead_days: float = 14.0, span_days: float = 14.0) -> float:
+        """Where a generated history starts (epoch seconds): ``lead_days`` plus ``fraction`` (a
+        draw in ``[0, 1]`` from the fake's seeded random) of ``span_days`` before :attr:`anchor`.
+
+        The offset is deterministic (same seed and number, same offset) and the history recent:
+        dated back from when the sandbox was created, never from a fixed year. ``lead_days`` must
+        cover the longest history the fake generates, so that it has ended by the anchor.
+        """
+        return self.anchor - 86400.0 * (lead_days + min(max(fraction, 0.0), 1.0) * span_days)
+
     # -- state that outlives the process -------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
@@ -213,6 +227,7 @@ class FakeCarrierAPI:
         with self._lock:
             data = {name: getattr(self, name) for name in self.state_names if hasattr(self, name)}
             data["plans"] = self.plans
+            data["anchor"] = self.anchor
             return {name: encode_state(value, f"{type(self).__name__}.{name}") for name, value in data.items()}
 
     def restore(self, snapshot: Mapping[str, Any]) -> None:
@@ -220,7 +235,7 @@ class FakeCarrierAPI:
         ignored, missing ones keep their fresh value)."""
         with self._lock:
             for name, value in snapshot.items():
-                if name in self.state_names or name == "plans":
+                if name in self.state_names or name in ("plans", "anchor"):
                     setattr(self, name, decode_state(value))
 
     # -- cross-carrier journeys ---------------------------------------------------------------
@@ -264,6 +279,7 @@ class FakeCarrierAPI:
             self.calls.clear()
             self.requests.clear()
             self.plans.clear()
+            self.anchor = float(self.clock())
             self.reset_state()
 
     @property

@@ -437,7 +437,7 @@ class CainiaoFake(FakeCarrierAPI):
 
     def _scenario_history(self, number: str) -> tuple[str, list[tuple[float, str, str, str]]]:
         rng = stable_random(self.seed, number)
-        start = 1_717_000_000 + rng.randint(0, 20_000_000)
+        start = self.recent_start(rng.randint(0, 20_000_000) / 20_000_000, lead_days=21)
         handovers = {"usps": "US", "singpost": "SG", "correos": "ES"}
         for carrier, handover_number in self.handover_numbers.items():
             if number == handover_number:

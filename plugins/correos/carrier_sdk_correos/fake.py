@@ -269,7 +269,7 @@ class CorreosFake(FakeCarrierAPI):
             if scenario not in _PATHS:
                 scenario = "delivered" if number == ASSOCIATED_CODE else rng.choice(_GENERATED)
             assert scenario is not None
-            start = datetime(2026, 1, 5, 8, 0, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 300 * 24 * 60))
+            start = datetime.fromtimestamp(self.recent_start(rng.randint(0, 300 * 24 * 60) / (300 * 24 * 60)), UTC)
             handover = self.planned(number)  # advanced in the sandbox, or handed over by another carrier
             if handover is not None and handover[1] in _PATHS:
                 scenario = handover[1]

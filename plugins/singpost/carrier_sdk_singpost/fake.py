@@ -231,7 +231,9 @@ class SingPostFake(FakeCarrierAPI):
         path_name = next((name for name, n in named.items() if n == number), None)
         if path_name not in _PATHS:
             path_name = rng.choice(sorted(set(_PATHS) - {"unmapped"}))
-        start = datetime(2024, 1, 1, 8, 0) + timedelta(minutes=rng.randint(0, 300 * 24 * 60))
+        start = datetime.fromtimestamp(
+            self.recent_start(rng.randint(0, 300 * 24 * 60) / (300 * 24 * 60)), timezone(timedelta(hours=8))
+        ).replace(tzinfo=None)
         handover = self.planned(number)  # advanced in the sandbox, or handed over by another carrier
         if handover is not None and handover[1] in _PATHS:
             path_name = handover[1]

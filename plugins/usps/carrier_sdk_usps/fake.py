@@ -367,7 +367,7 @@ class UspsFake(FakeCarrierAPI):
         if number == self.not_yet_available_number or (scenario is not None and scenario not in _SCENARIO_CODES):
             return None
         rng = stable_random(self.seed, number)
-        start = 1_700_000_000 + rng.randint(0, 20_000_000)
+        start = self.recent_start(rng.randint(0, 20_000_000) / 20_000_000)
         if scenario is not None:
             return _SCENARIO_CODES[scenario], start, "PRIORITY_MAIL"
         if not re.match(r"^(9[1-5]\d{20}|[A-Z]{2}\d{9}US)$", number):

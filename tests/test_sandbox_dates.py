@@ -1,0 +1,101 @@
+"""Sandbox histories are recent, dated back from the sandbox's creation by deterministic offsets
+(issue 13: "times are the present, not a fixed past year")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from carrier_sdk import Client, TrackingInfo
+from carrier_sdk.sandbox import Sandbox
+
+DAY = 86400.0
+#: Two sandbox creation instants far apart (2033 and 2036): histories must follow them.
+T1 = 2_000_000_000.0
+T2 = T1 + 1000 * DAY
+
+
+def _installed() -> list[str]:
+    try:
+        return Sandbox().codes
+    except Exception:  # pragma: no cover - plugins not installed
+        return []
+
+
+def _generated(code: str) -> list[str]:
+    """Numbers of ``code`` that are no scenario: their history is generated from the number."""
+    if code == "usps":
+        from carrier_sdk_usps.fake import fake_impb, fake_s10
+
+        return [fake_impb(4242), fake_s10(77)]
+    if code == "singpost":
+        from carrier_sdk_singpost.fake import sg_number
+
+        return [sg_number("RR", 4242)]
+    if code == "correos":
+        from carrier_sdk_correos.fake import correos_code
+
+        return [correos_code(4242)]
+    if code == "cainiao":
+        return ["LP00100000004242"]
+    return []
+
+
+def _numbers(box: Sandbox, code: str) -> list[str]:
+    fake = box.fake(code)
+    statuses = fake.advance_statuses()
+    return [n for name, n in fake.scenario_numbers.items() if name in statuses - {"unknown"}] + _generated(code)
+
+
+def _histories(code: str, clock: float) -> dict[str, TrackingInfo]:
+    box = Sandbox(carriers=[code], clock=lambda: clock)
+    with Client(sandbox=box, max_retries=0) as client:
+        return {number: client.track(number, carrier=code) for number in _numbers(box, code)}
+
+
+@pytest.mark.parametrize("code", _installed())
+def test_histories_are_recent_and_shift_with_the_sandbox(code: str) -> None:
+    first = _histories(code, T1)
+    later = _histories(code, T2)
+    assert first
+    for number, info in first.items():
+        assert info.events, number
+        times = [e.occurred_at.timestamp() for e in info.events]
+        # Recent: within the 60 days before the sandbox was created, none after it.
+        assert min(times) >= T1 - 60 * DAY, (number, dt.datetime.fromtimestamp(min(times), dt.UTC))
+        assert max(times) <= T1, (number, dt.datetime.fromtimestamp(max(times), dt.UTC))
+        # Deterministic offsets: a sandbox created 1000 days later shows the same history, 1000 days later.
+        shifted = [e.occurred_at.timestamp() for e in later[number].events]
+        assert shifted == [t + 1000 * DAY for t in times], number
+        assert [e.status for e in later[number].events] == [e.status for e in info.events]
+
+
+@pytest.mark.parametrize("code", _installed())
+def test_a_saved_sandbox_keeps_its_dates(code: str, tmp_path: Any) -> None:
+    box = Sandbox(carriers=[code], clock=lambda: T1)
+    with Client(sandbox=box, max_retries=0) as client:
+        number = _numbers(box, code)[0]
+        before = client.track(number, carrier=code)
+    box.save(tmp_path / "state.json")
+    again = Sandbox(carriers=[code], clock=lambda: T2)  # the next process, 1000 days on
+    again.load(tmp_path / "state.json")
+    with Client(sandbox=again, max_retries=0) as client:
+        after = client.track(number, carrier=code)
+    assert [e.occurred_at for e in after.events] == [e.occurred_at for e in before.events]
+    again.reset()  # a reset sandbox is dated from now
+    with Client(sandbox=again, max_retries=0) as client:
+        reset = client.track(number, carrier=code)
+    assert reset.events[0].occurred_at.timestamp() > T2 - 60 * DAY
+
+
+def test_recent_start_is_relative_to_the_anchor() -> None:
+    from carrier_sdk.testing import FakeCarrierAPIServer
+
+    fake = FakeCarrierAPIServer(clock=lambda: T1)
+    assert fake.anchor == T1
+    assert fake.recent_start(0.0) == T1 - 14 * DAY
+    assert fake.recent_start(1.0, lead_days=2, span_days=3) == T1 - 5 * DAY
+    assert fake.recent_start(7.0) == T1 - 28 * DAY  # clamped to [0, 1]
+    assert fake.snapshot()["anchor"] == T1
