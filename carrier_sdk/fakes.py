@@ -89,6 +89,10 @@ class FaultOptions(TypedDict, total=False):
     retry_after: float
 
 
+def _hour_of(instant: float) -> float:
+    return float(instant // 3600 * 3600)
+
+
 def stable_random(*parts: object) -> random.Random:
     """A :class:`random.Random` seeded from ``parts`` (same parts, same numbers, every run)."""
     digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
@@ -127,10 +131,11 @@ class FakeCarrierAPI:
         #: Parcels moved by :meth:`Sandbox.advance <carrier_sdk.sandbox.Sandbox.advance>`:
         #: number -> ``{"start": epoch seconds, "status": outcome, "hours": elapsed hours}``.
         self.plans: dict[str, dict[str, Any]] = {}
-        #: The instant (epoch seconds, from :attr:`clock`) generated histories are dated back from:
-        #: set when the fake is created or reset, and kept by :meth:`snapshot`, so histories are
-        #: recent yet stay put while the sandbox lives (see :meth:`recent_start`).
-        self.anchor = float(clock())
+        #: The instant (epoch seconds) generated histories are dated back from: the start of the
+        #: hour (by :attr:`clock`) when the fake was created or reset, kept by :meth:`snapshot`,
+        #: so histories are recent yet stay put while the sandbox lives (see :meth:`recent_start`);
+        #: two fakes created in the same hour with one seed show the same histories.
+        self.anchor = _hour_of(clock())
         before = set(vars(self))
         self.reset_state()
         #: Attribute names that :meth:`reset_state` creates: the carrier state a snapshot holds.
@@ -279,7 +284,7 @@ class FakeCarrierAPI:
             self.calls.clear()
             self.requests.clear()
             self.plans.clear()
-            self.anchor = float(self.clock())
+            self.anchor = _hour_of(self.clock())
             self.reset_state()
 
     @property

@@ -287,9 +287,12 @@ class Sandbox:
           :class:`~carrier_sdk.TrackingStatus` value the fake supports, see
           :meth:`FakeCarrierAPI.advance_statuses <carrier_sdk.fakes.FakeCarrierAPI.advance_statuses>`).
 
-        Its events are dated so that the latest one is the present. Works for labels bought in
-        the sandbox, scenario numbers and generated numbers; the move is part of the fake's
-        state (:meth:`save` keeps it, :meth:`reset` forgets it).
+        A move only adds events: those the parcel already showed keep their instants (so a
+        watcher reports just the new ones), and the new ones follow them at the carrier's pace,
+        as on a real parcel (a label bought now and moved 12 hours shows events up to 12 hours
+        ahead). Works for labels bought in the sandbox, scenario numbers and generated
+        numbers; the move is part of the fake's state (:meth:`save` keeps it, :meth:`reset`
+        forgets it).
 
         Args:
             number: The tracking number.
@@ -351,17 +354,22 @@ class Sandbox:
                         f"the {fake.carrier_code} sandbox cannot move a parcel to {status}: "
                         f"it knows {', '.join(sorted(supported))}"
                     )
-                now = fake.clock()
-                fake.plans[before.tracking_number] = {"start": now, "status": status, "hours": elapsed}
-            # Date the history so that its latest event is the present.
-            moved = client.track(before.tracking_number, carrier=fake.carrier_code)
-            if moved.events:
-                latest = max(e.occurred_at.timestamp() for e in moved.events)
-                if latest > now:
+                number = before.tracking_number
+                if plan is not None:  # moved before: its history keeps its start
+                    fake.plans[number] = {"start": plan["start"], "status": status, "hours": elapsed}
+                    start = None
+                else:
+                    start = fake.clock()
+                    fake.plans[number] = {"start": start, "status": status, "hours": elapsed}
+            if start is not None and before.events:
+                # The first move: start the planned history where the parcel's own began, so the
+                # events it already showed keep their instants and the move only adds events.
+                probe = client.track(number, carrier=fake.carrier_code)
+                if probe.events:
+                    lead = probe.events[0].occurred_at.timestamp() - start
                     with fake._lock:
-                        fake.plans[before.tracking_number]["start"] = now - (latest - now)
-                    moved = client.track(before.tracking_number, carrier=fake.carrier_code)
-            return moved
+                        fake.plans[number]["start"] = before.events[0].occurred_at.timestamp() - lead
+            return client.track(number, carrier=fake.carrier_code)
 
     # -- state that outlives the process ----------------------------------------------------
 

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 from carrier_sdk import Client, TrackingInfo
-from carrier_sdk.sandbox import Sandbox
+from carrier_sdk.sandbox import ADVANCE_LADDER, Sandbox
+from carrier_sdk.watch import event_id
 
 DAY = 86400.0
-#: Two sandbox creation instants far apart (2033 and 2036): histories must follow them.
-T1 = 2_000_000_000.0
+#: Two sandbox creation instants far apart (2033 and 2036, on the hour): histories must follow them.
+T1 = 1_999_998_000.0
 T2 = T1 + 1000 * DAY
 
 
@@ -93,9 +94,60 @@ def test_a_saved_sandbox_keeps_its_dates(code: str, tmp_path: Any) -> None:
 def test_recent_start_is_relative_to_the_anchor() -> None:
     from carrier_sdk.testing import FakeCarrierAPIServer
 
-    fake = FakeCarrierAPIServer(clock=lambda: T1)
-    assert fake.anchor == T1
+    fake = FakeCarrierAPIServer(clock=lambda: T1 + 3599)
+    assert fake.anchor == T1  # the start of the hour
     assert fake.recent_start(0.0) == T1 - 14 * DAY
     assert fake.recent_start(1.0, lead_days=2, span_days=3) == T1 - 5 * DAY
     assert fake.recent_start(7.0) == T1 - 28 * DAY  # clamped to [0, 1]
     assert fake.snapshot()["anchor"] == T1
+
+
+def _ids(info: TrackingInfo) -> dict[str, Any]:
+    return {event_id(e): e for e in info.events}
+
+
+@pytest.mark.parametrize("code", _installed())
+def test_advance_only_adds_events(code: str) -> None:
+    """Every event a parcel showed keeps its instant (its watcher identity) when it moves: a
+    watcher reports only the new events. Along the ladder by hours and straight to a status,
+    for scenario numbers, generated numbers and a label bought in the sandbox."""
+    box = Sandbox(carriers=[code])
+    numbers = [box.fake(code).scenario_numbers["pre_transit"], *_generated(code)[:1]]
+    with Client(sandbox=box, max_retries=0) as client:
+        numbers.append(_buy(client, code))
+        for number in numbers:
+            info = client.track(number, carrier=code)
+            if info.status.value not in dict(ADVANCE_LADDER):
+                continue  # a generated history off the ladder (a failed delivery ...)
+            shown = _ids(info)
+            moves: list[dict[str, Any]] = [{"hours": 12}, {"hours": 48}, {"hours": 6}, {"to_status": "delivered"}]
+            for move in moves:
+                info = box.advance(number, carrier=code, **move)
+                now = _ids(info)
+                kept = set(shown) & set(now)
+                assert kept == set(shown), (number, move, [shown[k] for k in set(shown) - kept])
+                assert len(now) >= len(shown)
+                # What a watcher that saw ``shown`` reports now: only events it did not see.
+                assert all(shown.get(k) is None for k in set(now) - set(shown))
+                shown = now
+            assert client.track(number, carrier=code).status == "delivered"
+
+
+def _buy(client: Client, code: str) -> str:
+    """A label bought in the sandbox (SingPost sells none: one of its scenario numbers)."""
+    from carrier_sdk import Capability, Customs, CustomsItem, Money, Parcel, ShipmentRequest
+    from carrier_sdk.testing.conformance import sample_addresses
+
+    sandbox = client.sandbox
+    assert sandbox is not None
+    if Capability.CREATE_SHIPMENT not in client.registry.get(code).capabilities:
+        return sandbox.fake(code).scenario_numbers["in_transit"]
+    shipper, recipient = sample_addresses({"correos": "ES", "cainiao": "CN"}.get(code, "US"))
+    customs = None
+    if code == "cainiao":  # Cainiao ships abroad only
+        _, recipient = sample_addresses("US")
+        value = Money(amount="25", currency="USD")
+        item = CustomsItem(description="Puzzle", value=value, weight="1", hs_code="950300", origin_country="CN")
+        customs = Customs(items=[item])
+    request = ShipmentRequest(shipper=shipper, recipient=recipient, parcels=(Parcel(weight=1),), customs=customs)
+    return client.create_shipment(code, request).tracking_number

@@ -367,7 +367,7 @@ class FakeCarrierAPIServer(FakeCarrierAPI):
             codes = _SCENARIO_CODES.get(self._scenario_of(number) or "", [])
             if not codes:
                 codes = ["CREATED", "MOVING", "MOVING", "OUT", "DONE"][: rng.randint(1, 5)]
-            start = 1_700_000_000 + rng.randint(0, 10_000_000)
+            start = self.recent_start(rng.randint(0, 10_000_000) / 10_000_000)
         return {
             "number": number,
             "found": True,

@@ -321,8 +321,12 @@ class CainiaoFake(FakeCarrierAPI):
         plan = self.planned(number)  # advanced in the sandbox
         if plan is not None and (plan[1] in _ENDINGS or plan[1] == "pre_transit"):
             ending = "in_transit" if plan[1] == "pre_transit" else plan[1]
-            events = self._plan(number, plan[0], destination, ending, stop_before_handover=ending == "in_transit")
+            ordered = number in self.orders  # an order bought here keeps its ORDER_CREATED event
+            start = plan[0] + 3600 if ordered else plan[0]
+            events = self._plan(number, start, destination, ending, stop_before_handover=ending == "in_transit")
             events = events[:2] if plan[1] == "pre_transit" else events
+            if ordered:
+                events = [(plan[0], "ORDER_CREATED", "Order created", _ORIGIN_TZ), *events]
         if number in self.detail_json_numbers.values():
             return httpx.Response(200, json=self._detail_json(number, destination, events))
         data: dict[str, Any] = {
@@ -422,8 +426,9 @@ class CainiaoFake(FakeCarrierAPI):
         dest_tz = _DESTINATIONS.get(destination, ("GMT+0", ""))[0]
         steps = [(c, d, _ORIGIN_TZ) for c, d in _ORIGIN]
         destination_steps = list(_DESTINATION)
+        cut = rng.randint(1, 3)  # drawn for every ending: the step times of all endings agree
         if stop_before_handover:
-            destination_steps = destination_steps[: rng.randint(1, 3)]
+            destination_steps = destination_steps[:cut]
         elif ending == "held":
             destination_steps = destination_steps[:2]  # arrived, import clearance started
         steps += [(c, d, dest_tz) for c, d in destination_steps]

@@ -72,11 +72,12 @@ _HELD = ("HC", "Item held by customs - pending clearance", "Singapore Post Centr
 _PATHS: dict[str, list[tuple[str, str, str]]] = {
     "pre_transit": [_INFO],
     "in_transit": [_INFO, _POSTED, _PROCESSED, _DISPATCHED, _ARRIVED],
-    "out_for_delivery": [_INFO, _POSTED, _PROCESSED, _OUT],
-    "available_for_pickup": [_INFO, _POSTED, _PROCESSED, _OUT, _FAILED, _PICKUP],
-    "delivered": [_INFO, _POSTED, _PROCESSED, _OUT, _DELIVERED],
-    "delivery_failed": [_INFO, _POSTED, _PROCESSED, _OUT, _FAILED],
-    "returned_to_sender": [_INFO, _POSTED, _PROCESSED, _OUT, _FAILED, _RETURNED],
+    # Each later status extends the in-transit path, so a parcel moved along keeps its events.
+    "out_for_delivery": [_INFO, _POSTED, _PROCESSED, _DISPATCHED, _ARRIVED, _OUT],
+    "available_for_pickup": [_INFO, _POSTED, _PROCESSED, _DISPATCHED, _ARRIVED, _OUT, _FAILED, _PICKUP],
+    "delivered": [_INFO, _POSTED, _PROCESSED, _DISPATCHED, _ARRIVED, _OUT, _DELIVERED],
+    "delivery_failed": [_INFO, _POSTED, _PROCESSED, _DISPATCHED, _ARRIVED, _OUT, _FAILED],
+    "returned_to_sender": [_INFO, _POSTED, _PROCESSED, _DISPATCHED, _ARRIVED, _OUT, _FAILED, _RETURNED],
     "held": [_INFO, _POSTED, _PROCESSED, _DISPATCHED, _ARRIVED, _HELD],
     "unmapped": [_INFO, _POSTED, _UNMAPPED],
 }

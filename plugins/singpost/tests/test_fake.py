@@ -53,7 +53,7 @@ def test_response_is_real_xml_newest_first():
     assert root.tag == f"{NS}ItemTrackingDetailsResponse"
     assert root.findtext(f"{NS}Status/{NS}ErrorCode") == "0"
     dates = [el.text for el in root.iterfind(f".//{NS}DeliveryStatusDetail/{NS}Date")]
-    assert len(dates) == 5
+    assert len(dates) == 7
     assert dates == sorted(dates, reverse=True)
 
 

@@ -382,15 +382,11 @@ class UspsFake(FakeCarrierAPI):
         rng = stable_random(self.seed, number, "places")
         events = []
         at = start
-        # A plausible route: the first scans at the origin, the last ones at the destination.
+        # A plausible route: two scans at the origin, two at a hub, the rest at the destination
+        # (by position only, so a parcel moved further keeps the places it already showed).
         origin, hub, destination = (_PLACES[rng.randrange(len(_PLACES))] for _ in range(3))
         for index, code in enumerate(codes):
-            if index < 2:
-                place = origin
-            elif index >= len(codes) - 3:
-                place = destination
-            else:
-                place = hub
+            place = origin if index < 2 else hub if index < 4 else destination
             city, state, zip_code, offset = place
             sign = -1 if offset.startswith("-") else 1
             hours, _, minutes = offset.lstrip("+-").partition(":")
