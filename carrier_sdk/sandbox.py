@@ -38,6 +38,7 @@ import logging
 import math
 import os
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ADVANCE_LADDER",
+    "STATE_LOCK_TIMEOUT",
     "STATE_VERSION",
     "Sandbox",
     "SandboxAsyncTransport",
@@ -83,6 +85,9 @@ ADVANCE_LADDER: tuple[tuple[str, float], ...] = (
 
 #: Format version of the files :meth:`Sandbox.save` writes.
 STATE_VERSION = 1
+
+#: Seconds :meth:`Sandbox.lock` waits for another process to release a sandbox state file.
+STATE_LOCK_TIMEOUT = 60.0
 
 
 def load_fake(carrier: type[Carrier]) -> type[FakeCarrierAPI]:
@@ -154,6 +159,9 @@ class Sandbox:
         self._server: SandboxServer | None = None
         #: Snapshots loaded for fakes not created yet (restored when they are).
         self._pending: dict[str, dict[str, Any]] = {}
+        #: State files this sandbox holds the lock of, and what each held when last read or written.
+        self._locks: dict[Path, _FileLock] = {}
+        self._bases: dict[Path, Any] = {}
 
     def __repr__(self) -> str:
         return f"<Sandbox carriers={self._codes!r} seed={self.seed}>"
@@ -412,19 +420,33 @@ class Sandbox:
                     self._pending[code] = dict(state)
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write :meth:`snapshot` to ``path`` as JSON (atomically: a reader never sees half a file)."""
+        """Write :meth:`snapshot` to ``path`` as JSON (atomically: a reader never sees half a file).
+
+        Under the file's lock (:meth:`lock`), the file is read again first: when another process
+        saved since this sandbox loaded it, the two are merged (what each changed is kept; where
+        both changed one value, this sandbox's wins, and counters keep the larger), so concurrent
+        runs never erase each other's labels or moves.
+        """
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(self.snapshot(), separators=(",", ":"))
-        fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        with self.locked(target):
+            mine = json.loads(json.dumps(self.snapshot()))
+            key = target.resolve()
+            theirs = _read_state(target)
+            base = self._bases.get(key)
+            if theirs is not None and theirs not in (base, mine) and theirs.get("seed") == mine.get("seed"):
+                mine = _merge(base if base is not None else {}, mine, theirs)
+            text = json.dumps(mine, separators=(",", ":"))
+            fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    f.write(text)
+                os.replace(tmp, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+            self._bases[key] = mine
 
     def load(self, path: str | os.PathLike[str]) -> bool:
         """Restore the state saved at ``path``; return False (and change nothing) when there is no file.
@@ -434,19 +456,63 @@ class Sandbox:
                 (the message names the file; delete it, or ``carrier-sdk sandbox reset``).
         """
         source = Path(path)
-        try:
-            text = source.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return False
-        except OSError as err:
-            raise ConfigurationError(f"cannot read the sandbox state {str(source)!r}: {err.strerror or err}") from None
-        try:
-            self.restore(json.loads(text))
-        except (ValueError, TypeError, KeyError, ConfigurationError) as err:
-            raise ConfigurationError(
-                f"the sandbox state {str(source)!r} is unusable ({err}): delete it or run 'carrier-sdk sandbox reset'"
-            ) from None
+        with self.locked(source):
+            try:
+                text = source.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                self._bases[source.resolve()] = None
+                return False
+            except OSError as err:
+                raise ConfigurationError(
+                    f"cannot read the sandbox state {str(source)!r}: {err.strerror or err}"
+                ) from None
+            try:
+                data = json.loads(text)
+                self.restore(data)
+            except (ValueError, TypeError, KeyError, ConfigurationError) as err:
+                raise ConfigurationError(
+                    f"the sandbox state {str(source)!r} is unusable ({err}): "
+                    "delete it or run 'carrier-sdk sandbox reset'"
+                ) from None
+            self._bases[source.resolve()] = data
         return True
+
+    def lock(self, path: str | os.PathLike[str], *, timeout: float = STATE_LOCK_TIMEOUT) -> None:
+        """Take the lock of the state file ``path`` (``<path>.lock``, across processes) until :meth:`unlock`.
+
+        Hold it from :meth:`load` to :meth:`save` to make a whole run one step that no other
+        process interleaves with: the ``carrier-sdk`` command does, so concurrent runs hand out
+        distinct labels and keep each other's moves. Taking a lock this sandbox holds does
+        nothing; :meth:`load` and :meth:`save` take it for themselves when it is not held.
+
+        Raises:
+            ConfigurationError: Another process held it for ``timeout`` seconds.
+        """
+        key = Path(path).resolve()
+        with self._lock:
+            if key in self._locks:
+                return
+            file_lock = _FileLock(key.with_name(key.name + ".lock"))
+            file_lock.acquire(timeout, what=f"the sandbox state {str(path)!r}")
+            self._locks[key] = file_lock
+
+    def unlock(self, path: str | os.PathLike[str]) -> None:
+        """Release the lock :meth:`lock` took (nothing when it is not held)."""
+        with self._lock:
+            file_lock = self._locks.pop(Path(path).resolve(), None)
+        if file_lock is not None:
+            file_lock.release()
+
+    @contextlib.contextmanager
+    def locked(self, path: str | os.PathLike[str], *, timeout: float = STATE_LOCK_TIMEOUT) -> Iterator[None]:
+        """:meth:`lock` for the ``with`` block (left held when it was held before)."""
+        held = Path(path).resolve() in self._locks
+        self.lock(path, timeout=timeout)
+        try:
+            yield
+        finally:
+            if not held:
+                self.unlock(path)
 
     # -- dispatch ---------------------------------------------------------------------------
 
@@ -702,3 +768,118 @@ def _make_handler(server: SandboxServer) -> type[http.server.BaseHTTPRequestHand
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
 
     return Handler
+
+
+class _FileLock:
+    """An exclusive lock on a file, across processes (``flock``; ``msvcrt.locking`` on Windows)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.file: Any = None
+
+    def acquire(self, timeout: float, *, what: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+b")  # noqa: SIM115 - held until release()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                _try_lock(handle)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    handle.close()
+                    raise ConfigurationError(
+                        f"{what} is in use by another carrier-sdk run (waited {timeout:g} s); "
+                        "try again when it has finished"
+                    ) from None
+                time.sleep(0.02)
+        self.file = handle
+
+    def release(self) -> None:
+        handle, self.file = self.file, None
+        if handle is not None:
+            with contextlib.suppress(OSError):
+                _unlock(handle)
+            handle.close()
+
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _try_lock(handle: Any) -> None:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+
+    def _unlock(handle: Any) -> None:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(handle: Any) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _unlock(handle: Any) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _read_state(path: Path) -> Any:
+    """The JSON a state file holds now, or ``None`` (no file, or not readable as JSON)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+_ABSENT: Any = object()
+
+
+def _merge(base: Any, mine: Any, theirs: Any) -> Any:
+    """Three-way merge of encoded state (see :func:`~carrier_sdk.fakes.encode_state`): what
+    ``mine`` and ``theirs`` each changed from ``base``; a value both changed is ``mine``."""
+    if mine == base:
+        return theirs
+    if theirs in (base, mine):
+        return mine
+    if _is_pairs(mine) and _is_pairs(theirs):  # an encoded dict: {"$dict": [[key, value], ...]}
+        old = _pairs(base) if _is_pairs(base) else {}
+        merged = _merge_maps(old, _pairs(mine), _pairs(theirs))
+        return {"$dict": [[key, value] for key, value in merged.values()]}
+    if isinstance(mine, dict) and isinstance(theirs, dict):
+        plain_old = base if isinstance(base, dict) else {}
+        maps = [{k: (k, v) for k, v in m.items()} for m in (plain_old, mine, theirs)]
+        return {key: value for key, value in _merge_maps(*maps).values()}
+    if isinstance(base, list) and isinstance(mine, list) and isinstance(theirs, list):
+        n = len(base)
+        if mine[:n] == base and theirs[:n] == base:  # both appended (a log)
+            return base + mine[n:] + theirs[n:]
+    if type(mine) is int and type(theirs) is int:
+        return max(mine, theirs)  # counters only grow
+    return mine
+
+
+def _is_pairs(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"$dict"} and isinstance(value["$dict"], list)
+
+
+def _pairs(value: Any) -> dict[str, tuple[Any, Any]]:
+    """An encoded dict as ``{identity: (key, value)}`` (keys may be lists: their JSON is the identity)."""
+    return {json.dumps(key, sort_keys=True): (key, item) for key, item in value["$dict"]}
+
+
+def _merge_maps(
+    old: dict[str, tuple[Any, Any]], mine: dict[str, tuple[Any, Any]], theirs: dict[str, tuple[Any, Any]]
+) -> dict[str, tuple[Any, Any]]:
+    merged: dict[str, tuple[Any, Any]] = {}
+    for ident in [*mine, *(i for i in theirs if i not in mine)]:
+        before = old[ident][1] if ident in old else _ABSENT
+        if ident in mine and ident in theirs:
+            merged[ident] = (mine[ident][0], _merge(before, mine[ident][1], theirs[ident][1]))
+        elif ident in mine:
+            if before is _ABSENT or before != mine[ident][1]:  # added or changed here (else: removed there)
+                merged[ident] = mine[ident]
+        elif before is _ABSENT or before != theirs[ident][1]:
+            merged[ident] = theirs[ident]
+    return merged

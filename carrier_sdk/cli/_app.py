@@ -201,7 +201,13 @@ class State:
             from ..sandbox import Sandbox
 
             sandbox = Sandbox(registry=self.overrides.registry, seed=self.seed)
-            sandbox.load(self.state_file())
+            # Held until close(): concurrent runs take turns (distinct labels, no lost moves).
+            sandbox.lock(self.state_file())
+            try:
+                sandbox.load(self.state_file())
+            except BaseException:
+                sandbox.unlock(self.state_file())
+                raise
             self._sandbox_obj = sandbox
         return self._sandbox_obj
 
@@ -255,8 +261,10 @@ class State:
             path = self.state_file()
             try:
                 self._sandbox_obj.save(path)
-            except (OSError, TypeError) as err:
+            except (OSError, TypeError, ConfigurationError) as err:
                 click.echo(f"Warning: the sandbox state was not saved to {str(path)!r}: {err}", err=True)
+            finally:
+                self._sandbox_obj.unlock(path)
 
     def emit_json(self, data: Any) -> None:
         """One JSON document on one line of stdout."""

@@ -88,6 +88,7 @@ def serve(state: State, host: str, port: int, format_: str, exit_after: float | 
     payment settings) as a TOML config file or export lines, and the scenario numbers.
     """
     sandbox_obj = state.get_sandbox()
+    sandbox_obj.unlock(state.state_file())  # serving lasts: other runs go on, and close() merges
     server = sandbox_obj.serve(host=host, port=port)
     with server:
         base_urls = dict(server.base_urls)

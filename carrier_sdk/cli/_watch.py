@@ -41,7 +41,10 @@ def _watcher(ctx: click.Context, state: State, on_change: Any = None) -> Watcher
     db: Path | None = ctx.find_root().meta.get("carrier_sdk.watch_db")
     store = SQLiteStore(_store_path(state, db))
     ctx.call_on_close(store.close)
-    return Watcher(state.client(), store, on_change=on_change)
+    client = state.client()
+    if state.sandbox:  # watching can last hours: other sandbox runs go on, and close() merges
+        state.get_sandbox().unlock(state.state_file())
+    return Watcher(client, store, on_change=on_change)
 
 
 @click.group()
