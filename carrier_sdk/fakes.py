@@ -131,10 +131,8 @@ class FakeCarrierAPI:
         #: Parcels moved by :meth:`Sandbox.advance <carrier_sdk.sandbox.Sandbox.advance>`:
         #: number -> ``{"start": epoch seconds, "status": outcome, "hours": elapsed hours}``.
         self.plans: dict[str, dict[str, Any]] = {}
-        #: The instant (epoch seconds) generated histories are dated back from: the start of the
-        #: hour (by :attr:`clock`) when the fake was created or reset, kept by :meth:`snapshot`,
-        #: so histories are recent yet stay put while the sandbox lives (see :meth:`recent_start`);
-        #: two fakes created in the same hour with one seed show the same histories.
+        #: Epoch seconds that generated histories are dated back from (the start of the hour
+        #: the fake was created or reset in, kept by snapshots; see ``recent_start``).
         self.anchor = _hour_of(clock())
         before = set(vars(self))
         self.reset_state()
