@@ -23,6 +23,7 @@ from ._app import (
 from ._day import manifest, pickup, return_label
 from ._demo import demo
 from ._info import carriers, identify
+from ._locations import locations
 from ._sandbox import new_adapter, sandbox
 from ._shipping import cancel, rates, ship, validate_address
 from ._track import track
@@ -44,7 +45,7 @@ __all__ = [
 
 for _command in (carriers, identify, track, rates, ship, cancel, validate_address, sandbox, new_adapter, demo, watch):
     cli.add_command(_command)
-for _command in (return_label, manifest, pickup):  # the rest of a shipping day (cli/_day.py)
+for _command in (return_label, manifest, pickup, locations):  # the rest of a shipping day
     cli.add_command(_command)
 
 

@@ -74,7 +74,33 @@ def rates(state: State, carrier: str, shipment: str) -> None:
 
 @click.command()
 @click.argument("carrier")
-@click.argument("shipment", type=_DOCUMENT)
+@click.argument("shipment", type=_DOCUMENT, required=False)
+@click.option(
+    "--file",
+    "file_",
+    type=_DOCUMENT,
+    help="Buy many labels: one shipment per line of FILE, as JSON (JSON lines; - reads stdin).",
+)
+@click.option(
+    "--label-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="With --file: where the labels are written.",
+)
+@click.option(
+    "--concurrency", type=click.IntRange(1, 64), default=4, show_default=True, help="With --file: purchases in flight."
+)
+@click.option(
+    "--key-prefix",
+    metavar="PREFIX",
+    help="With --file: item keys are PREFIX-<index>; rerun with the same PREFIX to buy nothing twice.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="With --file: force the progress bar on or off (default: on when stderr is a terminal).",
+)
 @click.option(
     "--label-out",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
@@ -88,13 +114,43 @@ def rates(state: State, carrier: str, shipment: str) -> None:
 @json_option
 @sandbox_option
 @pass_state
-def ship(state: State, carrier: str, shipment: str, label_out: Path | None, idempotency_key: str | None) -> None:
-    """Buy a label from CARRIER for the SHIPMENT file (JSON or TOML) and write it to disk.
+def ship(
+    state: State,
+    carrier: str,
+    shipment: str | None,
+    file_: str | None,
+    label_dir: Path,
+    concurrency: int,
+    key_prefix: str | None,
+    progress: bool | None,
+    label_out: Path | None,
+    idempotency_key: str | None,
+) -> None:
+    """Buy a label from CARRIER for the SHIPMENT file (JSON or TOML) and write it to disk, or
+    many labels with --file (one JSON shipment per line; one result line each, then a summary).
 
-    Exits 3 when the purchase outcome is unknown: reconcile (or retry with the same
-    --idempotency-key, printed in the error) before buying again.
+    Exits 3 when a purchase outcome is unknown: reconcile (or retry with the same
+    --idempotency-key / --key-prefix, printed in the output) before buying again.
     """
+    if (shipment is None) == (file_ is None):
+        state.fail("give a SHIPMENT file or --file FILE (one of them)")
     carrier = _check_carrier(state, carrier)
+    if file_ is not None:
+        if label_out is not None or idempotency_key is not None:
+            state.fail("--label-out and --idempotency-key buy one label; with --file use --label-dir and --key-prefix")
+        from ._ship_file import ship_file
+
+        ship_file(
+            state,
+            carrier,
+            file_,
+            label_dir=label_dir,
+            concurrency=concurrency,
+            key_prefix=key_prefix,
+            progress=progress,
+        )
+        return
+    assert shipment is not None
     request = shipment_request_from(shipment)
     result = state.client().create_shipment(carrier, request, idempotency_key=idempotency_key)
     path = save_label(state, result, label_out, "label")
