@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ._bulk import AsyncTrackingIterator, TrackingIterator, TrackingSummary
 from ._bulk_ship import AsyncShipmentIterator, ShipmentIterator, ShipmentResult, ShipmentSummary
-from ._carrier import BatchOutcome, Carrier, status_error
+from ._carrier import BatchOutcome, Carrier
 from ._client import AsyncClient, BaseClient, Client
 from ._constants import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, NOT_GIVEN
 from ._day import Manifest, ManifestRefusal, Pickup, PickupAvailability, PickupRequest
@@ -192,7 +192,6 @@ __all__ = [
     "parse_retry_after",
     "parse_xml",
     "s10_check_digit",
-    "status_error",
     "to_dict",
 ]
 

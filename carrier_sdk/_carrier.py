@@ -11,8 +11,11 @@ import json
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import date
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
+from xml.etree.ElementTree import ParseError as XMLParseError
 
 import httpx
 
@@ -53,7 +56,7 @@ if TYPE_CHECKING:
     from ._ratelimit import RateLimit
     from .state import TokenCache
 
-__all__ = ["BatchOutcome", "Carrier", "status_error"]
+__all__ = ["PARSE_ERRORS", "BatchOutcome", "Carrier"]
 
 #: What :meth:`Carrier.track_batch` returns: per number, the info or the error.
 BatchOutcome = Mapping[str, "TrackingInfo | CarrierError"]
@@ -119,54 +122,6 @@ def _parse_retry_after_header(response: httpx.Response) -> float | None:
     return parse_retry_after(response.headers)
 
 
-def status_error(
-    carrier: str,
-    response: httpx.Response,
-    *,
-    operation: str | None = None,
-    error_code: str | None = None,
-    error_message: str | None = None,
-    not_found: type[NotFoundError] = NotFoundError,
-    sensitive_headers: Sequence[str] = (),
-    secrets: Sequence[str] = (),
-) -> APIStatusError:
-    """The one place an HTTP status becomes an exception class.
-
-    401/403 -> :class:`AuthenticationError`, 404/410 -> ``not_found``, 429 ->
-    :class:`RateLimitError` (with ``retry_after``), other 4xx -> :class:`InvalidRequestError`,
-    5xx -> :class:`CarrierServerError`, anything else -> :class:`APIStatusError`.
-    """
-    status = response.status_code
-    request = redact_request(response.request, sensitive_headers)
-    if secrets:  # the carrier's own error text may echo a credential or a token
-        error_message = scrub_text(error_message, secrets) if error_message else error_message
-        error_code = scrub_text(error_code, secrets) if error_code else error_code
-    kwargs: dict[str, Any] = {
-        "carrier": carrier,
-        "status_code": status,
-        "error_code": error_code,
-        "error_message": error_message,
-        "response": redact_response(response, request, sensitive_headers, secrets),
-        "request": request,
-        "request_id": _request_id(response),
-        "operation": operation,
-    }
-    summary = error_message or response.reason_phrase or "error"
-    if status in (401, 403):
-        return AuthenticationError(f"authentication failed: {summary}", **kwargs)
-    if status in (404, 410):
-        return not_found(f"not found: {summary}", **kwargs)
-    if status == 429:
-        return RateLimitError(f"rate limited: {summary}", retry_after=_parse_retry_after_header(response), **kwargs)
-    if 400 <= status < 500:
-        return InvalidRequestError(f"request rejected: {summary}", **kwargs)
-    if status >= 500:
-        return CarrierServerError(f"carrier server error: {summary}", **kwargs)
-    if 300 <= status < 400:
-        return APIStatusError(f"unexpected redirect (not followed): {summary}", **kwargs)
-    return APIStatusError(f"unexpected HTTP status: {summary}", **kwargs)
-
-
 _REQUEST_ID_HEADERS = (
     "x-request-id",
     "x-correlation-id",
@@ -182,6 +137,73 @@ def _request_id(response: httpx.Response) -> str | None:
         if value:
             return value[:128]
     return None
+
+
+#: The exceptions a parser of untrusted bodies raises on bad input, which :meth:`Carrier.parsing`
+#: turns into :class:`~carrier_sdk.ResponseError` (``ValueError`` covers JSON and Unicode decoding,
+#: ``ArithmeticError`` overflowing numbers, ``ParseError`` malformed XML).
+PARSE_ERRORS: tuple[type[Exception], ...] = (
+    KeyError,
+    TypeError,
+    ValueError,
+    IndexError,
+    AttributeError,
+    ArithmeticError,
+    RecursionError,
+    XMLParseError,
+)
+
+#: The message prefix of each typed error, most specific class first.
+_KINDS: tuple[tuple[type[APIStatusError], str], ...] = (
+    (AuthenticationError, "authentication failed"),
+    (NotFoundError, "not found"),
+    (RateLimitError, "rate limited"),
+    (InvalidRequestError, "request rejected"),
+    (CarrierServerError, "carrier server error"),
+)
+
+
+def _kind_of(cls: type[APIStatusError]) -> str:
+    return next((kind for base, kind in _KINDS if issubclass(cls, base)), "carrier error")
+
+
+def _status_class(status: int, not_found: type[NotFoundError]) -> tuple[type[APIStatusError], str]:
+    if status in (401, 403):
+        return AuthenticationError, "authentication failed"
+    if status in (404, 410):
+        return not_found, "not found"
+    if status == 429:
+        return RateLimitError, "rate limited"
+    if 400 <= status < 500:
+        return InvalidRequestError, "request rejected"
+    if status >= 500:
+        return CarrierServerError, "carrier server error"
+    if 300 <= status < 400:
+        return APIStatusError, "unexpected redirect (not followed)"
+    return APIStatusError, "unexpected HTTP status"
+
+
+class _ParsingGuard:
+    """What :meth:`Carrier.parsing` returns."""
+
+    __slots__ = ("_carrier", "_operation", "_response")
+
+    def __init__(self, carrier: Carrier, response: httpx.Response, operation: str) -> None:
+        self._carrier = carrier
+        self._response = response
+        self._operation = operation
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        if error is not None and isinstance(error, PARSE_ERRORS):
+            op = self._operation
+            raise self._carrier.response_error(
+                self._response, f"unexpected {op} payload ({type(error).__name__})", operation=op
+            ) from None
 
 
 def _reject_constant(name: str) -> Any:
@@ -462,7 +484,7 @@ class Carrier:
         """
         return False
 
-    def status_error(
+    def api_error(
         self,
         response: httpx.Response,
         *,
@@ -470,23 +492,82 @@ class Carrier:
         error_code: str | None = None,
         error_message: str | None = None,
         not_found: type[NotFoundError] = NotFoundError,
+        error_class: type[APIStatusError] | None = None,
+        message: str | None = None,
     ) -> APIStatusError:
-        """Build the typed error for ``response`` (see :func:`status_error`)."""
+        """The typed error for a response the carrier refused: the one place a status becomes a class.
+
+        By HTTP status: 401/403 -> :class:`~carrier_sdk.AuthenticationError`, 404/410 ->
+        ``not_found`` (:class:`~carrier_sdk.TrackingNotFoundError` when tracking), 429 ->
+        :class:`~carrier_sdk.RateLimitError` (with ``retry_after`` from the ``Retry-After``
+        header), other 4xx -> :class:`~carrier_sdk.InvalidRequestError`, 5xx ->
+        :class:`~carrier_sdk.CarrierServerError`, anything else (a redirect, an odd status) ->
+        :class:`~carrier_sdk.APIStatusError`. The core raises it for statuses a flow never
+        sees; flows raise it for the others.
+
+        The error carries the carrier's own ``error_code`` and ``error_message`` (by default from
+        :meth:`error_details`, which adapters override to read their error body), the request id
+        from the response headers, and redacted copies of the request and response; the values of
+        :meth:`known_secrets` are scrubbed from the code, the messages and the body excerpt.
+
+        Args:
+            response: The carrier's answer (any status).
+            operation: The operation name the error reports (``"track"``).
+            error_code: The carrier's code, when the flow has already read the body.
+            error_message: The carrier's message, likewise.
+            not_found: The class for 404/410 (e.g. :class:`~carrier_sdk.TrackingNotFoundError`).
+            error_class: A class decided by the body instead of the status (a 400 whose body
+                says "no such label", a 200 whose envelope says "unauthorized").
+            message: The exception message; by default ``"<kind>: <carrier message or reason>"``.
+
+        .. versionadded:: 0.4
+           Replaces ``status_error`` (the function and the method), which it unifies.
+        """
         if error_code is None and error_message is None:
             try:
                 error_code, error_message = self.error_details(response)
             except Exception:  # an adapter bug must not hide the HTTP error itself
                 error_code, error_message = None, None
-        return status_error(
-            self.code,
-            response,
-            operation=operation,
-            error_code=error_code,
-            error_message=error_message,
-            not_found=not_found,
-            sensitive_headers=tuple(self.sensitive_headers),
-            secrets=self.known_secrets(response.request),
+        sensitive = tuple(self.sensitive_headers)
+        secrets = self.known_secrets(response.request)
+        if secrets:  # the carrier's own error text may echo a credential or a token
+            error_code = scrub_text(error_code, secrets) if error_code else error_code
+            error_message = scrub_text(error_message, secrets) if error_message else error_message
+            message = scrub_text(message, secrets) if message else message
+        request = redact_request(response.request, sensitive)
+        cls, kind = (
+            (error_class, _kind_of(error_class)) if error_class else _status_class(response.status_code, not_found)
         )
+        kwargs: dict[str, Any] = {
+            "carrier": self.code,
+            "status_code": response.status_code,
+            "error_code": error_code,
+            "error_message": error_message,
+            "response": redact_response(response, request, sensitive, secrets),
+            "request": request,
+            "request_id": _request_id(response),
+            "operation": operation,
+        }
+        if issubclass(cls, RateLimitError):
+            kwargs["retry_after"] = _parse_retry_after_header(response)
+        return cls(message or f"{kind}: {error_message or response.reason_phrase or 'error'}", **kwargs)
+
+    def parsing(self, response: httpx.Response, *, operation: str) -> AbstractContextManager[None]:
+        """The one parsing guard: any of :data:`PARSE_ERRORS` inside becomes a :class:`~carrier_sdk.ResponseError`.
+
+        ::
+
+            with self.parsing(response, operation="track"):
+                return to_tracking_info(self.code, number, parse_track(response.content))
+
+        The :class:`~carrier_sdk.ResponseError` names the operation and the exception's type
+        (never its text, which may quote the body), carries the status, the request id and the
+        redacted request, and is raised ``from None``. Other exceptions, the SDK's own errors
+        included, pass through unchanged.
+
+        .. versionadded:: 0.4
+        """
+        return _ParsingGuard(self, response, operation)
 
     def response_error(self, response: httpx.Response, reason: str, *, operation: str | None = None) -> ResponseError:
         """A :class:`ResponseError` for a response whose body cannot be used."""

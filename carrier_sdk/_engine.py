@@ -323,7 +323,7 @@ class Engine:
         return _Final(error=error)
 
     def _status_error(self, carrier: Carrier, options: RequestOptions, response: httpx.Response) -> APIError:
-        return carrier.status_error(response, operation=options.operation)
+        return carrier.api_error(response, operation=options.operation)
 
     def _ambiguous(
         self,

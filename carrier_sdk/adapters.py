@@ -9,7 +9,7 @@ modules whose names start with an underscore are private and may change in any r
 
 A minimal adapter::
 
-    from carrier_sdk import TrackingInfo
+    from carrier_sdk import TrackingInfo, TrackingNotFoundError
     from carrier_sdk.adapters import Carrier, Flow, api_request
 
     class AcmeCarrier(Carrier):
@@ -17,13 +17,18 @@ A minimal adapter::
         ...
 
         def track(self, number: str) -> Flow[TrackingInfo]:
-            response = yield api_request("GET", f"{self.base_url}/track/{number}")
-            ...
+            response = yield api_request("GET", f"{self.base_url}/track/{number}", options=...)
+            if response.status_code != 200:
+                raise self.api_error(response, operation="track", not_found=TrackingNotFoundError)
+            with self.parsing(response, operation="track"):  # KeyError & co -> ResponseError
+                return to_tracking_info(self.code, number, parse_track(response.content))
+
+A package's ``__init__`` stays cheap to import with :func:`lazy_exports`.
 """
 
 from __future__ import annotations
 
-from ._carrier import BatchOutcome, Carrier, scan_identifiers, status_error
+from ._carrier import PARSE_ERRORS, BatchOutcome, Carrier, scan_identifiers
 from ._flow import DEFAULT_MAX_BODY, LABEL_MAX_BODY, Flow, RequestOptions, api_request, drive_sync
 from ._identify import (
     ascii_digits,
@@ -33,6 +38,7 @@ from ._identify import (
     normalize_number,
     s10_check_digit,
 )
+from ._lazy import lazy_exports
 from ._redact import REDACTED, redact_request, redact_response, redact_url, scrub, scrub_text
 from ._registry import CarrierRegistry
 from ._retry import parse_retry_after
@@ -50,6 +56,7 @@ __all__ = [
     "MAX_XML_DEPTH",
     "MAX_XML_ELEMENTS",
     "MAX_XML_TEXT",
+    "PARSE_ERRORS",
     "REDACTED",
     "RequestOptions",
     "Secret",
@@ -61,6 +68,7 @@ __all__ = [
     "impb_check_digit",
     "is_valid_impb",
     "is_valid_s10",
+    "lazy_exports",
     "load_settings",
     "local_name",
     "normalize_number",
@@ -73,5 +81,4 @@ __all__ = [
     "scan_identifiers",
     "scrub",
     "scrub_text",
-    "status_error",
 ]

@@ -18,6 +18,10 @@ PLUGINS = ROOT / "plugins"
 sys.path.insert(0, str(ROOT))
 
 import carrier_sdk  # noqa: E402  (needs the path above)
+import carrier_sdk.adapters  # noqa: E402
+
+#: Names documented once, under ``carrier_sdk.adapters``, also where written as ``carrier_sdk.<name>``.
+ADAPTER_NAMES = frozenset(carrier_sdk.adapters.__all__)
 
 project = "carrier-sdk"
 author = "carrier-sdk developers"
@@ -214,8 +218,9 @@ def _public_candidates(target: str) -> list[str]:
     if target.startswith("carrier_sdk."):
         parts = target.split(".")
         private = [i for i, part in enumerate(parts) if part.startswith("_")]
-        if not private:
-            return []
+        if not private:  # the adapter API is documented under carrier_sdk.adapters only
+            name = target.removeprefix("carrier_sdk.").partition(".")[0]
+            return [f"carrier_sdk.adapters.{target.removeprefix('carrier_sdk.')}"] if name in ADAPTER_NAMES else []
         tail = ".".join(parts[private[-1] + 1 :])
         if not tail:
             return []

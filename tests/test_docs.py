@@ -209,6 +209,7 @@ def test_private_paths_resolve_to_public_names() -> None:
     assert "carrier_sdk.watch.WatchedParcel" in candidates("carrier_sdk.watch._model.WatchedParcel")
     assert "carrier_sdk.sandbox.Sandbox" in candidates("Sandbox")
     assert candidates("carrier_sdk.Client") == []  # a public path that does not resolve stays broken
+    assert candidates("carrier_sdk.Carrier.api_error") == ["carrier_sdk.adapters.Carrier.api_error"]
 
 
 @pytest.mark.skipif(bool(_missing_doc_tools()), reason="needs the docs extra (sphinx, furo, myst-parser)")

@@ -195,7 +195,7 @@ def _get_flow(api: FakeCarrierAPIServer) -> Any:
         )
         if response.status_code == 404:
             response.status_code = 400
-        raise FakeCarrier(None).status_error(response, operation="probe")
+        raise FakeCarrier(None).api_error(response, operation="probe")
 
     return flow()
 

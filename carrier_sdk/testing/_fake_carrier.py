@@ -148,7 +148,7 @@ class FakeCarrier(Carrier):
         not_found: type[Any] = TrackingNotFoundError,
     ) -> Any:
         if response.status_code >= 400:
-            raise self.status_error(response, operation=operation, not_found=not_found)
+            raise self.api_error(response, operation=operation, not_found=not_found)
         return self.parse_json(response, operation=operation)
 
     def error_details(self, response: httpx.Response) -> tuple[str | None, str | None]:

@@ -88,7 +88,7 @@ class AcmeCarrier(Carrier):
 
     def _json(self, response: httpx.Response, operation: str, *, not_found: type[Any] = TrackingNotFoundError) -> Any:
         if response.status_code >= 300:
-            raise self.status_error(response, operation=operation, not_found=not_found)
+            raise self.api_error(response, operation=operation, not_found=not_found)
         return self.parse_json(response, operation=operation)
 
     def _bad(self, response: httpx.Response, operation: str, err: Exception) -> CarrierError:

@@ -203,7 +203,7 @@ class CainiaoCarrier(Carrier):
         context: str = "",
     ) -> Envelope:
         if not 200 <= response.status_code < 300:
-            raise self.status_error(response, operation=operation, not_found=not_found)
+            raise self.api_error(response, operation=operation, not_found=not_found)
         body = self.parse_json(response, operation=operation)
         try:
             envelope = parse_envelope(body)

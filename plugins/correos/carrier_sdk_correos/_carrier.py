@@ -194,8 +194,8 @@ class CorreosCarrier(Carrier):
         error_code: str | None,
         error_message: str | None,
     ) -> APIStatusError:
-        # status_error() builds the redacted request/response; re-type it to the body's verdict.
-        base = self.status_error(response, operation=operation, error_code=error_code, error_message=error_message)
+        # api_error() builds the redacted request/response; re-type it to the body's verdict.
+        base = self.api_error(response, operation=operation, error_code=error_code, error_message=error_message)
         return cls(
             message,
             carrier=self.code,
@@ -226,7 +226,7 @@ class CorreosCarrier(Carrier):
         """Check the HTTP status and SOAP fault of ``response``; return the SOAP Body."""
         if response.status_code >= 400 or response.status_code < 200:
             if response.status_code in (401, 403):
-                raise self.status_error(response, operation=operation)
+                raise self.api_error(response, operation=operation)
             fault: SoapFault | None = None
             try:
                 fault = soap_fault(soap_body(self._xml(response, operation)))
@@ -234,7 +234,7 @@ class CorreosCarrier(Carrier):
                 fault = None
             if fault is not None and (response.status_code < 500 or self.rejected_for_sure(response)):
                 raise self._fault_error(fault, response, operation)
-            raise self.status_error(response, operation=operation, not_found=not_found)
+            raise self.api_error(response, operation=operation, not_found=not_found)
         root = self._xml(response, operation)
         try:
             body = soap_body(root)
@@ -258,7 +258,7 @@ class CorreosCarrier(Carrier):
         )
         response = yield next(auth.auth_flow(request))
         if response.status_code >= 300 or response.status_code < 200:
-            raise self.status_error(response, operation="track", not_found=TrackingNotFoundError)
+            raise self.api_error(response, operation="track", not_found=TrackingNotFoundError)
         data = self.parse_json(response, operation="track", object_pairs_hook=correos_object)
         try:
             shipment = parse_localizador(data)

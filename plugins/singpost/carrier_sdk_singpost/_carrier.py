@@ -176,7 +176,7 @@ class SingPostCarrier(Carrier):
             raise self._rate_limited(response, operation)
         if not response.is_success:
             # A 404 here is a wrong endpoint, never an unknown number (that is reported in-body).
-            raise self.status_error(response, operation=operation, not_found=NotFoundError)
+            raise self.api_error(response, operation=operation, not_found=NotFoundError)
         root = self.parse_xml(response, operation=operation)  # hardened: DTDs, entities, deep nesting refused
         try:
             wire = _mapping.parse_response(root)

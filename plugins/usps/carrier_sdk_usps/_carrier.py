@@ -225,7 +225,7 @@ class UspsCarrier(Carrier):
         text: str | None = None,
     ) -> APIStatusError:
         """An error of class ``cls`` for ``response`` whatever its HTTP status (e.g. a 400 "not found")."""
-        base = self.status_error(response, operation=operation, error_code=code, error_message=text)
+        base = self.api_error(response, operation=operation, error_code=code, error_message=text)
         return cls(
             message,
             carrier=self.code,
@@ -279,7 +279,7 @@ class UspsCarrier(Carrier):
                 raise self._typed(
                     AuthenticationError, response, "token", f"USPS OAuth rejected the credentials: {code}", code, text
                 )
-            raise self.status_error(response, operation="token", error_code=code, error_message=text)
+            raise self.api_error(response, operation="token", error_code=code, error_message=text)
         try:
             data = self.parse_json(response, operation="token")
             token = data["access_token"]
@@ -337,7 +337,7 @@ class UspsCarrier(Carrier):
 
         response = yield from self._authorized(build, "payment_authorization")
         if response.status_code != 200:
-            raise self.status_error(response, operation="payment_authorization")
+            raise self.api_error(response, operation="payment_authorization")
         try:
             token = self.parse_json(response, operation="payment_authorization")["paymentAuthorizationToken"]
             if not isinstance(token, str) or not token:
@@ -368,7 +368,7 @@ class UspsCarrier(Carrier):
             pay = yield from self._payment_token(stale=pay)
         response = yield build(token, pay)
         if response.status_code == 401:
-            raise self.status_error(response, operation=operation)
+            raise self.api_error(response, operation=operation)
         return response
 
     # -- tracking -------------------------------------------------------------------------------
@@ -433,7 +433,7 @@ class UspsCarrier(Carrier):
             raise self._typed(
                 InvalidRequestError, response, operation, f"USPS refuses tracking for {number}", code, message
             )
-        raise self.status_error(response, operation=operation, not_found=TrackingNotFoundError)
+        raise self.api_error(response, operation=operation, not_found=TrackingNotFoundError)
 
     def _element_error(self, item: Mapping[str, Any], operation: str) -> TrackingInfo | CarrierError:
         number = str(item.get("trackingNumber", ""))
@@ -481,7 +481,7 @@ class UspsCarrier(Carrier):
             )
             return dict.fromkeys(numbers, error)
         if response.status_code not in (200, 207):
-            raise self.status_error(response, operation=operation, not_found=TrackingNotFoundError)
+            raise self.api_error(response, operation=operation, not_found=TrackingNotFoundError)
         by_wire: dict[str, TrackingInfo | CarrierError] = {}
         try:
             data = self.parse_json(response, operation=operation)
@@ -544,7 +544,7 @@ class UspsCarrier(Carrier):
 
         response = yield from self._authorized(build, "rates")
         if response.status_code != 200:
-            raise self.status_error(response, operation="rates")
+            raise self.api_error(response, operation="rates")
         try:
             return m.parse_options(self.parse_json(response, operation="rates"), self.code)
         except _PARSE_ERRORS as err:
@@ -647,7 +647,7 @@ class UspsCarrier(Carrier):
 
         response = yield from self._authorized(build, "create_shipment", payment=True)
         if response.status_code not in (200, 201):
-            raise self.status_error(response, operation="create_shipment")
+            raise self.api_error(response, operation="create_shipment")
         return self._shipment(
             response,
             international=international,
@@ -677,7 +677,7 @@ class UspsCarrier(Carrier):
             code, message, _ = self._error_body(response)
             if response.status_code == 400 and _says_not_found(response):
                 raise self._typed(NotFoundError, response, operation, f"USPS has no label {number}", code, message)
-            raise self.status_error(response, operation=operation)
+            raise self.api_error(response, operation=operation)
         try:
             data = self.parse_json(response, operation=operation)
             status = str(data.get("status") or "").upper()
@@ -722,7 +722,7 @@ class UspsCarrier(Carrier):
                 raise self._typed(
                     NotFoundError, response, "reconcile_label", "no USPS label has this key", code, message
                 )
-            raise self.status_error(response, operation="reconcile_label")
+            raise self.api_error(response, operation="reconcile_label")
         return self._shipment(
             response,
             international=False,
@@ -818,7 +818,7 @@ class UspsCarrier(Carrier):
         ):
             text = f"{code}: {message}" if code and message else message or code or "no match"
             return AddressCheck(carrier=self.code, matched=False, messages=(text,))
-        raise self.status_error(response, operation="validate_address")
+        raise self.api_error(response, operation="validate_address")
 
 
 def reconcile_label(client: Client, idempotency_key: str, *, cancel: bool = False) -> Shipment | Cancellation:

@@ -234,7 +234,7 @@ def return_label_flow(carrier: UspsCarrier, request: ShipmentRequest, idempotenc
 
     response = yield from carrier._authorized(build, "create_return_label", payment=True)
     if response.status_code not in (200, 201):
-        raise carrier.status_error(response, operation="create_return_label")
+        raise carrier.api_error(response, operation="create_return_label")
     try:
         data = carrier.parse_json(response, operation="create_return_label")
         return parse_return_label(data, carrier=carrier.code, service=service, idempotency_key=idempotency_key)
@@ -262,7 +262,7 @@ def scan_form_flow(
 
     response = yield from carrier._authorized(build, "create_manifest")
     if response.status_code not in (200, 201):
-        raise carrier.status_error(response, operation="create_manifest")
+        raise carrier.api_error(response, operation="create_manifest")
     try:
         data = carrier.parse_json(response, operation="create_manifest")
         return parse_scan_form(data, carrier=carrier.code, requested=wire_numbers, mailing_date=mailing_date)

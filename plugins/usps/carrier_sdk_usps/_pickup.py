@@ -194,7 +194,7 @@ def availability_flow(carrier: UspsCarrier, address: Address, operation: str) ->
     if response.status_code == 400:
         _, message, _ = carrier._error_body(response)
         return PickupAvailability(carrier=carrier.code, address=address, available=False, message=message or "")
-    raise carrier.status_error(response, operation=operation)
+    raise carrier.api_error(response, operation=operation)
 
 
 def schedule_flow(carrier: UspsCarrier, request: PickupRequest) -> Flow[Pickup]:
@@ -220,7 +220,7 @@ def _schedule(carrier: UspsCarrier, request: PickupRequest, body: dict[str, Any]
 
     response = yield from carrier._authorized(build, "schedule_pickup")
     if response.status_code not in (200, 201):
-        raise carrier.status_error(response, operation="schedule_pickup")
+        raise carrier.api_error(response, operation="schedule_pickup")
     try:
         return parse_confirmation(carrier.parse_json(response, operation="schedule_pickup"), request, carrier.code)
     except (*_PARSE_ERRORS, CarrierError) as err:
@@ -239,7 +239,7 @@ def cancel_flow(carrier: UspsCarrier, confirmation: str) -> Flow[None]:
     if response.status_code in (400, 404):
         raise carrier._typed(NotFoundError, response, "cancel_pickup", f"USPS has no open pickup {confirmation}")
     if response.status_code != 200:
-        raise carrier.status_error(response, operation="cancel_pickup")
+        raise carrier.api_error(response, operation="cancel_pickup")
     etag = response.headers.get("etag", "")
     if not etag:
         raise carrier.response_error(response, "no ETag on the pickup", operation="cancel_pickup")
@@ -255,4 +255,4 @@ def cancel_flow(carrier: UspsCarrier, confirmation: str) -> Flow[None]:
         return None
     if response.status_code in (400, 404):
         raise carrier._typed(NotFoundError, response, "cancel_pickup", f"USPS has no open pickup {confirmation}")
-    raise carrier.status_error(response, operation="cancel_pickup")
+    raise carrier.api_error(response, operation="cancel_pickup")

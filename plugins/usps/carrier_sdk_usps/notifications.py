@@ -125,7 +125,7 @@ def register_tracking_emails(
 
     response: httpx.Response = yield from usps._authorized(build, operation)
     if response.status_code not in (200, 201, 202):
-        raise usps.status_error(response, operation=operation)
+        raise usps.api_error(response, operation=operation)
     data = usps.parse_json(response, operation=operation) if response.content.strip() else {}
     if not isinstance(data, dict):
         raise usps.response_error(response, "acknowledgement is not a JSON object", operation=operation)

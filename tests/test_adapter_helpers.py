@@ -1,0 +1,386 @@
+"""The helpers every adapter uses: ``Carrier.api_error``, ``Carrier.parsing``, ``PARSE_ERRORS``, ``lazy_exports``."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import ParseError
+
+import attrs
+import httpx
+import pytest
+
+import carrier_sdk
+from carrier_sdk import (
+    APIStatusError,
+    AuthenticationError,
+    CarrierError,
+    CarrierServerError,
+    InvalidRequestError,
+    NotFoundError,
+    RateLimitError,
+    ResponseError,
+    TrackingInfo,
+    TrackingNotFoundError,
+    TrackingStatus,
+    adapters,
+)
+from carrier_sdk.adapters import (
+    PARSE_ERRORS,
+    Carrier,
+    Flow,
+    RequestOptions,
+    Secret,
+    api_request,
+    drive_sync,
+    lazy_exports,
+)
+
+SECRET = "s3cr3t-client-secret-value"
+TOKEN = "Bearer tok-abcdefghijklmnop"
+
+
+@attrs.frozen(kw_only=True)
+class _Settings:
+    client_id: str = "client-1"
+    client_secret: Secret = attrs.field(converter=Secret.coerce, repr=False, default=SECRET)
+
+
+class _Demo(Carrier):
+    code = "demo"
+    display_name = "Demo"
+    Settings = _Settings
+
+    def error_details(self, response: httpx.Response) -> tuple[str | None, str | None]:
+        body = json.loads(response.content)
+        return body["error"]["code"], body["error"]["message"]
+
+    def track(self, number: str) -> Flow[TrackingInfo]:
+        response = yield api_request(
+            "GET", f"https://api.demo.test/track/{number}", options=RequestOptions(operation="track", idempotent=True)
+        )
+        if response.status_code != 200:
+            raise self.api_error(response, operation="track", not_found=TrackingNotFoundError)
+        with self.parsing(response, operation="track"):
+            events = json.loads(response.content)["events"]
+            return TrackingInfo(
+                carrier=self.code, tracking_number=number, status=TrackingStatus(events[0]["status"]), events=()
+            )
+
+
+def _response(status: int, body: Any = None, *, headers: dict[str, str] | None = None) -> httpx.Response:
+    request = httpx.Request(
+        "POST", "https://api.demo.test/labels?key=1", headers={"Authorization": TOKEN}, content=b'{"card": 1}'
+    )
+    content = json.dumps(body).encode() if body is not None else b""
+    return httpx.Response(status, content=content, headers=headers or {}, request=request)
+
+
+def _error_body(code: str = "E42", message: str = "label refused") -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+def _carrier() -> _Demo:
+    return _Demo(_Settings())
+
+
+# -- api_error --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "cls", "prefix"),
+    [
+        (401, AuthenticationError, "authentication failed"),
+        (403, AuthenticationError, "authentication failed"),
+        (404, NotFoundError, "not found"),
+        (410, NotFoundError, "not found"),
+        (429, RateLimitError, "rate limited"),
+        (400, InvalidRequestError, "request rejected"),
+        (422, InvalidRequestError, "request rejected"),
+        (500, CarrierServerError, "carrier server error"),
+        (503, CarrierServerError, "carrier server error"),
+        (302, APIStatusError, "unexpected redirect (not followed)"),
+        (204, APIStatusError, "unexpected HTTP status"),
+    ],
+)
+def test_api_error_types_each_status(status: int, cls: type[APIStatusError], prefix: str) -> None:
+    error = _carrier().api_error(_response(status, _error_body()), operation="create_shipment")
+    assert type(error) is cls
+    assert error.status_code == status
+    assert error.carrier == "demo"
+    assert error.operation == "create_shipment"
+    assert error.message == f"{prefix}: label refused"
+
+
+def test_api_error_not_found_class_for_tracking() -> None:
+    error = _carrier().api_error(_response(404, _error_body()), operation="track", not_found=TrackingNotFoundError)
+    assert type(error) is TrackingNotFoundError
+    assert type(_carrier().api_error(_response(400, _error_body()), not_found=TrackingNotFoundError)) is (
+        InvalidRequestError
+    )
+
+
+def test_api_error_reads_the_carrier_code_and_message_from_error_details() -> None:
+    error = _carrier().api_error(_response(400, _error_body("INVALID_ZIP", "ZIP code unknown")))
+    assert (error.error_code, error.error_message) == ("INVALID_ZIP", "ZIP code unknown")
+    assert "carrier code INVALID_ZIP" in str(error)
+
+
+def test_api_error_prefers_what_the_flow_already_read() -> None:
+    error = _carrier().api_error(_response(400, _error_body()), error_code="X1", error_message="from the flow")
+    assert (error.error_code, error.error_message) == ("X1", "from the flow")
+
+
+def test_api_error_survives_an_error_details_bug() -> None:
+    error = _carrier().api_error(_response(502), operation="rates")  # empty body: error_details raises
+    assert type(error) is CarrierServerError
+    assert (error.error_code, error.error_message) == (None, None)
+    assert error.message == "carrier server error: Bad Gateway"
+
+
+def test_api_error_carries_the_request_id() -> None:
+    error = _carrier().api_error(_response(500, _error_body(), headers={"X-Request-Id": "req-123"}))
+    assert error.request_id == "req-123"
+    assert "request id req-123" in str(error)
+    long = _carrier().api_error(_response(500, _error_body(), headers={"x-correlation-id": "c" * 500}))
+    assert long.request_id == "c" * 128
+    assert _carrier().api_error(_response(500, _error_body())).request_id is None
+
+
+def test_api_error_rate_limit_reads_retry_after() -> None:
+    error = _carrier().api_error(_response(429, _error_body(), headers={"Retry-After": "7"}))
+    assert isinstance(error, RateLimitError)
+    assert error.retry_after == 7.0
+    # a body that says "throttled" under a 200 or a 400 gets the header too
+    typed = _carrier().api_error(
+        _response(400, _error_body(), headers={"Retry-After": "3"}), error_class=RateLimitError
+    )
+    assert isinstance(typed, RateLimitError)
+    assert typed.retry_after == 3.0
+    assert typed.status_code == 400
+
+
+def test_api_error_class_decided_by_the_body() -> None:
+    error = _carrier().api_error(
+        _response(400, _error_body("NO_LABEL", "no such label")), operation="cancel", error_class=NotFoundError
+    )
+    assert type(error) is NotFoundError
+    assert error.status_code == 400
+    assert error.message == "not found: no such label"
+    custom = _carrier().api_error(_response(200, _error_body()), error_class=AuthenticationError, message="bad key")
+    assert type(custom) is AuthenticationError
+    assert custom.message == "bad key"
+
+
+def test_api_error_scrubs_known_secrets() -> None:
+    body = _error_body(f"code-{SECRET}", f"invalid client_secret {SECRET} for token {TOKEN.split()[1]}")
+    error = _carrier().api_error(_response(401, body), operation="token", message=f"rejected {SECRET}")
+    assert error.request is not None
+    assert error.response is not None
+    texts = [
+        str(error),
+        repr(error),
+        error.message,
+        error.error_code or "",
+        error.error_message or "",
+        error.response.text,
+        str(error.request.headers),
+        str(error.response.headers),
+    ]
+    for text in texts:
+        assert SECRET not in text
+        assert TOKEN.split()[1] not in text
+    assert error.request.content == b""  # the request body is never kept
+    restored = pickle.loads(pickle.dumps(error))
+    assert SECRET not in restored.message
+
+
+def test_api_error_raised_by_a_flow() -> None:
+    def transport(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json=_error_body("AUTH", "expired"), headers={"x-request-id": "r-9"})
+
+    with pytest.raises(AuthenticationError) as caught:
+        drive_sync(_carrier().track("N1"), httpx.Client(transport=httpx.MockTransport(transport)).send)
+    assert caught.value.error_code == "AUTH"
+    assert caught.value.request_id == "r-9"
+
+
+# -- parsing ----------------------------------------------------------------------------------------
+
+
+def test_parse_errors_is_the_canonical_tuple() -> None:
+    for kind in (KeyError, TypeError, ValueError, IndexError, AttributeError, ArithmeticError, RecursionError):
+        assert kind in PARSE_ERRORS
+    assert ParseError in PARSE_ERRORS
+    assert issubclass(json.JSONDecodeError, PARSE_ERRORS)
+    assert issubclass(UnicodeDecodeError, PARSE_ERRORS)
+    assert issubclass(OverflowError, PARSE_ERRORS)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        KeyError("events"),
+        TypeError("x"),
+        ValueError("x"),
+        IndexError("x"),
+        AttributeError("x"),
+        ZeroDivisionError("x"),
+        OverflowError("x"),
+        RecursionError("x"),
+        ParseError("x"),
+        json.JSONDecodeError("x", "doc", 0),
+    ],
+)
+def test_parsing_turns_parse_errors_into_response_error(error: Exception) -> None:
+    response = _response(200, {"ok": True}, headers={"x-request-id": "rid-1"})
+    with pytest.raises(ResponseError) as caught, _carrier().parsing(response, operation="rates"):
+        raise error
+    assert type(caught.value) is ResponseError
+    assert caught.value.operation == "rates"
+    assert caught.value.carrier == "demo"
+    assert caught.value.status_code == 200
+    assert caught.value.request_id == "rid-1"
+    assert type(error).__name__ in caught.value.message
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
+
+
+def test_parsing_never_quotes_the_exception_text() -> None:
+    with pytest.raises(ResponseError) as caught, _carrier().parsing(_response(200, {}), operation="track"):
+        raise KeyError(f"value echoed from the body {SECRET}")
+    assert SECRET not in str(caught.value)
+    assert caught.value.request is not None
+    assert TOKEN not in str(caught.value.request.headers)
+
+
+def test_parsing_lets_other_errors_and_success_through() -> None:
+    carrier = _carrier()
+    with pytest.raises(TrackingNotFoundError), carrier.parsing(_response(200, {}), operation="track"):
+        raise TrackingNotFoundError("none", carrier="demo", status_code=200)
+    with pytest.raises(RuntimeError), carrier.parsing(_response(200, {}), operation="track"):
+        raise RuntimeError("an adapter bug is not a bad body")
+    with carrier.parsing(_response(200, {}), operation="track"):
+        value = 1
+    assert value == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "outcome"),
+    [
+        ({"events": [{"status": "delivered"}]}, TrackingStatus.DELIVERED),
+        ({"events": []}, ResponseError),  # IndexError
+        ({"events": [{"status": "nonsense"}]}, ResponseError),  # ValueError
+        ({"nothing": 1}, ResponseError),  # KeyError
+        ([1, 2], ResponseError),  # TypeError
+    ],
+)
+def test_parsing_inside_a_flow(body: Any, outcome: Any) -> None:
+    def transport(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=body)
+
+    flow = _carrier().track("N1")
+    client = httpx.Client(transport=httpx.MockTransport(transport))
+    if outcome is ResponseError:
+        with pytest.raises(ResponseError, match=r"unexpected track payload \(\w+Error\)"):
+            drive_sync(flow, client.send)
+    else:
+        assert drive_sync(flow, client.send).status is outcome
+
+
+# -- lazy_exports -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def lazy_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    name = "lazy_pkg_for_test"
+    package = tmp_path / name
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        textwrap.dedent(
+            """
+            from carrier_sdk.adapters import lazy_exports
+
+            __all__ = ["Heavy", "helper"]
+            __getattr__, __dir__ = lazy_exports(__name__, {"Heavy": "._heavy", "helper": "._heavy"})
+            LIGHT = 1
+            """
+        )
+    )
+    (package / "_heavy.py").write_text("class Heavy:\n    pass\n\n\ndef helper() -> int:\n    return 2\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield name
+    for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+        del sys.modules[module]
+
+
+def test_lazy_exports_import_on_first_access(lazy_package: str) -> None:
+    import importlib
+
+    package = importlib.import_module(lazy_package)
+    assert f"{lazy_package}._heavy" not in sys.modules
+    heavy = package.Heavy
+    assert f"{lazy_package}._heavy" in sys.modules
+    assert heavy is sys.modules[f"{lazy_package}._heavy"].Heavy
+    assert package.helper() == 2
+    assert "Heavy" in vars(package)  # cached: the next access is a plain attribute read
+
+
+def test_lazy_exports_unknown_name_and_dir(lazy_package: str) -> None:
+    import importlib
+
+    package = importlib.import_module(lazy_package)
+    with pytest.raises(AttributeError, match=rf"module '{lazy_package}' has no attribute 'Missing'"):
+        _ = package.Missing
+    assert not hasattr(package, "Missing")
+    names = dir(package)
+    assert {"Heavy", "helper", "LIGHT", "__getattr__"} <= set(names)
+    assert names == sorted(names)
+    assert f"{lazy_package}._heavy" not in sys.modules  # dir() imports nothing
+
+
+def test_lazy_exports_missing_attribute_in_target_module(lazy_package: str) -> None:
+    getattr_, _ = lazy_exports(lazy_package, {"Nope": "._heavy"})
+    import importlib
+
+    importlib.import_module(lazy_package)
+    with pytest.raises(AttributeError):
+        getattr_("Nope")
+
+
+@pytest.mark.parametrize("mapping", [{"Bad Name": "._x"}, {"Good": ""}, {"Good": "._x-y"}, {"Good": "..."}])
+def test_lazy_exports_refuses_bad_mappings(mapping: dict[str, str]) -> None:
+    with pytest.raises(ValueError, match="expected an identifier and a module path"):
+        lazy_exports("anything", mapping)
+
+
+# -- the author's module ----------------------------------------------------------------------------
+
+
+def test_adapters_all_is_importable() -> None:
+    for name in adapters.__all__:
+        assert getattr(adapters, name) is not None, name
+    assert {"PARSE_ERRORS", "lazy_exports", "Carrier"} <= set(adapters.__all__)
+
+
+def test_status_error_is_gone_in_favour_of_api_error() -> None:
+    assert not hasattr(carrier_sdk, "status_error")
+    assert not hasattr(adapters, "status_error")
+    assert not hasattr(Carrier, "status_error")
+
+
+def test_carrier_error_is_not_a_parse_error() -> None:
+    assert not issubclass(CarrierError, PARSE_ERRORS)
+
+
+def test_every_adapter_name_is_on_the_reference_page() -> None:
+    page = (Path(__file__).parent.parent / "docs" / "adapter-api.md").read_text(encoding="utf-8")
+    missing = [
+        name for name in adapters.__all__ if f"carrier_sdk.{name}`" not in page and f"adapters.{name}" not in page
+    ]
+    assert missing == []
