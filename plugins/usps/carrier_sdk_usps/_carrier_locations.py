@@ -281,7 +281,7 @@ def _fetch(carrier: UspsCarrier, params: dict[str, str], kind: LocationKind, lim
 
     response = yield from carrier._authorized(build, "find_locations")
     if response.status_code != 200:
-        raise carrier.status_error(response, operation="find_locations")
+        raise carrier.api_error(response, operation="find_locations")
     try:
         return to_locations(carrier.code, kind, carrier.parse_json(response, operation="find_locations"), limit)
     except (*_PARSE_ERRORS, CarrierError) as err:
