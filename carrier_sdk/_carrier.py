@@ -199,7 +199,7 @@ class _ParsingGuard:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None:
-        if error is not None and isinstance(error, PARSE_ERRORS):
+        if error is not None and isinstance(error, (*PARSE_ERRORS, ValidationError)):
             op = self._operation
             raise self._carrier.response_error(
                 self._response, f"unexpected {op} payload ({type(error).__name__})", operation=op
@@ -560,10 +560,13 @@ class Carrier:
             with self.parsing(response, operation="track"):
                 return to_tracking_info(self.code, number, parse_track(response.content))
 
-        The :class:`~carrier_sdk.ResponseError` names the operation and the exception's type
-        (never its text, which may quote the body), carries the status, the request id and the
-        redacted request, and is raised ``from None``. Other exceptions, the SDK's own errors
-        included, pass through unchanged.
+        A :class:`~carrier_sdk.ValidationError` inside is converted too: there it means a model
+        refused a value the carrier sent (a negative price, an unknown currency), which makes the
+        response unusable, not the caller's input wrong. The
+        :class:`~carrier_sdk.ResponseError` names the operation and the exception's type (never
+        its text, which may quote the body), carries the status, the request id and the redacted
+        request, and is raised ``from None``. Other exceptions, the SDK's own errors included,
+        pass through unchanged.
 
         .. versionadded:: 0.4
         """

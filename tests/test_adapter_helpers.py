@@ -22,6 +22,7 @@ from carrier_sdk import (
     CarrierError,
     CarrierServerError,
     InvalidRequestError,
+    Money,
     NotFoundError,
     RateLimitError,
     ResponseError,
@@ -257,6 +258,13 @@ def test_parsing_never_quotes_the_exception_text() -> None:
     assert SECRET not in str(caught.value)
     assert caught.value.request is not None
     assert TOKEN not in str(caught.value.request.headers)
+
+
+def test_parsing_turns_a_model_refusing_a_carrier_value_into_response_error() -> None:
+    with pytest.raises(ResponseError, match=r"unexpected rates payload \(ValidationError\)") as caught:
+        with _carrier().parsing(_response(200, {}), operation="rates"):
+            Money(amount="nan", currency="USD")
+    assert caught.value.operation == "rates"
 
 
 def test_parsing_lets_other_errors_and_success_through() -> None:

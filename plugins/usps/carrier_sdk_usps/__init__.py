@@ -1,40 +1,33 @@
-"""carrier-sdk plugin for USPS APIs v3 (REST/JSON, OAuth2).
+"""USPS adapter for carrier-sdk: the USPS APIs v3 (REST/JSON, OAuth2 client credentials).
 
-Web Tools (the retired XML API) is deliberately not implemented. Importing this package is
-cheap: the fake API lives in :mod:`carrier_sdk_usps.fake` and is imported only when used.
+Web Tools (the retired XML API) is deliberately not implemented. Importing this package is cheap:
+the adapter and its fake (:mod:`carrier_sdk_usps.fake`) are imported on first use.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from carrier_sdk.hookspecs import hookimpl
+from carrier_sdk.adapters import CarrierRegistry, hookimpl, lazy_exports
 
 if TYPE_CHECKING:
-    from carrier_sdk import CarrierRegistry
-
     from ._carrier import UspsCarrier, areconcile_label, reconcile_label
     from ._settings import UspsSettings
 
 __all__ = ["UspsCarrier", "UspsSettings", "areconcile_label", "reconcile_label", "register_carriers"]
 
-# Public names are imported on first access, so plugin discovery imports no adapter module.
-_LAZY = {
-    "UspsCarrier": "._carrier",
-    "areconcile_label": "._carrier",
-    "reconcile_label": "._carrier",
-    "UspsSettings": "._settings",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module, __name__), name)
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "UspsCarrier": "._carrier",
+        "UspsSettings": "._settings",
+        "areconcile_label": "._carrier",
+        "reconcile_label": "._carrier",
+    },
+)
 
 
 @hookimpl
 def register_carriers(registry: CarrierRegistry) -> None:
+    """Register :class:`UspsCarrier` (its module is imported on first use)."""
     registry.add_lazy("usps", "carrier_sdk_usps._carrier:UspsCarrier")

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from ._schemas import DEFAULT_TOKEN_LIFETIME, TOKEN_REFRESH_MARGIN
+from ._wire import DEFAULT_TOKEN_LIFETIME, TOKEN_REFRESH_MARGIN
 
 __all__ = ["CachedToken", "TokenCache", "parse_expires_in", "refresh_margin"]
 

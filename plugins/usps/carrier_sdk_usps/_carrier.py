@@ -13,18 +13,14 @@ import attrs
 import httpx
 
 from carrier_sdk import (
-    LABEL_MAX_BODY,
     Address,
     AddressCheck,
     APIStatusError,
     AuthenticationError,
-    BatchOutcome,
     Cancellation,
     Capability,
-    Carrier,
     CarrierError,
     Confidence,
-    Flow,
     Identification,
     InvalidRequestError,
     LabelFormat,
@@ -37,7 +33,6 @@ from carrier_sdk import (
     Rate,
     RateLimit,
     RateRequest,
-    RequestOptions,
     ResponseError,
     ServiceLocation,
     Shipment,
@@ -46,6 +41,13 @@ from carrier_sdk import (
     TrackingNotFoundError,
     TrackingStatus,
     ValidationError,
+)
+from carrier_sdk.adapters import (
+    LABEL_MAX_BODY,
+    BatchOutcome,
+    Carrier,
+    Flow,
+    RequestOptions,
     api_request,
     is_valid_impb,
     is_valid_s10,
@@ -53,7 +55,8 @@ from carrier_sdk import (
 
 from . import _mapping as m
 from ._auth import TokenCache, parse_expires_in, refresh_margin
-from ._schemas import (
+from ._settings import UspsSettings
+from ._wire import (
     ACCEPT_LABEL_JSON,
     ADDRESS_NOT_MATCHED_CODES,
     ADDRESS_PATH,
@@ -78,15 +81,15 @@ from ._schemas import (
     TRACKING_NOT_FOUND_CODES,
     TRACKING_NOT_YET_AVAILABLE_CODES,
     USPS_DEFAULT_QUOTA_PER_HOUR,
+    error_details,
+    idempotency_uuid,
 )
-from ._settings import UspsSettings
 
 if TYPE_CHECKING:
     from carrier_sdk import AsyncClient, Client
 
 __all__ = ["UspsCarrier", "api_tracking_number", "areconcile_label", "is_international_number", "reconcile_label"]
 
-_PARSE_ERRORS = (KeyError, TypeError, ValueError, ArithmeticError, AttributeError, IndexError, RecursionError)
 _IMPB22 = re.compile(r"^9[1-5]\d{20}$")
 _IMPB26 = re.compile(r"^9[1-5]\d{24}$")
 _ROUTED = re.compile(r"^420(\d{5}|\d{9})(9[1-5]\d{20})$")
@@ -121,7 +124,7 @@ class UspsCarrier(Carrier):
 
     Tracking uses ``GET /tracking/v3/tracking/{n}?expand=DETAIL`` or, with
     ``tracking_api="v3r2"``, ``POST /tracking/v3r2/tracking`` for up to
-    :data:`~carrier_sdk_usps._schemas.TRACK_V3R2_BATCH_SIZE` numbers per call. Rates use
+    :data:`~carrier_sdk_usps._wire.TRACK_V3R2_BATCH_SIZE` numbers per call. Rates use
     ``POST /shipments/v3/options/search``. Labels need the payment roles in the settings.
 
     .. versionadded:: 0.1
@@ -204,44 +207,16 @@ class UspsCarrier(Carrier):
 
     def error_details(self, response: httpx.Response) -> tuple[str | None, str | None]:
         try:
-            code, message, _ = m.error_details(self.parse_json(response))
+            code, message, _ = error_details(self.parse_json(response))
         except Exception:
             return None, None
         return code, message
 
     def _error_body(self, response: httpx.Response) -> tuple[str | None, str | None, list[str]]:
         try:
-            return m.error_details(self.parse_json(response))
+            return error_details(self.parse_json(response))
         except Exception:
             return None, None, []
-
-    def _typed(
-        self,
-        cls: type[APIStatusError],
-        response: httpx.Response,
-        operation: str,
-        message: str,
-        code: str | None = None,
-        text: str | None = None,
-    ) -> APIStatusError:
-        """An error of class ``cls`` for ``response`` whatever its HTTP status (e.g. a 400 "not found")."""
-        base = self.api_error(response, operation=operation, error_code=code, error_message=text)
-        return cls(
-            message,
-            carrier=self.code,
-            status_code=response.status_code,
-            error_code=base.error_code,
-            error_message=base.error_message,
-            response=base.response,
-            request=base.request,
-            request_id=base.request_id,
-            operation=operation,
-        )
-
-    def _parse_failure(self, response: httpx.Response, operation: str, err: BaseException) -> ResponseError:
-        return self.response_error(
-            response, f"unexpected {operation} payload ({type(err).__name__})", operation=operation
-        )
 
     # -- OAuth and payment tokens ---------------------------------------------------------------
 
@@ -276,18 +251,21 @@ class UspsCarrier(Carrier):
         if response.status_code != 200:
             code, text, _ = self._error_body(response)
             if code in _OAUTH_AUTH_ERRORS or response.status_code in (401, 403):
-                raise self._typed(
-                    AuthenticationError, response, "token", f"USPS OAuth rejected the credentials: {code}", code, text
+                raise self.api_error(
+                    response,
+                    operation="token",
+                    error_class=AuthenticationError,
+                    message=f"USPS OAuth rejected the credentials: {code}",
+                    error_code=code,
+                    error_message=text,
                 )
             raise self.api_error(response, operation="token", error_code=code, error_message=text)
-        try:
+        with self.parsing(response, operation="token"):
             data = self.parse_json(response, operation="token")
             token = data["access_token"]
             if not isinstance(token, str) or not token:
                 raise ValueError("empty access_token")
             lifetime = parse_expires_in(data.get("expires_in"))
-        except _PARSE_ERRORS as err:
-            raise self._parse_failure(response, "token", err) from None
         self._tokens.put(key, token, self.clock() + lifetime - refresh_margin(lifetime))
         return token
 
@@ -321,34 +299,30 @@ class UspsCarrier(Carrier):
             return cached
         body = {"roles": self._payment_roles()}
         url = self._url(PAYMENT_AUTH_PATH)
-
-        def build(token: str, _: str | None) -> httpx.Request:
-            return api_request(
-                "POST",
-                url,
-                json=body,
-                headers=self._bearer(token),
-                options=RequestOptions(
-                    operation="payment_authorization",
-                    idempotent=True,
-                    singleflight=f"usps-payment:{':'.join(key[1:])}",
-                ),
-            )
-
+        options = RequestOptions(
+            operation="payment_authorization", idempotent=True, singleflight=f"usps-payment:{':'.join(key[1:])}"
+        )
+        build = self._oauth_request("POST", url, options, json=body)
         response = yield from self._authorized(build, "payment_authorization")
         if response.status_code != 200:
             raise self.api_error(response, operation="payment_authorization")
-        try:
+        with self.parsing(response, operation="payment_authorization"):
             token = self.parse_json(response, operation="payment_authorization")["paymentAuthorizationToken"]
             if not isinstance(token, str) or not token:
                 raise ValueError("empty paymentAuthorizationToken")
-        except _PARSE_ERRORS as err:
-            raise self._parse_failure(response, "payment_authorization", err) from None
         refresh = PAYMENT_TOKEN_ASSUMED_LIFETIME - refresh_margin(
             PAYMENT_TOKEN_ASSUMED_LIFETIME, PAYMENT_TOKEN_REFRESH_MARGIN
         )
         self._tokens.put(key, token, self.clock() + refresh)
         return token
+
+    def _oauth_request(self, method: str, url: str, options: RequestOptions, **kwargs: Any) -> BuildRequest:
+        """A request builder for :meth:`_authorized` that needs only the OAuth token."""
+
+        def build(token: str, _: str | None) -> httpx.Request:
+            return api_request(method, url, headers=self._bearer(token), options=options, **kwargs)
+
+        return build
 
     @staticmethod
     def _bearer(token: str) -> dict[str, str]:
@@ -420,20 +394,21 @@ class UspsCarrier(Carrier):
 
         response = yield from self._authorized(build, operation)
         if response.status_code == 200:
-            try:
-                return m.parse_tracking(self.parse_json(response, operation=operation), number, self.code)
-            except _PARSE_ERRORS as err:
-                raise self._parse_failure(response, operation, err) from None
+            with self.parsing(response, operation=operation):
+                return m.to_tracking_info(self.code, number, self.parse_json(response, operation=operation))
         code, message, codes = self._error_body(response)
         if TRACKING_NOT_YET_AVAILABLE_CODES.intersection(codes):
             return self._not_yet(number, code, message)
+        cls: type[APIStatusError]
         if TRACKING_NOT_FOUND_CODES.intersection(codes) or response.status_code == 404:
-            raise self._typed(TrackingNotFoundError, response, operation, f"USPS does not know {number}", code, message)
-        if TRACKING_FATAL_CODES.intersection(codes):
-            raise self._typed(
-                InvalidRequestError, response, operation, f"USPS refuses tracking for {number}", code, message
-            )
-        raise self.api_error(response, operation=operation, not_found=TrackingNotFoundError)
+            cls, text = TrackingNotFoundError, f"USPS does not know {number}"
+        elif TRACKING_FATAL_CODES.intersection(codes):
+            cls, text = InvalidRequestError, f"USPS refuses tracking for {number}"
+        else:
+            raise self.api_error(response, operation=operation, not_found=TrackingNotFoundError)
+        raise self.api_error(
+            response, operation=operation, error_class=cls, message=text, error_code=code, error_message=message
+        )
 
     def _element_error(self, item: Mapping[str, Any], operation: str) -> TrackingInfo | CarrierError:
         number = str(item.get("trackingNumber", ""))
@@ -441,7 +416,7 @@ class UspsCarrier(Carrier):
         error: Mapping[str, Any] = raw_error if isinstance(raw_error, Mapping) else {}
         status_raw = str(item.get("statusCode") or error.get("code") or "404")
         status = int(status_raw) if status_raw.isdigit() and 400 <= int(status_raw) < 600 else 404
-        code, message, codes = m.error_details({"error": error})
+        code, message, codes = error_details({"error": error})
         if TRACKING_NOT_YET_AVAILABLE_CODES.intersection(codes):
             return self._not_yet(number, code, message)
         cls: type[APIStatusError] = TrackingNotFoundError
@@ -463,27 +438,25 @@ class UspsCarrier(Carrier):
         body = [{"trackingNumber": n} for n in dict.fromkeys(wire.values())]
         url = self._url(TRACK_V3R2_PATH)
 
-        def build(token: str, _: str | None) -> httpx.Request:
-            return api_request(
-                "POST",
-                url,
-                json=body,
-                headers=self._bearer(token),
-                options=RequestOptions(operation=operation, idempotent=True),
-            )
+        build = self._oauth_request("POST", url, RequestOptions(operation=operation, idempotent=True), json=body)
 
         response = yield from self._authorized(build, operation)
         results: dict[str, TrackingInfo | CarrierError] = {}
         if response.status_code == 404:
             code, message, _ = self._error_body(response)
-            error = self._typed(
-                TrackingNotFoundError, response, operation, "USPS does not know these numbers", code, message
+            error = self.api_error(
+                response,
+                operation=operation,
+                error_class=TrackingNotFoundError,
+                message="USPS does not know these numbers",
+                error_code=code,
+                error_message=message,
             )
             return dict.fromkeys(numbers, error)
         if response.status_code not in (200, 207):
             raise self.api_error(response, operation=operation, not_found=TrackingNotFoundError)
         by_wire: dict[str, TrackingInfo | CarrierError] = {}
-        try:
+        with self.parsing(response, operation=operation):
             data = self.parse_json(response, operation=operation)
             if not isinstance(data, list):
                 raise TypeError("v3r2 response is not a list")
@@ -493,10 +466,8 @@ class UspsCarrier(Carrier):
                 number = str(item["trackingNumber"])
                 failed = item.get("error") is not None or str(item.get("statusCode") or "200")[:1] in ("4", "5")
                 by_wire[number] = (
-                    self._element_error(item, operation) if failed else m.parse_tracking(item, number, self.code)
+                    self._element_error(item, operation) if failed else m.to_tracking_info(self.code, number, item)
                 )
-        except _PARSE_ERRORS as err:
-            raise self._parse_failure(response, operation, err) from None
         for number, sent in wire.items():
             value = by_wire.get(sent)
             if isinstance(value, TrackingInfo) and value.tracking_number != number:
@@ -522,7 +493,7 @@ class UspsCarrier(Carrier):
             if s.price_type == "CONTRACT" and s.account_number
             else None
         )
-        body = m.build_options_request(
+        body = m.rates_body(
             request.shipper,
             request.recipient,
             parcel,
@@ -533,22 +504,13 @@ class UspsCarrier(Carrier):
         )
         url = self._url(OPTIONS_PATH)
 
-        def build(token: str, _: str | None) -> httpx.Request:
-            return api_request(
-                "POST",
-                url,
-                json=body,
-                headers=self._bearer(token),
-                options=RequestOptions(operation="rates", idempotent=True),
-            )
+        build = self._oauth_request("POST", url, RequestOptions(operation="rates", idempotent=True), json=body)
 
         response = yield from self._authorized(build, "rates")
         if response.status_code != 200:
             raise self.api_error(response, operation="rates")
-        try:
-            return m.parse_options(self.parse_json(response, operation="rates"), self.code)
-        except _PARSE_ERRORS as err:
-            raise self._parse_failure(response, "rates", err) from None
+        with self.parsing(response, operation="rates"):
+            return m.to_rates(self.code, self.parse_json(response, operation="rates"))
 
     # -- labels ---------------------------------------------------------------------------------
 
@@ -574,11 +536,11 @@ class UspsCarrier(Carrier):
         operation: str,
     ) -> Shipment:
         """The shipment a label answer describes; the label format is read from the label's bytes."""
-        try:
+        with self.parsing(response, operation=operation):
             metadata, image = m.parse_label_response(
                 response.headers.get("content-type", ""), response.content, international=international
             )
-            return m.shipment_from_metadata(
+            return m.to_shipment(
                 metadata,
                 image,
                 carrier=self.code,
@@ -586,8 +548,6 @@ class UspsCarrier(Carrier):
                 service=service,
                 idempotency_key=idempotency_key,
             )
-        except (*_PARSE_ERRORS, CarrierError) as err:
-            raise self._parse_failure(response, operation, err) from None
 
     def create_shipment(self, request: ShipmentRequest, *, idempotency_key: str) -> Flow[Shipment]:
         """Buy a label; domestic purchases carry ``X-Idempotency-Key`` (a UUID derived from the key).
@@ -601,36 +561,22 @@ class UspsCarrier(Carrier):
         international = request.recipient.country != "US"
         mailing_date = request.ship_date or self._today()
         product = request.rate.product if request.rate is not None else None
-        if international:
-            assert request.customs is not None  # ShipmentRequest enforces customs when countries differ
-            service = request.service or INTERNATIONAL_DEFAULT_MAIL_CLASS
-            body = m.build_international_label(
-                request.shipper,
-                request.recipient,
-                parcel,
-                request.customs,
-                mail_class=service,
-                mailing_date=mailing_date,
-                label_format=request.label_format,
-                reference=request.reference,
-                product=product,
-            )
-            url = self._url(INTERNATIONAL_LABEL_PATH)
-            wire_key: str | None = None
-        else:
-            service = request.service or DEFAULT_MAIL_CLASS
-            body = m.build_label(
-                request.shipper,
-                request.recipient,
-                parcel,
-                mail_class=service,
-                mailing_date=mailing_date,
-                label_format=request.label_format,
-                reference=request.reference,
-                product=product,
-            )
-            url = self._url(LABEL_PATH)
-            wire_key = m.idempotency_uuid(idempotency_key)
+        # ShipmentRequest enforces customs when the countries differ; the international API takes no key.
+        assert not international or request.customs is not None
+        service = request.service or (INTERNATIONAL_DEFAULT_MAIL_CLASS if international else DEFAULT_MAIL_CLASS)
+        body = m.label_body(
+            request.shipper,
+            request.recipient,
+            parcel,
+            mail_class=service,
+            mailing_date=mailing_date,
+            label_format=request.label_format,
+            reference=request.reference,
+            product=product,
+            customs=request.customs if international else None,
+        )
+        url = self._url(INTERNATIONAL_LABEL_PATH if international else LABEL_PATH)
+        wire_key = None if international else idempotency_uuid(idempotency_key)
         options = RequestOptions(
             operation="create_shipment",
             idempotent=False,
@@ -659,13 +605,16 @@ class UspsCarrier(Carrier):
     def cancel_shipment(self, tracking_number: str) -> Flow[Cancellation]:
         number = api_tracking_number(tracking_number)
         path = INTERNATIONAL_CANCEL_PATH if is_international_number(number) else LABEL_CANCEL_PATH
-        url = self._url(path.format(number=quote(number, safe="")))
+        return self._cancel(self._url(path.format(number=quote(number, safe=""))), None, number)
+
+    def _cancel(self, url: str, wire_key: str | None, number: str) -> Flow[Cancellation]:
+        """``DELETE url`` with the payment token (and the label's idempotency key, when by key)."""
 
         def build(token: str, pay: str | None) -> httpx.Request:
             return api_request(
                 "DELETE",
                 url,
-                headers=self._label_headers(token, pay, None) | {"Accept": "application/json"},
+                headers=self._label_headers(token, pay, wire_key) | {"Accept": "application/json"},
                 options=RequestOptions(operation="cancel_shipment", idempotent=False),
             )
 
@@ -676,9 +625,16 @@ class UspsCarrier(Carrier):
         if response.status_code != 200:
             code, message, _ = self._error_body(response)
             if response.status_code == 400 and _says_not_found(response):
-                raise self._typed(NotFoundError, response, operation, f"USPS has no label {number}", code, message)
+                raise self.api_error(
+                    response,
+                    operation=operation,
+                    error_class=NotFoundError,
+                    message=f"USPS has no label {number}",
+                    error_code=code,
+                    error_message=message,
+                )
             raise self.api_error(response, operation=operation)
-        try:
+        with self.parsing(response, operation=operation):
             data = self.parse_json(response, operation=operation)
             status = str(data.get("status") or "").upper()
             dispute = data.get("disputeId")
@@ -689,8 +645,6 @@ class UspsCarrier(Carrier):
                 status=status,
                 message=f"refund requested (dispute {dispute})" if status == "DISPUTED" and dispute else "",
             )
-        except _PARSE_ERRORS as err:
-            raise self._parse_failure(response, operation, err) from None
 
     # -- reconciliation by idempotency key ------------------------------------------------------
 
@@ -702,7 +656,7 @@ class UspsCarrier(Carrier):
         USPS allows 3 reprints per label, up to its mailing date; a cancelled label cannot be
         reprinted. Raises :class:`~carrier_sdk.NotFoundError` when no label has that key.
         """
-        wire_key = m.idempotency_uuid(idempotency_key)
+        wire_key = idempotency_uuid(idempotency_key)
         url = self._url(LABEL_REPRINT_PATH)
         body = {"imageInfo": {"imageType": m.LABEL_IMAGE_TYPES[label_format], "labelType": "4X6LABEL"}}
 
@@ -719,8 +673,13 @@ class UspsCarrier(Carrier):
         if response.status_code not in (200, 201):
             code, message, _ = self._error_body(response)
             if response.status_code in (400, 404) and _says_not_found(response):
-                raise self._typed(
-                    NotFoundError, response, "reconcile_label", "no USPS label has this key", code, message
+                raise self.api_error(
+                    response,
+                    operation="reconcile_label",
+                    error_class=NotFoundError,
+                    message="no USPS label has this key",
+                    error_code=code,
+                    error_message=message,
                 )
             raise self.api_error(response, operation="reconcile_label")
         return self._shipment(
@@ -733,53 +692,41 @@ class UspsCarrier(Carrier):
 
     def cancel_label_by_idempotency_key(self, idempotency_key: str) -> Flow[Cancellation]:
         """Cancel (or request a refund for) the domestic label bought with ``idempotency_key``."""
-        wire_key = m.idempotency_uuid(idempotency_key)
-        url = self._url(LABEL_PATH)
-
-        def build(token: str, pay: str | None) -> httpx.Request:
-            return api_request(
-                "DELETE",
-                url,
-                headers=self._label_headers(token, pay, wire_key) | {"Accept": "application/json"},
-                options=RequestOptions(operation="cancel_shipment", idempotent=False),
-            )
-
-        response = yield from self._authorized(build, "cancel_shipment", payment=True)
-        return self._cancellation(response, "", "cancel_shipment")
+        return self._cancel(self._url(LABEL_PATH), idempotency_uuid(idempotency_key), "")
 
     # -- addresses ------------------------------------------------------------------------------
 
     def create_return_label(self, request: ShipmentRequest, *, idempotency_key: str) -> Flow[Shipment]:
-        """Buy a domestic return label (``POST /labels/v3/return-label``, see :mod:`._day`)."""
-        from ._day import return_label_flow
+        """Buy a domestic return label (``POST /labels/v3/return-label``, see :mod:`._carrier_day`)."""
+        from ._carrier_day import return_label_flow
 
         return return_label_flow(self, request, idempotency_key)
 
     def create_manifest(
         self, tracking_numbers: Sequence[str], *, ship_date: date | None, origin: Address | None
     ) -> Flow[Manifest]:
-        """One SCAN form for the labels (``POST /scan-forms/v3/scan-form``, see :mod:`._day`)."""
-        from ._day import scan_form_flow
+        """One SCAN form for the labels (``POST /scan-forms/v3/scan-form``, see :mod:`._carrier_day`)."""
+        from ._carrier_day import scan_form_flow
 
         return scan_form_flow(self, [api_tracking_number(n) for n in tracking_numbers], ship_date, origin)
 
     def schedule_pickup(self, request: PickupRequest) -> Flow[Pickup]:
-        """Carrier Pickup: eligibility first, then ``POST /pickup/v3/carrier-pickup`` (see :mod:`._pickup`)."""
-        from ._pickup import schedule_flow
+        """Carrier Pickup: eligibility first, then ``POST /pickup/v3/carrier-pickup`` (see :mod:`._carrier_day`)."""
+        from ._carrier_day import schedule_pickup_flow
 
-        return schedule_flow(self, request)
+        return schedule_pickup_flow(self, request)
 
     def cancel_pickup(self, confirmation: str) -> Flow[None]:
-        """``DELETE /pickup/v3/carrier-pickup/{n}`` with the ``ETag`` of a ``GET`` (see :mod:`._pickup`)."""
-        from ._pickup import cancel_flow
+        """``DELETE /pickup/v3/carrier-pickup/{n}`` with the ``ETag`` of a ``GET`` (see :mod:`._carrier_day`)."""
+        from ._carrier_day import cancel_pickup_flow
 
-        return cancel_flow(self, confirmation)
+        return cancel_pickup_flow(self, confirmation)
 
     def pickup_availability(self, address: Address) -> Flow[PickupAvailability]:
-        """``GET /pickup/v3/carrier-pickup/eligibility`` (see :mod:`._pickup`)."""
-        from ._pickup import availability_flow, eligibility_params
+        """``GET /pickup/v3/carrier-pickup/eligibility`` (see :mod:`._carrier_day`)."""
+        from ._carrier_day import availability_flow
 
-        eligibility_params(address)  # a non-US address is refused before any request
+        m.eligibility_params(address)  # a non-US address is refused before any request
         return availability_flow(self, address, "pickup_availability")
 
     def find_locations(self, near: Address | str, *, kind: LocationKind, limit: int) -> Flow[list[ServiceLocation]]:
@@ -797,21 +744,12 @@ class UspsCarrier(Carrier):
         url = self._url(ADDRESS_PATH)
         params = m.address_params(address)
 
-        def build(token: str, _: str | None) -> httpx.Request:
-            return api_request(
-                "GET",
-                url,
-                params=params,
-                headers=self._bearer(token),
-                options=RequestOptions(operation="validate_address"),
-            )
+        build = self._oauth_request("GET", url, RequestOptions(operation="validate_address"), params=params)
 
         response = yield from self._authorized(build, "validate_address")
         if response.status_code == 200:
-            try:
-                return m.parse_address(self.parse_json(response, operation="validate_address"), address, self.code)
-            except (*_PARSE_ERRORS, ValidationError) as err:
-                raise self._parse_failure(response, "validate_address", err) from None
+            with self.parsing(response, operation="validate_address"):
+                return m.to_address_check(self.code, self.parse_json(response, operation="validate_address"), address)
         code, message, codes = self._error_body(response)
         if response.status_code == 404 or (
             response.status_code == 400 and ADDRESS_NOT_MATCHED_CODES.intersection(codes)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import uuid
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -67,19 +66,11 @@ def return_label(fake: UspsFake, request: httpx.Request) -> httpx.Response:
         base, per_lb = _RETURN_POSTAGE[mail_class]
     except (ValueError, KeyError, TypeError, AttributeError):
         return fake._error(400, "The request body is invalid.", api=api)
-    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-    key = request.headers.get("x-idempotency-key", "")
-    if key:
-        try:
-            uuid.UUID(key)
-        except ValueError:
-            return fake._error(400, "X-Idempotency-Key must be a UUID.", api=api)
-        previous = fake.by_key.get(key)
-        if previous is not None:
-            if previous[0] != digest:
-                message = "The idempotency key was already used with a different request payload."
-                return fake._error(422, message, api=api)
-            return _return_answer(fake.labels[previous[1]])
+    digest, key, replay = fake._replay(request, body, api)
+    if isinstance(replay, httpx.Response):
+        return replay
+    if replay is not None:
+        return _return_answer(replay)
     fake._serial += 1
     from .fake import fake_impb
 
@@ -101,10 +92,7 @@ def return_label(fake: UspsFake, request: httpx.Request) -> httpx.Response:
         "label_address": fake._label_address(body.get("toAddress")),
         "reprints": {"reprintNumber": 0, "reprintLimit": 3},
     }
-    fake.labels[number] = record
-    fake.charges.append((number, postage))
-    if key:
-        fake.by_key[key] = (digest, number)
+    fake._book(record, digest)
     return _return_answer(record)
 
 

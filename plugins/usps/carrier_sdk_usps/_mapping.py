@@ -1,18 +1,19 @@
-"""Pure functions between USPS wire payloads and carrier-sdk models.
+"""USPS wire values <-> carrier-sdk models: ``map_status``, ``to_<model>`` and ``<operation>_body``.
 
-Parsers here may raise ``KeyError``/``TypeError``/``ValueError``/``ArithmeticError`` on malformed
-payloads; the carrier wraps those into :class:`~carrier_sdk.ResponseError`.
+The ``to_*`` functions may raise any of ``carrier_sdk.adapters.PARSE_ERRORS`` on a malformed
+payload; the flows call them inside ``Carrier.parsing``, which turns those into
+:class:`~carrier_sdk.ResponseError`.
 """
 
 from __future__ import annotations
 
+import base64
 import binascii
 import contextlib
 import gzip
 import html
 import json
 import re
-import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from decimal import ROUND_UP, Decimal
@@ -27,10 +28,15 @@ from carrier_sdk import (
     Label,
     LabelFormat,
     Location,
+    Manifest,
+    ManifestRefusal,
     Money,
     Parcel,
+    Pickup,
+    PickupRequest,
     Rate,
     Shipment,
+    ShipmentRequest,
     TrackingEvent,
     TrackingInfo,
     TrackingStatus,
@@ -39,38 +45,52 @@ from carrier_sdk import (
 )
 from carrier_sdk.iso import country_name
 
-from ._schemas import DEFAULT_DIMENSION_IN, FALLBACK_EVENT_TZ, IDEMPOTENCY_NAMESPACE
+from ._wire import (
+    DEFAULT_DIMENSION_IN,
+    DEFAULT_RETURN_MAIL_CLASS,
+    FALLBACK_EVENT_TZ,
+    PACKAGE_LOCATIONS,
+    PACKAGE_TYPES,
+    RETURN_MAIL_CLASSES,
+    MultipartPart,
+    multipart_parts,
+)
 
 __all__ = [
     "AES_EXEMPTION",
     "EVENT_CODE_STATUS",
     "HELD_KEYWORDS",
     "LABEL_IMAGE_TYPES",
+    "LABEL_PRODUCT_FIELDS",
     "PRODUCT_FIELDS",
     "address_params",
-    "build_international_label",
-    "build_label",
-    "build_options_request",
-    "error_details",
+    "eligibility_params",
     "event_instant",
-    "idempotency_uuid",
+    "label_body",
+    "label_format_of",
     "lenient_bool",
     "map_status",
-    "parse_address",
-    "label_format_of",
-    "multipart_parts",
     "parse_label_response",
     "parse_offset",
-    "parse_options",
-    "parse_tracking",
-    "shipment_from_metadata",
+    "pickup_body",
+    "rates_body",
+    "return_label_body",
+    "return_mail_class",
+    "scan_form_body",
     "single_parcel",
     "strip_html",
+    "to_address_check",
+    "to_manifest",
+    "to_pickup",
+    "to_rates",
+    "to_return_shipment",
+    "to_shipment",
+    "to_tracking_info",
 ]
 
 _P = TrackingStatus
 
-#: USPS ``eventCode`` -> normalized status (WIRE.md section 2.5; Pub 199 App. G-4).
+#: USPS ``eventCode`` -> normalized status (USPS Publication 199, Appendix G-4; see the plugin README).
 EVENT_CODE_STATUS: Mapping[str, TrackingStatus] = {
     # pre_transit: label created / manifest / "USPS Awaiting Item" at a shipping partner
     **dict.fromkeys(["MA", "GX", "80", "81", "82"], _P.PRE_TRANSIT),
@@ -365,11 +385,11 @@ def _delivery(raw_events: list[Any]) -> tuple[str, str]:
     return "", ""
 
 
-def parse_tracking(data: Mapping[str, Any], number: str, carrier: str) -> TrackingInfo:
+def to_tracking_info(carrier: str, number: str, wire: Mapping[str, Any]) -> TrackingInfo:
     """A Tracking 3.0 DETAIL or 3.2 element -> :class:`TrackingInfo` (events oldest first)."""
-    if not isinstance(data, Mapping):
+    if not isinstance(wire, Mapping):
         raise TypeError("tracking payload is not an object")
-    raw_events = data.get("trackingEvents") or []
+    raw_events = wire.get("trackingEvents") or []
     if not isinstance(raw_events, list):
         raise TypeError("trackingEvents is not a list")
     events = []
@@ -395,54 +415,25 @@ def parse_tracking(data: Mapping[str, Any], number: str, carrier: str) -> Tracki
         )
     status = TrackingInfo.status_of(events)
     if not events:
-        status = map_status("", _text(data.get("statusCategory")) or _text(data.get("status")))
-    origin = _country(data.get("originCountry")) or ("US" if _text(data.get("originZIP")) else "")
-    destination = _country(data.get("destinationCountryCode")) or ("US" if _text(data.get("destinationZIP")) else "")
+        status = map_status("", _text(wire.get("statusCategory")) or _text(wire.get("status")))
+    origin = _country(wire.get("originCountry")) or ("US" if _text(wire.get("originZIP")) else "")
+    destination = _country(wire.get("destinationCountryCode")) or ("US" if _text(wire.get("destinationZIP")) else "")
     signed_by, left_at = _delivery(raw_events)
     return TrackingInfo(
         carrier=carrier,
         tracking_number=number,
         status=status,
         events=events,
-        estimated_delivery=_estimated_delivery(data),
-        service=strip_html(data.get("mailClass")),
+        estimated_delivery=_estimated_delivery(wire),
+        service=strip_html(wire.get("mailClass")),
         origin_country=origin,
         destination_country=destination,
-        status_detail=_text(data.get("statusSummary")) or _text(data.get("status")),
-        destination=_destination(data),
-        extra_services=_services(data.get("services")),
+        status_detail=_text(wire.get("statusSummary")) or _text(wire.get("status")),
+        destination=_destination(wire),
+        extra_services=_services(wire.get("services")),
         signed_by=signed_by,
         left_at=left_at,
     )
-
-
-def error_details(data: Any) -> tuple[str | None, str | None, list[str]]:
-    """``(code, message, all codes)`` from a USPS error body or an OAuth error body.
-
-    The most specific code wins: ``error.errors[0].code`` over ``error.code`` (which is
-    documented as a string but sometimes a number).
-    """
-    if not isinstance(data, Mapping):
-        return None, None, []
-    error = data.get("error")
-    if isinstance(error, str):  # OAuth: {"error": "invalid_client", "error_description": ...}
-        description = data.get("error_description")
-        return error, str(description) if description is not None else error, [error]
-    if not isinstance(error, Mapping):
-        return None, None, []
-    codes: list[str] = []
-    message = error.get("message")
-    details = error.get("errors")
-    if isinstance(details, list):
-        for item in details:
-            if isinstance(item, Mapping) and item.get("code") not in (None, ""):
-                codes.append(str(item["code"]))
-        if message in (None, "") and details and isinstance(details[0], Mapping):
-            message = details[0].get("detail") or details[0].get("title")
-    top = error.get("code")
-    if top not in (None, ""):
-        codes.append(str(top))
-    return (codes[0] if codes else None), (str(message) if message not in (None, "") else None), codes
 
 
 # -- requests ----------------------------------------------------------------------------------
@@ -487,7 +478,7 @@ def _zip4(postal_code: str) -> str:
     return digits[5:9] if len(digits) == 9 else ""
 
 
-def build_options_request(
+def rates_body(
     shipper: Address,
     recipient: Address,
     parcel: Parcel,
@@ -558,7 +549,7 @@ def _product(mail_class: str, detail: Mapping[str, Any], extra: Any) -> dict[str
     return product
 
 
-def parse_options(data: Mapping[str, Any], carrier: str) -> list[Rate]:
+def to_rates(carrier: str, wire: Mapping[str, Any]) -> list[Rate]:
     """``pricingOptions[].shippingOptions[].rateOptions[]`` -> one :class:`Rate` per product.
 
     Each rate keeps what makes it a product (rate indicator, processing category, SKU, entry
@@ -566,7 +557,7 @@ def parse_options(data: Mapping[str, Any], carrier: str) -> list[Rate]:
     exactly that; ``base`` is ``totalBasePrice``, ``fees`` the rate's fees and priced extras.
     """
     rates: list[Rate] = []
-    for pricing in data.get("pricingOptions") or []:
+    for pricing in wire.get("pricingOptions") or []:
         for option in pricing.get("shippingOptions") or []:
             mail_class = str(option["mailClass"])
             for rate_option in option.get("rateOptions") or []:
@@ -694,18 +685,10 @@ def _international_image_info(label_format: LabelFormat) -> dict[str, Any]:
     return {"imageType": LABEL_IMAGE_TYPES[label_format], "labelType": "4X6LABEL"}
 
 
-def build_label(
-    shipper: Address,
-    recipient: Address,
-    parcel: Parcel,
-    *,
-    mail_class: str,
-    mailing_date: date,
-    label_format: LabelFormat,
-    reference: str,
-    product: Mapping[str, Any] | None = None,
+def _label_package(
+    parcel: Parcel, mail_class: str, mailing_date: date, reference: str, product: Mapping[str, Any] | None
 ) -> dict[str, Any]:
-    """Body of ``POST /labels/v3/label``; ``product`` is a quote's ``Rate.product`` to buy as quoted."""
+    """The ``packageDescription`` both label APIs share."""
     package: dict[str, Any] = {
         "mailClass": mail_class,
         "rateIndicator": "SP",
@@ -719,11 +702,38 @@ def build_label(
     _apply_product(package, product)
     if reference:
         package["customerReference"] = [{"referenceNumber": reference[:30], "printReferenceNumber": True}]
+    return package
+
+
+def label_body(
+    shipper: Address,
+    recipient: Address,
+    parcel: Parcel,
+    *,
+    mail_class: str,
+    mailing_date: date,
+    label_format: LabelFormat,
+    reference: str,
+    product: Mapping[str, Any] | None = None,
+    customs: Customs | None = None,
+) -> dict[str, Any]:
+    """Body of ``POST /labels/v3/label`` or, with ``customs``, of
+    ``POST /international-labels/v3/international-label``; ``product`` is a quote's
+    ``Rate.product`` to buy as quoted."""
+    package = _label_package(parcel, mail_class, mailing_date, reference, product)
+    if customs is None:
+        return {
+            "imageInfo": _image_info(label_format),
+            "toAddress": _domestic_address(recipient),
+            "fromAddress": _domestic_address(shipper),
+            "packageDescription": package,
+        }
     return {
-        "imageInfo": _image_info(label_format),
-        "toAddress": _domestic_address(recipient),
+        "imageInfo": _international_image_info(label_format),
+        "toAddress": _international_address(recipient),
         "fromAddress": _domestic_address(shipper),
         "packageDescription": package,
+        "customsForm": _customs_form(customs),
     }
 
 
@@ -783,49 +793,6 @@ def _customs_form(customs: Customs) -> dict[str, Any]:
     return form
 
 
-def build_international_label(
-    shipper: Address,
-    recipient: Address,
-    parcel: Parcel,
-    customs: Customs,
-    *,
-    mail_class: str,
-    mailing_date: date,
-    label_format: LabelFormat,
-    reference: str,
-    product: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Body of ``POST /international-labels/v3/international-label`` (``product`` as in :func:`build_label`)."""
-    package: dict[str, Any] = {
-        "mailClass": mail_class,
-        "rateIndicator": "SP",
-        "weightUOM": "lb",
-        "dimensionsUOM": "in",
-        **_package(parcel),
-        "processingCategory": "MACHINABLE",
-        "mailingDate": mailing_date.isoformat(),
-        "destinationEntryFacilityType": "NONE",
-    }
-    _apply_product(package, product)
-    if reference:
-        package["customerReference"] = [{"referenceNumber": reference[:30], "printReferenceNumber": True}]
-    return {
-        "imageInfo": _international_image_info(label_format),
-        "toAddress": _international_address(recipient),
-        "fromAddress": _domestic_address(shipper),
-        "packageDescription": package,
-        "customsForm": _customs_form(customs),
-    }
-
-
-def idempotency_uuid(key: str) -> str:
-    """USPS wants a UUID: a UUID key is used as is (canonical form), anything else maps via uuid5."""
-    try:
-        return str(uuid.UUID(key))
-    except ValueError:
-        return str(uuid.uuid5(uuid.UUID(IDEMPOTENCY_NAMESPACE), key))
-
-
 # -- label responses ---------------------------------------------------------------------------
 
 
@@ -838,83 +805,6 @@ def _b64(text: str | bytes | memoryview) -> bytes:
     if _NOT_B64.search(raw):
         raise binascii.Error("non-base64 characters")
     return binascii.a2b_base64(raw)
-
-
-class _Part:
-    """One part of a multipart label response: its headers (lower-case names) and raw bytes,
-    as a view into the body (a label part is not copied to be recognised or decoded)."""
-
-    __slots__ = ("headers", "view")
-
-    def __init__(self, headers: dict[str, str], view: memoryview) -> None:
-        self.headers = headers
-        self.view = view
-
-    @property
-    def content(self) -> bytes:
-        return self.view.tobytes()
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("content-type", "").split(";")[0].strip().lower()
-
-    @property
-    def label(self) -> str:
-        """What the part calls itself: ``name=``, else ``filename=``, else a ``File Name:`` header."""
-        disposition = self.headers.get("content-disposition", "")
-        for key in ("name", "filename"):
-            match = re.search(rf'(?:^|;)\s*{key}="?([^";]*)"?', disposition, re.IGNORECASE)
-            if match and match.group(1).strip():
-                return match.group(1).strip()
-        return self.headers.get("file name", "").strip()
-
-
-def _boundary(content_type: str) -> bytes:
-    match = re.search(r'boundary="?([^";]+)"?', content_type, re.IGNORECASE)
-    if match is None:
-        raise ValueError("multipart content type without a boundary")
-    return match.group(1).strip().encode("latin-1")
-
-
-_HEAD_END = re.compile(rb"\r?\n\r?\n")
-
-
-def multipart_parts(content_type: str, body: bytes) -> list[_Part]:
-    """The parts of a multipart body, in order, read leniently.
-
-    Real USPS answers use CRLF or bare LF, may omit ``Content-Disposition`` (and so ``name=``),
-    and may carry headers no MIME parser expects (``File Name: label.pdf``); a part's headers
-    end at its first empty line.
-    """
-    delimiter = b"--" + _boundary(content_type)
-    parts: list[_Part] = []
-    whole = memoryview(body)
-    # Offsets and views, not body.split(): no copy of a part (label answers run to 30 MiB).
-    start = body.find(delimiter)
-    while start >= 0:
-        start += len(delimiter)
-        end = body.find(delimiter, start)
-        if body.startswith(b"--", start):
-            break  # the closing delimiter
-        stop = len(body) if end < 0 else end
-        start += 2 if body.startswith(b"\r\n", start) else 1 if body.startswith(b"\n", start) else 0
-        match = _HEAD_END.search(body, start, stop)
-        head_end, content_start = (stop, stop) if match is None else match.span()
-        head = body[start:head_end]
-        while stop > content_start and body[stop - 1] in b"\r\n":
-            stop -= 1
-        start = end
-        if not head.strip() and match is None:
-            continue
-        headers: dict[str, str] = {}
-        for line in re.split(rb"\r?\n", head):
-            name, colon, value = line.decode("latin-1").partition(":")
-            if colon and name.strip():
-                headers[name.strip().lower()] = value.strip()
-        parts.append(_Part(headers, whole[content_start:stop]))
-    if not parts:
-        raise ValueError("multipart body without parts")
-    return parts
 
 
 _ZPL = re.compile(rb"^\s*(?:[\^~][A-Z]{2}[^\n]*\s*)*\^XA")
@@ -965,7 +855,7 @@ def _is_label_metadata(value: Mapping[str, Any]) -> bool:
     return bool(value.get("trackingNumber") or value.get("internationalTrackingNumber"))
 
 
-def _label_part(part: _Part) -> bool:
+def _label_part(part: MultipartPart) -> bool:
     """A part that is the label image: not JSON, and not a receipt or return-label part."""
     name = part.label.lower()
     return not any(word in name for word in ("receipt", "return", "metadata")) and not part.content_type.endswith(
@@ -1022,7 +912,7 @@ def _commitment(metadata: Mapping[str, Any]) -> tuple[str, date | None]:
     return _text(commitment.get("name")), expected
 
 
-def shipment_from_metadata(
+def to_shipment(
     metadata: Mapping[str, Any],
     image: bytes | None,
     *,
@@ -1068,34 +958,34 @@ def address_params(address: Address) -> dict[str, str]:
     return params
 
 
-def parse_address(data: Mapping[str, Any], original: Address, carrier: str) -> AddressCheck:
+def to_address_check(carrier: str, wire: Mapping[str, Any], original: Address) -> AddressCheck:
     """``AddressResponse`` -> :class:`AddressCheck` with the standardized address (ZIP+4)."""
-    wire = data["address"]
-    if not isinstance(wire, Mapping):
+    found = wire["address"]
+    if not isinstance(found, Mapping):
         raise TypeError("address is not an object")
-    zip5 = _text(wire.get("ZIPCode"))
-    zip4 = _text(wire.get("ZIPPlus4"))
-    info = data.get("additionalInfo") or {}
+    zip5 = _text(found.get("ZIPCode"))
+    zip4 = _text(found.get("ZIPPlus4"))
+    info = wire.get("additionalInfo") or {}
     if not isinstance(info, Mapping):
         raise TypeError("additionalInfo is not an object")
     dpv = _text(info.get("DPVConfirmation")) or None
     business = lenient_bool(info.get("business"))
     corrections = tuple(
         text
-        for c in (data.get("corrections") or [])
+        for c in (wire.get("corrections") or [])
         if isinstance(c, Mapping) and (text := f"{c.get('code') or ''}: {c.get('text') or ''}".strip(": "))
     )
     messages = tuple(
-        _text(m.get("text")) for m in (data.get("matches") or []) if isinstance(m, Mapping) and m.get("text")
+        _text(m.get("text")) for m in (wire.get("matches") or []) if isinstance(m, Mapping) and m.get("text")
     )
-    warnings = tuple(str(w) for w in (data.get("warnings") or []) if isinstance(w, str | int))
+    warnings = tuple(str(w) for w in (wire.get("warnings") or []) if isinstance(w, str | int))
     standardized = Address(
         name=original.name,
-        company=_text(data.get("firm")) or original.company,
-        street1=_text(wire.get("streetAddress")) or original.street1,
-        street2=_text(wire.get("secondaryAddress")),
-        city=_text(wire.get("city")) or original.city,
-        state=_text(wire.get("state")) or original.state,
+        company=_text(wire.get("firm")) or original.company,
+        street1=_text(found.get("streetAddress")) or original.street1,
+        street2=_text(found.get("secondaryAddress")),
+        city=_text(found.get("city")) or original.city,
+        state=_text(found.get("state")) or original.state,
         postal_code=f"{zip5}-{zip4}" if zip5 and zip4 else zip5 or original.postal_code,
         country=original.country,
         phone=original.phone,
@@ -1110,4 +1000,243 @@ def parse_address(data: Mapping[str, Any], original: Address, carrier: str) -> A
         messages=messages + warnings,
         dpv_confirmation=dpv,
         residential=None if business is None else not business,
+    )
+
+
+# -- return labels, SCAN forms and carrier pickups -------------------------------------------
+
+
+def return_mail_class(service: str | None) -> str:
+    """The return mail class for ``service``: a return class as is, an outbound one with its return twin."""
+    if not service:
+        return DEFAULT_RETURN_MAIL_CLASS
+    name = service.upper()
+    if name in RETURN_MAIL_CLASSES:
+        return name
+    twin = f"{name}_RETURN_SERVICE"
+    if twin in RETURN_MAIL_CLASSES:
+        return twin
+    allowed = ", ".join(sorted(RETURN_MAIL_CLASSES))
+    raise ValidationError(
+        f"USPS has no return service for {service!r}; use one of {allowed}", field="service", constraint=allowed
+    )
+
+
+def return_label_body(request: ShipmentRequest, *, mailing_date: date) -> dict[str, Any]:
+    """Body of ``POST /labels/v3/return-label`` (``ReturnLabelRequest``).
+
+    ``toAddress`` is where the return goes (``request.recipient``, the merchant), ``fromAddress``
+    who sends it back (``request.shipper``, the customer).
+    """
+    if request.shipper.country != "US" or request.recipient.country != "US":
+        raise ValidationError("USPS return labels are domestic (US to US)", field="recipient.country", constraint="US")
+    if request.rate is not None:
+        raise ValidationError(
+            "a USPS return label is priced by USPS at purchase; quotes are for outbound labels",
+            field="rate",
+            constraint="no rate",
+        )
+    parcel = single_parcel(request.parcels)
+    body = label_body(
+        request.shipper,
+        request.recipient,
+        parcel,
+        mail_class=return_mail_class(request.service),
+        mailing_date=mailing_date,
+        label_format=request.label_format,
+        reference=request.reference,
+    )
+    package = body["packageDescription"]
+    for key in ("mailingDate", "destinationEntryFacilityType"):
+        package.pop(key, None)
+    return body
+
+
+def _scan_address(address: Address) -> dict[str, Any]:
+    out: dict[str, Any] = dict(_domestic_address(address))
+    for key in ("phone", "email"):
+        out.pop(key, None)
+    out["ignoreBadAddress"] = False
+    return out
+
+
+def scan_form_body(numbers: Sequence[str], *, mailing_date: date, origin: Address) -> dict[str, Any]:
+    """Body of ``POST /scan-forms/v3/scan-form`` (``SCANFormRequest`` with a ``LabelShipment``)."""
+    zip5 = origin.postal_code.strip()[:5]
+    if origin.country != "US" or not (len(zip5) == 5 and zip5.isdigit()):
+        raise ValidationError(
+            "a USPS SCAN form needs a US origin with a 5-digit ZIP Code", field="origin", constraint="US ZIP"
+        )
+    if not origin.state:
+        raise ValidationError("a USPS SCAN form origin needs a state", field="origin.state", constraint="required")
+    return {
+        "imageInfo": {"imageType": "PDF", "labelType": "8.5X11LABEL"},
+        "mailingDate": mailing_date.isoformat(),
+        "overwriteMailingDate": False,
+        "entryFacilityZIPCode": zip5,
+        "destinationEntryFacilityType": "NONE",
+        "shipment": {"trackingNumbers": list(numbers)},
+        "fromAddress": _scan_address(origin),
+    }
+
+
+def _image(data: Mapping[str, Any], key: str) -> bytes | None:
+    text = data.get(key)
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return base64.b64decode(text, validate=False)
+    except (binascii.Error, ValueError):
+        raise ValueError(f"{key} is not Base64") from None
+
+
+def to_return_shipment(carrier: str, wire: Any, *, service: str, idempotency_key: str) -> Shipment:
+    """``ReturnLabelVendorResponse`` -> :class:`Shipment` (``postage`` is what USPS charged)."""
+    if not isinstance(wire, Mapping):
+        raise TypeError("return label answer is not an object")
+    number = wire.get("trackingNumber")
+    if not isinstance(number, str) or not number:
+        raise KeyError("trackingNumber")
+    image = _image(wire, "returnLabelImage")
+    postage = wire.get("postage")
+    return Shipment(
+        carrier=carrier,
+        tracking_number=number.replace(" ", ""),
+        label=Label(format=label_format_of(image), data=image) if image else None,
+        price=_money(postage) if postage is not None else None,
+        service=service,
+        idempotency_key=idempotency_key,
+        carrier_reference=str(wire.get("routingInformation") or ""),
+        zone=str(wire.get("zone") or ""),
+    )
+
+
+def to_manifest(carrier: str, wire: Any, *, requested: Sequence[str], mailing_date: date) -> Manifest:
+    """``SCANFormVendorResponse`` -> :class:`Manifest`; requested numbers it does not list are refused."""
+    if not isinstance(wire, Mapping):
+        raise TypeError("SCAN form answer is not an object")
+    manifest_id = wire.get("manifestNumber")
+    if not isinstance(manifest_id, str) or not manifest_id:
+        raise KeyError("manifestNumber")
+    covered_raw = wire.get("trackingNumbers")
+    if covered_raw is None:
+        shipment = wire.get("shipment")
+        covered_raw = shipment.get("trackingNumbers") if isinstance(shipment, Mapping) else None
+    if not isinstance(covered_raw, list) or not all(isinstance(n, str) for n in covered_raw):
+        raise TypeError("trackingNumbers is not a list of strings")
+    covered = [n.replace(" ", "").upper() for n in covered_raw]
+    listed = set(covered)
+    image = _image(wire, "SCANFormImage")
+    if image is None:
+        raise KeyError("SCANFormImage")
+    refused = [
+        ManifestRefusal(
+            tracking_number=n,
+            reason="USPS left it off the SCAN form (not a label of this account, cancelled, or already on a form)",
+        )
+        for n in requested
+        if n not in listed
+    ]
+    return Manifest(
+        carrier=carrier,
+        manifest_id=manifest_id,
+        document=image,
+        format=label_format_of(image),
+        tracking_numbers=covered,
+        refused=refused,
+        ship_date=mailing_date,
+    )
+
+
+_TO_LB = {
+    WeightUnit.LB: Decimal(1),
+    WeightUnit.OZ: Decimal(1) / Decimal(16),
+    WeightUnit.KG: Decimal(1) / Decimal("0.45359237"),
+    WeightUnit.G: Decimal("0.001") / Decimal("0.45359237"),
+}
+
+
+def _check_us(address: Address) -> None:
+    if address.country != "US" or len(_zip5(address.postal_code)) != 5:
+        raise ValidationError(
+            "USPS carrier pickup needs a US address with a 5-digit ZIP Code", field="address", constraint="US ZIP"
+        )
+
+
+def eligibility_params(address: Address) -> dict[str, str]:
+    """Query of ``GET /carrier-pickup/eligibility``."""
+    _check_us(address)
+    params = address_params(address)
+    params.pop("firm", None)  # the eligibility query takes the address only
+    return params
+
+
+def pickup_body(request: PickupRequest) -> dict[str, Any]:
+    """Body of ``POST /carrier-pickup`` (``SchedulePickupRequest``)."""
+    address = request.address
+    _check_us(address)
+    first, _, last = address.name.partition(" ")
+    if not first or not last.strip():
+        raise ValidationError(
+            "USPS carrier pickup needs the contact's first and last name in address.name",
+            field="address.name",
+            constraint="first and last name",
+        )
+    contact: list[dict[str, str]] = []
+    if address.email:
+        contact.append({"email": address.email[:50]})
+    person = _person(address)
+    if "phone" in person:
+        contact.append({"cellNumber": person["phone"]})
+    if not contact:
+        raise ValidationError(
+            "USPS carrier pickup needs an email or a 10-digit phone number in the address",
+            field="address.email",
+            constraint="email or phone",
+        )
+    package_type = (request.service or "OTHER").upper()
+    if package_type not in PACKAGE_TYPES:
+        allowed = ", ".join(sorted(PACKAGE_TYPES))
+        raise ValidationError(f"USPS pickup service must be one of {allowed}", field="service", constraint=allowed)
+    location = (request.location or "FRONT_DOOR").upper()
+    if location not in PACKAGE_LOCATIONS:
+        allowed = ", ".join(sorted(PACKAGE_LOCATIONS))
+        raise ValidationError(f"USPS pickup location must be one of {allowed}", field="location", constraint=allowed)
+    pounds = (request.total_weight * _TO_LB[request.weight_unit]).quantize(Decimal("0.01"))
+    pickup_location: dict[str, Any] = {"packageLocation": location}
+    if request.instructions:
+        pickup_location["specialInstructions"] = request.instructions
+    pickup_address: dict[str, Any] = {
+        "firstName": first[:50],
+        "lastName": last.strip()[:50],
+        "address": _domestic_address(address),
+        "contact": contact[:2],
+    }
+    for key in ("phone", "email", "firstName", "lastName", "firm"):
+        pickup_address["address"].pop(key, None)
+    if address.company:
+        pickup_address["firm"] = address.company[:50]
+    return {
+        "pickupDate": request.pickup_date.isoformat(),
+        "pickupAddress": pickup_address,
+        "packages": [{"packageType": package_type, "packageCount": request.package_count}],
+        "estimatedWeight": float(max(pounds, Decimal("0.01"))),
+        "pickupLocation": pickup_location,
+    }
+
+
+def to_pickup(carrier: str, wire: Any, request: PickupRequest) -> Pickup:
+    """``PickupConfirmation`` -> :class:`Pickup` (USPS may move the date to the next served day)."""
+    if not isinstance(wire, Mapping):
+        raise TypeError("pickup answer is not an object")
+    number = wire.get("confirmationNumber")
+    if not isinstance(number, str) or not number:
+        raise KeyError("confirmationNumber")
+    day = wire.get("pickupDate") or request.pickup_date.isoformat()
+    return Pickup(
+        carrier=carrier,
+        confirmation=number,
+        pickup_date=str(day),
+        address=request.address,
+        package_count=request.package_count,
     )

@@ -9,7 +9,7 @@ import attrs
 
 from carrier_sdk import Environment, Secret, ValidationError
 
-from ._schemas import PRODUCTION_BASE_URL, TEST_BASE_URL
+from ._wire import PRODUCTION_BASE_URL, TEST_BASE_URL
 
 __all__ = ["ACCOUNT_TYPES", "LABEL_RESPONSES", "PRICE_TYPES", "TRACKING_APIS", "UspsSettings"]
 

@@ -22,11 +22,11 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from carrier_sdk import impb_check_digit, s10_check_digit
+from carrier_sdk.adapters import impb_check_digit, s10_check_digit
 from carrier_sdk.fakes import FakeCarrierAPI, Handler, stable_random
 
 from . import _fake_day, _fake_locations
-from ._schemas import ACCEPT_LABEL_JSON, PAYMENT_TOKEN_HEADER, PRODUCTION_BASE_URL, TEST_BASE_URL
+from ._wire import ACCEPT_LABEL_JSON, PAYMENT_TOKEN_HEADER, PRODUCTION_BASE_URL, TEST_BASE_URL
 
 __all__ = ["FAKE_CLIENT_ID", "FAKE_CLIENT_SECRET", "UspsFake", "fake_impb", "fake_s10"]
 
@@ -714,20 +714,11 @@ class UspsFake(FakeCarrierAPI):
                 raise KeyError("customsForm")
         except (ValueError, KeyError, TypeError, AttributeError):
             return self._error(400, "The request body is invalid.", api=api)
-        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-        key = request.headers.get("x-idempotency-key", "")
-        if key:
-            try:
-                uuid.UUID(key)
-            except ValueError:
-                return self._error(400, "X-Idempotency-Key must be a UUID.", api=api)
-            previous = self.by_key.get(key)
-            if previous is not None:
-                if previous[0] != digest:
-                    return self._error(
-                        422, "The idempotency key was already used with a different request payload.", api=api
-                    )
-                return self._label_response(request, self.labels[previous[1]], status=201 if international else 200)
+        digest, key, replay = self._replay(request, body, api)
+        if isinstance(replay, httpx.Response):
+            return replay
+        if replay is not None:
+            return self._label_response(request, replay, status=201 if international else 200)
         self._serial += 1
         number = fake_s10(self._serial) if international else fake_impb(self._serial)
         product = self._find_product(package, international)
@@ -753,11 +744,37 @@ class UspsFake(FakeCarrierAPI):
         }
         if product is not None:
             record["sku"], record["days"] = product[2], product[3]
-        self.labels[number] = record
-        self.charges.append((number, postage))
-        if key:
-            self.by_key[key] = (digest, number)
+        self._book(record, digest)
         return self._label_response(request, record, status=201 if international else 200)
+
+    def _replay(
+        self, request: httpx.Request, body: Any, api: str
+    ) -> tuple[str, str, httpx.Response | dict[str, Any] | None]:
+        """``(digest, key, replay)`` of a purchase: ``replay`` is an error answer (a key that is
+        not a UUID, or reused with another payload), the label a repeated key already bought, or
+        ``None`` for a new purchase."""
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        key = request.headers.get("x-idempotency-key", "")
+        if key:
+            try:
+                uuid.UUID(key)
+            except ValueError:
+                return digest, key, self._error(400, "X-Idempotency-Key must be a UUID.", api=api)
+            previous = self.by_key.get(key)
+            if previous is not None:
+                if previous[0] != digest:
+                    message = "The idempotency key was already used with a different request payload."
+                    return digest, key, self._error(422, message, api=api)
+                return digest, key, self.labels[previous[1]]
+        return digest, key, None
+
+    def _book(self, record: dict[str, Any], digest: str) -> None:
+        """Keep a bought label, charge it once, and remember its idempotency key."""
+        number = record["number"]
+        self.labels[number] = record
+        self.charges.append((number, record["postage"]))
+        if record["key"]:
+            self.by_key[record["key"]] = (digest, number)
 
     def _cancel_record(self, record: dict[str, Any] | None, api: str) -> httpx.Response:
         if record is None:

@@ -29,7 +29,7 @@ import attrs
 import httpx
 
 from carrier_sdk import ValidationError
-from carrier_sdk._flow import Flow, RequestOptions, api_request
+from carrier_sdk.adapters import Flow, RequestOptions, api_request
 
 __all__ = ["MAILING_EVENT_TYPES", "NotificationAcknowledgement", "register_tracking_emails"]
 

@@ -12,11 +12,11 @@ import pytest
 import respx
 from carrier_sdk_usps import UspsCarrier, UspsSettings
 from carrier_sdk_usps._auth import parse_expires_in, refresh_margin
-from carrier_sdk_usps._schemas import DEFAULT_TOKEN_LIFETIME, PAYMENT_TOKEN_ASSUMED_LIFETIME, TOKEN_REFRESH_MARGIN
+from carrier_sdk_usps._wire import DEFAULT_TOKEN_LIFETIME, PAYMENT_TOKEN_ASSUMED_LIFETIME, TOKEN_REFRESH_MARGIN
 from carrier_sdk_usps.fake import UspsFake
 
 from carrier_sdk import AsyncClient, AuthenticationError, CarrierRegistry, Client, TrackingStatus
-from carrier_sdk._flow import drive_sync
+from carrier_sdk.adapters import drive_sync
 
 from .conftest import BASE, SETTINGS, load
 
@@ -185,7 +185,7 @@ async def test_token_single_flight_async_tasks(registry: CarrierRegistry) -> Non
 
 
 def test_settings_from_env_strings(registry: CarrierRegistry) -> None:
-    from carrier_sdk._settings import load_settings
+    from carrier_sdk.adapters import load_settings
 
     env = {
         "CARRIER_SDK_USPS_CLIENT_ID": "id-from-env",
@@ -211,7 +211,7 @@ def test_settings_from_env_strings(registry: CarrierRegistry) -> None:
 )
 def test_bad_settings_are_configuration_errors(field: str, value: str) -> None:
     from carrier_sdk import ConfigurationError
-    from carrier_sdk._settings import load_settings
+    from carrier_sdk.adapters import load_settings
 
     with pytest.raises(ConfigurationError) as info:
         load_settings(UspsCarrier, {**SETTINGS, field: value}, {})

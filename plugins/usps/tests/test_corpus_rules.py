@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from carrier_sdk_usps._mapping import event_instant, label_format_of, parse_label_response, parse_tracking
+from carrier_sdk_usps._mapping import event_instant, label_format_of, parse_label_response, to_tracking_info
 
 from carrier_sdk import LabelFormat, TrackingStatus
 
@@ -37,7 +37,7 @@ def test_history_order_follows_the_true_instants() -> None:
              "GMTOffset": "-05:00", "GMTTimestamp": "2024-11-19T20:00:00Z"},
         ]
     }  # fmt: skip
-    info = parse_tracking(data, "9400109104250532908587", "usps")
+    info = to_tracking_info("usps", "9400109104250532908587", data)
     assert [e.carrier_status_code for e in info.events] == ["10", "T1"]
     assert info.latest_event is not None
     assert info.latest_event.occurred_at == datetime(2024, 11, 20, 2, 30, tzinfo=UTC)
@@ -111,6 +111,8 @@ def test_unknown_label_bytes_are_refused() -> None:
 def test_delivered_capture_says_where_it_was_left() -> None:
     import json
 
-    info = parse_tracking(json.loads(corpus("track_v3_delivered_parcel_locker.json")), "9400109104250532908587", "usps")
+    info = to_tracking_info(
+        "usps", "9400109104250532908587", json.loads(corpus("track_v3_delivered_parcel_locker.json"))
+    )
     assert info.status is TrackingStatus.DELIVERED
     assert info.left_at == "Parcel Locker"

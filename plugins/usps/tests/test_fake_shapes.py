@@ -15,7 +15,8 @@ from typing import Any
 
 import httpx
 import pytest
-from carrier_sdk_usps._mapping import multipart_parts, parse_label_response
+from carrier_sdk_usps._mapping import parse_label_response
+from carrier_sdk_usps._wire import multipart_parts
 from carrier_sdk_usps.fake import LABEL_STYLES, UspsFake
 
 from carrier_sdk import Client, Parcel, RateRequest, ShipmentRequest

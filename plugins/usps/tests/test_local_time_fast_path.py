@@ -1,7 +1,7 @@
 """``_parse_local`` reads ISO-shaped local times with ``fromisoformat``: same value as ``strptime``.
 
 The fast path is an optimization only (issue 17's parse profile: ``strptime`` was a third of
-``parse_tracking``); this checks it against the reference, every ``_LOCAL_FORMATS`` format tried
+``to_tracking_info``); this checks it against the reference, every ``_LOCAL_FORMATS`` format tried
 with ``strptime`` after the same suffix stripping, over hand-picked and generated inputs.
 """
 

@@ -9,13 +9,17 @@ from carrier_sdk_usps import UspsCarrier
 from carrier_sdk_usps._mapping import (
     EVENT_CODE_STATUS,
     event_instant,
-    idempotency_uuid,
     lenient_bool,
     parse_label_response,
     parse_offset,
     strip_html,
 )
-from carrier_sdk_usps._schemas import FALLBACK_EVENT_TZ, TRACK_V3R2_BATCH_SIZE, USPS_DEFAULT_QUOTA_PER_HOUR
+from carrier_sdk_usps._wire import (
+    FALLBACK_EVENT_TZ,
+    TRACK_V3R2_BATCH_SIZE,
+    USPS_DEFAULT_QUOTA_PER_HOUR,
+    idempotency_uuid,
+)
 
 from carrier_sdk import CarrierRegistry, Confidence, TrackingStatus, ValidationError
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import respx
 from carrier_sdk_usps import areconcile_label, reconcile_label
-from carrier_sdk_usps._mapping import idempotency_uuid
+from carrier_sdk_usps._wire import idempotency_uuid
 from carrier_sdk_usps.fake import UspsFake
 
 from carrier_sdk import (
