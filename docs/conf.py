@@ -195,7 +195,7 @@ _README_SOURCES = (str(PLUGINS) + "/", *(str(DOCS / "carriers" / f"{name}.md") f
 class _PluginReadmeFilter(logging.Filter):
     """Drop MyST link and heading-level warnings raised inside an included plugin README.
 
-    A README is written for GitHub: its relative links (``carrier_sdk_usps/_schemas.py``) point
+    A README is written for GitHub: its relative links (``carrier_sdk_usps/_wire.py``) point
     at files that are not documents here, and they render as plain text instead. Warnings from
     our own pages still fail the build. MyST reports some of them against the README and some
     against the carrier page that includes it, which holds nothing else.
