@@ -325,6 +325,19 @@ class UspsCarrier(Carrier):
         return build
 
     @staticmethod
+    def _purchase_options(operation: str, idempotency_key: str | None, reference: str) -> RequestOptions:
+        """A label purchase: never resent blindly; with the key the core may resend it after an
+        ambiguous failure, because USPS answers a repeated key with the label it already sold."""
+        return RequestOptions(
+            operation=operation,
+            idempotent=False,
+            purchase=True,
+            idempotency_key=idempotency_key,
+            reference=reference or None,
+            max_body=LABEL_MAX_BODY,
+        )
+
+    @staticmethod
     def _bearer(token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}", "Accept": "application/json"}
 
@@ -577,14 +590,7 @@ class UspsCarrier(Carrier):
         )
         url = self._url(INTERNATIONAL_LABEL_PATH if international else LABEL_PATH)
         wire_key = None if international else idempotency_uuid(idempotency_key)
-        options = RequestOptions(
-            operation="create_shipment",
-            idempotent=False,
-            purchase=True,
-            idempotency_key=idempotency_key if wire_key else None,
-            reference=request.reference or None,
-            max_body=LABEL_MAX_BODY,
-        )
+        options = self._purchase_options("create_shipment", idempotency_key if wire_key else None, request.reference)
 
         def build(token: str, pay: str | None) -> httpx.Request:
             return api_request(

@@ -62,14 +62,7 @@ def return_label_flow(carrier: UspsCarrier, request: ShipmentRequest, idempotenc
     service = body["packageDescription"]["mailClass"]
     wire_key = idempotency_uuid(idempotency_key)
     url = carrier._url(RETURN_LABEL_PATH)
-    options = RequestOptions(
-        operation="create_return_label",
-        idempotent=False,
-        purchase=True,
-        idempotency_key=idempotency_key,
-        reference=request.reference or None,
-        max_body=LABEL_MAX_BODY,
-    )
+    options = carrier._purchase_options("create_return_label", idempotency_key, request.reference)
 
     def build(token: str, pay: str | None) -> httpx.Request:
         headers = carrier._bearer(token) | {"Accept": ACCEPT_LABEL_JSON, "X-Idempotency-Key": wire_key}

@@ -38,6 +38,9 @@ __all__ = [
     "PICKUP_DAYS_AHEAD",
     "PICKUP_ELIGIBILITY_PATH",
     "PICKUP_PATH",
+    "POST_OFFICE_LOCATIONS_PATH",
+    "PARCEL_LOCKER_LOCATIONS_PATH",
+    "DROPOFF_LOCATIONS_PATH",
     "PRODUCTION_BASE_URL",
     "RETURN_LABEL_PATH",
     "RETURN_MAIL_CLASSES",
@@ -77,6 +80,9 @@ INTERNATIONAL_CANCEL_PATH = "/international-labels/v3/international-label/{numbe
 ADDRESS_PATH = "/addresses/v3/address"
 RETURN_LABEL_PATH = "/labels/v3/return-label"
 SCAN_FORM_PATH = "/scan-forms/v3/scan-form"
+POST_OFFICE_LOCATIONS_PATH = "/locations/v3/post-office-locations"
+PARCEL_LOCKER_LOCATIONS_PATH = "/locations/v3/parcel-locker-locations"
+DROPOFF_LOCATIONS_PATH = "/locations/v3/dropoff-locations"
 PICKUP_PATH = "/pickup/v3/carrier-pickup"
 PICKUP_ELIGIBILITY_PATH = "/pickup/v3/carrier-pickup/eligibility"
 

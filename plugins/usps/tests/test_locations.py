@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from carrier_sdk_usps._carrier_locations import locations_query, to_locations
+from carrier_sdk_usps._mapping import locations_query, to_locations
 from carrier_sdk_usps.fake import UspsFake
 
 from carrier_sdk import (
