@@ -261,9 +261,9 @@ def test_parsing_never_quotes_the_exception_text() -> None:
 
 
 def test_parsing_turns_a_model_refusing_a_carrier_value_into_response_error() -> None:
-    with pytest.raises(ResponseError, match=r"unexpected rates payload \(ValidationError\)") as caught:
-        with _carrier().parsing(_response(200, {}), operation="rates"):
-            Money(amount="nan", currency="USD")
+    guard = _carrier().parsing(_response(200, {}), operation="rates")
+    with pytest.raises(ResponseError, match=r"unexpected rates payload \(ValidationError\)") as caught, guard:
+        Money(amount="nan", currency="USD")
     assert caught.value.operation == "rates"
 
 
