@@ -24,19 +24,13 @@ from carrier_sdk.testing import (
     FakeCarrierAPIServer,
     OperationRunner,
     VirtualClock,
+    make_registry,
 )
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def registry() -> CarrierRegistry:
-    reg = CarrierRegistry()
-    reg.add(FakeCarrier)
-    return reg
+    return make_registry(FakeCarrier)
 
 
 @pytest.fixture

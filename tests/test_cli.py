@@ -20,13 +20,13 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from carrier_sdk import CarrierRegistry, Client, PluginFailure, PluginReport
+from carrier_sdk import Client, PluginFailure, PluginReport
 from carrier_sdk.cli import EXIT_AUTH, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OUTCOME_UNKNOWN, EXIT_USAGE, Overrides, cli
 from carrier_sdk.cli._app import iter_nonblank
 from carrier_sdk.cli._numbers import generate_numbers
 from carrier_sdk.cli._track import progress_enabled
 from carrier_sdk.fakes import FaultKind
-from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, fake_number
+from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, fake_number, make_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,8 +62,7 @@ class Cli:
     """Runs the command in-process against FakeCarrier, with a config file holding its settings."""
 
     def __init__(self, tmp_path: Path) -> None:
-        self.registry = CarrierRegistry()
-        self.registry.add(FakeCarrier)
+        self.registry = make_registry(FakeCarrier)
         self.api = FakeCarrierAPIServer()
         self.tmp_path = tmp_path
         self.config = tmp_path / "carrier-sdk.toml"
@@ -476,8 +475,7 @@ def test_ship_outcome_unknown_exits_3(run: Cli, shipment_json: Path) -> None:
     class NoKeyCarrier(FakeCarrier):
         supports_idempotency_key: ClassVar[bool] = False
 
-    registry = CarrierRegistry()
-    registry.add(NoKeyCarrier)
+    registry = make_registry(NoKeyCarrier)
     run.api.inject(FaultKind.LOST_RESPONSE, operation="create_shipment")
     overrides = run.overrides(registry=registry)
     result = run("ship", "fakecarrier", str(shipment_json), "--label-out", "x.pdf", overrides=overrides)
@@ -491,8 +489,7 @@ def test_ship_unsupported_operation_exits_2(run: Cli, shipment_json: Path) -> No
             c for c in FakeCarrier.capabilities if c.value == "create_shipment"
         }
 
-    registry = CarrierRegistry()
-    registry.add(TrackOnly)
+    registry = make_registry(TrackOnly)
     result = run("ship", "fakecarrier", str(shipment_json), overrides=run.overrides(registry=registry))
     assert result.exit_code == EXIT_USAGE
 

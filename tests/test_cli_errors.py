@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from carrier_sdk import CarrierRegistry
 from carrier_sdk.cli import EXIT_AUTH, EXIT_FAILED, EXIT_USAGE, Overrides, cli
-from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer
+from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, make_registry
 
 DELIVERED = FakeCarrierAPIServer.scenario_numbers["delivered"]
 
@@ -24,8 +23,7 @@ def _run(
     """One run against FakeCarrier (or the installed plugins), with the environment ``environ``."""
     overrides: dict[str, Any] = {"environ": dict(environ or {}), "sleep": lambda s: None}
     if not plugins:
-        registry = CarrierRegistry()
-        registry.add(FakeCarrier)
+        registry = make_registry(FakeCarrier)
         overrides["registry"] = registry
         overrides["transport"] = (api or FakeCarrierAPIServer()).transport()
     return CliRunner().invoke(cli, list(args), obj=Overrides(**overrides))

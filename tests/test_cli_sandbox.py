@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from carrier_sdk import CarrierRegistry
 from carrier_sdk.cli import Overrides, cli
-from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer
+from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, make_registry
 
 SHIPMENT = {
     "shipper": {
@@ -39,8 +38,7 @@ SHIPMENT = {
 
 def _run(*args: str) -> Result:
     """One separate run of the command (a new Sandbox each time) against FakeCarrier."""
-    registry = CarrierRegistry()
-    registry.add(FakeCarrier)
+    registry = make_registry(FakeCarrier)
     return CliRunner().invoke(cli, list(args), obj=Overrides(registry=registry, sleep=lambda s: None))
 
 

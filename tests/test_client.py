@@ -30,7 +30,7 @@ from carrier_sdk import (
     ValidationError,
 )
 from carrier_sdk.adapters import Carrier
-from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, FakeCarrierSettings, fake_number
+from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, FakeCarrierSettings, fake_number, make_registry
 
 A = Address(name="Jane", street1="1 Main St", city="Springfield", country="US")
 SHIPMENT = ShipmentRequest(shipper=A, recipient=A, parcels=[Parcel(weight=1)], reference="order-1")
@@ -275,8 +275,7 @@ def test_track_many_yields_one_result_per_input(drive: Any) -> None:
 
 
 def test_track_many_summary() -> None:
-    reg = CarrierRegistry()
-    reg.add(FakeCarrier)
+    reg = make_registry(FakeCarrier)
     api = FakeCarrierAPIServer()
     with Client(settings={"fakecarrier": api.settings()}, registry=reg, transport=api.transport()) as client:
         results = client.track_many([fake_number(1), "garbage", fake_number(99999999)])

@@ -20,7 +20,7 @@ from carrier_sdk import (
     UnknownCarrierError,
 )
 from carrier_sdk.adapters import Carrier
-from carrier_sdk.testing import FakeCarrierSettings
+from carrier_sdk.testing import FakeCarrierSettings, make_registry
 
 T0 = datetime(2025, 5, 21, tzinfo=UTC)
 
@@ -80,8 +80,7 @@ class LastMile(Static):
 def journey_registry() -> CarrierRegistry:
     Origin.table.clear()
     LastMile.table.clear()
-    reg = CarrierRegistry()
-    reg.add(Origin)
+    reg = make_registry(Origin)
     reg.add(LastMile)
     return reg
 

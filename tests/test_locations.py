@@ -24,7 +24,7 @@ from carrier_sdk import (
     UnsupportedOperationError,
     ValidationError,
 )
-from carrier_sdk.testing import FakeCarrier
+from carrier_sdk.testing import FakeCarrier, make_registry
 
 _PLACE = Address(company="Main St Post Office", street1="1 Main St", city="Springfield", country="US")
 
@@ -95,9 +95,7 @@ def test_service_location_validates_and_filters_hours() -> None:
 
 @pytest.fixture
 def registry() -> CarrierRegistry:
-    registry = CarrierRegistry()
-    registry.add(FakeCarrier)
-    return registry
+    return make_registry(FakeCarrier)
 
 
 def _refusing() -> httpx.MockTransport:

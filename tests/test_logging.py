@@ -7,9 +7,9 @@ import logging
 import httpx
 import pytest
 
-from carrier_sdk import CarrierRegistry, Client, TrackingNotFoundError
+from carrier_sdk import Client, TrackingNotFoundError
 from carrier_sdk.sandbox import Sandbox
-from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, fake_number
+from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, fake_number, make_registry
 
 
 def _client(api: FakeCarrierAPIServer, request_id: str | None) -> Client:
@@ -19,8 +19,7 @@ def _client(api: FakeCarrierAPIServer, request_id: str | None) -> Client:
             response.headers["x-request-id"] = request_id
         return response
 
-    registry = CarrierRegistry()
-    registry.add(FakeCarrier)
+    registry = make_registry(FakeCarrier)
     return Client(
         settings={"fakecarrier": api.settings()},
         registry=registry,

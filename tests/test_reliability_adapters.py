@@ -16,7 +16,6 @@ import pytest
 from carrier_sdk import (
     Address,
     AsyncClient,
-    CarrierRegistry,
     Client,
     Customs,
     CustomsItem,
@@ -27,6 +26,7 @@ from carrier_sdk import (
     ResponseError,
     ShipmentRequest,
 )
+from carrier_sdk.testing import make_registry
 from carrier_sdk.testing.conformance import sample_addresses
 
 from .adversarial import AdversarialServer, Forward, Request, Reset, Respond
@@ -44,8 +44,7 @@ def path(request: pytest.FixtureRequest) -> str:
 
 
 def buy(path: str, code: str, carrier_cls: type, settings: dict[str, Any], request: ShipmentRequest, key: str) -> Any:
-    registry = CarrierRegistry()
-    registry.add(carrier_cls)
+    registry = make_registry(carrier_cls)
     options: dict[str, Any] = {"timeout": httpx.Timeout(3.0), "max_retries": 2, "environ": {}}
     if path == "sync":
         with Client(settings={code: settings}, registry=registry, sleep=lambda s: None, **options) as client:

@@ -21,7 +21,6 @@ import pytest
 
 from carrier_sdk import (
     AsyncClient,
-    CarrierRegistry,
     Client,
     OutcomeUnknownError,
     Parcel,
@@ -29,6 +28,7 @@ from carrier_sdk import (
     ShipmentRequest,
 )
 from carrier_sdk.adapters import DEFAULT_MAX_BODY
+from carrier_sdk.testing import make_registry
 from carrier_sdk.testing.conformance import sample_addresses
 
 from .adversarial import AdversarialServer, Forward, Request
@@ -100,8 +100,7 @@ def _case(carrier: str) -> tuple[type[Any], Any, str, str]:
 
 
 def _call(path: str, carrier: str, adapter: type[Any], settings: dict[str, Any], call: str, arg: Any) -> Any:
-    registry = CarrierRegistry()
-    registry.add(adapter)
+    registry = make_registry(adapter)
     options: dict[str, Any] = {"settings": {carrier: settings}, "registry": registry, "environ": {}, "deadline": 20}
     if path == "sync":
         with Client(**options) as client:

@@ -15,15 +15,13 @@ import pytest
 
 from carrier_sdk import AsyncClient, CarrierRegistry, Client, ConfigurationError, TrackingInfo
 from carrier_sdk._cleartext import is_loopback
-from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, fake_number
+from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, fake_number, make_registry
 
 PATHS = ["sync", "async"]
 
 
 def _registry() -> CarrierRegistry:
-    registry = CarrierRegistry()
-    registry.add(FakeCarrier)
-    return registry
+    return make_registry(FakeCarrier)
 
 
 def _track(path: str, base_url: str, **options: Any) -> tuple[Any, int]:

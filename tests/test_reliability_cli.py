@@ -16,9 +16,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from carrier_sdk import CarrierRegistry
 from carrier_sdk.cli import Overrides, cli
-from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, fake_number
+from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, fake_number, make_registry
 
 HOSTILE = (
     "[link=https://evil.example/]click here[/link] [/x] [bold red]loud[/] :skull: "
@@ -44,8 +43,7 @@ def _invoke(tmp_path: Path, args: list[str], description: str = HOSTILE) -> Any:
             return httpx.Response(200, json=_rewrite(json.loads(response.content), description))
         return response
 
-    registry = CarrierRegistry()
-    registry.add(FakeCarrier)
+    registry = make_registry(FakeCarrier)
     config = tmp_path / "carrier-sdk.toml"
     settings = api.settings()
     config.write_text(f'[fakecarrier]\napi_key_id = "{settings["api_key_id"]}"\napi_key = "{settings["api_key"]}"\n')

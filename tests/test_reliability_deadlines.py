@@ -24,7 +24,7 @@ from carrier_sdk import (
     RelatedNumber,
     RetryPolicy,
 )
-from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, fake_number
+from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, fake_number, make_registry
 
 from .adversarial import AdversarialServer, Delay, Forward, Request, Respond, Trickle
 
@@ -67,9 +67,7 @@ def call(
 
 
 def _fake_registry() -> CarrierRegistry:
-    registry = CarrierRegistry()
-    registry.add(FakeCarrier)
-    return registry
+    return make_registry(FakeCarrier)
 
 
 def _fake_settings(url: str) -> dict[str, Any]:
@@ -114,8 +112,7 @@ def test_trickled_oauth_token_fetch_obeys_the_deadline(path: str) -> None:
             return Trickle(token_body, interval=0.25)
         return Forward()
 
-    registry = CarrierRegistry()
-    registry.add(UspsCarrier)
+    registry = make_registry(UspsCarrier)
     number = fake.scenario_numbers["delivered"]
     with AdversarialServer(behave, api=fake, host_url="https://apis.usps.com") as server:
         result, seconds = call(
@@ -185,8 +182,7 @@ class ChainCarrier(FakeCarrier):
 def test_track_journey_has_one_deadline(path: str) -> None:
     """Each leg answers in 0.8 s; 4 legs would take 3.2 s; the journey's 2 s deadline holds."""
     api = FakeCarrierAPIServer()
-    registry = CarrierRegistry()
-    registry.add(ChainCarrier)
+    registry = make_registry(ChainCarrier)
     with AdversarialServer(lambda r: Delay(0.8, Forward()), api=api, host_url="https://api.fakecarrier.test") as server:
         journey, seconds = call(
             path,

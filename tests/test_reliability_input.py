@@ -13,12 +13,11 @@ import pytest
 from carrier_sdk import (
     AsyncClient,
     CarrierError,
-    CarrierRegistry,
     Client,
     UnknownCarrierError,
     ValidationError,
 )
-from carrier_sdk.testing import FakeCarrier, fake_number
+from carrier_sdk.testing import FakeCarrier, fake_number, make_registry
 
 UNICODE_DIGITS = ["²" * 20, "٣" * 22, "\uff19" * 22, "FK" + "²" * 9, "LP00" + "٣" * 12]
 
@@ -59,8 +58,7 @@ class ExplodingCarrier(FakeCarrier):
 def _exploding_client(kind: str) -> Any:
     from carrier_sdk.testing import FakeCarrierAPIServer
 
-    registry = CarrierRegistry()
-    registry.add(ExplodingCarrier)
+    registry = make_registry(ExplodingCarrier)
     api = FakeCarrierAPIServer()
     settings = {"exploding": api.settings()}
     if kind == "sync":
@@ -132,8 +130,7 @@ def test_track_many_reads_input_lazily(kind: str, shape: str) -> None:
 
     make, count = INPUTS[shape]
     source = Counting(make(count))
-    registry = CarrierRegistry()
-    registry.add(FakeCarrier)
+    registry = make_registry(FakeCarrier)
     api = FakeCarrierAPIServer()
     settings = {"fakecarrier": api.settings()}
     lead = 0

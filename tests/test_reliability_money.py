@@ -29,7 +29,7 @@ from carrier_sdk import (
     ResponseError,
     ShipmentRequest,
 )
-from carrier_sdk.testing import FakeCarrier
+from carrier_sdk.testing import FakeCarrier, make_registry
 from carrier_sdk.testing.conformance import sample_addresses
 
 from .adversarial import AdversarialServer, Hang, PartialThenReset, Request, Reset, Respond, free_port
@@ -47,9 +47,7 @@ class KeylessCarrier(FakeCarrier):
 
 
 def _registry() -> CarrierRegistry:
-    registry = CarrierRegistry()
-    registry.add(KeylessCarrier)
-    return registry
+    return make_registry(KeylessCarrier)
 
 
 def _request() -> ShipmentRequest:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from carrier_sdk import AsyncClient, CarrierRegistry, Client
-from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, fake_number
+from carrier_sdk import AsyncClient, Client
+from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, fake_number, make_registry
 
 from .adversarial import AdversarialServer, Request, Respond
 
@@ -24,8 +24,7 @@ def test_env_proxy_is_honoured_on_every_transport(path: str, monkeypatch: pytest
         seen.append(request.path)  # a forward proxy receives the absolute URL
         return Respond(503, (("content-type", "application/json"),), b"{}")
 
-    registry = CarrierRegistry()
-    registry.add(FakeCarrier)
+    registry = make_registry(FakeCarrier)
     with AdversarialServer(proxy) as server:
         for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
             monkeypatch.delenv(name, raising=False)

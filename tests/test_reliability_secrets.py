@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from carrier_sdk import APIConnectionError, APIError, AsyncClient, CarrierRegistry, Client
-from carrier_sdk.testing import FakeCarrier, fake_number
+from carrier_sdk.testing import FakeCarrier, fake_number, make_registry
 
 from .adversarial import AdversarialServer, Forward, Request, Reset, Respond
 
@@ -79,8 +79,7 @@ def test_cainiao_gateway_echoing_the_secret_is_scrubbed(path: str) -> None:
         )
         return Respond(200, (("content-type", "application/json"), ("x-debug", f"key={secret}")), body.encode())
 
-    registry = CarrierRegistry()
-    registry.add(CainiaoCarrier)
+    registry = make_registry(CainiaoCarrier)
     number = next(iter(v for k, v in fake.scenario_numbers.items() if k == "in_transit"))
     with AdversarialServer(echo) as server:
         settings = {"cainiao": fake.settings(base_url=server.url + "/gateway/link.do")}
@@ -108,8 +107,7 @@ def test_bearer_token_echoed_by_the_carrier_is_scrubbed(path: str) -> None:
         body = f'{{"error": {{"code": "400", "message": "bad request for token {token}"}}}}'
         return Respond(400, (("content-type", "application/json"),), body.encode())
 
-    registry = CarrierRegistry()
-    registry.add(UspsCarrier)
+    registry = make_registry(UspsCarrier)
     number = fake.scenario_numbers["delivered"]
     with AdversarialServer(behave, api=fake, host_url="https://apis.usps.com") as server:
         err = run(
@@ -125,8 +123,7 @@ def test_bearer_token_echoed_by_the_carrier_is_scrubbed(path: str) -> None:
 
 def test_transport_error_cause_holds_no_live_credentials(path: str) -> None:
     """A reset chains a copy of the httpx error over the redacted request, never the live one."""
-    registry = CarrierRegistry()
-    registry.add(FakeCarrier)
+    registry = make_registry(FakeCarrier)
     secret = "live-key-9f8e7d6c5b"
     with AdversarialServer(lambda r: Reset()) as server:
         settings = {"fakecarrier": {"api_key_id": "id", "api_key": secret, "base_url": server.url}}

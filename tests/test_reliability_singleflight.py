@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from carrier_sdk import APITimeoutError, AsyncClient, AuthenticationError, CarrierError, CarrierRegistry, Client
+from carrier_sdk.testing import make_registry
 
 from .adversarial import AdversarialServer, Delay, Forward, Request, Respond
 
@@ -26,8 +27,7 @@ def _setup() -> tuple[Any, CarrierRegistry, str]:
     from carrier_sdk_usps.fake import UspsFake
 
     fake = UspsFake(seed=5)
-    registry = CarrierRegistry()
-    registry.add(UspsCarrier)
+    registry = make_registry(UspsCarrier)
     return fake, registry, fake.scenario_numbers["delivered"]
 
 

@@ -16,8 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from carrier_sdk import AsyncClient, CarrierRegistry, Client, OutcomeUnknownError, Parcel, ShipmentRequest
+from carrier_sdk import AsyncClient, Client, OutcomeUnknownError, Parcel, ShipmentRequest
 from carrier_sdk._xml import MAX_XML_ELEMENTS, parse_xml
+from carrier_sdk.testing import make_registry
 from carrier_sdk.testing.conformance import sample_addresses
 
 from .adversarial import AdversarialServer, Forward, Request, Respond
@@ -59,8 +60,7 @@ def test_29_mib_soap_of_empty_elements(path: str) -> None:
             return Respond(200, (("content-type", "text/xml; charset=utf-8"),), EMPTY_ELEMENTS)
         return Forward()
 
-    registry = CarrierRegistry()
-    registry.add(CorreosCarrier)
+    registry = make_registry(CorreosCarrier)
     shipper, recipient = sample_addresses("ES")
     request = ShipmentRequest(
         shipper=shipper, recipient=recipient, parcels=(Parcel(weight=Decimal("1")),), reference="XML-1"

@@ -32,7 +32,7 @@ from carrier_sdk import (
 )
 from carrier_sdk.adapters import parse_retry_after
 from carrier_sdk.fakes import FaultKind
-from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, VirtualClock, fake_number
+from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, VirtualClock, fake_number, make_registry
 
 A = Address(name="Jane", street1="1 Main St", city="Springfield", country="US")
 SHIPMENT = ShipmentRequest(shipper=A, recipient=A, parcels=[Parcel(weight=1)], reference="order-7")
@@ -78,8 +78,7 @@ def client_for(
     api: FakeCarrierAPIServer, clock: VirtualClock, registry: CarrierRegistry | None = None, **kwargs: Any
 ) -> Client:
     if registry is None:
-        registry = CarrierRegistry()
-        registry.add(FakeCarrier)
+        registry = make_registry(FakeCarrier)
     return Client(
         settings={"fakecarrier": api.settings()},
         registry=registry,
@@ -212,8 +211,7 @@ class NoKeyCarrier(FakeCarrier):
 
 
 def no_key_client(api: FakeCarrierAPIServer, clock: VirtualClock, **kwargs: Any) -> Client:
-    registry = CarrierRegistry()
-    registry.add(NoKeyCarrier)
+    registry = make_registry(NoKeyCarrier)
     return Client(
         settings={"nokey": api.settings()},
         registry=registry,

@@ -25,7 +25,14 @@ from carrier_sdk import (
 from carrier_sdk.adapters import Carrier
 from carrier_sdk.fakes import FaultKind
 from carrier_sdk.sandbox import Sandbox, SandboxServer, load_fake
-from carrier_sdk.testing import FAKE_BASE_URL, FakeCarrier, FakeCarrierAPIServer, FakeCarrierSettings, fake_number
+from carrier_sdk.testing import (
+    FAKE_BASE_URL,
+    FakeCarrier,
+    FakeCarrierAPIServer,
+    FakeCarrierSettings,
+    fake_number,
+    make_registry,
+)
 
 NUMBERS = FakeCarrierAPIServer.scenario_numbers
 
@@ -44,15 +51,8 @@ class BrokenFakeCarrier(Carrier):
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def registry() -> CarrierRegistry:
-    registry = CarrierRegistry()
-    registry.add(FakeCarrier)
-    return registry
+    return make_registry(FakeCarrier)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from carrier_sdk import (
 )
 from carrier_sdk.fakes import decode_state, encode_state
 from carrier_sdk.sandbox import ADVANCE_LADDER, Sandbox
-from carrier_sdk.testing import FakeCarrier
+from carrier_sdk.testing import FakeCarrier, make_registry
 
 
 def _installed() -> list[str]:
@@ -34,9 +34,7 @@ def _installed() -> list[str]:
 
 
 def _registry() -> CarrierRegistry:
-    reg = CarrierRegistry()
-    reg.add(FakeCarrier)
-    return reg
+    return make_registry(FakeCarrier)
 
 
 #: Every carrier fake: the built-in FakeCarrier and each installed plugin's.

@@ -19,7 +19,7 @@ from carrier_sdk import (
     ValidationError,
 )
 from carrier_sdk._day import MAX_MANIFEST_NUMBERS, manifest_numbers
-from carrier_sdk.testing import FakeCarrier
+from carrier_sdk.testing import FakeCarrier, make_registry
 
 
 def test_manifest_model() -> None:
@@ -68,8 +68,7 @@ def test_capabilities_name_their_operations() -> None:
 
 
 def test_refused_without_the_capability_before_io() -> None:
-    registry = CarrierRegistry()
-    registry.add(FakeCarrier)
+    registry = make_registry(FakeCarrier)
     sent: list[object] = []
 
     import httpx
@@ -114,8 +113,7 @@ def test_pickup_checks_before_io() -> None:
 
     from carrier_sdk import PickupRequest
 
-    registry = CarrierRegistry()
-    registry.add(FakeCarrier)
+    registry = make_registry(FakeCarrier)
     sent: list[object] = []
 
     def handler(request: httpx.Request) -> httpx.Response:

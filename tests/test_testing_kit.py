@@ -19,10 +19,12 @@ from carrier_sdk.sandbox import Sandbox
 from carrier_sdk.testing import (
     CLIENT_KINDS,
     ClientKind,
+    FakeCarrier,
     FakeCarrierAPIServer,
     OperationRunner,
     VirtualClock,
     make_client,
+    make_registry,
 )
 
 # The plugin is enabled for the whole repository by its root conftest.py, as users enable it.
@@ -34,11 +36,6 @@ NUMBERS = FakeCarrierAPIServer.scenario_numbers
 @pytest.fixture
 def carrier_sandbox_registry(carrier_registry: CarrierRegistry) -> CarrierRegistry:
     return carrier_registry
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 def test_plugin_exports_every_fixture() -> None:
@@ -62,6 +59,14 @@ def test_plugin_exports_every_fixture() -> None:
 
 def test_carrier_registry_holds_fakecarrier(carrier_registry: CarrierRegistry) -> None:
     assert carrier_registry.codes() == ["fakecarrier"]
+
+
+def test_make_registry_holds_exactly_the_carriers_given() -> None:
+    from carrier_sdk_usps import UspsCarrier
+
+    assert make_registry().codes() == []
+    assert make_registry(FakeCarrier, UspsCarrier).codes() == ["fakecarrier", "usps"]
+    assert make_registry(FakeCarrier) is not make_registry(FakeCarrier)
 
 
 def test_carrier_sandbox_is_fresh_and_uses_the_overridden_registry(carrier_sandbox: Sandbox) -> None:

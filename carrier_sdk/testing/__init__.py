@@ -18,7 +18,7 @@ from ._fake_carrier import (
     FakeCarrierSettings,
     fake_number,
 )
-from ._kit import CLIENT_KINDS, ClientKind, OperationRunner, VirtualClock, make_client
+from ._kit import CLIENT_KINDS, ClientKind, OperationRunner, VirtualClock, make_client, make_registry
 
 try:  # the fixtures need pytest (the ``testing`` extra); the fake carrier does not
     from .fixtures import (
@@ -59,6 +59,7 @@ __all__ = [
     "fake_number",
     "inject_fault",
     "make_client",
+    "make_registry",
     "make_runner",
     "sandbox_client",
     "sandbox_runner",

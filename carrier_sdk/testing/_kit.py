@@ -14,9 +14,11 @@ from typing import Any, Literal, TypeAlias, overload
 
 import anyio.lowlevel
 
+from .._carrier import Carrier
 from .._client import AsyncClient, Client
+from .._registry import CarrierRegistry
 
-__all__ = ["CLIENT_KINDS", "ClientKind", "OperationRunner", "VirtualClock", "make_client"]
+__all__ = ["CLIENT_KINDS", "ClientKind", "OperationRunner", "VirtualClock", "make_client", "make_registry"]
 
 #: Which client a test drives: the blocking :class:`~carrier_sdk.Client` or the
 #: :class:`~carrier_sdk.AsyncClient`.
@@ -68,6 +70,14 @@ class VirtualClock:
     def advance(self, seconds: float) -> None:
         """Move time forward by ``seconds`` without recording a wait."""
         self.now += seconds
+
+
+def make_registry(*carriers: type[Carrier]) -> CarrierRegistry:
+    """A fresh :class:`~carrier_sdk.CarrierRegistry` holding exactly ``carriers`` (no plugin discovery)."""
+    registry = CarrierRegistry()
+    for carrier in carriers:
+        registry.add(carrier)
+    return registry
 
 
 @overload

@@ -37,7 +37,7 @@ from .._client import AsyncClient, Client
 from .._registry import CarrierRegistry
 from ..sandbox import Sandbox
 from ._fake_carrier import FakeCarrier
-from ._kit import CLIENT_KINDS, ClientKind, OperationRunner, VirtualClock, make_client
+from ._kit import CLIENT_KINDS, ClientKind, OperationRunner, VirtualClock, make_client, make_registry
 
 if TYPE_CHECKING:
     import respx
@@ -61,9 +61,7 @@ __all__ = [
 @pytest.fixture
 def carrier_registry() -> CarrierRegistry:
     """A fresh registry holding only :class:`~carrier_sdk.testing.FakeCarrier`."""
-    registry = CarrierRegistry()
-    registry.add(FakeCarrier)
-    return registry
+    return make_registry(FakeCarrier)
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ import pytest
 
 from carrier_sdk import AsyncClient, CarrierRegistry, Client
 from carrier_sdk._plugins import default_plugin_manager
+from carrier_sdk.testing import make_registry
 
 CORPUS_DIR = Path(__file__).parent
 
@@ -228,8 +229,7 @@ def wire_client() -> Iterator[Callable[..., tuple[Client, Wire]]]:
     clients: list[Client] = []
 
     def make(carrier_cls: Any, settings: dict[str, Any], wire: Wire, **kwargs: Any) -> tuple[Client, Wire]:
-        registry = CarrierRegistry()
-        registry.add(carrier_cls)
+        registry = make_registry(carrier_cls)
         kwargs.setdefault("rate_limits", {carrier_cls.code: None})
         client = Client(
             settings={carrier_cls.code: settings},

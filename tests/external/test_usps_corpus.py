@@ -24,7 +24,6 @@ from carrier_sdk import (
     Address,
     AsyncClient,
     AuthenticationError,
-    CarrierRegistry,
     Client,
     Customs,
     CustomsItem,
@@ -38,6 +37,7 @@ from carrier_sdk import (
     ShipmentRequest,
     TrackingStatus,
 )
+from carrier_sdk.testing import make_registry
 
 from .conftest import Route, Wire, corpus_bytes, corpus_json
 
@@ -648,8 +648,7 @@ async def _no_sleep(_: float) -> None:
 
 def _run_async(case: Case, settings: dict[str, Any], sent: Wire) -> Any:
     async def main() -> Any:
-        registry = CarrierRegistry()
-        registry.add(UspsCarrier)
+        registry = make_registry(UspsCarrier)
         async with AsyncClient(
             settings={CARRIER: settings},
             registry=registry,

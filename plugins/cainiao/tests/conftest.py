@@ -15,7 +15,7 @@ from carrier_sdk_cainiao._auth import data_digest
 
 from carrier_sdk import Address, CarrierRegistry, Customs, CustomsItem, Money, Parcel
 from carrier_sdk import ShipmentRequest as _ShipmentRequest
-from carrier_sdk.testing import OperationRunner
+from carrier_sdk.testing import OperationRunner, make_registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 URL = "https://link.cainiao.com/gateway/link.do"
@@ -45,9 +45,7 @@ def content_of(request: httpx.Request) -> Any:
 
 
 def registry() -> CarrierRegistry:
-    reg = CarrierRegistry()
-    reg.add(CainiaoCarrier)
-    return reg
+    return make_registry(CainiaoCarrier)
 
 
 @pytest.fixture
@@ -68,11 +66,6 @@ def run(make_runner: Callable[..., OperationRunner]) -> Callable[..., Any]:
         return runner(method, *args, **kwargs)
 
     return call
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 def shipment_request(**overrides: Any) -> _ShipmentRequest:

@@ -9,7 +9,7 @@ from carrier_sdk_correos._carrier import CorreosCarrier
 from carrier_sdk_correos.fake import CorreosFake
 
 from carrier_sdk import Address, CarrierRegistry, Parcel, ShipmentRequest
-from carrier_sdk.testing import OperationRunner
+from carrier_sdk.testing import OperationRunner, make_registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TRACK_BASE = "https://localizador.correos.es"
@@ -31,15 +31,8 @@ def fixture_bytes(name: str) -> bytes:
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def registry() -> CarrierRegistry:
-    reg = CarrierRegistry()
-    reg.add(CorreosCarrier)
-    return reg
+    return make_registry(CorreosCarrier)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from carrier_sdk_singpost import SingPostCarrier
 from carrier_sdk_singpost.fake import SingPostFake
 
 from carrier_sdk import CarrierRegistry
-from carrier_sdk.testing import OperationRunner
+from carrier_sdk.testing import OperationRunner, make_registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 API_KEY = "sp-test-key-0123456789"
@@ -25,15 +25,8 @@ def fixture_bytes(name: str) -> bytes:
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def registry() -> CarrierRegistry:
-    reg = CarrierRegistry()
-    reg.add(SingPostCarrier)
-    return reg
+    return make_registry(SingPostCarrier)
 
 
 @pytest.fixture

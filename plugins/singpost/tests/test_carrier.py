@@ -24,6 +24,7 @@ from carrier_sdk import (
     ValidationError,
     s10_check_digit,
 )
+from carrier_sdk.testing import make_registry
 
 from .conftest import API_KEY
 
@@ -166,9 +167,7 @@ def test_credential_id_is_a_stable_non_secret_digest():
 
 
 def _registry():
-    registry = CarrierRegistry()
-    registry.add(SingPostCarrier)
-    return registry
+    return make_registry(SingPostCarrier)
 
 
 ADDRESS = Address(name="A", street1="10 Eunos Road 8", city="Singapore", postal_code="408600", country="SG")

@@ -12,7 +12,7 @@ from carrier_sdk_usps import UspsCarrier
 from carrier_sdk_usps.fake import UspsFake
 
 from carrier_sdk import Address, CarrierRegistry, Parcel
-from carrier_sdk.testing import OperationRunner
+from carrier_sdk.testing import OperationRunner, make_registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASE = "https://apis.usps.com"
@@ -32,15 +32,8 @@ def load(name: str) -> Any:
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def registry() -> CarrierRegistry:
-    reg = CarrierRegistry()
-    reg.add(UspsCarrier)
-    return reg
+    return make_registry(UspsCarrier)
 
 
 @pytest.fixture

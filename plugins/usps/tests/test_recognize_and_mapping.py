@@ -21,7 +21,8 @@ from carrier_sdk_usps._wire import (
     idempotency_uuid,
 )
 
-from carrier_sdk import CarrierRegistry, Confidence, TrackingStatus, ValidationError
+from carrier_sdk import Confidence, TrackingStatus, ValidationError
+from carrier_sdk.testing import make_registry
 
 VALID_IMPB = [
     "9400111899223855123450",
@@ -82,8 +83,7 @@ def test_rejected(number: str) -> None:
 def test_check_number_and_registry_identify() -> None:
     with pytest.raises(ValidationError):
         UspsCarrier.check_number("EA123456782US")
-    registry = CarrierRegistry()
-    registry.add(UspsCarrier)
+    registry = make_registry(UspsCarrier)
     assert [i.carrier for i in registry.identify("9400 1118 9922 3855 1234 50")] == ["usps"]
 
 

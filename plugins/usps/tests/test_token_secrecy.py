@@ -14,15 +14,15 @@ import pytest
 from carrier_sdk_usps import UspsCarrier
 from carrier_sdk_usps.fake import UspsFake
 
-from carrier_sdk import CarrierError, CarrierRegistry, Client, Parcel, ShipmentRequest
+from carrier_sdk import CarrierError, Client, Parcel, ShipmentRequest
 from carrier_sdk.fakes import FaultKind
+from carrier_sdk.testing import make_registry
 
 from .conftest import recipient, shipper
 
 
 def test_tokens_never_leak(caplog: pytest.LogCaptureFixture) -> None:
-    registry = CarrierRegistry()
-    registry.add(UspsCarrier)
+    registry = make_registry(UspsCarrier)
     fake = UspsFake()
     request = ShipmentRequest(shipper=shipper(), recipient=recipient(), parcels=[Parcel(weight=1, weight_unit="lb")])
     caplog.set_level(logging.DEBUG)
