@@ -113,27 +113,31 @@ def test_failed_token_fetch_gives_each_caller_its_own_typed_error(path: str) -> 
     assert fetches < 6, f"{fetches} token fetches for 6 concurrent calls"
 
 
+def _race(client: Client, number: str, callers: list[tuple[str, float, float]]) -> dict[str, Any]:
+    """Track ``number`` from one thread per ``(name, deadline, delay)``; each one's result or error."""
+    outcomes: dict[str, Any] = {}
+
+    def call(name: str, deadline: float, delay: float) -> None:
+        threading.Event().wait(delay)
+        try:
+            outcomes[name] = client.with_options(deadline=deadline).track(number, carrier="usps")
+        except BaseException as err:
+            outcomes[name] = err
+
+    threads = [threading.Thread(target=call, args=caller) for caller in callers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(15)
+    return outcomes
+
+
 def test_sync_follower_with_a_shorter_deadline_gets_a_typed_timeout() -> None:
     fake, registry, number = _setup()
-    outcomes: dict[str, Any] = {}
     with AdversarialServer(_slow_token(1.5), api=fake, host_url="https://apis.usps.com") as server:
         client = Client(settings={"usps": fake.settings(base_url=server.url)}, registry=registry, environ={})
 
-        def call(name: str, deadline: float, delay: float) -> None:
-            threading.Event().wait(delay)
-            try:
-                outcomes[name] = client.with_options(deadline=deadline).track(number, carrier="usps")
-            except BaseException as err:
-                outcomes[name] = err
-
-        threads = [
-            threading.Thread(target=call, args=("leader", 10.0, 0.0)),
-            threading.Thread(target=call, args=("short follower", 0.5, 0.2)),
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(15)
+        outcomes = _race(client, number, [("leader", 10.0, 0.0), ("short follower", 0.5, 0.2)])
         client.close()
     assert isinstance(outcomes["short follower"], APITimeoutError), repr(outcomes["short follower"])
     assert not isinstance(outcomes["leader"], BaseException), repr(outcomes["leader"])
@@ -141,7 +145,6 @@ def test_sync_follower_with_a_shorter_deadline_gets_a_typed_timeout() -> None:
 
 def test_sync_leader_with_a_shorter_deadline_does_not_fail_its_followers() -> None:
     fake, registry, number = _setup()
-    outcomes: dict[str, Any] = {}
     with AdversarialServer(_slow_token(1.0), api=fake, host_url="https://apis.usps.com") as server:
         client = Client(
             settings={"usps": fake.settings(base_url=server.url)},
@@ -150,21 +153,7 @@ def test_sync_leader_with_a_shorter_deadline_does_not_fail_its_followers() -> No
             timeout=httpx.Timeout(5.0),
         )
 
-        def call(name: str, deadline: float, delay: float) -> None:
-            threading.Event().wait(delay)
-            try:
-                outcomes[name] = client.with_options(deadline=deadline).track(number, carrier="usps")
-            except BaseException as err:
-                outcomes[name] = err
-
-        threads = [
-            threading.Thread(target=call, args=("short leader", 0.5, 0.0)),
-            threading.Thread(target=call, args=("follower", 10.0, 0.2)),
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(15)
+        outcomes = _race(client, number, [("short leader", 0.5, 0.0), ("follower", 10.0, 0.2)])
         client.close()
     assert isinstance(outcomes["short leader"], CarrierError), repr(outcomes["short leader"])
     assert not isinstance(outcomes["follower"], BaseException), repr(outcomes["follower"])

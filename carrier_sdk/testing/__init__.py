@@ -21,23 +21,12 @@ from ._fake_carrier import (
 from ._kit import CLIENT_KINDS, ClientKind, OperationRunner, VirtualClock, make_client, make_registry
 
 try:  # the fixtures need pytest (the ``testing`` extra); the fake carrier does not
-    from .fixtures import (
-        async_sandbox_client,
-        carrier_clock,
-        carrier_registry,
-        carrier_respx,
-        carrier_sandbox,
-        carrier_sandbox_registry,
-        carrier_sandbox_seed,
-        client_kind,
-        inject_fault,
-        make_runner,
-        sandbox_client,
-        sandbox_runner,
-    )
+    from .fixtures import *  # noqa: F403 (the plugin's fixtures, listed in fixtures.__all__)
+    from .fixtures import __all__ as _fixtures
 except ImportError as _err:  # pragma: no cover - exercised only without pytest installed
     if getattr(_err, "name", None) not in ("pytest", "_pytest"):
         raise
+    _fixtures = []
 
 __all__ = [
     "CLIENT_KINDS",
@@ -48,19 +37,8 @@ __all__ = [
     "ClientKind",
     "OperationRunner",
     "VirtualClock",
-    "async_sandbox_client",
-    "carrier_clock",
-    "carrier_registry",
-    "carrier_respx",
-    "carrier_sandbox",
-    "carrier_sandbox_registry",
-    "carrier_sandbox_seed",
-    "client_kind",
     "fake_number",
-    "inject_fault",
     "make_client",
     "make_registry",
-    "make_runner",
-    "sandbox_client",
-    "sandbox_runner",
+    *_fixtures,
 ]

@@ -374,6 +374,20 @@ class CarrierConformance:
             return "rates", (self.carrier.code, self.rate_request())
         pytest.skip("no read-only operation declared")
 
+    async def _bought(self, runner: OperationRunner, operation: str, request: ShipmentRequest, key: str) -> Shipment:
+        """Buy through ``operation``; the label names this carrier, a number and the key."""
+        shipment = await runner.call(operation, self.carrier.code, request, idempotency_key=key)
+        assert isinstance(shipment, Shipment)
+        assert shipment.carrier == self.carrier.code
+        assert shipment.tracking_number
+        assert shipment.idempotency_key == key
+        return shipment
+
+    async def _trackable(self, runner: OperationRunner, shipment: Shipment, what: str) -> None:
+        if self.has(Capability.TRACK):
+            info = await runner.call("track", shipment.tracking_number, carrier=self.carrier.code)
+            assert info.carrier == self.carrier.code, f"{what} bought from the fake become trackable"
+
     async def call_probe(self, runner: OperationRunner) -> Any:
         method, args = self.probe()
         kwargs = {"carrier": self.carrier.code} if method == "track" else {}
@@ -538,14 +552,8 @@ class CarrierConformance:
         if not self.has(Capability.CREATE_SHIPMENT):
             pytest.skip("CREATE_SHIPMENT not declared")
         code = self.carrier.code
-        shipment = await runner.call("create_shipment", code, self.shipment_request(), idempotency_key="conf-key-1")
-        assert isinstance(shipment, Shipment)
-        assert shipment.carrier == code
-        assert shipment.tracking_number
-        assert shipment.idempotency_key == "conf-key-1"
-        if self.has(Capability.TRACK):
-            info = await runner.call("track", shipment.tracking_number, carrier=code)
-            assert info.carrier == code, "labels bought from the fake become trackable"
+        shipment = await self._bought(runner, "create_shipment", self.shipment_request(), "conf-key-1")
+        await self._trackable(runner, shipment, "labels")
         if self.has(Capability.CANCEL_SHIPMENT):
             cancellation = await runner.call("cancel_shipment", code, shipment.tracking_number)
             assert isinstance(cancellation, Cancellation)
@@ -777,18 +785,11 @@ class CarrierConformance:
     async def test_return_label_round_trip(self, runner: OperationRunner, api: FakeCarrierAPI) -> None:
         if not self.has(Capability.CREATE_RETURN_LABEL):
             pytest.skip("CREATE_RETURN_LABEL not declared")
-        code = self.carrier.code
-        shipment = await runner.call("create_return_label", code, self.return_request(), idempotency_key="conf-rma-1")
-        assert isinstance(shipment, Shipment)
-        assert shipment.carrier == code
-        assert shipment.tracking_number
-        assert shipment.idempotency_key == "conf-rma-1"
-        again = await runner.call("create_return_label", code, self.return_request(), idempotency_key="conf-rma-1")
+        shipment = await self._bought(runner, "create_return_label", self.return_request(), "conf-rma-1")
+        again = await self._bought(runner, "create_return_label", self.return_request(), "conf-rma-1")
         if self.carrier.supports_idempotency_key:
             assert again.tracking_number == shipment.tracking_number, "one key buys one return label"
-        if self.has(Capability.TRACK):
-            info = await runner.call("track", shipment.tracking_number, carrier=code)
-            assert info.carrier == code, "return labels bought from the fake become trackable"
+        await self._trackable(runner, shipment, "return labels")
 
     @pytest.mark.anyio
     async def test_manifest_round_trip(self, runner: OperationRunner, api: FakeCarrierAPI) -> None:

@@ -67,3 +67,13 @@ def serve_asgi(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+async def read_request(scope: dict[str, Any], receive: Any) -> tuple[bytes, dict[str, str]]:
+    """An ASGI HTTP request's whole body and its headers (names as text)."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body, {k.decode(): v.decode() for k, v in scope["headers"]}

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from carrier_sdk.cli import cli
 from carrier_sdk.watch import SIGNATURE_HEADER, verify
 
-from .conftest import serve_asgi
+from .conftest import read_request, serve_asgi
 
 PRE_TRANSIT = UspsFake.scenario_numbers["pre_transit"]
 
@@ -83,13 +83,7 @@ def test_run_posts_signed_changes_to_a_webhook() -> None:
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        received.append((body, {k.decode(): v.decode() for k, v in scope["headers"]}))
+        received.append(await read_request(scope, receive))
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 

@@ -28,7 +28,7 @@ from carrier_sdk.watch import (
 )
 from carrier_sdk.watch.contract import sample_change
 
-from .conftest import T0, add_cainiao_order, serve_asgi
+from .conftest import T0, add_cainiao_order, read_request, serve_asgi
 
 SECRET = "whsec-canary-5f1e"
 
@@ -165,15 +165,9 @@ def make_receiver_app(accepted: dict[str, dict[str, Any]], state: dict[str, bool
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body, headers = await read_request(scope, receive)
         status = 503
         if state["up"]:
-            headers = {k.decode(): v.decode() for k, v in scope["headers"]}
             try:
                 data = verify(body, headers, SECRET)
             except WebhookVerificationError:
