@@ -16,13 +16,14 @@ from ._push import DEFAULT_MAX_PUSH_BODY, PushReceiver, PushVerifier, cainiao_ve
 from ._schedule import DEFAULT_TABLE, Pacer, Schedule
 from ._sqlite import SCHEMA_VERSION, SQLiteStore, default_store_path
 from ._store import MemoryStore, Store
-from ._watcher import AsyncWatcher, OnChange, Watcher
+from ._watcher import AsyncWatcher, OnChange, Watcher, WatcherOptions
 from ._webhook import (
     CHANGE_ID_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     AsyncWebhookSink,
     WebhookDeliveryError,
+    WebhookOptions,
     WebhookSink,
     WebhookVerificationError,
     sign,
@@ -39,6 +40,7 @@ __all__ = [
     "PushReceiver",
     "PushVerifier",
     "WebhookDeliveryError",
+    "WebhookOptions",
     "WebhookSink",
     "WebhookVerificationError",
     "cainiao_verifier",
@@ -58,6 +60,7 @@ __all__ = [
     "TrackingChange",
     "WatchedParcel",
     "Watcher",
+    "WatcherOptions",
     "apply_error",
     "apply_info",
     "apply_not_found",

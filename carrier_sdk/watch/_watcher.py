@@ -16,8 +16,8 @@ import math
 import random
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 import attrs
 
@@ -32,7 +32,7 @@ from ._store import Store
 if TYPE_CHECKING:
     from .._client import AsyncClient, BaseClient, Client
 
-__all__ = ["AsyncWatcher", "OnChange", "Watcher"]
+__all__ = ["AsyncWatcher", "OnChange", "Watcher", "WatcherOptions"]
 
 _list = list  # the watchers' own ``list`` method shadows the builtin in their bodies
 
@@ -40,6 +40,17 @@ logger = logging.getLogger("carrier_sdk.watch")
 
 #: A change callback: a plain function or a coroutine function taking one :class:`TrackingChange`.
 OnChange = Callable[[TrackingChange], Any]
+
+
+class WatcherOptions(TypedDict, total=False):
+    """The keyword options of :class:`Watcher` and :class:`AsyncWatcher` (described there)."""
+
+    schedule: Schedule | None
+    on_change: OnChange | Iterable[OnChange] | None
+    clock: Callable[[], float]
+    seed: int | None
+    max_per_run: int | None
+
 
 #: Numbers polled (and committed) per chunk: bounds memory whatever the backlog.
 CHUNK = 1000
@@ -246,7 +257,43 @@ class _Core:
 
 
 class _Base:
-    _core: _Core
+    def __init__(
+        self,
+        client: BaseClient,
+        store: Store | None = None,
+        *,
+        schedule: Schedule | None = None,
+        on_change: OnChange | Iterable[OnChange] | None = None,
+        clock: Callable[[], float] = time.time,
+        seed: int | None = None,
+        max_per_run: int | None = None,
+    ) -> None:
+        self._core = _Core(client, store, schedule, clock, seed, max_per_run)
+        self.on_change: _list[OnChange] = _callbacks(on_change)
+
+    def _delivery(self, collect: bool) -> Generator[Awaitable[Any], Exception | None, _list[TrackingChange]]:
+        """Delivery as steps: yields each awaitable a callback returns (the driver awaits it and
+        sends back its error or ``None``); returns the delivered changes."""
+        delivered: _list[TrackingChange] = []
+        while True:
+            page = self._core.store.pending(DELIVERY_PAGE)
+            done: _list[str] = []
+            try:
+                for change in page:
+                    for callback in self.on_change:
+                        result = callback(change)
+                        if inspect.isawaitable(result) and (error := (yield result)) is not None:
+                            raise error
+                    done.append(change.change_id)
+                    if collect:
+                        delivered.append(change)
+            except Exception as err:
+                logger.warning("watch: a change callback failed; the change stays queued: %s", _message(err))
+                self._core.store.mark_delivered(done)
+                return delivered
+            self._core.store.mark_delivered(done)
+            if len(page) < DELIVERY_PAGE:
+                return delivered
 
     @property
     def store(self) -> Store:
@@ -351,20 +398,9 @@ class Watcher(_Base):
     .. versionadded:: 0.2
     """
 
-    def __init__(
-        self,
-        client: Client,
-        store: Store | None = None,
-        *,
-        schedule: Schedule | None = None,
-        on_change: OnChange | Iterable[OnChange] | None = None,
-        clock: Callable[[], float] = time.time,
-        seed: int | None = None,
-        max_per_run: int | None = None,
-    ) -> None:
-        self._core = _Core(client, store, schedule, clock, seed, max_per_run)
+    def __init__(self, client: Client, store: Store | None = None, **options: Unpack[WatcherOptions]) -> None:
+        super().__init__(client, store, **options)
         self._client = client
-        self.on_change: _list[OnChange] = _callbacks(on_change)
         self._stop = threading.Event()
 
     def __repr__(self) -> str:
@@ -393,26 +429,14 @@ class Watcher(_Base):
         """Hand queued changes to every ``on_change`` callback, oldest first, marking each
         delivered once all accepted it. Stops at the first callback that raises (the change
         stays queued and is retried next time). Returns the delivered changes."""
-        delivered: _list[TrackingChange] = []
-        while True:
-            page = self._core.store.pending(DELIVERY_PAGE)
-            done: _list[str] = []
-            try:
-                for change in page:
-                    for callback in self.on_change:
-                        result = callback(change)
-                        if inspect.isawaitable(result):
-                            asyncio.run(_awaited(result))
-                    done.append(change.change_id)
-                    if collect:
-                        delivered.append(change)
-            except Exception as err:
-                logger.warning("watch: a change callback failed; the change stays queued: %s", _message(err))
-                self._core.store.mark_delivered(done)
-                return delivered
-            self._core.store.mark_delivered(done)
-            if len(page) < DELIVERY_PAGE:
-                return delivered
+        steps = self._delivery(collect)
+        try:
+            step = next(steps)
+            while True:
+                step = steps.send(_failure(step))
+        except StopIteration as stop:
+            delivered: _list[TrackingChange] = stop.value
+            return delivered
 
     def run_once(self, *, collect: bool = True) -> _list[TrackingChange]:
         """Poll what is due, then deliver; returns the changes delivered (with ``collect=False``
@@ -448,20 +472,9 @@ class AsyncWatcher(_Base):
     .. versionadded:: 0.2
     """
 
-    def __init__(
-        self,
-        client: AsyncClient,
-        store: Store | None = None,
-        *,
-        schedule: Schedule | None = None,
-        on_change: OnChange | Iterable[OnChange] | None = None,
-        clock: Callable[[], float] = time.time,
-        seed: int | None = None,
-        max_per_run: int | None = None,
-    ) -> None:
-        self._core = _Core(client, store, schedule, clock, seed, max_per_run)
+    def __init__(self, client: AsyncClient, store: Store | None = None, **options: Unpack[WatcherOptions]) -> None:
+        super().__init__(client, store, **options)
         self._client = client
-        self.on_change: _list[OnChange] = _callbacks(on_change)
         self._stop: asyncio.Event | None = None
 
     def __repr__(self) -> str:
@@ -489,26 +502,14 @@ class AsyncWatcher(_Base):
 
     async def deliver(self, *, collect: bool = True) -> _list[TrackingChange]:
         """Async :meth:`Watcher.deliver`."""
-        delivered: _list[TrackingChange] = []
-        while True:
-            page = self._core.store.pending(DELIVERY_PAGE)
-            done: _list[str] = []
-            try:
-                for change in page:
-                    for callback in self.on_change:
-                        result = callback(change)
-                        if inspect.isawaitable(result):
-                            await result
-                    done.append(change.change_id)
-                    if collect:
-                        delivered.append(change)
-            except Exception as err:
-                logger.warning("watch: a change callback failed; the change stays queued: %s", _message(err))
-                self._core.store.mark_delivered(done)
-                return delivered
-            self._core.store.mark_delivered(done)
-            if len(page) < DELIVERY_PAGE:
-                return delivered
+        steps = self._delivery(collect)
+        try:
+            step = next(steps)
+            while True:
+                step = steps.send(await _afailure(step))
+        except StopIteration as stop:
+            delivered: _list[TrackingChange] = stop.value
+            return delivered
 
     async def run_once(self, *, collect: bool = True) -> _list[TrackingChange]:
         """Async :meth:`Watcher.run_once`."""
@@ -538,6 +539,24 @@ class AsyncWatcher(_Base):
 
 async def _awaited(awaitable: Awaitable[Any]) -> Any:
     return await awaitable
+
+
+def _failure(awaitable: Awaitable[Any]) -> Exception | None:
+    """What running ``awaitable`` on an event loop of its own raised, or ``None``."""
+    try:
+        asyncio.run(_awaited(awaitable))
+    except Exception as err:
+        return err
+    return None
+
+
+async def _afailure(awaitable: Awaitable[Any]) -> Exception | None:
+    """What awaiting ``awaitable`` raised, or ``None``."""
+    try:
+        await awaitable
+    except Exception as err:
+        return err
+    return None
 
 
 def _callbacks(value: OnChange | Iterable[OnChange] | None) -> _list[OnChange]:

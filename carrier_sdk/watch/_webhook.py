@@ -21,7 +21,7 @@ import json
 import random
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import httpx
 
@@ -35,6 +35,7 @@ __all__ = [
     "TIMESTAMP_HEADER",
     "AsyncWebhookSink",
     "WebhookDeliveryError",
+    "WebhookOptions",
     "WebhookSink",
     "WebhookVerificationError",
     "sign",
@@ -142,19 +143,31 @@ def _shown(url: httpx.URL) -> str:
     return str(url.copy_with(username=None, password=None, query=None))
 
 
+class WebhookOptions(TypedDict, total=False):
+    """The keyword options :class:`WebhookSink` and :class:`AsyncWebhookSink` share (described there)."""
+
+    max_attempts: int
+    backoff: float
+    max_backoff: float
+    timeout: float
+    headers: Mapping[str, str] | None
+    clock: Callable[[], float]
+    seed: int | None
+
+
 class _SinkBase:
     def __init__(
         self,
         url: str,
         secret: str | Secret,
         *,
-        max_attempts: int,
-        backoff: float,
-        max_backoff: float,
-        timeout: float,
-        headers: Mapping[str, str] | None,
-        clock: Callable[[], float],
-        seed: int | None,
+        max_attempts: int = 5,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        timeout: float = 10.0,
+        headers: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
+        seed: int | None = None,
     ) -> None:
         self.url = _check_url(url)
         self._secret = _secret(secret)
@@ -176,6 +189,8 @@ class _SinkBase:
         return f"<{type(self).__name__} {_shown(self.url)!r}>"
 
     def _request(self, change: TrackingChange) -> tuple[bytes, dict[str, str]]:
+        """The signed POST of one attempt (counted in :attr:`attempts`)."""
+        self.attempts += 1
         body = body_of(change)
         timestamp = int(self._clock())
         headers = {
@@ -234,35 +249,18 @@ class WebhookSink(_SinkBase):
         url: str,
         secret: str | Secret,
         *,
-        max_attempts: int = 5,
-        backoff: float = 0.5,
-        max_backoff: float = 30.0,
-        timeout: float = 10.0,
-        headers: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
-        clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
-        seed: int | None = None,
+        **options: Unpack[WebhookOptions],
     ) -> None:
-        super().__init__(
-            url,
-            secret,
-            max_attempts=max_attempts,
-            backoff=backoff,
-            max_backoff=max_backoff,
-            timeout=timeout,
-            headers=headers,
-            clock=clock,
-            seed=seed,
-        )
+        super().__init__(url, secret, **options)
         self._sleep = sleep
-        self._http = httpx.Client(transport=transport, timeout=timeout, follow_redirects=False)
+        self._http = httpx.Client(transport=transport, timeout=self.timeout, follow_redirects=False)
 
     def __call__(self, change: TrackingChange) -> None:
         """Deliver one change (retrying); raises :class:`WebhookDeliveryError` when it cannot."""
         for attempt in range(1, self.max_attempts + 1):
             body, headers = self._request(change)
-            self.attempts += 1
             response: httpx.Response | None = None
             error: Exception | None = None
             try:
@@ -295,33 +293,16 @@ class AsyncWebhookSink(_SinkBase):
         url: str,
         secret: str | Secret,
         *,
-        max_attempts: int = 5,
-        backoff: float = 0.5,
-        max_backoff: float = 30.0,
-        timeout: float = 10.0,
-        headers: Mapping[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        clock: Callable[[], float] = time.time,
-        seed: int | None = None,
+        **options: Unpack[WebhookOptions],
     ) -> None:
-        super().__init__(
-            url,
-            secret,
-            max_attempts=max_attempts,
-            backoff=backoff,
-            max_backoff=max_backoff,
-            timeout=timeout,
-            headers=headers,
-            clock=clock,
-            seed=seed,
-        )
-        self._http = httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False)
+        super().__init__(url, secret, **options)
+        self._http = httpx.AsyncClient(transport=transport, timeout=self.timeout, follow_redirects=False)
 
     async def __call__(self, change: TrackingChange) -> None:
         """Deliver one change (retrying); raises :class:`WebhookDeliveryError` when it cannot."""
         for attempt in range(1, self.max_attempts + 1):
             body, headers = self._request(change)
-            self.attempts += 1
             response: httpx.Response | None = None
             error: Exception | None = None
             try:

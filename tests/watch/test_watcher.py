@@ -294,6 +294,45 @@ def test_async_callbacks_and_the_async_watcher(sandbox: Sandbox, clock: VirtualC
     assert sync_seen == [ORDER]
 
 
+@pytest.mark.parametrize("coroutine", [False, True])
+def test_a_failing_callback_keeps_the_change_queued_on_both_watchers(
+    sandbox: Sandbox, clock: VirtualClock, coroutine: bool
+) -> None:
+    add_cainiao_order(sandbox, ORDER, created_at=T0 - 60)
+    failures = [RuntimeError("receiver down")]
+    calls: list[str] = []
+
+    def plain(change: TrackingChange) -> None:
+        calls.append(change.number)
+        if failures:
+            raise failures.pop()
+
+    async def awaited(change: TrackingChange) -> None:
+        plain(change)
+
+    callback = awaited if coroutine else plain
+    with Client(sandbox=sandbox, clock=clock) as client:
+        watcher = Watcher(client, MemoryStore(), clock=clock, on_change=callback)
+        watcher.add(ORDER)
+        assert watcher.run_once() == []  # the callback failed: nothing delivered
+        assert [c.number for c in watcher.deliver()] == [ORDER]  # still queued, delivered now
+        assert watcher.deliver() == []
+
+    failures.append(RuntimeError("receiver down"))
+
+    async def main() -> tuple[list[TrackingChange], list[TrackingChange]]:
+        async with AsyncClient(sandbox=sandbox, clock=clock) as client:
+            async_watcher = AsyncWatcher(client, MemoryStore(), clock=clock, on_change=callback)
+            async_watcher.add(ORDER)
+            first = await async_watcher.run_once()
+            return first, await async_watcher.deliver()
+
+    first, second = asyncio.run(main())
+    assert first == []
+    assert [c.number for c in second] == [ORDER]
+    assert calls == [ORDER] * 4
+
+
 def test_a_cancelled_async_run_leaves_no_task_and_no_connection() -> None:
     sandbox = Sandbox()
     sandbox.set_latency(5.0, "usps")  # every poll is in flight when the run is cancelled
