@@ -11,7 +11,7 @@ normalized result field by field. A body the adapter cannot read fails its test.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,6 @@ import pytest
 
 from carrier_sdk import AsyncClient, CarrierRegistry, Client
 from carrier_sdk._plugins import default_plugin_manager
-from carrier_sdk.testing import make_registry
 
 CORPUS_DIR = Path(__file__).parent
 
@@ -221,26 +220,3 @@ class Wire:
     def sent(self, method: str, path: str) -> list[httpx.Request]:
         """The requests sent to ``path`` with ``method``."""
         return [r for r in self.requests if r.method == method and r.url.path.endswith(path)]
-
-
-@pytest.fixture
-def wire_client() -> Iterator[Callable[..., tuple[Client, Wire]]]:
-    """``wire_client(carrier_cls, settings, wire)`` -> a public sync client answered by ``wire``."""
-    clients: list[Client] = []
-
-    def make(carrier_cls: Any, settings: dict[str, Any], wire: Wire, **kwargs: Any) -> tuple[Client, Wire]:
-        registry = make_registry(carrier_cls)
-        kwargs.setdefault("rate_limits", {carrier_cls.code: None})
-        client = Client(
-            settings={carrier_cls.code: settings},
-            registry=registry,
-            transport=httpx.MockTransport(wire.handler),
-            sleep=lambda _: None,
-            **kwargs,
-        )
-        clients.append(client)
-        return client, wire
-
-    yield make
-    for client in clients:
-        client.close()

@@ -15,14 +15,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-import anyio
 import httpx
 import pytest
 from carrier_sdk_usps import UspsCarrier, reconcile_label
 
 from carrier_sdk import (
     Address,
-    AsyncClient,
     AuthenticationError,
     Client,
     Customs,
@@ -37,9 +35,9 @@ from carrier_sdk import (
     ShipmentRequest,
     TrackingStatus,
 )
-from carrier_sdk.testing import make_registry
+from carrier_sdk.testing import OperationRunner, make_registry
 
-from .conftest import Route, Wire, corpus_bytes, corpus_json
+from .conftest import CORPUS, Route, Wire, corpus_bytes, corpus_json
 
 CARRIER = "usps"
 SETTINGS: dict[str, Any] = {
@@ -237,35 +235,32 @@ def sent_label(sent: Wire, path: str) -> dict[str, Any]:
     return payload
 
 
+#: The multipart label bodies: (file, content type, the label they hold).
+UNNAMED_MULTIPART = (
+    "label_domestic_multipart_unnamed.txt",
+    "multipart/form-data; boundary=726UYUDSQB6JWJXFDY",
+    {"number": "9205590109769900012613", "price": "7.64", "zone": "01", "commitment": "1 Days"},
+    {"expected": date(2023, 5, 27), "reference": "420631182628", "fmt": LabelFormat.PDF},
+)
+NAMED_MULTIPART = (
+    "label_domestic_multipart_named.txt",
+    "multipart/form-data; boundary=FNfrpx9bbvOkzqOIlaOc8mp+",
+    {"number": "9234690361980900000265", "price": "42.62", "zone": "08", "commitment": "5 Days"},
+    {"expected": date(2024, 12, 2), "reference": "42032827", "fmt": LabelFormat.PDF},
+)
+
+
 def check_unnamed_multipart(shipment: Any, sent: Wire) -> None:
     payload = sent_label(sent, "/labels/v3/label")
     assert payload["imageInfo"]["imageType"] == "PDF"
-    expect_label(
-        shipment,
-        number="9205590109769900012613",
-        price="7.64",
-        fmt=LabelFormat.PDF,
-        zone="01",
-        commitment="1 Days",
-        expected=date(2023, 5, 27),
-        reference="420631182628",
-    )
+    expect_label(shipment, **UNNAMED_MULTIPART[2], **UNNAMED_MULTIPART[3])
     assert shipment.label.data.rstrip().endswith(b"%%EOF")
 
 
 def check_named_multipart(shipment: Any, sent: Wire) -> None:
     payload = sent_label(sent, "/labels/v3/label")
     assert payload["packageDescription"]["mailClass"] == "USPS_GROUND_ADVANTAGE"
-    expect_label(
-        shipment,
-        number="9234690361980900000265",
-        price="42.62",
-        fmt=LabelFormat.PDF,
-        zone="08",
-        commitment="5 Days",
-        expected=date(2024, 12, 2),
-        reference="42032827",
-    )
+    expect_label(shipment, **NAMED_MULTIPART[2], **NAMED_MULTIPART[3])
     assert len(shipment.label.data) > 10_000  # the label part, not the receipt after it
 
 
@@ -414,276 +409,189 @@ def check_address_not_found(result: Any, sent: Wire) -> None:
 DC = Address(name="Front Desk", street1="3120 M St", street2="NW", city="Washington", state="DC", country="US")
 
 
+def case(
+    file: str,
+    route: tuple[str, str] | tuple[str, str, int],
+    call: Callable[[Any], Any],
+    check: Callable[[Any, Wire], None],
+    *,
+    name: str = "",
+    content_type: str = "application/json",
+    settings: dict[str, Any] | None = None,
+    raises: type[BaseException] | None = None,
+) -> Case:
+    """A case (named after ``file`` unless ``name`` is given) answered by corpus body ``file``
+    at ``route``, a ``(method, path)`` or ``(method, path, status)``."""
+    name = name or file.rsplit(".", 1)[0]
+    method, path, *status = route
+    answer = Route(method, path, status=status[0] if status else 200, body=body(file), content_type=content_type)
+    return Case(name, answer, call, check, settings, raises)
+
+
+def track(number: str) -> Callable[[Any], Any]:
+    return lambda c: c.track(number, carrier=CARRIER)
+
+
+def buy(request: Callable[[], ShipmentRequest]) -> Callable[[Any], Any]:
+    return lambda c: c.create_shipment(CARRIER, request())
+
+
+def cancel(number: str) -> Callable[[Any], Any]:
+    return lambda c: c.cancel_shipment(CARRIER, number)
+
+
+def quote(recipient: Address = DOMESTIC_TO) -> Callable[[Any], Any]:
+    return lambda c: c.rates(CARRIER, rate_request(recipient))
+
+
+def reprint(client: Any) -> Any:
+    return reconcile_label(client, "order-77-label")
+
+
+def check_address(client: Any) -> Any:
+    return client.validate_address(CARRIER, DC)
+
+
+def multipart_reprint(name: str, label: tuple[Any, ...]) -> Case:
+    """The multipart body ``label`` answering a reprint (as reconcile_label asks for one)."""
+
+    def check(shipment: Any, sent: Wire) -> None:
+        expect_label(shipment, **label[2], **label[3], key_length=len("order-77-label"))
+
+    return case(label[0], ("POST", REPRINT), reprint, check, name=name, content_type=label[1])
+
+
+TRACK, LABEL, REPRINT = "/tracking/v3/tracking/", "/labels/v3/label", "/labels/v3/label-reprint"
+INTERNATIONAL = "/international-labels/v3/international-label"
+OPTIONS, ADDRESS = "/shipments/v3/options/search", "/addresses/v3/address"
+LABELS_JSON = {"content_type": "application/vnd.usps.labels+json", "settings": {"label_response": "json"}}
+DISPUTED = "9262593519935271903671"
+
 CASES = [
-    Case(
-        "track_v3_delivered_parcel_locker",
-        Route("GET", f"/tracking/v3/tracking/{KARRIO_NUMBER}", body=body("track_v3_delivered_parcel_locker.json")),
-        lambda c: c.track(KARRIO_NUMBER, carrier=CARRIER),
+    case(
+        "track_v3_delivered_parcel_locker.json",
+        ("GET", TRACK + KARRIO_NUMBER),
+        track(KARRIO_NUMBER),
         check_karrio_delivered,
     ),
-    Case(
-        "track_v3_accepted_readme",
-        Route("GET", f"/tracking/v3/tracking/{README_NUMBER}", body=body("track_v3_accepted_readme.json")),
-        lambda c: c.track(README_NUMBER, carrier=CARRIER),
-        check_readme_accepted,
-    ),
-    Case(
-        "track_v3_event_pr35",
-        Route("GET", f"/tracking/v3/tracking/{README_NUMBER}", body=body("track_v3_event_pr35.json")),
-        lambda c: c.track(README_NUMBER, carrier=CARRIER),
-        check_pr35_event,
-    ),
-    Case(
-        "track_v3_error_spec_placeholders",
-        Route(
-            "GET",
-            f"/tracking/v3/tracking/{KARRIO_NUMBER}",
-            status=400,
-            body=body("track_v3_error_spec_placeholders.json"),
-        ),
-        lambda c: c.track(KARRIO_NUMBER, carrier=CARRIER),
+    case("track_v3_accepted_readme.json", ("GET", TRACK + README_NUMBER), track(README_NUMBER), check_readme_accepted),
+    case("track_v3_event_pr35.json", ("GET", TRACK + README_NUMBER), track(README_NUMBER), check_pr35_event),
+    case(
+        "track_v3_error_spec_placeholders.json",
+        ("GET", TRACK + KARRIO_NUMBER, 400),
+        track(KARRIO_NUMBER),
         check_spec_error,
         raises=InvalidRequestError,
     ),
-    Case(
-        "oauth_invalid_client",
-        Route("POST", "/oauth2/v3/token", status=401, body=body("oauth_invalid_client.json")),
-        lambda c: c.track(KARRIO_NUMBER, carrier=CARRIER),
+    case(
+        "oauth_invalid_client.json",
+        ("POST", "/oauth2/v3/token", 401),
+        track(KARRIO_NUMBER),
         check_oauth,
         raises=AuthenticationError,
     ),
-    Case(
-        "label_domestic_multipart_unnamed",
-        Route(
-            "POST",
-            "/labels/v3/label",
-            body=body("label_domestic_multipart_unnamed.txt"),
-            content_type="multipart/form-data; boundary=726UYUDSQB6JWJXFDY",
-        ),
-        lambda c: c.create_shipment(CARRIER, domestic_request()),
+    case(
+        "label_domestic_multipart_unnamed.txt",
+        ("POST", LABEL),
+        buy(domestic_request),
         check_unnamed_multipart,
+        content_type=UNNAMED_MULTIPART[1],
     ),
-    Case(
-        "label_domestic_multipart_named",
-        Route(
-            "POST",
-            "/labels/v3/label",
-            body=body("label_domestic_multipart_named.txt"),
-            content_type="multipart/form-data; boundary=FNfrpx9bbvOkzqOIlaOc8mp+",
-        ),
-        lambda c: c.create_shipment(CARRIER, domestic_request()),
+    case(
+        "label_domestic_multipart_named.txt",
+        ("POST", LABEL),
+        buy(domestic_request),
         check_named_multipart,
+        content_type=NAMED_MULTIPART[1],
     ),
-    Case(
-        "label_domestic_json_png",
-        Route(
-            "POST",
-            "/labels/v3/label",
-            body=body("label_domestic_json_png.json"),
-            content_type="application/vnd.usps.labels+json",
-        ),
-        lambda c: c.create_shipment(CARRIER, domestic_request()),
-        check_domestic_json,
-        settings={"label_response": "json"},
-    ),
-    Case(
-        "label_international_json_png",
-        Route(
-            "POST",
-            "/international-labels/v3/international-label",
-            body=body("label_international_json_png.json"),
-            content_type="application/vnd.usps.labels+json",
-        ),
-        lambda c: c.create_shipment(CARRIER, international_request()),
+    case("label_domestic_json_png.json", ("POST", LABEL), buy(domestic_request), check_domestic_json, **LABELS_JSON),
+    case(
+        "label_international_json_png.json",
+        ("POST", INTERNATIONAL),
+        buy(international_request),
         check_international,
-        settings={"label_response": "json"},
+        **LABELS_JSON,
     ),
-    Case(
-        "label_international_multipart_reconstructed",
-        Route(
-            "POST",
-            "/international-labels/v3/international-label",
-            body=body("label_international_multipart_reconstructed.txt"),
-            content_type="multipart/form-data; boundary=reconstructed-boundary",
-        ),
-        lambda c: c.create_shipment(CARRIER, international_request()),
+    case(
+        "label_international_multipart_reconstructed.txt",
+        ("POST", INTERNATIONAL),
+        buy(international_request),
         check_international,
+        content_type="multipart/form-data; boundary=reconstructed-boundary",
     ),
-    Case(
-        "label_reprint_domestic_json",
-        Route("POST", "/labels/v3/label-reprint", body=body("label_reprint_domestic_json.json")),
-        lambda c: reconcile_label(c, "order-77-label"),
+    case(
+        "label_reprint_domestic_json.json",
+        ("POST", REPRINT),
+        reprint,
         check_reprint("123456789012", "10.99", "05", "1-day", date(2024, 9, 9)),
     ),
-    Case(
-        "label_reprint_international_json",
-        Route("POST", "/labels/v3/label-reprint", body=body("label_reprint_international_json.json")),
-        lambda c: reconcile_label(c, "order-77-label"),
+    case(
+        "label_reprint_international_json.json",
+        ("POST", REPRINT),
+        reprint,
         check_reprint("EZ000012162US", "286.03", "", "", None),
     ),
-    Case(
-        "label_reprint_multipart_named",
-        Route(
-            "POST",
-            "/labels/v3/label-reprint",
-            body=body("label_domestic_multipart_named.txt"),
-            content_type="multipart/form-data; boundary=FNfrpx9bbvOkzqOIlaOc8mp+",
-        ),
-        lambda c: reconcile_label(c, "order-77-label"),
-        lambda shipment, sent: expect_label(
-            shipment,
-            number="9234690361980900000265",
-            price="42.62",
-            fmt=LabelFormat.PDF,
-            zone="08",
-            commitment="5 Days",
-            expected=date(2024, 12, 2),
-            reference="42032827",
-            key_length=len("order-77-label"),
-        ),
-    ),
-    Case(
-        "label_reprint_multipart_unnamed",
-        Route(
-            "POST",
-            "/labels/v3/label-reprint",
-            body=body("label_domestic_multipart_unnamed.txt"),
-            content_type="multipart/form-data; boundary=726UYUDSQB6JWJXFDY",
-        ),
-        lambda c: reconcile_label(c, "order-77-label"),
-        lambda shipment, sent: expect_label(
-            shipment,
-            number="9205590109769900012613",
-            price="7.64",
-            fmt=LabelFormat.PDF,
-            zone="01",
-            commitment="1 Days",
-            expected=date(2023, 5, 27),
-            reference="420631182628",
-            key_length=len("order-77-label"),
-        ),
-    ),
-    Case(
-        "cancel_international_canceled",
-        Route(
-            "DELETE",
-            "/international-labels/v3/international-label/MM000043788US",
-            body=body("cancel_international_canceled.json"),
-        ),
-        lambda c: c.cancel_shipment(CARRIER, "MM000043788US"),
+    multipart_reprint("label_reprint_multipart_named", NAMED_MULTIPART),
+    multipart_reprint("label_reprint_multipart_unnamed", UNNAMED_MULTIPART),
+    case(
+        "cancel_international_canceled.json",
+        ("DELETE", INTERNATIONAL + "/MM000043788US"),
+        cancel("MM000043788US"),
         check_cancel_canceled,
     ),
-    Case(
-        "cancel_domestic_refund_disputed",
-        Route("DELETE", "/labels/v3/label/9262593519935271903671", body=body("cancel_domestic_refund_disputed.json")),
-        lambda c: c.cancel_shipment(CARRIER, "9262593519935271903671"),
+    case(
+        "cancel_domestic_refund_disputed.json",
+        ("DELETE", f"{LABEL}/{DISPUTED}"),
+        cancel(DISPUTED),
         check_cancel_disputed,
     ),
-    Case(
-        "cancel_domestic_not_found_400",
-        Route(
-            "DELETE",
-            "/labels/v3/label/9262593519935271903671",
-            status=400,
-            body=body("cancel_domestic_not_found_400.json"),
-        ),
-        lambda c: c.cancel_shipment(CARRIER, "9262593519935271903671"),
+    case(
+        "cancel_domestic_not_found_400.json",
+        ("DELETE", f"{LABEL}/{DISPUTED}", 400),
+        cancel(DISPUTED),
         check_cancel_not_found,
         raises=NotFoundError,
     ),
-    Case(
-        "cancel_domestic_refund_not_submitted_400",
-        Route(
-            "DELETE",
-            "/labels/v3/label/9262593519935271903671",
-            status=400,
-            body=body("cancel_domestic_refund_not_submitted_400.json"),
-        ),
-        lambda c: c.cancel_shipment(CARRIER, "9262593519935271903671"),
+    case(
+        "cancel_domestic_refund_not_submitted_400.json",
+        ("DELETE", f"{LABEL}/{DISPUTED}", 400),
+        cancel(DISPUTED),
         check_cancel_refused,
         raises=InvalidRequestError,
     ),
-    Case(
-        "options_karrio_multi_product",
-        Route("POST", "/shipments/v3/options/search", body=body("options_karrio_multi_product.json")),
-        lambda c: c.rates(CARRIER, rate_request()),
-        check_karrio_rates,
-    ),
-    Case(
-        "options_readme_parcel_select",
-        Route("POST", "/shipments/v3/options/search", body=body("options_readme_parcel_select.json")),
-        lambda c: c.rates(CARRIER, rate_request()),
-        check_readme_rates,
-    ),
-    Case(
-        "options_spec_domestic_outbound",
-        Route("POST", "/shipments/v3/options/search", body=body("options_spec_domestic_outbound.json")),
-        lambda c: c.rates(CARRIER, rate_request()),
-        check_spec_options(["PARCEL_SELECT"]),
-    ),
-    Case(
-        "options_spec_international",
-        Route("POST", "/shipments/v3/options/search", body=body("options_spec_international.json")),
-        lambda c: c.rates(CARRIER, rate_request(ABROAD_TO)),
+    case("options_karrio_multi_product.json", ("POST", OPTIONS), quote(), check_karrio_rates),
+    case("options_readme_parcel_select.json", ("POST", OPTIONS), quote(), check_readme_rates),
+    case("options_spec_domestic_outbound.json", ("POST", OPTIONS), quote(), check_spec_options(["PARCEL_SELECT"])),
+    case(
+        "options_spec_international.json",
+        ("POST", OPTIONS),
+        quote(ABROAD_TO),
         check_spec_options(["PRIORITY_MAIL_EXPRESS_INTERNATIONAL"]),
     ),
-    Case(
-        "address_readme_dc",
-        Route("GET", "/addresses/v3/address", body=body("address_readme_dc.json")),
-        lambda c: c.validate_address(CARRIER, DC),
-        check_address_match,
-    ),
-    Case(
-        "address_spec_not_found_404",
-        Route("GET", "/addresses/v3/address", status=404, body=body("address_spec_not_found_404.json")),
-        lambda c: c.validate_address(CARRIER, DC),
-        check_address_not_found,
-    ),
+    case("address_readme_dc.json", ("GET", ADDRESS), check_address, check_address_match),
+    case("address_spec_not_found_404.json", ("GET", ADDRESS, 404), check_address, check_address_not_found),
 ]
 
 
-async def _no_sleep(_: float) -> None:
-    return None
-
-
-def _run_async(case: Case, settings: dict[str, Any], sent: Wire) -> Any:
-    async def main() -> Any:
-        registry = make_registry(UspsCarrier)
-        async with AsyncClient(
-            settings={CARRIER: settings},
-            registry=registry,
-            transport=httpx.MockTransport(sent.handler),
-            sleep=_no_sleep,
-            http_backend="httpx",
-            rate_limits={CARRIER: None},
-        ) as client:
-            return await case.call(client)  # the same public call, awaited
-
-    return anyio.run(main, backend="asyncio")
-
-
-@pytest.mark.parametrize("mode", ["sync", "async"])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_corpus_body(case: Case, mode: str, wire_client: Any) -> None:
+def test_corpus_body(case: Case, make_runner: Callable[..., OperationRunner]) -> None:
     settings = {**SETTINGS, **(case.settings or {})}
-    route = dataclasses.replace(case.route)  # a fresh route per run (routes may count their uses)
-    if mode == "sync":
-        client, sent = wire_client(UspsCarrier, settings, wire(route))
-        run: Callable[[], Any] = lambda: case.call(client)  # noqa: E731
-    else:
-        sent = wire(route)
-        run = lambda: _run_async(case, settings, sent)  # noqa: E731
+    sent = wire(dataclasses.replace(case.route))  # a fresh route per run (routes may count their uses)
+    runner = make_runner(
+        settings={CARRIER: settings},
+        registry=make_registry(UspsCarrier),
+        transport=httpx.MockTransport(sent.handler),
+        rate_limits={CARRIER: None},
+    )
     if case.raises is not None:
         with pytest.raises(case.raises) as info:
-            run()
+            runner(case.call)  # the same public call on each client kind
         case.check(info.value, sent)
     else:
-        case.check(run(), sent)
+        case.check(runner(case.call), sent)
 
 
 def test_every_usps_corpus_file_has_a_case() -> None:
-    from .conftest import CORPUS
-
     files = {p.name for p in (CORPUS / CARRIER).iterdir()}
     used = {
         name
