@@ -348,6 +348,11 @@ class CarrierConformance:
     def runner(self, make_runner: Callable[..., OperationRunner]) -> OperationRunner:
         return make_runner()
 
+    @pytest.fixture
+    def offline_runner(self, make_runner: Callable[..., OperationRunner]) -> OperationRunner:
+        """A runner whose client may send nothing: any request fails the test."""
+        return make_runner(transport=_failing_transport())
+
     # -- helpers ----------------------------------------------------------------------------
 
     def has(self, capability: Capability) -> bool:
@@ -437,9 +442,8 @@ class CarrierConformance:
 
     @pytest.mark.anyio
     async def test_unsupported_operations_refused_before_io(
-        self, client_kind: ClientKind, registry: CarrierRegistry, api: FakeCarrierAPI
+        self, offline_runner: OperationRunner, api: FakeCarrierAPI
     ) -> None:
-        runner = OperationRunner(self.build_client(client_kind, registry, api, transport=_failing_transport()))
         code = self.carrier.code
         calls: dict[Capability, tuple[str, tuple[Any, ...], dict[str, Any]]] = {
             Capability.TRACK: ("track", (self.any_number(),), {"carrier": code}),
@@ -458,7 +462,7 @@ class CarrierConformance:
             if capability in self.carrier.capabilities:
                 continue
             with pytest.raises(UnsupportedOperationError):
-                await runner.call(method, *args, **kwargs)
+                await offline_runner.call(method, *args, **kwargs)
         assert not api.requests
 
     # == round trips ========================================================================
@@ -811,17 +815,16 @@ class CarrierConformance:
 
     @pytest.mark.anyio
     async def test_manifest_bad_input_refused_before_io(
-        self, client_kind: ClientKind, registry: CarrierRegistry, api: FakeCarrierAPI
+        self, offline_runner: OperationRunner, api: FakeCarrierAPI
     ) -> None:
         if not self.has(Capability.CREATE_MANIFEST):
             pytest.skip("CREATE_MANIFEST not declared")
-        runner = OperationRunner(self.build_client(client_kind, registry, api, transport=_failing_transport()))
         code = self.carrier.code
         other = "othercarrier" if code != "othercarrier" else "another"
         foreign = Shipment(carrier=other, tracking_number=self.any_number())
         for items in ([], [foreign], self.any_number()):
             with pytest.raises(ValidationError):
-                await runner.call("create_manifest", code, items, origin=self.address())
+                await offline_runner.call("create_manifest", code, items, origin=self.address())
         assert not api.requests
 
     def pickup_request(self) -> PickupRequest:
@@ -856,14 +859,13 @@ class CarrierConformance:
 
     @pytest.mark.anyio
     async def test_pickup_in_the_past_refused_before_io(
-        self, client_kind: ClientKind, registry: CarrierRegistry, api: FakeCarrierAPI
+        self, offline_runner: OperationRunner, api: FakeCarrierAPI
     ) -> None:
         if not self.has(Capability.SCHEDULE_PICKUP):
             pytest.skip("SCHEDULE_PICKUP not declared")
-        runner = OperationRunner(self.build_client(client_kind, registry, api, transport=_failing_transport()))
         past = attrs.evolve(self.pickup_request(), pickup_date=datetime.now(UTC).date() - timedelta(days=7))
         with pytest.raises(ValidationError):
-            await runner.call("schedule_pickup", self.carrier.code, past)
+            await offline_runner.call("schedule_pickup", self.carrier.code, past)
         assert not api.requests
 
     @pytest.mark.anyio
