@@ -8,7 +8,7 @@ import pytest
 
 from carrier_sdk import CarrierRegistry, Client, RateLimit, RateLimitError, Window
 from carrier_sdk._ratelimit import RateLimiter
-from carrier_sdk.testing import FakeCarrierAPIServer, VirtualClock, fake_number
+from carrier_sdk.testing import FakeCarrierAPIServer, VirtualClock, fake_number, make_client
 
 
 def test_sliding_windows_never_exceed_any_window() -> None:
@@ -64,20 +64,14 @@ def test_window_validation() -> None:
         Window(1, 0)
 
 
-def make_client(
+def limited_client(
     registry: CarrierRegistry, api: FakeCarrierAPIServer, clock: VirtualClock, key_id: str, limit: RateLimit | None
 ) -> Client:
     settings = api.settings()
     settings["api_key_id"] = key_id
-    return Client(
-        settings={"fakecarrier": settings},
-        registry=registry,
-        transport=api.transport(),
-        clock=clock,
-        sleep=clock.sleep,
-        rate_limits={"fakecarrier": limit},
-        deadline=10**7,
-    )
+    limits = {"fakecarrier": limit}
+    options = {"registry": registry, "transport": api.transport(), "clock": clock}
+    return make_client("sync", settings={"fakecarrier": settings}, rate_limits=limits, deadline=10**7, **options)
 
 
 def test_carrier_never_sees_more_than_the_limit(
@@ -87,7 +81,7 @@ def test_carrier_never_sees_more_than_the_limit(
     limit = RateLimit.per_minute(5) & RateLimit.per_hour(60)
     fake_api.clock = clock
     fake_api.set_quota(limit)
-    with make_client(registry, fake_api, clock, "acct-1", limit) as client:
+    with limited_client(registry, fake_api, clock, "acct-1", limit) as client:
         for n in range(1, 121):
             client.track(fake_number(n))
     assert fake_api.calls["track"] == 120  # no 429 was answered, so no retry happened
@@ -99,8 +93,8 @@ def test_credentials_do_not_throttle_each_other(
 ) -> None:
     limit = RateLimit.per_hour(1)
     with (
-        make_client(registry, fake_api, clock, "a", limit) as a,
-        make_client(registry, fake_api, clock, "b", limit) as b,
+        limited_client(registry, fake_api, clock, "a", limit) as a,
+        limited_client(registry, fake_api, clock, "b", limit) as b,
     ):
         a.track(fake_number(1))
         b.track(fake_number(2))
@@ -110,13 +104,10 @@ def test_credentials_do_not_throttle_each_other(
 def test_limit_beyond_the_deadline_is_a_rate_limit_error(
     registry: CarrierRegistry, fake_api: FakeCarrierAPIServer, clock: VirtualClock
 ) -> None:
-    with Client(
-        settings={"fakecarrier": fake_api.settings()},
-        registry=registry,
-        transport=fake_api.transport(),
-        clock=clock,
-        sleep=clock.sleep,
-        rate_limits={"fakecarrier": RateLimit.per_hour(1)},
+    limits = {"fakecarrier": RateLimit.per_hour(1)}
+    settings = {"fakecarrier": fake_api.settings()}
+    with make_client(
+        "sync", settings=settings, registry=registry, transport=fake_api.transport(), clock=clock, rate_limits=limits
     ) as client:
         client.track(fake_number(1))
         with pytest.raises(RateLimitError) as info:

@@ -32,7 +32,7 @@ from carrier_sdk import (
 )
 from carrier_sdk.adapters import parse_retry_after
 from carrier_sdk.fakes import FaultKind
-from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, VirtualClock, fake_number, make_registry
+from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, VirtualClock, fake_number, make_client, make_registry
 
 A = Address(name="Jane", street1="1 Main St", city="Springfield", country="US")
 SHIPMENT = ShipmentRequest(shipper=A, recipient=A, parcels=[Parcel(weight=1)], reference="order-7")
@@ -77,16 +77,10 @@ def test_parse_retry_after(headers: dict[str, str], expected: float | None) -> N
 def client_for(
     api: FakeCarrierAPIServer, clock: VirtualClock, registry: CarrierRegistry | None = None, **kwargs: Any
 ) -> Client:
-    if registry is None:
-        registry = make_registry(FakeCarrier)
-    return Client(
-        settings={"fakecarrier": api.settings()},
-        registry=registry,
-        transport=api.transport(),
-        clock=clock,
-        sleep=clock.sleep,
-        seed=3,
-        **kwargs,
+    registry = registry or make_registry(FakeCarrier)
+    settings = {"fakecarrier": api.settings()}
+    return make_client(
+        "sync", settings=settings, registry=registry, transport=api.transport(), clock=clock, seed=3, **kwargs
     )
 
 
@@ -212,13 +206,8 @@ class NoKeyCarrier(FakeCarrier):
 
 def no_key_client(api: FakeCarrierAPIServer, clock: VirtualClock, **kwargs: Any) -> Client:
     registry = make_registry(NoKeyCarrier)
-    return Client(
-        settings={"nokey": api.settings()},
-        registry=registry,
-        transport=api.transport(),
-        clock=clock,
-        sleep=clock.sleep,
-        **kwargs,
+    return make_client(
+        "sync", settings={"nokey": api.settings()}, registry=registry, transport=api.transport(), clock=clock, **kwargs
     )
 
 

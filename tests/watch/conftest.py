@@ -12,7 +12,7 @@ import pytest
 
 from carrier_sdk import Client
 from carrier_sdk.sandbox import Sandbox
-from carrier_sdk.testing import VirtualClock
+from carrier_sdk.testing import VirtualClock, make_client
 
 #: A virtual "now" (late 2026) after which sandbox orders unfold.
 T0 = 1_790_000_000.0
@@ -30,7 +30,7 @@ def sandbox(clock: VirtualClock) -> Sandbox:
 
 @pytest.fixture
 def client(sandbox: Sandbox, clock: VirtualClock) -> Iterator[Client]:
-    with Client(sandbox=sandbox, clock=clock, sleep=clock.sleep) as c:
+    with make_client("sync", sandbox=sandbox, clock=clock) as c:
         yield c
 
 

@@ -14,7 +14,7 @@ from carrier_sdk_usps.fake import fake_impb
 
 from carrier_sdk import AsyncClient, Client, RateLimit, TrackingStatus, UnknownCarrierError, ValidationError
 from carrier_sdk.sandbox import Sandbox
-from carrier_sdk.testing import VirtualClock
+from carrier_sdk.testing import VirtualClock, make_client
 from carrier_sdk.watch import (
     AsyncWatcher,
     MemoryStore,
@@ -158,7 +158,7 @@ def test_a_failing_parcel_backs_off_and_never_stops_the_others(
 def test_the_schedule_keeps_a_60_per_hour_quota_with_v3r2_batches(sandbox: Sandbox, clock: VirtualClock) -> None:
     sandbox.set_quota("usps", RateLimit.per_hour(60))
     settings = {"usps": {**sandbox.settings_for("usps"), "tracking_api": "v3r2"}}
-    with Client(settings, sandbox=sandbox, clock=clock, sleep=clock.sleep) as client:
+    with make_client("sync", settings=settings, sandbox=sandbox, clock=clock) as client:
         watcher = Watcher(client, MemoryStore(), clock=clock, seed=3)
         for serial in range(1, 3001):
             watcher.add(fake_impb(10_000 + serial))
@@ -481,7 +481,7 @@ def test_a_client_with_shared_state_is_paced_without_peeking(tmp_path: Any, cloc
     sandbox = Sandbox(clock=clock)
     sandbox.set_quota("usps", RateLimit.per_hour(60))
     state = f"sqlite:///{tmp_path / 'state.db'}"
-    with Client(sandbox=sandbox, clock=clock, sleep=clock.sleep, state=state) as client:
+    with make_client("sync", sandbox=sandbox, clock=clock, state=state) as client:
         watcher = Watcher(client, MemoryStore(), clock=clock)
         for serial in range(30):
             watcher.add(fake_impb(900 + serial))
