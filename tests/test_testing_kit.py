@@ -25,6 +25,7 @@ from carrier_sdk.testing import (
     VirtualClock,
     make_client,
     make_registry,
+    offline_transport,
 )
 
 # The plugin is enabled for the whole repository by its root conftest.py, as users enable it.
@@ -52,6 +53,7 @@ def test_plugin_exports_every_fixture() -> None:
         "client_kind",
         "sandbox_runner",
         "make_runner",
+        "offline_runner",
     ):
         assert name in testing.__all__
         assert hasattr(testing, name)
@@ -244,6 +246,15 @@ def test_make_runner_wires_clients_of_the_kind_and_closes_them(
     assert runner.kind == client_kind
     assert runner("track", NUMBERS["delivered"]).status is TrackingStatus.DELIVERED
     assert carrier_clock.sleeps == [4]  # the runner's client waited in the fixture's virtual time
+
+
+def test_offline_transport_fails_the_test_on_any_request(client_kind: ClientKind) -> None:
+    api = FakeCarrierAPIServer()
+    options = {"settings": {"fakecarrier": api.settings()}, "registry": make_registry(FakeCarrier)}
+    runner = OperationRunner.open(client_kind, transport=offline_transport(), **options)
+    with runner, pytest.raises(AssertionError, match="no request may be sent, got GET"):
+        runner("track", NUMBERS["delivered"], carrier="fakecarrier")
+    assert not api.requests
 
 
 # -- the one fault-injection signature ------------------------------------------------------

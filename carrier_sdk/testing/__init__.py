@@ -2,7 +2,7 @@
 
 Use as an opt-in pytest plugin: ``pytest_plugins = ["carrier_sdk.testing"]``. That registers the
 sandbox fixtures (``carrier_sandbox``, ``sandbox_client``, ``async_sandbox_client``,
-``sandbox_runner``, ``make_runner``, ``client_kind``, ``carrier_respx``, ``inject_fault``,
+``sandbox_runner``, ``make_runner``, ``offline_runner``, ``client_kind``, ``carrier_respx``, ``inject_fault``,
 ``carrier_registry``, ``carrier_clock``). The kit under them: one :class:`VirtualClock`, :func:`make_client` (a client
 of either kind in virtual time) and one :class:`OperationRunner` (runs a client call the same way
 for either kind). Adapter authors subclass
@@ -18,7 +18,15 @@ from ._fake_carrier import (
     FakeCarrierSettings,
     fake_number,
 )
-from ._kit import CLIENT_KINDS, ClientKind, OperationRunner, VirtualClock, make_client, make_registry
+from ._kit import (
+    CLIENT_KINDS,
+    ClientKind,
+    OperationRunner,
+    VirtualClock,
+    make_client,
+    make_registry,
+    offline_transport,
+)
 
 try:  # the fixtures need pytest (the ``testing`` extra); the fake carrier does not
     from .fixtures import *  # noqa: F403 (the plugin's fixtures, listed in fixtures.__all__)
@@ -40,5 +48,6 @@ __all__ = [
     "fake_number",
     "make_client",
     "make_registry",
+    "offline_transport",
     *_fixtures,
 ]

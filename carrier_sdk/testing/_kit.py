@@ -13,12 +13,21 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Literal, TypeAlias, overload
 
 import anyio.lowlevel
+import httpx
 
 from .._carrier import Carrier
 from .._client import AsyncClient, Client
 from .._registry import CarrierRegistry
 
-__all__ = ["CLIENT_KINDS", "ClientKind", "OperationRunner", "VirtualClock", "make_client", "make_registry"]
+__all__ = [
+    "CLIENT_KINDS",
+    "ClientKind",
+    "OperationRunner",
+    "VirtualClock",
+    "make_client",
+    "make_registry",
+    "offline_transport",
+]
 
 #: Which client a test drives: the blocking :class:`~carrier_sdk.Client` or the
 #: :class:`~carrier_sdk.AsyncClient`.
@@ -78,6 +87,16 @@ def make_registry(*carriers: type[Carrier]) -> CarrierRegistry:
     for carrier in carriers:
         registry.add(carrier)
     return registry
+
+
+def offline_transport() -> httpx.MockTransport:
+    """An httpx transport (for either client kind) that fails the test on any request: give it
+    to a client whose call must be refused before any I/O."""
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"no request may be sent, got {request.method} {request.url}")
+
+    return httpx.MockTransport(refuse)
 
 
 @overload

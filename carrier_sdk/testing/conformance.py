@@ -72,7 +72,7 @@ from .._registry import CarrierRegistry
 from .._settings import Secret, load_settings
 from ..fakes import FakeCarrierAPI, FaultKind, stable_random
 from ..sandbox import Sandbox, load_fake
-from ._kit import CLIENT_KINDS, ClientKind, OperationRunner, make_client
+from ._kit import CLIENT_KINDS, ClientKind, OperationRunner, make_client, offline_transport
 
 __all__ = ["CarrierConformance", "sample_addresses"]
 
@@ -198,13 +198,6 @@ def _routes(api: FakeCarrierAPI, request: httpx.Request) -> bool:
     except LookupError:
         return False
     return True
-
-
-def _failing_transport() -> httpx.MockTransport:
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise AssertionError(f"no request may be sent, got {request.method} {request.url}")
-
-    return httpx.MockTransport(handler)
 
 
 def _mutate(body: bytes, mutation: str) -> bytes:
@@ -351,7 +344,7 @@ class CarrierConformance:
     @pytest.fixture
     def offline_runner(self, make_runner: Callable[..., OperationRunner]) -> OperationRunner:
         """A runner whose client may send nothing: any request fails the test."""
-        return make_runner(transport=_failing_transport())
+        return make_runner(transport=offline_transport())
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -941,7 +934,7 @@ class CarrierConformance:
         if not self.has(Capability.FIND_LOCATIONS):
             pytest.skip("FIND_LOCATIONS not declared")
         code = self.carrier.code
-        runner = make_runner(transport=_failing_transport())
+        runner = make_runner(transport=offline_transport())
         cases: list[tuple[object, dict[str, Any]]] = [
             (self.locations_near(), {"kind": "teleporter"}),
             (self.locations_near(), {"limit": 0}),
@@ -1009,7 +1002,7 @@ class CarrierConformance:
     async def test_create_shipments_refused_before_io(
         self, client_kind: ClientKind, registry: CarrierRegistry, api: FakeCarrierAPI
     ) -> None:
-        client = self.build_client(client_kind, registry, api, transport=_failing_transport())
+        client = self.build_client(client_kind, registry, api, transport=offline_transport())
         if not self.has(Capability.CREATE_SHIPMENT):
             with pytest.raises(UnsupportedOperationError):
                 client.create_shipments(self.carrier.code, [self.shipment_request()])

@@ -21,7 +21,8 @@ Enable them with ``pytest_plugins = ["carrier_sdk.testing"]`` in your ``conftest
   ``client_kind`` wired to the sandbox;
 * ``make_runner``: ``make_runner(**client_options)`` opens an
   :class:`~carrier_sdk.testing.OperationRunner` over a client of ``client_kind`` in the
-  virtual time of ``carrier_clock`` (closed after the test), for clients you wire yourself.
+  virtual time of ``carrier_clock`` (closed after the test), for clients you wire yourself;
+* ``offline_runner``: a ``make_runner`` runner whose client fails the test if it sends anything.
 
 .. versionadded:: 0.1
 """
@@ -37,7 +38,7 @@ from .._client import AsyncClient, Client
 from .._registry import CarrierRegistry
 from ..sandbox import Sandbox
 from ._fake_carrier import FakeCarrier
-from ._kit import CLIENT_KINDS, ClientKind, OperationRunner, VirtualClock, make_client, make_registry
+from ._kit import CLIENT_KINDS, ClientKind, OperationRunner, VirtualClock, make_client, make_registry, offline_transport
 
 if TYPE_CHECKING:
     import respx
@@ -53,6 +54,7 @@ __all__ = [
     "client_kind",
     "inject_fault",
     "make_runner",
+    "offline_runner",
     "sandbox_client",
     "sandbox_runner",
 ]
@@ -154,6 +156,13 @@ def make_runner(client_kind: ClientKind, carrier_clock: VirtualClock) -> Iterato
     yield make
     for runner in made:
         runner.close()
+
+
+@pytest.fixture
+def offline_runner(make_runner: Callable[..., OperationRunner]) -> OperationRunner:
+    """``make_runner(transport=offline_transport())``: a runner whose client fails the test if it
+    sends anything, for calls that must be refused before any I/O."""
+    return make_runner(transport=offline_transport())
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 from carrier_sdk_usps.fake import UspsFake
 
@@ -88,20 +87,12 @@ async def test_return_label_service_maps_to_its_return_class(fake_runner: Operat
     assert len(fake.charges) == 1
 
 
-async def test_return_label_refuses_before_io(make_runner: Any) -> None:
-    sent: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        return httpx.Response(500)
-
-    runner: OperationRunner = make_runner(transport=httpx.MockTransport(handler))
+async def test_return_label_refuses_before_io(offline_runner: OperationRunner) -> None:
     guam = Address(name="C D", street1="2 Main", city="Hagatna", postal_code="96910", country="GU")
     with pytest.raises(ValidationError, match="domestic"):
-        await runner.call("create_return_label", "usps", _return(recipient=guam, customs=_customs()))
+        await offline_runner.call("create_return_label", "usps", _return(recipient=guam, customs=_customs()))
     with pytest.raises(ValidationError, match="ShipmentRequest"):
-        await runner.call("create_return_label", "usps", "not a request")
-    assert sent == []
+        await offline_runner.call("create_return_label", "usps", "not a request")
 
 
 def _customs() -> Any:
@@ -148,14 +139,7 @@ async def test_manifest_covers_bought_labels_and_refuses_cancelled(
         await fake_runner.call("create_manifest", "usps", [first], origin=shipper())
 
 
-async def test_manifest_bad_input_refused_before_io(make_runner: Any) -> None:
-    sent: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        return httpx.Response(500)
-
-    runner: OperationRunner = make_runner(transport=httpx.MockTransport(handler))
+async def test_manifest_bad_input_refused_before_io(offline_runner: OperationRunner) -> None:
     number = UspsFake.scenario_numbers["delivered"]
     other = Shipment(carrier="cainiao", tracking_number="LP00123456789012")
     cases: list[tuple[Any, dict[str, Any], str]] = [
@@ -169,8 +153,7 @@ async def test_manifest_bad_input_refused_before_io(make_runner: Any) -> None:
     ]
     for items, kwargs, message in cases:
         with pytest.raises(ValidationError, match=message):
-            await runner.call("create_manifest", "usps", items, **kwargs)
-    assert sent == []
+            await offline_runner.call("create_manifest", "usps", items, **kwargs)
 
 
 async def test_manifest_refused_by_carrier_when_nothing_is_eligible(fake_runner: OperationRunner) -> None:
@@ -264,14 +247,7 @@ async def test_pickup_at_an_unserved_address_is_not_scheduled(fake_runner: Opera
     assert ("POST", "/pickup/v3/carrier-pickup") not in [(r.method, r.url.path) for r in fake.requests]
 
 
-async def test_pickup_bad_input_refused_before_io(make_runner: Any) -> None:
-    sent: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        return httpx.Response(500)
-
-    runner: OperationRunner = make_runner(transport=httpx.MockTransport(handler))
+async def test_pickup_bad_input_refused_before_io(offline_runner: OperationRunner) -> None:
     sunday = _today() + timedelta(days=(6 - _today().weekday()) % 7 or 7)
     cases: list[tuple[PickupRequest | Any, str]] = [
         (_pickup_request(pickup_date=_today() - timedelta(days=5)), "in the past"),
@@ -286,13 +262,12 @@ async def test_pickup_bad_input_refused_before_io(make_runner: Any) -> None:
     ]
     for request, message in cases:
         with pytest.raises(ValidationError, match=message):
-            await runner.call("schedule_pickup", "usps", request)
+            await offline_runner.call("schedule_pickup", "usps", request)
     for confirmation in ("", "bad confirmation!", "x" * 65):
         with pytest.raises(ValidationError, match="confirmation"):
-            await runner.call("cancel_pickup", "usps", confirmation)
+            await offline_runner.call("cancel_pickup", "usps", confirmation)
     with pytest.raises(ValidationError, match="US address"):
-        await runner.call("pickup_availability", "usps", _dock(country="CA", postal_code="K1A 0B1", state="ON"))
-    assert sent == []
+        await offline_runner.call("pickup_availability", "usps", _dock(country="CA", postal_code="K1A 0B1", state="ON"))
 
 
 async def test_pickups_survive_a_snapshot(fake_runner: OperationRunner, fake: UspsFake) -> None:
@@ -349,15 +324,7 @@ async def test_create_shipments_keeps_unknown_outcomes_per_item(fake_runner: Ope
     assert summary.outcome_unknown == 2
 
 
-async def test_create_shipments_refuses_bad_arguments_before_io(make_runner: Any) -> None:
-    sent: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        return httpx.Response(500)
-
-    runner: OperationRunner = make_runner(transport=httpx.MockTransport(handler))
+async def test_create_shipments_refuses_bad_arguments_before_io(offline_runner: OperationRunner) -> None:
     for kwargs in ({"concurrency": 0}, {"idempotency_key_prefix": ""}):
         with pytest.raises(ValidationError):
-            runner.client.create_shipments("usps", [_outbound()], **kwargs)
-    assert sent == []
+            offline_runner.client.create_shipments("usps", [_outbound()], **kwargs)
