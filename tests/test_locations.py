@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
-import httpx
 import pytest
 
 from carrier_sdk import (
@@ -24,7 +23,7 @@ from carrier_sdk import (
     UnsupportedOperationError,
     ValidationError,
 )
-from carrier_sdk.testing import FakeCarrier, make_registry
+from carrier_sdk.testing import FakeCarrier, make_registry, offline_transport
 
 _PLACE = Address(company="Main St Post Office", street1="1 Main St", city="Springfield", country="US")
 
@@ -98,16 +97,9 @@ def registry() -> CarrierRegistry:
     return make_registry(FakeCarrier)
 
 
-def _refusing() -> httpx.MockTransport:
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise AssertionError(f"no request may be sent, got {request.url}")
-
-    return httpx.MockTransport(handler)
-
-
 def test_a_carrier_without_locations_refuses_before_io(registry: CarrierRegistry) -> None:
     assert Capability.FIND_LOCATIONS not in FakeCarrier.capabilities
-    with Client(registry=registry, transport=_refusing()) as client:
+    with Client(registry=registry, transport=offline_transport()) as client:
         with pytest.raises(UnsupportedOperationError, match="find_locations"):
             client.find_locations("fakecarrier", "10001")
         info = {i.code: i for i in client.carriers()}["fakecarrier"]
@@ -116,7 +108,7 @@ def test_a_carrier_without_locations_refuses_before_io(registry: CarrierRegistry
 
 @pytest.mark.anyio
 async def test_async_client_refuses_before_io(registry: CarrierRegistry) -> None:
-    async with AsyncClient(registry=registry, transport=_refusing()) as client:
+    async with AsyncClient(registry=registry, transport=offline_transport()) as client:
         with pytest.raises(UnsupportedOperationError):
             await client.find_locations("fakecarrier", _PLACE, kind=LocationKind.PARCEL_LOCKER)
 

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from carrier_sdk_singpost import SingPostCarrier
 from carrier_sdk_singpost.fake import SingPostFake
@@ -54,13 +53,3 @@ def drive(make_runner: Callable[..., OperationRunner], registry: CarrierRegistry
         )
 
     return run
-
-
-@pytest.fixture
-def fail_transport() -> Callable[[], httpx.MockTransport]:
-    """A transport that fails the test if any request reaches it."""
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        pytest.fail(f"unexpected I/O: {request.method} {request.url}")
-
-    return lambda: httpx.MockTransport(handler)

@@ -24,7 +24,7 @@ from carrier_sdk import (
     ValidationError,
     s10_check_digit,
 )
-from carrier_sdk.testing import make_registry
+from carrier_sdk.testing import make_registry, offline_transport
 
 from .conftest import API_KEY
 
@@ -183,9 +183,9 @@ PARCEL = Parcel(weight=Decimal("1.2"))
         ("validate_address", ("singpost", ADDRESS)),
     ],
 )
-def test_unsupported_operations_raise_before_io(drive, fail_transport, method, args):
+def test_unsupported_operations_raise_before_io(drive, method, args):
     with pytest.raises(UnsupportedOperationError) as caught:
-        drive(method, *args, transport=fail_transport())
+        drive(method, *args, transport=offline_transport())
     assert caught.value.carrier == "singpost"
 
 
