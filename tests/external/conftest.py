@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import anyio
 import httpx
 import pytest
 
-from carrier_sdk import AsyncClient, CarrierRegistry, Client
 from carrier_sdk._plugins import default_plugin_manager
+from carrier_sdk.testing import OperationRunner, make_registry
 
 CORPUS_DIR = Path(__file__).parent
 
@@ -63,52 +62,19 @@ def reply(body: bytes, *, status: int = 200, content_type: str = "application/js
     return httpx.Response(status, content=body, headers={"Content-Type": content_type})
 
 
-async def _no_sleep(seconds: float) -> None:
-    return None
+@pytest.fixture
+def corpus_run(make_runner: Callable[..., OperationRunner]) -> Callable[..., Any]:
+    """``corpus_run(code, settings, wire, method, *args, **kwargs)``: one client method answered by
+    a :class:`CorpusWire`, on each client kind in turn (the test kit's runner, no retries)."""
 
+    def run(code: str, settings: Mapping[str, Any], wire: CorpusWire, method: str, *args: Any, **kwargs: Any) -> Any:
+        registry = make_registry(default_plugin_manager().registry.get(code))
+        runner = make_runner(
+            settings={code: dict(settings)}, registry=registry, transport=wire.transport(), max_retries=0
+        )
+        return runner(method, *args, **kwargs)
 
-class CorpusRunner:
-    """Calls one public client method with a corpus transport, on a sync or an async client."""
-
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
-
-    def __call__(
-        self, code: str, settings: Mapping[str, Any], wire: CorpusWire, method: str, *args: Any, **kwargs: Any
-    ) -> Any:
-        registry = CarrierRegistry()
-        registry.add(default_plugin_manager().registry.get(code))
-        config = {code: dict(settings)}
-        if self.mode == "sync":
-            with Client(
-                settings=config,
-                registry=registry,
-                transport=wire.transport(),
-                sleep=lambda s: None,
-                max_retries=0,
-                environ={},
-            ) as client:
-                return getattr(client, method)(*args, **kwargs)
-
-        async def main() -> Any:
-            async with AsyncClient(
-                settings=config,
-                registry=registry,
-                transport=wire.transport(),
-                sleep=_no_sleep,
-                max_retries=0,
-                environ={},
-                http_backend="httpx",
-            ) as client:
-                return await getattr(client, method)(*args, **kwargs)
-
-        return anyio.run(main, backend="asyncio")
-
-
-@pytest.fixture(params=["sync", "async"])
-def corpus_run(request: pytest.FixtureRequest) -> CorpusRunner:
-    """Run a client method against a :class:`CorpusWire` (``corpus_run(code, settings, wire, ...)``)."""
-    return CorpusRunner(request.param)
+    return run
 
 
 def shape(value: Any) -> Any:

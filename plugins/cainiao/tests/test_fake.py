@@ -24,25 +24,18 @@ from carrier_sdk import (
     is_valid_s10,
 )
 from carrier_sdk.fakes import FaultKind
+from carrier_sdk.testing import VirtualClock
 
 NOW = 1_800_000_000.0
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock(start=NOW)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def api(clock: Clock) -> CainiaoFake:
+def api(clock: VirtualClock) -> CainiaoFake:
     return CainiaoFake(clock=clock)
 
 
@@ -165,7 +158,7 @@ def test_order_lifecycle(run, api, clock, cx) -> None:
     cancelled = call(run, api, "cancel_shipment", "cainiao", code)
     assert cancelled.cancelled
     assert api.orders[code]["cancelled"]
-    clock.now += 30 * 86400
+    clock.advance(30 * 86400)
     assert call(run, api, "track", code).events == first.events  # frozen at cancellation
     with pytest.raises(NotFoundError):
         call(run, api, "cancel_shipment", "cainiao", "LP00999999999999")
@@ -173,7 +166,7 @@ def test_order_lifecycle(run, api, clock, cx) -> None:
 
 def test_created_order_unfolds_and_hands_over(run, api, clock, cx) -> None:
     shipment = call(run, api, "create_shipment", "cainiao", cx.shipment_request(), idempotency_key="key-2")
-    clock.now += 40 * 86400
+    clock.advance(40 * 86400)
     info = call(run, api, "track", shipment.tracking_number)
     assert info.status is TrackingStatus.DELIVERED
     [related] = info.related_numbers
