@@ -17,7 +17,6 @@ from carrier_sdk_correos._mapping import correos_object
 from carrier_sdk import (
     Address,
     CarrierRegistry,
-    Client,
     Customs,
     CustomsItem,
     Money,
@@ -27,6 +26,7 @@ from carrier_sdk import (
 )
 from carrier_sdk._plugins import default_plugin_manager
 from carrier_sdk.sandbox import Sandbox
+from carrier_sdk.testing import OperationRunner
 
 
 class Recorder:
@@ -47,15 +47,9 @@ class Recorder:
         return httpx.Response(response.status_code, headers=response.headers, content=self.bodies[-1])
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        with Client(
-            settings={self.code: self.fake.settings()},
-            registry=self.registry,
-            transport=httpx.MockTransport(self._handle),
-            sleep=lambda s: None,
-            max_retries=0,
-            environ={},
-        ) as client:
-            return getattr(client, method)(*args, **kwargs)
+        options = {"registry": self.registry, "transport": httpx.MockTransport(self._handle), "max_retries": 0}
+        with OperationRunner.open("sync", settings={self.code: self.fake.settings()}, **options) as runner:
+            return runner(method, *args, **kwargs)
 
 
 def _covers(corpus: Any, expected_body: Any, actual_body: Any) -> None:
