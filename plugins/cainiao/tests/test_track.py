@@ -112,40 +112,20 @@ def test_success_detail_json_shape(run, cx) -> None:
     )
 
 
+def _failure(code: str, message: str, success: object = "false") -> dict[str, object]:
+    return {"success": success, "errorCode": code, "errorMsg": message}
+
+
 @pytest.mark.parametrize(
     ("body", "cls", "code"),
     [
-        (
-            {"success": "false", "errorCode": "SIGN_CHECK_FAILURE", "errorMsg": "sign check failure"},
-            AuthenticationError,
-            "SIGN_CHECK_FAILURE",
-        ),
-        (
-            {"success": "false", "errorCode": "ORDER_NOT_EXIST", "errorMsg": "order not exist"},
-            TrackingNotFoundError,
-            "ORDER_NOT_EXIST",
-        ),
-        (
-            {"success": "false", "errorCode": "E1", "errorMsg": "request param DataDigest can not be null"},
-            InvalidRequestError,
-            "E1",
-        ),
-        (
-            {"success": "false", "errorCode": "FLOW_CONTROL", "errorMsg": "too many requests"},
-            RateLimitError,
-            "FLOW_CONTROL",
-        ),
-        (
-            {"success": "false", "errorCode": "SYSTEM_ERROR", "errorMsg": "system busy"},
-            CarrierServerError,
-            "SYSTEM_ERROR",
-        ),
-        ({"success": False, "errorCode": "X", "errorMsg": "轨迹不存在"}, TrackingNotFoundError, "X"),
-        (
-            {"success": "true", "data": {"success": "false", "errorCode": "ORDER_NOT_EXIST", "errorMsg": "no"}},
-            TrackingNotFoundError,
-            "ORDER_NOT_EXIST",
-        ),
+        (_failure("SIGN_CHECK_FAILURE", "sign check failure"), AuthenticationError, "SIGN_CHECK_FAILURE"),
+        (_failure("ORDER_NOT_EXIST", "order not exist"), TrackingNotFoundError, "ORDER_NOT_EXIST"),
+        (_failure("E1", "request param DataDigest can not be null"), InvalidRequestError, "E1"),
+        (_failure("FLOW_CONTROL", "too many requests"), RateLimitError, "FLOW_CONTROL"),
+        (_failure("SYSTEM_ERROR", "system busy"), CarrierServerError, "SYSTEM_ERROR"),
+        (_failure("X", "轨迹不存在", success=False), TrackingNotFoundError, "X"),
+        ({"success": "true", "data": _failure("ORDER_NOT_EXIST", "no")}, TrackingNotFoundError, "ORDER_NOT_EXIST"),
     ],
 )
 def test_carrier_errors_are_typed(run, cx, body, cls, code) -> None:

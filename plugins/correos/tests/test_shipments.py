@@ -209,30 +209,22 @@ def test_create_success_parses_by_element_names(make_client, h):
 # -- create_shipment: 3. carrier errors -------------------------------------------------------------------------
 
 
-def test_create_resultado_error_is_typed_with_carrier_code(make_client, h):
+@pytest.mark.parametrize(
+    ("status", "body", "code", "message"),
+    [
+        (200, "preregistro_error.xml", "1063", "Código postal de destino no válido"),
+        (200, "soap_fault.xml", "soapenv:Client", "Error de esquema: CodProducto"),
+        (400, "soap_fault.xml", "soapenv:Client", "Error de esquema: CodProducto"),
+    ],
+    ids=["resultado-error", "soap-fault-in-200", "soap-fault-on-http-400"],
+)
+def test_create_carrier_errors_are_typed_with_the_carrier_code(make_client, h, status, body, code, message):
     with respx.mock(assert_all_called=True) as mock:
-        mock.post(h.PRE_URL).respond(200, content=h.fixture_bytes("preregistro_error.xml"))
+        mock.post(h.PRE_URL).respond(status, content=h.fixture_bytes(body))
         with pytest.raises(InvalidRequestError) as info:
             make_client()("create_shipment", "correos", h.shipment_request())
-    assert info.value.error_code == "1063"
-    assert info.value.error_message == "Código postal de destino no válido"
-
-
-def test_create_soap_fault_in_200_is_typed(make_client, h):
-    with respx.mock(assert_all_called=True) as mock:
-        mock.post(h.PRE_URL).respond(200, content=h.fixture_bytes("soap_fault.xml"))
-        with pytest.raises(InvalidRequestError) as info:
-            make_client()("create_shipment", "correos", h.shipment_request())
-    assert info.value.error_code == "soapenv:Client"
-    assert info.value.error_message == "Error de esquema: CodProducto"
-
-
-def test_create_soap_fault_on_http_400_is_typed(make_client, h):
-    with respx.mock(assert_all_called=True) as mock:
-        mock.post(h.PRE_URL).respond(400, content=h.fixture_bytes("soap_fault.xml"))
-        with pytest.raises(InvalidRequestError) as info:
-            make_client()("create_shipment", "correos", h.shipment_request())
-    assert info.value.error_message == "Error de esquema: CodProducto"
+    assert info.value.error_code == code
+    assert info.value.error_message == message
 
 
 def test_create_client_fault_on_http_500_is_typed_not_retried(make_client, h):
