@@ -22,40 +22,24 @@ __all__ = [
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+def _check_code(value: Any, field: str, *, letters: int, known: frozenset[str], standard: str, what: str) -> str:
+    """``value`` as an upper-case code of ``letters`` letters found in ``known``, or raise."""
+    if not isinstance(value, str) or not re.fullmatch(rf"[A-Za-z]{{{letters}}}", value.strip()):
+        raise ValidationError(f"{field} must be an {standard} {what}, got {value!r}", field=field, constraint=standard)
+    code = value.strip().upper()
+    if code not in known:
+        raise ValidationError(f"{field}: {code!r} is not an {standard} {what}", field=field, constraint=standard)
+    return code
+
+
 def check_country(value: Any, field: str) -> str:
     """Return ``value`` as an upper-case ISO 3166-1 alpha-2 code, or raise."""
-    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{2}", value.strip()):
-        raise ValidationError(
-            f"{field} must be an ISO 3166-1 alpha-2 country code, got {value!r}",
-            field=field,
-            constraint="ISO 3166-1 alpha-2",
-        )
-    code = value.strip().upper()
-    if code not in COUNTRY_CODES:
-        raise ValidationError(
-            f"{field}: {code!r} is not an ISO 3166-1 alpha-2 country code",
-            field=field,
-            constraint="ISO 3166-1 alpha-2",
-        )
-    return code
+    return _check_code(value, field, letters=2, known=COUNTRY_CODES, standard="ISO 3166-1 alpha-2", what="country code")
 
 
 def check_currency(value: Any, field: str) -> str:
     """Return ``value`` as an upper-case ISO 4217 code, or raise."""
-    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{3}", value.strip()):
-        raise ValidationError(
-            f"{field} must be an ISO 4217 currency code, got {value!r}",
-            field=field,
-            constraint="ISO 4217",
-        )
-    code = value.strip().upper()
-    if code not in CURRENCY_CODES:
-        raise ValidationError(
-            f"{field}: {code!r} is not an ISO 4217 currency code",
-            field=field,
-            constraint="ISO 4217",
-        )
-    return code
+    return _check_code(value, field, letters=3, known=CURRENCY_CODES, standard="ISO 4217", what="currency code")
 
 
 def check_text(value: Any, field: str, *, max_length: int, required: bool = False) -> str:

@@ -7,6 +7,7 @@ SingPost has no corpus body (SOURCES.md), so there is nothing to hold its fake t
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -17,9 +18,6 @@ from carrier_sdk_correos._mapping import correos_object
 from carrier_sdk import (
     Address,
     CarrierRegistry,
-    Customs,
-    CustomsItem,
-    Money,
     Parcel,
     ShipmentRequest,
     TrackingNotFoundError,
@@ -81,27 +79,9 @@ def test_cainiao_detail_json_answer(corpus: Any, body: str) -> None:
     assert sorted(int(e.occurred_at.timestamp() * 1000) for e in info.events) == sorted(d["time"] for d in details)
 
 
-def test_cainiao_order_and_waybill_answers(corpus: Any) -> None:
+def test_cainiao_order_and_waybill_answers(corpus: Any, make_shipment_request: Callable[..., ShipmentRequest]) -> None:
     rec = Recorder("cainiao")
-    request = ShipmentRequest(
-        shipper=Address(name="Sender Co", street1="1 Wenyi Rd", city="Hangzhou", postal_code="310000", country="CN"),
-        recipient=Address(
-            name="Jane Doe", street1="1 Main St", city="Austin", state="TX", postal_code="78701", country="US"
-        ),
-        parcels=[Parcel(weight="0.5", weight_unit="kg")],
-        customs=Customs(
-            items=[
-                CustomsItem(
-                    description="Jigsaw puzzle",
-                    quantity=1,
-                    value=Money(amount="25", currency="USD"),
-                    weight="0.5",
-                    weight_unit="kg",
-                    origin_country="CN",
-                )
-            ]
-        ),
-    )
+    request = make_shipment_request()
     rec.call("create_shipment", "cainiao", request)
     order, waybill = (json.loads(b) for b in rec.bodies[-2:])
     _covers(corpus, corpus.json("cainiao", "link_order_create.json"), order)
