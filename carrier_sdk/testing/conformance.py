@@ -72,7 +72,7 @@ from .._registry import CarrierRegistry
 from .._settings import Secret, load_settings
 from ..fakes import FakeCarrierAPI, FaultKind, stable_random
 from ..sandbox import Sandbox, load_fake
-from ._kit import CLIENT_KINDS, ClientKind, OperationRunner, make_client, offline_transport
+from ._kit import CLIENT_KINDS, ClientKind, OperationRunner, make_client, make_registry, offline_transport
 
 __all__ = ["CarrierConformance", "sample_addresses"]
 
@@ -302,9 +302,7 @@ class CarrierConformance:
 
     @pytest.fixture
     def registry(self) -> CarrierRegistry:
-        registry = CarrierRegistry()
-        registry.add(self.carrier)
-        return registry
+        return make_registry(self.carrier)
 
     def build_client(
         self,
@@ -350,6 +348,11 @@ class CarrierConformance:
 
     def has(self, capability: Capability) -> bool:
         return capability in self.carrier.capabilities
+
+    def require(self, capability: Capability) -> None:
+        """Skip the test unless the adapter declares ``capability``."""
+        if not self.has(capability):
+            pytest.skip(f"{capability.name} not declared")
 
     def status_numbers(self) -> dict[str, str]:
         numbers = self.get_fake_class().scenario_numbers
@@ -462,8 +465,7 @@ class CarrierConformance:
 
     @pytest.mark.anyio
     async def test_track_scenarios(self, runner: OperationRunner) -> None:
-        if not self.has(Capability.TRACK):
-            pytest.skip("TRACK not declared")
+        self.require(Capability.TRACK)
         for status, number in self.status_numbers().items():
             info = await runner.call("track", number, carrier=self.carrier.code)
             assert isinstance(info, TrackingInfo)
@@ -474,16 +476,14 @@ class CarrierConformance:
 
     @pytest.mark.anyio
     async def test_track_unknown_number_is_not_found(self, runner: OperationRunner) -> None:
-        if not self.has(Capability.TRACK):
-            pytest.skip("TRACK not declared")
+        self.require(Capability.TRACK)
         with pytest.raises(TrackingNotFoundError) as caught:
             await runner.call("track", self.get_fake_class().scenario_numbers["unknown"], carrier=self.carrier.code)
         assert caught.value.carrier == self.carrier.code
 
     @pytest.mark.anyio
     async def test_track_fault_scenarios(self, runner: OperationRunner) -> None:
-        if not self.has(Capability.TRACK):
-            pytest.skip("TRACK not declared")
+        self.require(Capability.TRACK)
         numbers = self.get_fake_class().scenario_numbers
         present = [k for k in _FAULT_SCENARIOS if k in numbers]
         if not present:
@@ -504,8 +504,7 @@ class CarrierConformance:
 
     @pytest.mark.anyio
     async def test_track_is_deterministic(self, registry: CarrierRegistry, client_kind: ClientKind) -> None:
-        if not self.has(Capability.TRACK):
-            pytest.skip("TRACK not declared")
+        self.require(Capability.TRACK)
         results = []
         for _ in range(2):
             api = self.make_fake()
@@ -517,8 +516,7 @@ class CarrierConformance:
 
     @pytest.mark.anyio
     async def test_track_batch(self, runner: OperationRunner) -> None:
-        if not self.has(Capability.TRACK_BATCH):
-            pytest.skip("TRACK_BATCH not declared")
+        self.require(Capability.TRACK_BATCH)
         numbers = dict(self.status_numbers())
         unknown = self.get_fake_class().scenario_numbers["unknown"]
         results = await runner.call("track_many", [*numbers.values(), unknown], carrier=self.carrier.code)
@@ -533,8 +531,7 @@ class CarrierConformance:
 
     @pytest.mark.anyio
     async def test_rates(self, runner: OperationRunner) -> None:
-        if not self.has(Capability.RATES):
-            pytest.skip("RATES not declared")
+        self.require(Capability.RATES)
         rates = await runner.call("rates", self.carrier.code, self.rate_request())
         assert isinstance(rates, list)
         assert rates, "the fake should quote at least one service"
@@ -546,8 +543,7 @@ class CarrierConformance:
 
     @pytest.mark.anyio
     async def test_create_shipment_round_trip(self, runner: OperationRunner, api: FakeCarrierAPI) -> None:
-        if not self.has(Capability.CREATE_SHIPMENT):
-            pytest.skip("CREATE_SHIPMENT not declared")
+        self.require(Capability.CREATE_SHIPMENT)
         code = self.carrier.code
         shipment = await self._bought(runner, "create_shipment", self.shipment_request(), "conf-key-1")
         await self._trackable(runner, shipment, "labels")
@@ -560,8 +556,7 @@ class CarrierConformance:
     @pytest.mark.anyio
     async def test_create_shipment_lost_response(self, runner: OperationRunner, api: FakeCarrierAPI) -> None:
         """A purchase whose response is lost: retried safely with a key, else OutcomeUnknownError."""
-        if not self.has(Capability.CREATE_SHIPMENT):
-            pytest.skip("CREATE_SHIPMENT not declared")
+        self.require(Capability.CREATE_SHIPMENT)
         code = self.carrier.code
         # Warm up (e.g. an OAuth token) so the fault hits the purchase itself.
         operation = self._purchase_operation(api)
@@ -588,8 +583,7 @@ class CarrierConformance:
         XML element renamed) or emptied; the caller must get the key, the reference the request
         carried, a redacted excerpt of the answer, and the purchase must have been sent once.
         """
-        if not self.has(Capability.CREATE_SHIPMENT):
-            pytest.skip("CREATE_SHIPMENT not declared")
+        self.require(Capability.CREATE_SHIPMENT)
         from .._flow import options_of
 
         purchases: list[Any] = []
@@ -636,14 +630,11 @@ class CarrierConformance:
         return labels_ops[-1]
 
     def _registry(self) -> CarrierRegistry:
-        registry = CarrierRegistry()
-        registry.add(self.carrier)
-        return registry
+        return make_registry(self.carrier)
 
     @pytest.mark.anyio
     async def test_validate_address(self, runner: OperationRunner) -> None:
-        if not self.has(Capability.VALIDATE_ADDRESS):
-            pytest.skip("VALIDATE_ADDRESS not declared")
+        self.require(Capability.VALIDATE_ADDRESS)
         check = await runner.call("validate_address", self.carrier.code, self.address())
         assert isinstance(check, AddressCheck)
         assert check.carrier == self.carrier.code
@@ -694,8 +685,7 @@ class CarrierConformance:
 
         from ._hostile import hostile_bodies
 
-        if not self.has(Capability.TRACK):
-            pytest.skip("TRACK not declared")
+        self.require(Capability.TRACK)
         number = self.any_number()
         captured: dict[str, httpx.Response] = {}
 
@@ -780,8 +770,7 @@ class CarrierConformance:
 
     @pytest.mark.anyio
     async def test_return_label_round_trip(self, runner: OperationRunner, api: FakeCarrierAPI) -> None:
-        if not self.has(Capability.CREATE_RETURN_LABEL):
-            pytest.skip("CREATE_RETURN_LABEL not declared")
+        self.require(Capability.CREATE_RETURN_LABEL)
         shipment = await self._bought(runner, "create_return_label", self.return_request(), "conf-rma-1")
         again = await self._bought(runner, "create_return_label", self.return_request(), "conf-rma-1")
         if self.carrier.supports_idempotency_key:
@@ -810,8 +799,7 @@ class CarrierConformance:
     async def test_manifest_bad_input_refused_before_io(
         self, offline_runner: OperationRunner, api: FakeCarrierAPI
     ) -> None:
-        if not self.has(Capability.CREATE_MANIFEST):
-            pytest.skip("CREATE_MANIFEST not declared")
+        self.require(Capability.CREATE_MANIFEST)
         code = self.carrier.code
         other = "othercarrier" if code != "othercarrier" else "another"
         foreign = Shipment(carrier=other, tracking_number=self.any_number())
@@ -830,8 +818,7 @@ class CarrierConformance:
 
     @pytest.mark.anyio
     async def test_pickup_round_trip(self, runner: OperationRunner, api: FakeCarrierAPI) -> None:
-        if not self.has(Capability.SCHEDULE_PICKUP):
-            pytest.skip("SCHEDULE_PICKUP not declared")
+        self.require(Capability.SCHEDULE_PICKUP)
         code = self.carrier.code
         request = self.pickup_request()
         if self.has(Capability.PICKUP_AVAILABILITY):
@@ -854,8 +841,7 @@ class CarrierConformance:
     async def test_pickup_in_the_past_refused_before_io(
         self, offline_runner: OperationRunner, api: FakeCarrierAPI
     ) -> None:
-        if not self.has(Capability.SCHEDULE_PICKUP):
-            pytest.skip("SCHEDULE_PICKUP not declared")
+        self.require(Capability.SCHEDULE_PICKUP)
         past = attrs.evolve(self.pickup_request(), pickup_date=datetime.now(UTC).date() - timedelta(days=7))
         with pytest.raises(ValidationError):
             await offline_runner.call("schedule_pickup", self.carrier.code, past)
@@ -904,8 +890,7 @@ class CarrierConformance:
     async def test_find_locations_round_trip(self, runner: OperationRunner, api: FakeCarrierAPI) -> None:
         """Every kind: a list of this carrier's locations of that kind, within the limit, the same
         answer twice (fakes are deterministic); a kind the carrier has none of is refused before I/O."""
-        if not self.has(Capability.FIND_LOCATIONS):
-            pytest.skip("FIND_LOCATIONS not declared")
+        self.require(Capability.FIND_LOCATIONS)
         code = self.carrier.code
         answered = 0
         for kind in LocationKind:
@@ -931,8 +916,7 @@ class CarrierConformance:
     async def test_find_locations_bad_input_refused_before_io(
         self, make_runner: Callable[..., OperationRunner], api: FakeCarrierAPI
     ) -> None:
-        if not self.has(Capability.FIND_LOCATIONS):
-            pytest.skip("FIND_LOCATIONS not declared")
+        self.require(Capability.FIND_LOCATIONS)
         code = self.carrier.code
         runner = make_runner(transport=offline_transport())
         cases: list[tuple[object, dict[str, Any]]] = [
@@ -952,8 +936,7 @@ class CarrierConformance:
     async def test_find_locations_typed_errors(
         self, make_runner: Callable[..., OperationRunner], api: FakeCarrierAPI
     ) -> None:
-        if not self.has(Capability.FIND_LOCATIONS):
-            pytest.skip("FIND_LOCATIONS not declared")
+        self.require(Capability.FIND_LOCATIONS)
         runner = make_runner(max_retries=0)
         code = self.carrier.code
         api.inject(FaultKind.SERVER_ERROR, operation="find_locations", count=1, status=503)
@@ -981,8 +964,7 @@ class CarrierConformance:
     async def test_create_shipments_round_trip(self, runner: OperationRunner, api: FakeCarrierAPI) -> None:
         """One result per item with its own key; a bad item is its own result; a rerun with the
         same key prefix buys nothing twice (where the carrier honours idempotency keys)."""
-        if not self.has(Capability.CREATE_SHIPMENT):
-            pytest.skip("CREATE_SHIPMENT not declared")
+        self.require(Capability.CREATE_SHIPMENT)
         requests: list[Any] = [self.shipment_request(), "not a request", self.shipment_request()]
         results, summary = await self._buy_many(runner, requests, concurrency=2, idempotency_key_prefix="conf-bulk")
         assert [r.index for r in results] == [0, 1, 2]
@@ -1017,8 +999,7 @@ class CarrierConformance:
     ) -> None:
         """A purchase whose answer is lost (no retries left) is that item's OutcomeUnknownError,
         with the key it carried; the other items are bought; nothing raises."""
-        if not self.has(Capability.CREATE_SHIPMENT):
-            pytest.skip("CREATE_SHIPMENT not declared")
+        self.require(Capability.CREATE_SHIPMENT)
         runner = make_runner(max_retries=0)
         await runner.call("create_shipment", self.carrier.code, self.shipment_request())  # warm up (tokens)
         api.inject(FaultKind.LOST_RESPONSE, operation=self._purchase_operation(api), count=1)
