@@ -15,7 +15,8 @@ import pytest
 
 pytest.importorskip("celery", reason="needs the celery extra: pip install -e '.[dev]'")
 
-from carrier_sdk.adapters import impb_check_digit
+from carrier_sdk_usps.fake import fake_impb
+
 from carrier_sdk.sandbox import Sandbox
 from carrier_sdk.state import PurchaseStatus, RedisState
 
@@ -23,11 +24,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def usps_numbers(count: int, start: int = 0) -> list[str]:
-    out = []
-    for i in range(start, start + count):
-        body = f"940011189922{i:09d}"
-        out.append(body + str(impb_check_digit(body)))
-    return out
+    return [fake_impb(22_000_000_000 + i) for i in range(start, start + count)]  # 940011189922 + i
 
 
 class Cluster:

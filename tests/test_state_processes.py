@@ -18,10 +18,10 @@ from typing import Any
 
 import httpx
 import pytest
+from carrier_sdk_usps.fake import fake_impb
 
 from carrier_sdk import RateLimit, to_dict
 from carrier_sdk._ratelimit import Window
-from carrier_sdk.adapters import impb_check_digit
 from carrier_sdk.sandbox import Sandbox
 from carrier_sdk.state import PurchaseStatus, RedisState
 
@@ -29,11 +29,7 @@ WORKER = Path(__file__).with_name("_state_worker.py")
 
 
 def usps_numbers(count: int, start: int = 0) -> list[str]:
-    out = []
-    for i in range(start, start + count):
-        body = f"940011189922{i:09d}"
-        out.append(body + str(impb_check_digit(body)))
-    return out
+    return [fake_impb(22_000_000_000 + i) for i in range(start, start + count)]  # 940011189922 + i
 
 
 def start_worker(job: dict[str, Any]) -> subprocess.Popen[str]:
