@@ -8,11 +8,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from carrier_sdk.hookspecs import hookimpl
+from carrier_sdk.adapters import CarrierRegistry, hookimpl
 
 if TYPE_CHECKING:
-    from carrier_sdk import CarrierRegistry
-
     from ._carrier import SingPostCarrier
     from ._settings import SingPostSettings
 

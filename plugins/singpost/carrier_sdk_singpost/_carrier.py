@@ -10,9 +10,7 @@ import httpx
 
 from carrier_sdk import (
     AuthenticationError,
-    BatchOutcome,
     Capability,
-    Carrier,
     CarrierError,
     CarrierServerError,
     Confidence,
@@ -24,13 +22,23 @@ from carrier_sdk import (
     TrackingNotFoundError,
     TrackingStatus,
 )
-from carrier_sdk._flow import Flow, RequestOptions, api_request
-from carrier_sdk._identify import is_valid_s10, normalize_number
-from carrier_sdk._redact import redact_request, redact_response
-from carrier_sdk._xml import parse_xml
+from carrier_sdk.adapters import (
+    BatchOutcome,
+    Carrier,
+    Flow,
+    RequestOptions,
+    api_request,
+    is_valid_s10,
+    normalize_number,
+    parse_retry_after,
+    parse_xml,
+    redact_request,
+    redact_response,
+)
 
-from . import _mapping
-from ._schemas import (
+from . import _mapping, _wire
+from ._settings import SingPostSettings
+from ._wire import (
     AUTH_HEADER,
     BATCH_SIZE,
     CONTENT_TYPE,
@@ -39,8 +47,8 @@ from ._schemas import (
     SUCCESS_CODE,
     WireItem,
     WireResponse,
+    looks_rate_limited,
 )
-from ._settings import SingPostSettings
 
 __all__ = ["SingPostCarrier"]
 
@@ -50,12 +58,6 @@ _ERROR_CLASSES: dict[str, type[Any]] = {
     "invalid_request": InvalidRequestError,
     "server": CarrierServerError,
 }
-
-
-def _looks_rate_limited(response: httpx.Response) -> bool:
-    """A throttling body: plain text (not an XML document) mentioning the marker."""
-    head = response.content[:4096]
-    return not head.lstrip().startswith(b"<") and RATE_LIMIT_MARKER.lower().encode() in head.lower()
 
 
 class SingPostCarrier(Carrier):
@@ -130,7 +132,7 @@ class SingPostCarrier(Carrier):
             "POST",
             self.settings.base_url,
             headers=self._headers(),
-            content=_mapping.build_request(numbers, self.settings.system_id),
+            content=_wire.build_request(numbers, self.settings.system_id),
             # The POST only reads: safe to resend on timeouts and 5xx.
             options=RequestOptions(operation=operation, idempotent=True),
         )
@@ -158,8 +160,6 @@ class SingPostCarrier(Carrier):
         )
 
     def _rate_limited(self, response: httpx.Response, operation: str) -> RateLimitError:
-        from carrier_sdk._retry import parse_retry_after
-
         error: RateLimitError = self._api_error(
             RateLimitError,
             response,
@@ -172,18 +172,18 @@ class SingPostCarrier(Carrier):
 
     def _read(self, response: httpx.Response, operation: str) -> WireResponse:
         """Check status, throttling text and ``ErrorCode``; return the parsed response."""
-        if _looks_rate_limited(response):
+        if looks_rate_limited(response.content):
             raise self._rate_limited(response, operation)
         if not response.is_success:
             # A 404 here is a wrong endpoint, never an unknown number (that is reported in-body).
             raise self.api_error(response, operation=operation, not_found=NotFoundError)
         root = self.parse_xml(response, operation=operation)  # hardened: DTDs, entities, deep nesting refused
         try:
-            wire = _mapping.parse_response(root)
+            wire = _wire.parse_response(root)
         except (ValueError, KeyError, TypeError, RecursionError) as err:
             raise self.response_error(response, str(err) or type(err).__name__, operation=operation) from None
         if wire.error_code != SUCCESS_CODE:
-            kind = _mapping.error_kind(wire.error_code, wire.error_desc)
+            kind = _wire.error_kind(wire.error_code, wire.error_desc)
             if kind == "rate_limit":
                 error = self._rate_limited(response, operation)
                 error.error_code = wire.error_code
@@ -211,7 +211,7 @@ class SingPostCarrier(Carrier):
                 operation=operation,
             )
         try:
-            return _mapping.to_tracking_info(item, self.code, number)
+            return _mapping.to_tracking_info(self.code, number, item)
         except (ValueError, KeyError, TypeError, OverflowError, CarrierError) as err:
             return self.response_error(
                 response, f"unusable tracking data for {number} ({type(err).__name__})", operation=operation
@@ -226,11 +226,11 @@ class SingPostCarrier(Carrier):
 
     def error_details(self, response: httpx.Response) -> tuple[str | None, str | None]:
         try:
-            if _looks_rate_limited(response):
+            if looks_rate_limited(response.content):
                 return None, RATE_LIMIT_MARKER
             body = response.content
             if body.lstrip().startswith(b"<"):
-                wire = _mapping.parse_response(parse_xml(body, carrier=self.code))
+                wire = _wire.parse_response(parse_xml(body, carrier=self.code))
                 if wire.error_code != SUCCESS_CODE or wire.error_desc:
                     return wire.error_code, wire.error_desc or None
                 return None, None

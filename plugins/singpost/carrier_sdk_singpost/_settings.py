@@ -9,7 +9,7 @@ import httpx
 
 from carrier_sdk import Secret
 
-from ._schemas import DEFAULT_SYSTEM_ID, NAMED_URLS, PRODUCTION_URL
+from ._wire import DEFAULT_SYSTEM_ID, NAMED_URLS, PRODUCTION_URL
 
 __all__ = ["SingPostSettings"]
 

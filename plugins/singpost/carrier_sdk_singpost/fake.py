@@ -19,12 +19,10 @@ import defusedxml
 import defusedxml.ElementTree as SafeET
 import httpx
 
-from carrier_sdk import s10_check_digit
-from carrier_sdk._identify import is_valid_s10
-from carrier_sdk._xml import local_name
+from carrier_sdk.adapters import is_valid_s10, local_name, s10_check_digit
 from carrier_sdk.fakes import FakeCarrierAPI, Handler, stable_random
 
-from ._schemas import (
+from ._wire import (
     AUTH_HEADER,
     BATCH_SIZE,
     EMPTY_VALUE,

@@ -6,7 +6,7 @@ import httpx
 import pytest
 import respx
 from carrier_sdk_singpost import SingPostCarrier, SingPostSettings
-from carrier_sdk_singpost._schemas import BATCH_SIZE
+from carrier_sdk_singpost._wire import BATCH_SIZE
 from carrier_sdk_singpost.fake import SingPostFake, sg_number
 
 from carrier_sdk import CarrierServerError, ResponseError, TrackingNotFoundError, TrackingStatus

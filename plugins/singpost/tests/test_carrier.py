@@ -8,7 +8,7 @@ from importlib.metadata import entry_points
 
 import pytest
 from carrier_sdk_singpost import SingPostCarrier, SingPostSettings
-from carrier_sdk_singpost._schemas import BATCH_SIZE, LEGACY_URL, PRODUCTION_URL, SANDBOX_URL
+from carrier_sdk_singpost._wire import BATCH_SIZE, LEGACY_URL, PRODUCTION_URL, SANDBOX_URL
 
 from carrier_sdk import (
     Address,
@@ -130,7 +130,7 @@ def test_settings_from_env_vars():
         "CARRIER_SDK_SINGPOST_BASE_URL": "sandbox",
         "CARRIER_SDK_SINGPOST_SYSTEM_ID": "SYS1",
     }
-    from carrier_sdk._settings import load_settings
+    from carrier_sdk.adapters import load_settings
 
     settings = load_settings(SingPostCarrier, None, environ)
     assert settings.api_key.get_secret_value() == "env-key"
@@ -139,7 +139,7 @@ def test_settings_from_env_vars():
 
 
 def test_missing_api_key_names_the_env_var():
-    from carrier_sdk._settings import load_settings
+    from carrier_sdk.adapters import load_settings
 
     with pytest.raises(ConfigurationError, match="CARRIER_SDK_SINGPOST_API_KEY"):
         load_settings(SingPostCarrier, {}, {})

@@ -5,8 +5,7 @@ from __future__ import annotations
 import defusedxml.ElementTree as SafeET
 import httpx
 import pytest
-from carrier_sdk_singpost._mapping import build_request
-from carrier_sdk_singpost._schemas import NAMESPACE, PRODUCTION_URL
+from carrier_sdk_singpost._wire import NAMESPACE, PRODUCTION_URL, build_request
 from carrier_sdk_singpost.fake import FAKE_API_KEY, SingPostFake, sg_number
 
 from carrier_sdk import (

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 from carrier_sdk_singpost import SingPostCarrier
-from carrier_sdk_singpost._mapping import clean, error_kind, parse_time
-from carrier_sdk_singpost._schemas import FALLBACK_STATUS_CODES, STATUS_CODES
+from carrier_sdk_singpost._mapping import FALLBACK_STATUS_CODES, STATUS_CODES, to_tracking_info
+from carrier_sdk_singpost._wire import WireEvent, WireItem, clean, error_kind, parse_time
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -134,9 +134,6 @@ def test_error_kind(code, desc, kind):
 
 
 def test_events_with_equal_times_keep_carrier_order():
-    from carrier_sdk_singpost._mapping import to_tracking_info
-    from carrier_sdk_singpost._schemas import WireEvent, WireItem
-
     item = WireItem(
         tracking_number="RR123456785SG",
         found=True,
@@ -145,15 +142,12 @@ def test_events_with_equal_times_keep_carrier_order():
             WireEvent(date="2024-05-21T10:56:00", description="Item is out for delivery"),
         ),
     )
-    info = to_tracking_info(item, "singpost")
+    info = to_tracking_info("singpost", "", item)
     assert [e.description for e in info.events] == ["Item is out for delivery", "Item delivered"]
     assert info.status is S.DELIVERED
 
 
 def test_oldest_first_document_is_not_reversed():
-    from carrier_sdk_singpost._mapping import to_tracking_info
-    from carrier_sdk_singpost._schemas import WireEvent, WireItem
-
     item = WireItem(
         tracking_number="RR123456785SG",
         events=(
@@ -161,5 +155,5 @@ def test_oldest_first_document_is_not_reversed():
             WireEvent(date="2024-05-22T09:00:00", description="Item delivered"),
         ),
     )
-    info = to_tracking_info(item, "singpost")
+    info = to_tracking_info("singpost", "", item)
     assert info.status is S.DELIVERED

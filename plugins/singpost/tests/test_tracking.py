@@ -8,7 +8,7 @@ import defusedxml.ElementTree as SafeET
 import httpx
 import pytest
 import respx
-from carrier_sdk_singpost._schemas import LEGACY_URL, NAMESPACE, SANDBOX_URL
+from carrier_sdk_singpost._wire import LEGACY_URL, NAMESPACE, SANDBOX_URL
 
 from carrier_sdk import (
     APIConnectionError,
@@ -86,7 +86,7 @@ def test_empty_key_sends_no_authorization_header(drive):
 
 
 def test_request_escapes_text():
-    from carrier_sdk_singpost._mapping import build_request
+    from carrier_sdk_singpost._wire import build_request
 
     body = build_request(["A<B&C"], 'x"&<y>')
     root = SafeET.fromstring(body)
