@@ -13,7 +13,7 @@ from xml.etree import ElementTree as ET
 
 import httpx
 import pytest
-from carrier_sdk_correos._mapping import correos_object
+from carrier_sdk_correos._wire import correos_object
 
 from carrier_sdk import (
     Address,

@@ -5,12 +5,7 @@ Kept light on purpose: the carrier class is imported only when the plugin manage
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from carrier_sdk.hookspecs import hookimpl
-
-if TYPE_CHECKING:
-    from carrier_sdk import CarrierRegistry
+from carrier_sdk.adapters import CarrierRegistry, hookimpl
 
 __all__ = ["register_carriers"]
 

@@ -14,40 +14,27 @@ from carrier_sdk import (
     AuthenticationError,
     Cancellation,
     Capability,
-    Carrier,
     CarrierError,
     CarrierServerError,
     Confidence,
     ConfigurationError,
-    Flow,
     Identification,
     InvalidRequestError,
     Label,
     LabelFormat,
     NotFoundError,
-    RequestOptions,
     Shipment,
     ShipmentRequest,
     TrackingInfo,
     TrackingNotFoundError,
     TrackingStatus,
 )
-from carrier_sdk._flow import api_request
-from carrier_sdk._identify import is_valid_s10
+from carrier_sdk.adapters import LABEL_MAX_BODY, Carrier, Flow, RequestOptions, api_request, is_valid_s10
 
-from ._mapping import (
-    build_annul_envelope,
-    build_preregistro_envelope,
-    correos_object,
-    event_status,
-    parse_annul,
-    parse_localizador,
-    parse_preregistro,
-    soap_body,
-    soap_fault,
-    to_tracking_info,
-)
-from ._schemas import (
+from . import _mapping
+from ._mapping import create_shipment_body, to_tracking_info
+from ._settings import CorreosSettings
+from ._wire import (
     ANNUL_ALREADY_CANCELLED,
     ANNUL_ERROR_CODES,
     ANNUL_SOAP_ACTION,
@@ -60,8 +47,14 @@ from ._schemas import (
     TRACKING_AUTH_ERROR_WORDS,
     TRACKING_BASE_URL,
     SoapFault,
+    annul_envelope,
+    correos_object,
+    parse_annul,
+    parse_localizador,
+    parse_preregistro,
+    soap_body,
+    soap_fault,
 )
-from ._settings import CorreosSettings
 
 __all__ = ["CorreosCarrier"]
 
@@ -116,10 +109,7 @@ class CorreosCarrier(Carrier):
 
     @classmethod
     def map_status(cls, code: str, text: str = "") -> TrackingStatus:
-        try:
-            return event_status(str(code or ""), summary=str(text or ""))
-        except Exception:  # map_status must never raise
-            return TrackingStatus.UNKNOWN
+        return _mapping.map_status(code, text)
 
     def credential_id(self) -> str:
         return self.settings.tracking_user or self.settings.preregistro_user or "default"
@@ -303,7 +293,7 @@ class CorreosCarrier(Carrier):
     def create_shipment(self, request: ShipmentRequest, *, idempotency_key: str) -> Flow[Shipment]:
         self._require_shipping("create_shipment")
         reference = (request.reference or idempotency_key)[:100]
-        envelope = build_preregistro_envelope(
+        envelope = create_shipment_body(
             request,
             labeller_code=self.settings.labeller_code,
             reference=reference,
@@ -370,7 +360,7 @@ class CorreosCarrier(Carrier):
         number = tracking_number.strip().upper()
         response = yield self._soap_request(
             ANNUL_SOAP_ACTION,
-            build_annul_envelope(number),
+            annul_envelope(number),
             # Annulling twice is harmless ("already cancelled" counts as done), so resending is safe.
             RequestOptions(operation="cancel_shipment", idempotent=True),
         )

@@ -1,10 +1,9 @@
-"""Pure functions between Correos wire formats and carrier-sdk models.
+"""Correos wire values <-> carrier-sdk models.
 
-* Tracking: the localizador JSON -> :class:`LocalizadorShipment` -> :class:`TrackingInfo`, with the
-  status table, Europe/Madrid -> UTC conversion and return detection.
-* Shipments: :class:`ShipmentRequest` -> the ``PreregistroEnvio`` SOAP envelope (built with
-  :mod:`xml.etree.ElementTree`, so every value is escaped), checked against the WSDL length limits
-  first; SOAP responses are read by element *names*, never by position.
+* Tracking: :class:`~._wire.LocalizadorShipment` -> :class:`TrackingInfo`, with the status table
+  and return detection.
+* Shipments: :class:`ShipmentRequest` -> the ``PreregistroEnvio`` SOAP envelope, checked against
+  the service's length limits first.
 """
 
 from __future__ import annotations
@@ -12,13 +11,14 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Any
-from xml.etree import ElementTree as ET
 from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
+
+import attrs
 
 from carrier_sdk import (
     DimensionUnit,
@@ -31,11 +31,8 @@ from carrier_sdk import (
     ValidationError,
     WeightUnit,
 )
-from carrier_sdk._xml import local_name
 
-from ._schemas import (
-    ANNUL_REQUEST_ELEMENT,
-    ANNUL_RESPONSE_ELEMENT,
+from ._wire import (
     CUSTOMS_TIPO_ENVIO,
     CUSTOMS_VALUE_IN_CENTS,
     DEFAULT_DELIVERY_MODE,
@@ -46,13 +43,13 @@ from ._schemas import (
     LENGTH_LIMITS,
     MADRID_TZ,
     MAX_CUSTOMS_LINES,
-    PREREGISTRO_NS,
-    SOAP_ENV_NS,
-    AnnulResult,
     LocalizadorEvent,
     LocalizadorShipment,
-    PreregistroResult,
-    SoapFault,
+    add_child,
+    madrid_to_utc,
+    serialize,
+    soap_envelope,
+    unit_town,
 )
 
 __all__ = [
@@ -62,25 +59,14 @@ __all__ = [
     "PHASE_TEXT_STATUS",
     "RETURN_EVENT_CODES",
     "SUMMARY_KEYWORDS",
-    "build_annul_envelope",
-    "build_preregistro_envelope",
-    "event_status",
-    "REPEATABLE_KEYS",
-    "UNIT_TYPE_PREFIXES",
-    "correos_object",
-    "madrid_to_utc",
-    "parse_annul",
-    "parse_localizador",
-    "parse_preregistro",
-    "soap_body",
-    "soap_fault",
+    "create_shipment_body",
+    "map_status",
     "to_tracking_info",
-    "unit_town",
 ]
 
 S = TrackingStatus
 
-#: ``codEvento`` -> status (WIRE.md §4.5, overall [M]; A090000V/X010000V pre-transit is [A]).
+#: ``codEvento`` -> status (overall [M]; A090000V/X010000V pre-transit is [A]; README "Wire facts").
 EVENT_STATUS: Mapping[str, TrackingStatus] = {
     "A090000V": S.PRE_TRANSIT,
     "X010000V": S.PRE_TRANSIT,
@@ -172,17 +158,23 @@ SUMMARY_KEYWORDS: Sequence[tuple[str, TrackingStatus]] = (
 #: after the code table and before the phase, because a hold is reported inside a transit phase.
 HELD_KEYWORDS: Sequence[str] = ("retenid", "detenid", "pendiente de pago", "pendiente de documentacion")
 
-_MADRID = ZoneInfo(MADRID_TZ)
-
 
 def _fold(text: str) -> str:
     """Strip accents (``DEVOLUCIÓN`` -> ``DEVOLUCION``)."""
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
-def event_status(code: str, phase: str = "", phase_text: str = "", summary: str = "") -> TrackingStatus:
-    """Status of one event: return phase first, then ``codEvento``, hold phrases, ``desFase``,
-    ``fase``, keywords."""
+def map_status(code: str, text: str = "", *, phase: str = "", phase_text: str = "") -> TrackingStatus:
+    """Status of one event from its ``codEvento`` and ``desTextoResumen`` (``text``), and its
+    ``fase``/``desFase`` when known: return phase first, then ``codEvento``, hold phrases,
+    ``desFase``, ``fase``, keywords. Never raises (anything unusable is ``UNKNOWN``)."""
+    try:
+        return _status(str(code or ""), str(text or ""), str(phase or ""), str(phase_text or ""))
+    except Exception:  # map_status must never raise, whatever it is handed
+        return S.UNKNOWN
+
+
+def _status(code: str, summary: str, phase: str, phase_text: str) -> TrackingStatus:
     phase_folded = _fold(phase_text).upper()
     if "DEVOLUC" in phase_folded:
         return S.RETURNED_TO_SENDER
@@ -198,7 +190,6 @@ def event_status(code: str, phase: str = "", phase_text: str = "", summary: str 
     status = PHASE_NUMBER_STATUS.get(phase.strip())
     if status is not None:
         return status
-    text = _fold(summary).lower()
     for needle, candidate in SUMMARY_KEYWORDS:
         if needle in text:
             return candidate
@@ -213,153 +204,8 @@ def _is_return_event(event: LocalizadorEvent) -> bool:
     )
 
 
-_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
-
-
-def madrid_to_utc(date_text: str, time_text: str = "") -> datetime:
-    """``DD/MM/YYYY`` + ``HH:MM[:SS]`` Europe/Madrid wall-clock time -> aware UTC datetime.
-
-    A missing time is midnight. At the DST boundaries the wall clock is ambiguous (the repeated
-    02:00-02:59 hour on the last Sunday of October) or does not exist (02:00-02:59 on the last
-    Sunday of March). Correos sends no offset, so both resolve with ``fold=0``: an ambiguous time
-    is taken as the first occurrence (summer time, UTC+2) and a non-existent one with the offset
-    in force before the jump (winter time, UTC+1). Raises ``ValueError`` on malformed text.
-    """
-    date_match = _DATE.match(date_text.strip())
-    if date_match is None:
-        raise ValueError("fecEvento is not DD/MM/YYYY")
-    day, month, year = (int(g) for g in date_match.groups())
-    hour = minute = second = 0
-    if time_text.strip():
-        time_match = _TIME.match(time_text.strip())
-        if time_match is None:
-            raise ValueError("horEvento is not HH:MM:SS")
-        hour, minute = int(time_match.group(1)), int(time_match.group(2))
-        second = int(time_match.group(3) or 0)
-    local = datetime(year, month, day, hour, minute, second, tzinfo=_MADRID, fold=0)
-    return local.astimezone(UTC)
-
-
-# -- tracking JSON ---------------------------------------------------------------------------------
-
-
-def _str(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        raise TypeError("boolean where text was expected")
-    if isinstance(value, str | int):
-        return str(value).strip()
-    raise TypeError(f"{type(value).__name__} where text was expected")
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise TypeError("object expected")
-    return value
-
-
-#: Keys whose repeats all survive decoding: some localizador bodies repeat ``eventos`` (one
-#: event per key) instead of sending one array (issue 11; tests/external/correos).
-REPEATABLE_KEYS = frozenset({"eventos", "enviosAsociados"})
-
-
-def correos_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """``object_pairs_hook`` for localizador JSON: repeated :data:`REPEATABLE_KEYS` accumulate.
-
-    Each repeat adds its value (an object, or every item of an array) to one list, in body
-    order; any other repeated key keeps its last value, as :func:`json.loads` does.
-    """
-    obj: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in REPEATABLE_KEYS and key in obj:
-            previous = obj[key]
-            merged = list(previous) if isinstance(previous, list) else [] if previous is None else [previous]
-            if isinstance(value, list):
-                merged.extend(value)
-            elif value is not None:
-                merged.append(value)
-            obj[key] = merged
-        else:
-            obj[key] = value
-    return obj
-
-
-#: Facility types that prefix a Correos unit named after its town: ``CTA SANTIAGO DE COMPOSTELA``
-#: (centro de tratamiento automatizado; tests/external/correos), and the other centre types.
-UNIT_TYPE_PREFIXES = ("CTA", "CTP", "CAE", "CTI")
-_OFFICE_SUFFIX = re.compile(r"\s+SUC(?:\.|URSAL)?\s+\S.*$")
-
-
-def unit_town(unit: str) -> str:
-    """The town in a localizador ``unidad`` name, or ``""`` when the name does not say.
-
-    ``CTA MADRID`` -> ``MADRID``; ``MADRID SUC 37. LA ELIPA`` (an office, ``nom_codired``) ->
-    ``MADRID``. Other names (``OFICINA MADRID CENTRAL``) keep only the facility name.
-    """
-    words = unit.strip().split()
-    if len(words) >= 2 and words[0].upper().rstrip(".") in UNIT_TYPE_PREFIXES:
-        return " ".join(words[1:])
-    match = _OFFICE_SUFFIX.search(unit.strip())
-    if match is not None and match.start() > 0:
-        return unit.strip()[: match.start()]
-    return ""
-
-
-def parse_localizador(data: Any) -> LocalizadorShipment:
-    """Read the localizador body: an array whose first item is the shipment, or a bare object.
-
-    Raises ``TypeError``/``ValueError``/``KeyError`` on shapes it cannot read (the caller wraps).
-    """
-    if isinstance(data, list):
-        if not data:
-            raise ValueError("empty array")
-        data = data[0]
-    body = _mapping(data)
-    error = body.get("error")
-    error_code: str | None = None
-    error_text = ""
-    if error is not None:
-        error_map = _mapping(error)
-        error_code = _str(error_map.get("codError")) or None
-        error_text = _str(error_map.get("desError"))
-    raw_events = body.get("eventos")
-    events: tuple[LocalizadorEvent, ...] | None = None
-    if isinstance(raw_events, Mapping):
-        raw_events = [raw_events]  # a single event is sent as a bare object (issue 11)
-    if raw_events is not None:
-        if not isinstance(raw_events, list):
-            raise TypeError("eventos is neither an array nor an object")
-        events = tuple(
-            LocalizadorEvent(
-                code=_str(e.get("codEvento")),
-                date=_str(e.get("fecEvento")),
-                time=_str(e.get("horEvento")),
-                unit=_str(e.get("unidad")),
-                phase=_str(e.get("fase")),
-                phase_text=_str(e.get("desFase")),
-                summary=_str(e.get("desTextoResumen")),
-                detail=_str(e.get("desTextoAmpliado")),
-            )
-            for e in map(_mapping, raw_events)
-        )
-    associated_raw = body.get("enviosAsociados") or []
-    if not isinstance(associated_raw, list):
-        raise TypeError("enviosAsociados is not an array")
-    associated = tuple(code for code in (_str(_mapping(a).get("codEnvio")).upper() for a in associated_raw) if code)
-    return LocalizadorShipment(
-        number=_str(body.get("codEnvio")).upper(),
-        error_code=error_code,
-        error_text=error_text,
-        summary=_str(body.get("resumen_ultimo")),
-        associated=associated,
-        events=events,
-    )
-
-
 def _to_event(event: LocalizadorEvent) -> TrackingEvent:
-    status = event_status(event.code, event.phase, event.phase_text, event.summary)
+    status = map_status(event.code, event.summary, phase=event.phase, phase_text=event.phase_text)
     local = f"{event.date} {event.time}".strip()
     return TrackingEvent(
         occurred_at=madrid_to_utc(event.date, event.time),
@@ -372,14 +218,14 @@ def _to_event(event: LocalizadorEvent) -> TrackingEvent:
     )
 
 
-def to_tracking_info(carrier: str, requested: str, shipment: LocalizadorShipment) -> TrackingInfo:
+def to_tracking_info(carrier: str, number: str, wire: LocalizadorShipment) -> TrackingInfo:
     """Map a found shipment to :class:`TrackingInfo`, sorting events and detecting returns.
 
     A returned parcel ends in a "delivered" phase (delivered back to the sender): any delivered
     event after a return event is reported as ``returned_to_sender``, and so is the shipment.
     """
     pairs = sorted(
-        ((_to_event(e), e) for e in shipment.events or ()),
+        ((_to_event(e), e) for e in wire.events or ()),
         key=lambda pair: pair[0].occurred_at,
     )
     events: list[TrackingEvent] = []
@@ -388,32 +234,24 @@ def to_tracking_info(carrier: str, requested: str, shipment: LocalizadorShipment
         if _is_return_event(raw):
             returning = True
         if returning and event.status is S.DELIVERED:
-            event = TrackingEvent(
-                occurred_at=event.occurred_at,
-                status=S.RETURNED_TO_SENDER,
-                description=event.description,
-                carrier_status_code=event.carrier_status_code,
-                carrier_status_text=event.carrier_status_text,
-                location=event.location,
-                local_time=event.local_time,
-            )
+            event = attrs.evolve(event, status=S.RETURNED_TO_SENDER)
         events.append(event)
     latest = events[-1] if events else None
     return TrackingInfo(
         carrier=carrier,
-        tracking_number=shipment.number or requested,
+        tracking_number=wire.number or number,
         status=TrackingInfo.status_of(events),
         events=events,
-        status_detail=shipment.summary or (latest.description if latest else ""),
+        status_detail=wire.summary or (latest.description if latest else ""),
         related_numbers=tuple(
             RelatedNumber(tracking_number=code, carrier=carrier, relation="associated")
-            for code in shipment.associated
-            if code != (shipment.number or requested)
+            for code in wire.associated
+            if code != (wire.number or number)
         ),
     )
 
 
-# -- SOAP request building -----------------------------------------------------------------------------
+# -- the pre-registration request ---------------------------------------------------------------------
 
 
 def _check(value: str, element: str, field: str) -> str:
@@ -427,44 +265,23 @@ def _check(value: str, element: str, field: str) -> str:
     return value
 
 
-def _sub(parent: Element, tag: str, text: str | None = None) -> Element:
-    child = ET.SubElement(parent, tag)
-    if text is not None:
-        child.text = text
-    return child
-
-
-def _envelope() -> tuple[Element, Element]:
-    # Literal prefixes keep the envelope exactly as WIRE.md §4.3 shows it; ElementTree escapes
-    # every text node, so names like "Smith & Sons <Ltd>" cannot break the document.
-    envelope = Element("soapenv:Envelope", {"xmlns:soapenv": SOAP_ENV_NS, "xmlns": PREREGISTRO_NS})
-    _sub(envelope, "soapenv:Header")
-    body = _sub(envelope, "soapenv:Body")
-    return envelope, body
-
-
-def _serialize(envelope: Element) -> bytes:
-    data: bytes = ET.tostring(envelope, encoding="utf-8", xml_declaration=True)
-    return data
-
-
 def _phone(value: str) -> str:
     return re.sub(r"[\s\-().]", "", value)
 
 
 def _party(parent: Element, tag: str, address: Any, prefix: str, *, domestic: bool) -> None:
-    party = _sub(parent, tag)
-    ident = _sub(party, "Identificacion")
+    party = add_child(parent, tag)
+    ident = add_child(party, "Identificacion")
     name = address.name or address.company
-    _sub(ident, "Nombre", _check(name, "Nombre", f"{prefix}.name"))
+    add_child(ident, "Nombre", _check(name, "Nombre", f"{prefix}.name"))
     if address.name and address.company:
-        _sub(ident, "Empresa", _check(address.company, "Empresa", f"{prefix}.company"))
-    where = _sub(party, "DatosDireccion")
+        add_child(ident, "Empresa", _check(address.company, "Empresa", f"{prefix}.company"))
+    where = add_child(party, "DatosDireccion")
     street = ", ".join(p for p in (address.street1, address.street2) if p)
-    _sub(where, "Direccion", _check(street, "Direccion", f"{prefix}.street1"))
-    _sub(where, "Localidad", _check(address.city, "Localidad", f"{prefix}.city"))
+    add_child(where, "Direccion", _check(street, "Direccion", f"{prefix}.street1"))
+    add_child(where, "Localidad", _check(address.city, "Localidad", f"{prefix}.city"))
     if address.state:
-        _sub(where, "Provincia", _check(address.state, "Provincia", f"{prefix}.state"))
+        add_child(where, "Provincia", _check(address.state, "Provincia", f"{prefix}.state"))
     postal = address.postal_code.replace(" ", "")
     if domestic:
         if not re.fullmatch(r"\d{5}", postal):
@@ -473,16 +290,16 @@ def _party(parent: Element, tag: str, address: Any, prefix: str, *, domestic: bo
                 field=f"{prefix}.postal_code",
                 constraint="5 digits (Correos CP)",
             )
-        _sub(party, "CP", _check(postal, "CP", f"{prefix}.postal_code"))
+        add_child(party, "CP", _check(postal, "CP", f"{prefix}.postal_code"))
     else:
         # [A] foreign addresses carry ZIP and Pais instead of CP.
         if postal:
-            _sub(party, "ZIP", postal[:10])
-        _sub(party, "Pais", address.country)
+            add_child(party, "ZIP", postal[:10])
+        add_child(party, "Pais", address.country)
     if address.phone:
-        _sub(party, "Telefonocontacto", _check(_phone(address.phone), "Telefonocontacto", f"{prefix}.phone"))
+        add_child(party, "Telefonocontacto", _check(_phone(address.phone), "Telefonocontacto", f"{prefix}.phone"))
     if address.email:
-        _sub(party, "Email", _check(address.email, "Email", f"{prefix}.email"))
+        add_child(party, "Email", _check(address.email, "Email", f"{prefix}.email"))
 
 
 def _grams(value: Decimal) -> int:
@@ -506,24 +323,24 @@ def _customs(parent: Element, request: ShipmentRequest) -> None:
             field="customs.items.value.currency",
             constraint="EUR",
         )
-    aduana = _sub(parent, "Aduana")
-    _sub(aduana, "TipoEnvio", CUSTOMS_TIPO_ENVIO.get(customs.contents_type, CUSTOMS_TIPO_ENVIO["merchandise"]))
-    _sub(aduana, "EnvioComercial", "S" if customs.contents_type == "merchandise" else "N")
-    _sub(aduana, "FacturaSuperiora500", "S" if total.amount > 500 else "N")
-    _sub(aduana, "DUAConCorreos", "N")
-    desc = _sub(aduana, "DescAduanera")
+    aduana = add_child(parent, "Aduana")
+    add_child(aduana, "TipoEnvio", CUSTOMS_TIPO_ENVIO.get(customs.contents_type, CUSTOMS_TIPO_ENVIO["merchandise"]))
+    add_child(aduana, "EnvioComercial", "S" if customs.contents_type == "merchandise" else "N")
+    add_child(aduana, "FacturaSuperiora500", "S" if total.amount > 500 else "N")
+    add_child(aduana, "DUAConCorreos", "N")
+    desc = add_child(aduana, "DescAduanera")
     for index, item in enumerate(customs.items):
-        line = _sub(desc, "DATOSADUANA")
-        _sub(line, "Cantidad", str(item.quantity))
-        _sub(line, "Descripcion", _check(item.description, "Descripcion", f"customs.items[{index}].description"))
+        line = add_child(desc, "DATOSADUANA")
+        add_child(line, "Cantidad", str(item.quantity))
+        add_child(line, "Descripcion", _check(item.description, "Descripcion", f"customs.items[{index}].description"))
         if item.hs_code:
-            _sub(line, "NTarifario", item.hs_code)
+            add_child(line, "NTarifario", item.hs_code)
         grams = _grams(item.weight * item.quantity * _unit_to_grams(item.weight_unit))
-        _sub(line, "Pesoneto", str(grams))
+        add_child(line, "Pesoneto", str(grams))
         value = item.total_value.amount
         if CUSTOMS_VALUE_IN_CENTS:
             value = value * 100
-        _sub(line, "Valorneto", str(int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))))
+        add_child(line, "Valorneto", str(int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))))
 
 
 _GRAMS = {
@@ -538,7 +355,7 @@ def _unit_to_grams(unit: WeightUnit) -> Decimal:
     return _GRAMS[unit]
 
 
-def build_preregistro_envelope(
+def create_shipment_body(
     request: ShipmentRequest,
     *,
     labeller_code: str,
@@ -572,113 +389,35 @@ def build_preregistro_envelope(
     _check(reference, "ReferenciaCliente", "reference")
     parcel = request.parcels[0]
 
-    envelope, body = _envelope()
-    pre = _sub(body, "PreregistroEnvio")
-    _sub(pre, "IdiomaErrores", ERROR_LANGUAGE)
-    _sub(pre, "FechaOperacion", now.astimezone(_MADRID).strftime("%d-%m-%Y %H:%M:%S"))
-    _sub(pre, "CodEtiquetador", labeller_code)
+    envelope, body = soap_envelope()
+    pre = add_child(body, "PreregistroEnvio")
+    add_child(pre, "IdiomaErrores", ERROR_LANGUAGE)
+    add_child(pre, "FechaOperacion", now.astimezone(ZoneInfo(MADRID_TZ)).strftime("%d-%m-%Y %H:%M:%S"))
+    add_child(pre, "CodEtiquetador", labeller_code)
     if contract_number:
-        _sub(pre, "NumContrato", contract_number)
+        add_child(pre, "NumContrato", contract_number)
     if client_number:
-        _sub(pre, "NumCliente", client_number)
-    _sub(pre, "TotalBultos", "1")
-    _sub(pre, "ModDevEtiqueta", LABEL_MODE_PDF)
+        add_child(pre, "NumCliente", client_number)
+    add_child(pre, "TotalBultos", "1")
+    add_child(pre, "ModDevEtiqueta", LABEL_MODE_PDF)
     _party(pre, "Remitente", request.shipper, "shipper", domestic=True)
     _party(pre, "Destinatario", request.recipient, "recipient", domestic=request.recipient.country == "ES")
-    envio = _sub(pre, "Envio")
-    _sub(envio, "CodProducto", product)
+    envio = add_child(pre, "Envio")
+    add_child(envio, "CodProducto", product)
     if reference:
-        _sub(envio, "ReferenciaCliente", reference)
-    _sub(envio, "TipoFranqueo", DEFAULT_FRANKING)
-    _sub(envio, "ModalidadEntrega", DEFAULT_DELIVERY_MODE)
-    pesos = _sub(envio, "Pesos")
-    peso = _sub(pesos, "Peso")
-    _sub(peso, "TipoPeso", "R")
-    _sub(peso, "Valor", str(_grams(parcel.weight_in(WeightUnit.G))))
+        add_child(envio, "ReferenciaCliente", reference)
+    add_child(envio, "TipoFranqueo", DEFAULT_FRANKING)
+    add_child(envio, "ModalidadEntrega", DEFAULT_DELIVERY_MODE)
+    pesos = add_child(envio, "Pesos")
+    peso = add_child(pesos, "Peso")
+    add_child(peso, "TipoPeso", "R")
+    add_child(peso, "Valor", str(_grams(parcel.weight_in(WeightUnit.G))))
     dims = parcel.dimensions_in(DimensionUnit.CM)
     if dims is not None:
         length, width, height = (max(1, math.ceil(d)) for d in dims)
-        _sub(envio, "Largo", str(length))
-        _sub(envio, "Alto", str(height))
-        _sub(envio, "Ancho", str(width))
+        add_child(envio, "Largo", str(length))
+        add_child(envio, "Alto", str(height))
+        add_child(envio, "Ancho", str(width))
     if request.is_international or request.customs is not None:
         _customs(envio, request)
-    return _serialize(envelope)
-
-
-def build_annul_envelope(tracking_number: str) -> bytes:
-    """The ``AnularOp`` envelope: ``PeticionAnular/codCertificado`` [M]."""
-    envelope, body = _envelope()
-    peticion = _sub(body, ANNUL_REQUEST_ELEMENT)
-    _sub(peticion, "IdiomaErrores", ERROR_LANGUAGE)
-    _sub(peticion, "codCertificado", tracking_number)
-    return _serialize(envelope)
-
-
-# -- SOAP response reading ------------------------------------------------------------------------------
-
-
-def _children(elem: Element, name: str) -> Iterable[Element]:
-    return (child for child in elem if local_name(child.tag) == name)
-
-
-def _child(elem: Element | None, *path: str) -> Element | None:
-    for name in path:
-        if elem is None:
-            return None
-        elem = next(iter(_children(elem, name)), None)
-    return elem
-
-
-def _text(elem: Element | None) -> str:
-    return (elem.text or "").strip() if elem is not None else ""
-
-
-def soap_body(root: Element) -> Element:
-    """The ``Body`` of a SOAP envelope; ``ValueError`` when the document is not one."""
-    if local_name(root.tag) != "Envelope":
-        raise ValueError("not a SOAP envelope")
-    body = _child(root, "Body")
-    if body is None:
-        raise ValueError("SOAP envelope without Body")
-    return body
-
-
-def soap_fault(body: Element) -> SoapFault | None:
-    """The ``Fault`` in ``body``, if any."""
-    fault = _child(body, "Fault")
-    if fault is None:
-        return None
-    return SoapFault(code=_text(_child(fault, "faultcode")), message=_text(_child(fault, "faultstring")))
-
-
-def parse_preregistro(body: Element) -> PreregistroResult:
-    """Read ``RespuestaPreregistroEnvio`` by element names; ``ValueError`` when it is missing."""
-    answer = _child(body, "RespuestaPreregistroEnvio")
-    if answer is None:
-        raise ValueError("no RespuestaPreregistroEnvio in the SOAP body")
-    bulto = _child(answer, "Bulto")
-    fichero = _child(bulto, "Etiqueta", "Etiqueta_pdf", "Fichero")
-    error = _child(answer, "BultoError")
-    return PreregistroResult(
-        result=_text(_child(answer, "Resultado")),
-        expedition=_text(_child(answer, "CodExpedicion")),
-        tracking_number=_text(_child(bulto, "CodEnvio")).upper(),
-        label_base64=_text(fichero) if fichero is not None else None,
-        error_code=_text(_child(error, "Error")),
-        error_text=_text(_child(error, "DescError")),
-    )
-
-
-def parse_annul(body: Element) -> AnnulResult:
-    """Read ``RespuestaAnular`` [A] by element names; ``ValueError`` when it is missing."""
-    answer = _child(body, ANNUL_RESPONSE_ELEMENT)
-    if answer is None:
-        raise ValueError(f"no {ANNUL_RESPONSE_ELEMENT} in the SOAP body")
-    errors: list[tuple[str, str]] = []
-    for container in _children(answer, "ErroresValidacion"):
-        for item in _children(container, "ErrorVal"):
-            errors.append((_text(_child(item, "Error")), _text(_child(item, "DescError"))))
-    for item in _children(answer, "BultoError"):
-        errors.append((_text(_child(item, "Error")), _text(_child(item, "DescError"))))
-    return AnnulResult(result=_text(_child(answer, "Resultado")), errors=tuple(errors))
+    return serialize(envelope)

@@ -8,7 +8,7 @@ import attrs
 
 from carrier_sdk import Secret, ValidationError
 
-from ._schemas import LENGTH_LIMITS
+from ._wire import LENGTH_LIMITS
 
 __all__ = ["ENVIRONMENTS", "CorreosSettings"]
 

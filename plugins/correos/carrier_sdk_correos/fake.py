@@ -24,11 +24,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from carrier_sdk._identify import s10_check_digit
-from carrier_sdk._xml import local_name
+from carrier_sdk.adapters import local_name, s10_check_digit
 from carrier_sdk.fakes import FakeCarrierAPI, Handler, stable_random
 
-from ._schemas import (
+from ._wire import (
     ANNUL_ERROR_CODES,
     ANNUL_RESPONSE_ELEMENT,
     LENGTH_LIMITS,

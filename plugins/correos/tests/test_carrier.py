@@ -8,7 +8,7 @@ from carrier_sdk_correos._mapping import EVENT_STATUS
 from carrier_sdk_correos._settings import CorreosSettings
 
 from carrier_sdk import Capability, Confidence, ConfigurationError, TrackingStatus
-from carrier_sdk._settings import load_settings
+from carrier_sdk.adapters import load_settings
 
 
 @pytest.mark.parametrize(

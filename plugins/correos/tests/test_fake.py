@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from carrier_sdk_correos._carrier import CorreosCarrier
-from carrier_sdk_correos._schemas import DOMESTIC_CODE_PATTERN
+from carrier_sdk_correos._wire import DOMESTIC_CODE_PATTERN
 from carrier_sdk_correos.fake import ASSOCIATED_CODE, CorreosFake
 
 from carrier_sdk import (

@@ -26,7 +26,7 @@ from carrier_sdk import (
     ResponseError,
     ValidationError,
 )
-from carrier_sdk._xml import local_name
+from carrier_sdk.adapters import local_name
 
 NS = "{http://www.correos.es/iris6/services/preregistroetiquetas}"
 SOAP = "{http://schemas.xmlsoap.org/soap/envelope/}"

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 import respx
-from carrier_sdk_correos._mapping import event_status, madrid_to_utc, parse_localizador, to_tracking_info
+from carrier_sdk_correos._mapping import map_status, to_tracking_info
+from carrier_sdk_correos._wire import madrid_to_utc, parse_localizador
 
 from carrier_sdk import (
     APIConnectionError,
@@ -254,8 +255,8 @@ def test_return_detection(events, expected):
         ("", "", "", "", S.UNKNOWN),
     ],
 )
-def test_event_status_fallback_chain(code, fase, des_fase, summary, expected):
-    assert event_status(code, fase, des_fase, summary) is expected
+def test_map_status_fallback_chain(code, fase, des_fase, summary, expected):
+    assert map_status(code, summary, phase=fase, phase_text=des_fase) is expected
 
 
 def test_map_status_never_raises():
