@@ -9,21 +9,19 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from carrier_sdk.hookspecs import hookimpl
+from carrier_sdk.adapters import CarrierRegistry, hookimpl
 
 if TYPE_CHECKING:
-    from carrier_sdk import CarrierRegistry
-
     from ._carrier import CainiaoCarrier
-    from ._push import verify_push
     from ._settings import CainiaoEnvironment, CainiaoSettings
+    from .push import verify_push
 
 __all__ = ["CainiaoCarrier", "CainiaoEnvironment", "CainiaoSettings", "register_carriers", "verify_push"]
 
 # Public names are imported on first access, so plugin discovery imports no adapter module.
 _LAZY = {
     "CainiaoCarrier": "._carrier",
-    "verify_push": "._push",
+    "verify_push": ".push",
     "CainiaoEnvironment": "._settings",
     "CainiaoSettings": "._settings",
 }

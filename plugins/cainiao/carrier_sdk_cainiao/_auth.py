@@ -1,7 +1,7 @@
 """The LINK gateway signature: ``data_digest = base64(md5(logistics_interface + secret_key))``.
 
 The digest is the raw 16-byte MD5 (not its hex form) of the UTF-8 bytes of the exact
-``logistics_interface`` string that is sent, base64-encoded with padding (WIRE.md §5.2).
+``logistics_interface`` string that is sent, base64-encoded with padding (README "Signing").
 The JSON is serialized once, signed, and that same string is form-encoded.
 """
 

@@ -10,67 +10,59 @@ from typing import Any, ClassVar
 import httpx
 
 from carrier_sdk import (
-    LABEL_MAX_BODY,
     APIStatusError,
     Cancellation,
     Capability,
-    Carrier,
     CarrierError,
     Confidence,
-    Flow,
     Identification,
     Label,
     LabelFormat,
     NotFoundError,
     RateLimitError,
     RelatedNumber,
-    RequestOptions,
     Shipment,
     ShipmentRequest,
     TrackingInfo,
     TrackingNotFoundError,
     TrackingStatus,
     ValidationError,
+)
+from carrier_sdk.adapters import (
+    LABEL_MAX_BODY,
+    Carrier,
+    Flow,
+    RequestOptions,
     api_request,
     is_valid_s10,
     normalize_number,
+    redact_request,
 )
-from carrier_sdk._redact import redact_request
 
+from . import _mapping
 from ._auth import FORM_CONTENT_TYPE, encode_form, serialize, signed_form
-from ._mapping import event_status, order_payload, tracking_info
-from ._schemas import Envelope, error_class, extract_track_record, parse_envelope, parse_order_created, parse_waybill
+from ._mapping import create_shipment_body, error_class, to_tracking_info
 from ._settings import CainiaoSettings
+from ._wire import (
+    AP_PATTERN,
+    CAINIAO_LAST_MILE_PATTERN,
+    MSG_CANCEL,
+    MSG_CREATE,
+    MSG_TRACK,
+    MSG_WAYBILL,
+    ORDER_CODE_PATTERN,
+    TRACK_MAIL_KEY,
+    TRACK_ONLY_OFFICIAL_NODE,
+    TRACK_ORDER_KEY,
+    WAYBILL_TYPE,
+    Envelope,
+    extract_track_record,
+    parse_envelope,
+    parse_order_created,
+    parse_waybill,
+)
 
-__all__ = [
-    "CAINIAO_LAST_MILE_PATTERN",
-    "CainiaoCarrier",
-    "MSG_CANCEL",
-    "MSG_CREATE",
-    "MSG_TRACK",
-    "MSG_WAYBILL",
-    "ORDER_CODE_PATTERN",
-]
-
-MSG_CREATE = "cnge.order.create"
-MSG_WAYBILL = "cnge.waybill.get"
-MSG_CANCEL = "cnge.order.cancel"
-MSG_TRACK = "cnge.track.get"
-
-#: Cainiao logistics order code: ``LP`` + 14 digits (not S10, no check digit).
-ORDER_CODE_PATTERN = re.compile(r"^LP\d{14}$")
-#: AliExpress/Cainiao ``AP`` + 14 digits [M].
-AP_PATTERN = re.compile(r"^AP\d{14}$")
-#: Cainiao-issued last-mile ids such as ``CNFR…HD`` / ``CNES…`` [M]: ``CN`` + a country + 8-26 more.
-CAINIAO_LAST_MILE_PATTERN = re.compile(r"^CN(?:[A-Z]{2})(?=[A-Z0-9]*\d{6})[A-Z0-9]{8,26}$")
-
-#: Key the tracked number is sent under, by shape [M]: order codes as ``orderCode``, else ``mailNo``.
-TRACK_ORDER_KEY = "orderCode"
-TRACK_MAIL_KEY = "mailNo"
-#: ``onlyOfficialNode`` sent with cnge.track.get (as the known clients do) [M].
-TRACK_ONLY_OFFICIAL_NODE = True
-#: ``waybillType`` asked of cnge.waybill.get (``"1"``: the PDF label) [V-3p].
-WAYBILL_TYPE = "1"
+__all__ = ["CainiaoCarrier"]
 
 _REQUEST_ID_HEADERS = ("eagleeye-traceid", "x-request-id", "x-correlation-id", "request-id")
 
@@ -127,7 +119,7 @@ class CainiaoCarrier(Carrier):
 
     @classmethod
     def map_status(cls, code: str, text: str = "") -> TrackingStatus:
-        return event_status(code, text)
+        return _mapping.map_status(code, text)
 
     def credential_id(self) -> str:
         return self.settings.logistic_provider_id
@@ -224,7 +216,7 @@ class CainiaoCarrier(Carrier):
         envelope = self._envelope(response, "track", not_found=TrackingNotFoundError)
         try:
             record = extract_track_record(envelope.raw)
-            info = tracking_info(self.code, number, record)
+            info = to_tracking_info(self.code, number, record)
         except (KeyError, TypeError, ValueError, OverflowError, RecursionError) as err:
             raise self.response_error(
                 response, f"unexpected tracking payload ({type(err).__name__})", operation="track"
@@ -246,7 +238,7 @@ class CainiaoCarrier(Carrier):
                 "Cainiao waybills are PDF documents", field="label_format", constraint=LabelFormat.PDF.value
             )
         out_order_id = request.reference or idempotency_key
-        payload = order_payload(
+        payload = create_shipment_body(
             request,
             out_order_id=out_order_id,
             solution_code=self.settings.solution_code,

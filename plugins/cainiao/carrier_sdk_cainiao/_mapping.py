@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from carrier_sdk import (
     Address,
+    APIStatusError,
+    AuthenticationError,
+    CarrierServerError,
     DimensionUnit,
+    InvalidRequestError,
     Location,
     Money,
+    NotFoundError,
+    RateLimitError,
     RelatedNumber,
     ShipmentRequest,
     TrackingEvent,
@@ -23,30 +29,33 @@ from carrier_sdk import (
 )
 from carrier_sdk.iso import country_code as iso_country_code
 
-from ._schemas import RawEvent, TrackRecord
+from ._wire import RawEvent, TrackRecord, parse_time_zone
 
 __all__ = [
     "ACTION_CODE_STATUS",
     "CP_CODE_CARRIERS",
     "CURRENCY_EXPONENTS",
+    "DEFAULT_ERROR_CLASS",
     "DEFAULT_TIME_ZONE",
+    "ERROR_CODE_CLASSES",
+    "ERROR_KEYWORDS",
     "HELD_KEYWORDS",
-    "PREFER_LOCAL_TIME",
     "ORIGIN_COUNTRY",
+    "PREFER_LOCAL_TIME",
     "country_code",
+    "create_shipment_body",
+    "error_class",
     "event_instant",
     "event_location",
-    "event_status",
     "map_action_code",
+    "map_status",
     "minor_units",
-    "order_payload",
-    "parse_time_zone",
-    "tracking_info",
+    "to_tracking_info",
 ]
 
 _S = TrackingStatus
 
-#: actionCode -> status (WIRE.md §5.5 [V-3p]; codes marked [M] there are included).
+#: actionCode -> status [V] (codes seen in one source only [M] are included; README "Wire facts").
 ACTION_CODE_STATUS: Mapping[str, TrackingStatus] = {
     **dict.fromkeys(
         ("GWMS_ACCEPT", "GWMS_PACKAGE", "PRE_READY_TO_SHIP", "WMS_CONFIRMED", "ORDER_CREATED", "CREATE"),
@@ -143,7 +152,7 @@ DEFAULT_TIME_ZONE = timezone(timedelta(hours=8))
 #: decides only when no epoch is sent (cnge.track.get sends ``time`` as a wall-time string).
 PREFER_LOCAL_TIME = False
 
-#: ISO 4217 minor-unit exponents that are not 2 (``unitPrice`` is in minor units, WIRE.md §5.3 [A]).
+#: ISO 4217 minor-unit exponents that are not 2 (``unitPrice`` is in minor units [A]).
 CURRENCY_EXPONENTS: Mapping[str, int] = {
     **dict.fromkeys(("JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF", "PYG", "RWF", "KMF", "GNF"), 0),
     **dict.fromkeys(("KWD", "BHD", "OMR", "JOD", "TND", "LYD", "IQD"), 3),
@@ -152,7 +161,6 @@ CURRENCY_EXPONENTS: Mapping[str, int] = {
 #: The cnge.order.create flow ships from mainland China. [A]
 ORIGIN_COUNTRY = "CN"
 
-_TZ = re.compile(r"^(?:GMT|UTC)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 _LOCAL = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 
@@ -167,30 +175,15 @@ def map_action_code(code: object) -> TrackingStatus:
     return status or TrackingStatus.UNKNOWN
 
 
-def event_status(code: object, *texts: object) -> TrackingStatus:
-    """The actionCode's status; for a code the table does not know, a hold phrase in ``texts``
+def map_status(code: str, text: str = "") -> TrackingStatus:
+    """The actionCode's status; for a code the table does not know, a hold phrase in ``text``
     gives ``HELD``; otherwise ``UNKNOWN``. Never raises."""
     status = map_action_code(code)
-    if status is TrackingStatus.UNKNOWN:
-        lowered = " ".join(t.lower() for t in texts if isinstance(t, str))
+    if status is TrackingStatus.UNKNOWN and isinstance(text, str):
+        lowered = text.lower()
         if any(keyword in lowered for keyword in HELD_KEYWORDS):
             return TrackingStatus.HELD
     return status
-
-
-def parse_time_zone(text: str) -> timezone | None:
-    """``"+8"``, ``"GMT+8"``, ``"GMT-3"``, ``"GMT+02:00"``, ``"UTC"`` -> a fixed offset; else ``None``."""
-    value = text.strip()
-    if value.upper() in ("GMT", "UTC", "Z"):
-        return UTC
-    match = _TZ.match(value)
-    if match is None:
-        return None
-    sign, hours, minutes = match.group(1), int(match.group(2)), int(match.group(3) or 0)
-    if hours > 14 or minutes >= 60:
-        return None
-    offset = timedelta(hours=hours, minutes=minutes)
-    return timezone(-offset if sign == "-" else offset)
 
 
 def _local_instant(event: RawEvent, default: timezone | None) -> datetime | None:
@@ -285,12 +278,12 @@ def _eta_date(epoch_ms: int | None) -> date | None:
     return datetime.fromtimestamp(epoch_ms / 1000, UTC).date()
 
 
-def tracking_info(carrier: str, number: str, record: TrackRecord) -> TrackingInfo:
+def to_tracking_info(carrier: str, number: str, wire: TrackRecord) -> TrackingInfo:
     """A :class:`TrackingInfo` from a parsed record (raises ``ValueError`` on unusable times)."""
     events = []
-    for raw in record.events:
+    for raw in wire.events:
         occurred_at, local_time = event_instant(raw)
-        status = event_status(raw.action_code, raw.description, raw.carrier_note)
+        status = map_status(raw.action_code, f"{raw.description} {raw.carrier_note}")
         events.append(
             TrackingEvent(
                 occurred_at=occurred_at,
@@ -302,11 +295,11 @@ def tracking_info(carrier: str, number: str, record: TrackRecord) -> TrackingInf
                 local_time=local_time,
             )
         )
-    eta = _eta_date(record.eta_max_ms)
-    earliest = _eta_date(record.eta_min_ms)
+    eta = _eta_date(wire.eta_max_ms)
+    earliest = _eta_date(wire.eta_min_ms)
     if earliest is not None and (eta is None or earliest > eta):
         earliest = None
-    destination = country_code(record.dest_country)
+    destination = country_code(wire.dest_country)
     return TrackingInfo(
         carrier=carrier,
         tracking_number=number,
@@ -315,11 +308,11 @@ def tracking_info(carrier: str, number: str, record: TrackRecord) -> TrackingInf
         estimated_delivery=eta,
         estimated_delivery_earliest=earliest,
         estimated_delivery_latest=eta if earliest is not None else None,
-        origin_country=country_code(record.origin_country),
+        origin_country=country_code(wire.origin_country),
         destination_country=destination,
         destination=Location(country=destination) if len(destination) == 2 else None,
-        status_detail=record.status_desc or record.status,
-        related_numbers=_related(record, number),
+        status_detail=wire.status_desc or wire.status,
+        related_numbers=_related(wire, number),
     )
 
 
@@ -362,7 +355,7 @@ def _party(address: Address) -> dict[str, str]:
     return {k: v for k, v in party.items() if v}
 
 
-def order_payload(
+def create_shipment_body(
     request: ShipmentRequest,
     *,
     out_order_id: str,
@@ -423,3 +416,87 @@ def order_payload(
         "returnerParam": _party(request.shipper),
     }
     return payload
+
+
+# -- errors [A] -----------------------------------------------------------------------------------
+
+#: ``errorCode`` -> error class. ASSUMPTION [A]: guessed vocabulary, to confirm with real traffic.
+#: :class:`NotFoundError` becomes :class:`~carrier_sdk.TrackingNotFoundError` on tracking calls.
+ERROR_CODE_CLASSES: Mapping[str, type[APIStatusError]] = {
+    # signature / credentials
+    "SIGN_CHECK_FAILURE": AuthenticationError,
+    "SIGN_ERROR": AuthenticationError,
+    "INVALID_SIGNATURE": AuthenticationError,
+    "DATA_DIGEST_ERROR": AuthenticationError,
+    "S03": AuthenticationError,
+    "INVALID_LOGISTIC_PROVIDER": AuthenticationError,
+    "NO_PERMISSION": AuthenticationError,
+    "PERMISSION_DENIED": AuthenticationError,
+    # unknown order / number
+    "ORDER_NOT_EXIST": NotFoundError,
+    "ORDER_NOT_FOUND": NotFoundError,
+    "MAILNO_NOT_EXIST": NotFoundError,
+    "TRACE_NOT_FOUND": NotFoundError,
+    "NOT_FOUND": NotFoundError,
+    # bad request
+    "PARAM_ERROR": InvalidRequestError,
+    "PARAMS_ERROR": InvalidRequestError,
+    "INVALID_PARAM": InvalidRequestError,
+    "ILLEGAL_PARAM": InvalidRequestError,
+    "MISSING_PARAM": InvalidRequestError,
+    "ORDER_STATUS_ERROR": InvalidRequestError,
+    # throttling
+    "RATE_LIMIT": RateLimitError,
+    "FLOW_CONTROL": RateLimitError,
+    "API_CALL_LIMIT": RateLimitError,
+    "TOO_MANY_REQUESTS": RateLimitError,
+    # carrier side
+    "SYSTEM_ERROR": CarrierServerError,
+    "SERVICE_UNAVAILABLE": CarrierServerError,
+    "INTERNAL_ERROR": CarrierServerError,
+    "S99": CarrierServerError,
+}
+
+#: Fallback on ``errorMsg`` (lower-cased substring -> class), first match wins. ASSUMPTION [A].
+#: "can not be null" comes first: "request param DataDigest can not be null" is a bad request.
+ERROR_KEYWORDS: Sequence[tuple[str, type[APIStatusError]]] = (
+    ("can not be null", InvalidRequestError),
+    ("cannot be null", InvalidRequestError),
+    ("不能为空", InvalidRequestError),
+    ("signature", AuthenticationError),
+    ("sign check", AuthenticationError),
+    ("digest", AuthenticationError),
+    ("签名", AuthenticationError),
+    ("permission", AuthenticationError),
+    ("not exist", NotFoundError),
+    ("not found", NotFoundError),
+    ("no trace", NotFoundError),
+    ("不存在", NotFoundError),
+    ("rate limit", RateLimitError),
+    ("too many", RateLimitError),
+    ("flow control", RateLimitError),
+    ("限流", RateLimitError),
+    ("频繁", RateLimitError),
+    ("system error", CarrierServerError),
+    ("system busy", CarrierServerError),
+    ("timeout", CarrierServerError),
+    ("系统", CarrierServerError),
+    ("param", InvalidRequestError),
+    ("invalid", InvalidRequestError),
+    ("参数", InvalidRequestError),
+)
+
+#: Class for a ``success: "false"`` nobody recognizes. ASSUMPTION [A].
+DEFAULT_ERROR_CLASS: type[APIStatusError] = InvalidRequestError
+
+
+def error_class(code: str | None, message: str | None) -> type[APIStatusError]:
+    """The error class for a LINK ``errorCode``/``errorMsg`` pair (never raises)."""
+    key = (code or "").strip().upper()
+    if key in ERROR_CODE_CLASSES:
+        return ERROR_CODE_CLASSES[key]
+    text = (message or "").lower()
+    for keyword, cls in ERROR_KEYWORDS:
+        if keyword in text:
+            return cls
+    return DEFAULT_ERROR_CLASS

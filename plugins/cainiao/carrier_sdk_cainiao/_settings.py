@@ -10,8 +10,9 @@ import attrs
 
 from carrier_sdk import Environment, Secret, ValidationError
 
+from ._wire import DEFAULT_TO_CODES, INTEGRATION_TEST_URL, PRE_PRODUCTION_URL, PRODUCTION_URL
+
 __all__ = [
-    "DEFAULT_TO_CODES",
     "ENDPOINTS",
     "CainiaoEnvironment",
     "CainiaoSettings",
@@ -31,19 +32,11 @@ class CainiaoEnvironment(enum.StrEnum):
         return self.value
 
 
-#: Gateway URL per environment (WIRE.md §5.1).
+#: Gateway URL per environment.
 ENDPOINTS: Mapping[CainiaoEnvironment, str] = {
-    CainiaoEnvironment.PRODUCTION: "https://link.cainiao.com/gateway/link.do",
-    CainiaoEnvironment.PRE_PRODUCTION: "https://prelink.cainiao.com/gateway/link.do",
-    CainiaoEnvironment.INTEGRATION_TEST: "https://link.cainiao.com/gateway/custom/open_integration_test_env",
-}
-
-#: ``msg_type`` -> ``to_code`` (WIRE.md §5.3). Accounts or regions may differ: override per API.
-DEFAULT_TO_CODES: Mapping[str, str] = {
-    "cnge.order.create": "CNGCP-OPEN",
-    "cnge.waybill.get": "CGOP",
-    "cnge.order.cancel": "CNGCP-OPEN",
-    "cnge.track.get": "TRACK",
+    CainiaoEnvironment.PRODUCTION: PRODUCTION_URL,
+    CainiaoEnvironment.PRE_PRODUCTION: PRE_PRODUCTION_URL,
+    CainiaoEnvironment.INTEGRATION_TEST: INTEGRATION_TEST_URL,
 }
 
 _ENV_ALIASES = {

@@ -19,12 +19,11 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from carrier_sdk import impb_check_digit, s10_check_digit
+from carrier_sdk.adapters import impb_check_digit, s10_check_digit
 from carrier_sdk.fakes import FakeCarrierAPI, Handler, stable_random
 
 from ._auth import digest_matches
-from ._mapping import parse_time_zone
-from ._settings import DEFAULT_TO_CODES, ENDPOINTS, CainiaoEnvironment
+from ._wire import DEFAULT_TO_CODES, INTEGRATION_TEST_URL, PRE_PRODUCTION_URL, PRODUCTION_URL, parse_time_zone
 
 __all__ = ["FAKE_LOGISTIC_PROVIDER_ID", "FAKE_SECRET_KEY", "CainiaoFake", "usps_last_mile_number"]
 
@@ -111,11 +110,7 @@ class CainiaoFake(FakeCarrierAPI):
     """
 
     carrier_code: ClassVar[str] = "cainiao"
-    base_urls: ClassVar[tuple[str, ...]] = (
-        ENDPOINTS[CainiaoEnvironment.PRODUCTION],
-        ENDPOINTS[CainiaoEnvironment.PRE_PRODUCTION],
-        ENDPOINTS[CainiaoEnvironment.INTEGRATION_TEST],
-    )
+    base_urls: ClassVar[tuple[str, ...]] = (PRODUCTION_URL, PRE_PRODUCTION_URL, INTEGRATION_TEST_URL)
     scenario_numbers: ClassVar[dict[str, str]] = {
         "pre_transit": _lp(100_000_000_001),
         "in_transit": _lp(100_000_000_002),

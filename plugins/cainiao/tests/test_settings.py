@@ -9,7 +9,7 @@ from carrier_sdk_cainiao import CainiaoCarrier, CainiaoEnvironment, CainiaoSetti
 from carrier_sdk_cainiao._settings import parse_to_codes
 
 from carrier_sdk import ConfigurationError, Environment, ValidationError
-from carrier_sdk._settings import load_settings
+from carrier_sdk.adapters import load_settings
 
 
 def from_env(**env: str) -> CainiaoSettings:

@@ -17,8 +17,8 @@ from urllib.parse import parse_qs
 from carrier_sdk import PushVerificationError, Secret, TrackingInfo
 
 from ._auth import digest_matches
-from ._mapping import tracking_info
-from ._schemas import extract_track_record
+from ._mapping import to_tracking_info
+from ._wire import extract_track_record
 
 __all__ = ["DEFAULT_MAX_PUSH_BODY", "verify_push"]
 
@@ -98,6 +98,6 @@ def verify_push(
         number = record.mail_no
         if not number or not record.events:
             raise ValueError("no number or no events")
-        return tracking_info("cainiao", number.upper(), record)
+        return to_tracking_info("cainiao", number.upper(), record)
     except (KeyError, TypeError, ValueError, OverflowError, RecursionError) as err:
         raise PushVerificationError(f"verified push is not a tracking message ({type(err).__name__})") from None

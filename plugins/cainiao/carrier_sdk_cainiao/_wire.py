@@ -1,135 +1,93 @@
-"""Wire schemas of the LINK gateway: the response envelope, the tracking shapes, error codes.
+"""The Cainiao LINK gateway's wire format: endpoints, message types, the envelope, the records.
 
-Only the fields the adapter reads are modelled. Two parts are **uncertain** and isolated here:
+Model-free: constants and parsers from JSON values to the plain records below; only the fields
+the adapter reads are modelled. The ``cnge.track.get`` response shape is only partly attested
+[M]: :func:`extract_track_record` reads it (``data.traceDetailList``) and falls back to the
+public ``detail.json`` shape (``module[0].detailList``) and to a few other key names
+(:data:`EVENT_LIST_KEYS`). The README ("Wire facts") names the public source of each fact;
+``[V]`` marks facts several independent sources agree on, ``[M]`` one source, ``[A]`` an
+assumption.
 
-* the error-code vocabulary (:data:`ERROR_CODE_CLASSES`, :data:`ERROR_KEYWORDS`) is an
-  assumption [A]: no public source lists LINK ``errorCode`` values;
-* the ``cnge.track.get`` response shape is only partly attested [M]. :func:`extract_track_record`
-  reads it (``data.traceDetailList``) and falls back to the public ``detail.json`` shape
-  (``module[0].detailList``, WIRE.md §5.4) and to a few other key names
-  (:data:`EVENT_LIST_KEYS`).
-
-Extractors raise ``KeyError``/``TypeError``/``ValueError`` on malformed input; the carrier wraps
-them in :class:`carrier_sdk.ResponseError`.
+Parsers raise ``KeyError``/``TypeError``/``ValueError`` on malformed input; the carrier turns
+them into :class:`carrier_sdk.ResponseError`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from datetime import UTC, timedelta, timezone
 from typing import Any
 
 import attrs
 
-from carrier_sdk import (
-    APIStatusError,
-    AuthenticationError,
-    CarrierServerError,
-    InvalidRequestError,
-    NotFoundError,
-    RateLimitError,
-)
-
 __all__ = [
-    "DEFAULT_ERROR_CLASS",
-    "ERROR_CODE_CLASSES",
-    "ERROR_KEYWORDS",
+    "AP_PATTERN",
+    "CAINIAO_LAST_MILE_PATTERN",
+    "DEFAULT_TO_CODES",
     "EVENT_LIST_KEYS",
+    "INTEGRATION_TEST_URL",
+    "MSG_CANCEL",
+    "MSG_CREATE",
+    "MSG_TRACK",
+    "MSG_WAYBILL",
+    "ORDER_CODE_PATTERN",
+    "PRE_PRODUCTION_URL",
+    "PRODUCTION_URL",
+    "TRACK_MAIL_KEY",
+    "TRACK_ONLY_OFFICIAL_NODE",
+    "TRACK_ORDER_KEY",
+    "WAYBILL_TYPE",
     "Envelope",
     "OrderCreated",
     "RawEvent",
     "TrackRecord",
     "Waybill",
-    "error_class",
     "extract_track_record",
     "parse_envelope",
     "parse_order_created",
     "parse_success",
+    "parse_time_zone",
     "parse_waybill",
 ]
 
-# -- errors [A] ---------------------------------------------------------------------------------
+# -- endpoints and messages ---------------------------------------------------------------------
 
-#: ``errorCode`` -> error class. ASSUMPTION [A]: guessed vocabulary, to confirm with real traffic.
-#: :class:`NotFoundError` becomes :class:`~carrier_sdk.TrackingNotFoundError` on tracking calls.
-ERROR_CODE_CLASSES: Mapping[str, type[APIStatusError]] = {
-    # signature / credentials
-    "SIGN_CHECK_FAILURE": AuthenticationError,
-    "SIGN_ERROR": AuthenticationError,
-    "INVALID_SIGNATURE": AuthenticationError,
-    "DATA_DIGEST_ERROR": AuthenticationError,
-    "S03": AuthenticationError,
-    "INVALID_LOGISTIC_PROVIDER": AuthenticationError,
-    "NO_PERMISSION": AuthenticationError,
-    "PERMISSION_DENIED": AuthenticationError,
-    # unknown order / number
-    "ORDER_NOT_EXIST": NotFoundError,
-    "ORDER_NOT_FOUND": NotFoundError,
-    "MAILNO_NOT_EXIST": NotFoundError,
-    "TRACE_NOT_FOUND": NotFoundError,
-    "NOT_FOUND": NotFoundError,
-    # bad request
-    "PARAM_ERROR": InvalidRequestError,
-    "PARAMS_ERROR": InvalidRequestError,
-    "INVALID_PARAM": InvalidRequestError,
-    "ILLEGAL_PARAM": InvalidRequestError,
-    "MISSING_PARAM": InvalidRequestError,
-    "ORDER_STATUS_ERROR": InvalidRequestError,
-    # throttling
-    "RATE_LIMIT": RateLimitError,
-    "FLOW_CONTROL": RateLimitError,
-    "API_CALL_LIMIT": RateLimitError,
-    "TOO_MANY_REQUESTS": RateLimitError,
-    # carrier side
-    "SYSTEM_ERROR": CarrierServerError,
-    "SERVICE_UNAVAILABLE": CarrierServerError,
-    "INTERNAL_ERROR": CarrierServerError,
-    "S99": CarrierServerError,
+#: Gateway URLs [V].
+PRODUCTION_URL = "https://link.cainiao.com/gateway/link.do"
+PRE_PRODUCTION_URL = "https://prelink.cainiao.com/gateway/link.do"
+#: The Cainiao Global (``cnge.*``) integration-test environment [V].
+INTEGRATION_TEST_URL = "https://link.cainiao.com/gateway/custom/open_integration_test_env"
+
+MSG_CREATE = "cnge.order.create"
+MSG_WAYBILL = "cnge.waybill.get"
+MSG_CANCEL = "cnge.order.cancel"
+MSG_TRACK = "cnge.track.get"
+
+#: ``msg_type`` -> ``to_code`` [V]. Accounts or regions may differ: the settings override them.
+DEFAULT_TO_CODES: Mapping[str, str] = {
+    MSG_CREATE: "CNGCP-OPEN",
+    MSG_WAYBILL: "CGOP",
+    MSG_CANCEL: "CNGCP-OPEN",
+    MSG_TRACK: "TRACK",
 }
 
-#: Fallback on ``errorMsg`` (lower-cased substring -> class), first match wins. ASSUMPTION [A].
-#: "can not be null" comes first: "request param DataDigest can not be null" is a bad request.
-ERROR_KEYWORDS: Sequence[tuple[str, type[APIStatusError]]] = (
-    ("can not be null", InvalidRequestError),
-    ("cannot be null", InvalidRequestError),
-    ("不能为空", InvalidRequestError),
-    ("signature", AuthenticationError),
-    ("sign check", AuthenticationError),
-    ("digest", AuthenticationError),
-    ("签名", AuthenticationError),
-    ("permission", AuthenticationError),
-    ("not exist", NotFoundError),
-    ("not found", NotFoundError),
-    ("no trace", NotFoundError),
-    ("不存在", NotFoundError),
-    ("rate limit", RateLimitError),
-    ("too many", RateLimitError),
-    ("flow control", RateLimitError),
-    ("限流", RateLimitError),
-    ("频繁", RateLimitError),
-    ("system error", CarrierServerError),
-    ("system busy", CarrierServerError),
-    ("timeout", CarrierServerError),
-    ("系统", CarrierServerError),
-    ("param", InvalidRequestError),
-    ("invalid", InvalidRequestError),
-    ("参数", InvalidRequestError),
-)
+#: Key the tracked number is sent under, by shape [M]: order codes as ``orderCode``, else ``mailNo``.
+TRACK_ORDER_KEY = "orderCode"
+TRACK_MAIL_KEY = "mailNo"
+#: ``onlyOfficialNode`` sent with cnge.track.get (as the known clients do) [M].
+TRACK_ONLY_OFFICIAL_NODE = True
+#: ``waybillType`` asked of cnge.waybill.get (``"1"``: the PDF label) [V].
+WAYBILL_TYPE = "1"
 
-#: Class for a ``success: "false"`` nobody recognizes. ASSUMPTION [A].
-DEFAULT_ERROR_CLASS: type[APIStatusError] = InvalidRequestError
+# -- numbers ------------------------------------------------------------------------------------
 
-
-def error_class(code: str | None, message: str | None) -> type[APIStatusError]:
-    """The error class for a LINK ``errorCode``/``errorMsg`` pair (never raises)."""
-    key = (code or "").strip().upper()
-    if key in ERROR_CODE_CLASSES:
-        return ERROR_CODE_CLASSES[key]
-    text = (message or "").lower()
-    for keyword, cls in ERROR_KEYWORDS:
-        if keyword in text:
-            return cls
-    return DEFAULT_ERROR_CLASS
-
+#: Cainiao logistics order code: ``LP`` + 14 digits (not S10, no check digit) [V].
+ORDER_CODE_PATTERN = re.compile(r"^LP\d{14}$")
+#: AliExpress/Cainiao ``AP`` + 14 digits [M].
+AP_PATTERN = re.compile(r"^AP\d{14}$")
+#: Cainiao-issued last-mile ids such as ``CNFR…HD`` / ``CNES…`` [M]: ``CN`` + a country + 8-26 more.
+CAINIAO_LAST_MILE_PATTERN = re.compile(r"^CN(?:[A-Z]{2})(?=[A-Z0-9]*\d{6})[A-Z0-9]{8,26}$")
 
 # -- envelope -----------------------------------------------------------------------------------
 
@@ -394,3 +352,23 @@ def extract_track_record(body: Any) -> TrackRecord:
         eta_max_ms=eta_ms,
         eta_min_ms=eta_min,
     )
+
+
+# -- time zones ---------------------------------------------------------------------------------
+
+_TZ = re.compile(r"^(?:GMT|UTC)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
+
+
+def parse_time_zone(text: str) -> timezone | None:
+    """``"+8"``, ``"GMT+8"``, ``"GMT-3"``, ``"GMT+02:00"``, ``"UTC"`` -> a fixed offset; else ``None``."""
+    value = text.strip()
+    if value.upper() in ("GMT", "UTC", "Z"):
+        return UTC
+    match = _TZ.match(value)
+    if match is None:
+        return None
+    sign, hours, minutes = match.group(1), int(match.group(2)), int(match.group(3) or 0)
+    if hours > 14 or minutes >= 60:
+        return None
+    offset = timedelta(hours=hours, minutes=minutes)
+    return timezone(-offset if sign == "-" else offset)
