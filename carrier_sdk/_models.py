@@ -310,6 +310,13 @@ class CustomsItem:
         """``value`` times ``quantity``."""
         return Money(amount=self.value.amount * self.quantity, currency=self.value.currency)
 
+    def weight_in(self, unit: WeightUnit) -> Decimal:
+        """The weight of one unit converted to ``unit`` (as :meth:`Parcel.weight_in`).
+
+        .. versionadded:: 0.4
+        """
+        return self.weight * _TO_KG[self.weight_unit] / _TO_KG[unit]
+
 
 def _items(value: Iterable[CustomsItem]) -> tuple[CustomsItem, ...]:
     items = tuple(value)

@@ -116,6 +116,17 @@ def test_parcel_unit_conversion() -> None:
     assert Parcel(weight=1).dimensions_in("cm") is None  # type: ignore[arg-type]
 
 
+def test_customs_item_unit_weight_conversion() -> None:
+    item = CustomsItem(
+        description="x", value=Money(amount=1, currency="USD"), weight=12, weight_unit=WeightUnit.OZ, origin_country="CN"
+    )
+    assert item.weight_in(WeightUnit.G) == Decimal("340.1942775")
+    assert item.weight_in(WeightUnit.OZ) == Decimal(12)
+    assert CustomsItem(
+        description="x", value=Money(amount=1, currency="USD"), weight=1, weight_unit="lb", origin_country="CN"
+    ).weight_in(WeightUnit.G) == Decimal("453.59237")
+
+
 def test_float_weight_keeps_its_decimal_text() -> None:
     assert Parcel(weight=0.1).weight == Decimal("0.1")
 

@@ -325,14 +325,6 @@ def minor_units(money: Money) -> int:
     return int((money.amount * (Decimal(10) ** exponent)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-_GRAMS = {
-    WeightUnit.G: Decimal(1),
-    WeightUnit.KG: Decimal(1000),
-    WeightUnit.OZ: Decimal("28.349523125"),
-    WeightUnit.LB: Decimal("453.59237"),
-}
-
-
 def _ceil_int(value: Decimal) -> int:
     return max(1, int(value.to_integral_value(rounding=ROUND_CEILING)))
 
@@ -382,7 +374,7 @@ def create_shipment_body(
     parcel = request.parcels[0]
     items = []
     for index, item in enumerate(request.customs.items, start=1):
-        unit_grams = item.weight * _GRAMS[item.weight_unit]
+        unit_grams = item.weight_in(WeightUnit.G)
         line: dict[str, Any] = {
             "itemId": item.sku or str(index),
             "sku": item.sku or str(index),

@@ -335,24 +335,12 @@ def _customs(parent: Element, request: ShipmentRequest) -> None:
         add_child(line, "Descripcion", _check(item.description, "Descripcion", f"customs.items[{index}].description"))
         if item.hs_code:
             add_child(line, "NTarifario", item.hs_code)
-        grams = _grams(item.weight * item.quantity * _unit_to_grams(item.weight_unit))
+        grams = _grams(item.weight_in(WeightUnit.G) * item.quantity)
         add_child(line, "Pesoneto", str(grams))
         value = item.total_value.amount
         if CUSTOMS_VALUE_IN_CENTS:
             value = value * 100
         add_child(line, "Valorneto", str(int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))))
-
-
-_GRAMS = {
-    WeightUnit.G: Decimal(1),
-    WeightUnit.KG: Decimal(1000),
-    WeightUnit.OZ: Decimal("28.349523125"),
-    WeightUnit.LB: Decimal("453.59237"),
-}
-
-
-def _unit_to_grams(unit: WeightUnit) -> Decimal:
-    return _GRAMS[unit]
 
 
 def create_shipment_body(
