@@ -29,7 +29,7 @@ from carrier_sdk import (
     TrackingNotFoundError,
     TrackingStatus,
 )
-from carrier_sdk.adapters import LABEL_MAX_BODY, Carrier, Flow, RequestOptions, api_request, is_valid_s10
+from carrier_sdk.adapters import Carrier, Flow, RequestOptions, api_request, is_valid_s10
 
 from . import _mapping
 from ._mapping import create_shipment_body, to_tracking_info
