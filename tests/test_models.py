@@ -118,7 +118,11 @@ def test_parcel_unit_conversion() -> None:
 
 def test_customs_item_unit_weight_conversion() -> None:
     item = CustomsItem(
-        description="x", value=Money(amount=1, currency="USD"), weight=12, weight_unit=WeightUnit.OZ, origin_country="CN"
+        description="x",
+        value=Money(amount=1, currency="USD"),
+        weight=12,
+        weight_unit=WeightUnit.OZ,
+        origin_country="CN",
     )
     assert item.weight_in(WeightUnit.G) == Decimal("340.1942775")
     assert item.weight_in(WeightUnit.OZ) == Decimal(12)
