@@ -1,7 +1,10 @@
-"""Bulk tracking: turning a stream of numbers into per-carrier jobs, and the run's summary.
+r"""Bulk work: the one bounded-concurrency streaming scheduler, and bulk tracking's jobs.
 
-The planner pulls numbers lazily, so an input of any length streams with memory bounded by
-the batch buffers (at most ``batch_size`` numbers per carrier) and the jobs in flight.
+:func:`run_jobs` (sync) and :func:`run_jobs_async` run a lazy stream of :class:`~._operation.Unit`\ s
+with bounded concurrency and yield their results as they complete; ``track_many`` and
+``create_shipments`` both run on them. The tracking planner pulls numbers lazily, so an input of
+any length streams with memory bounded by the batch buffers (at most ``batch_size`` numbers per
+carrier) and the jobs in flight.
 """
 
 from __future__ import annotations
@@ -10,35 +13,37 @@ import logging
 import math
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from functools import partial
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import attrs
 
 from ._enums import Capability
-from ._exceptions import APIError, CarrierError, ResponseError, ValidationError
+from ._exceptions import APIError, CarrierError, ResponseError, UnknownCarrierError, ValidationError
 from ._models import TrackingInfo, TrackingResult
+from ._operation import FLUSH, Operation, Unit
 
 if TYPE_CHECKING:
     from ._carrier import BatchOutcome, Carrier
-    from ._client import AsyncClient
-    from ._flow import Flow
 
 __all__ = [
     "FLUSH",
+    "AsyncResults",
     "AsyncTrackingIterator",
     "Job",
+    "Results",
     "TrackingIterator",
-    "TrackingResults",
     "TrackingSummary",
-    "async_job_results",
     "batch_results",
-    "job_results",
     "plan_jobs",
     "run_jobs",
+    "run_jobs_async",
+    "track_units",
 ]
 
-T = TypeVar("T")
+W = TypeVar("W")
+R = TypeVar("R")
 
 logger = logging.getLogger("carrier_sdk")
 
@@ -50,11 +55,6 @@ class Job:
     carrier: str
     numbers: tuple[str, ...]
     batch: bool
-
-
-#: Yielded by :func:`plan_jobs` after a number went to ``on_error``: the driver yields the early
-#: results before pulling more input, so unrecognized numbers are never read far ahead.
-FLUSH = Job("", (), False)
 
 
 @attrs.define
@@ -94,12 +94,49 @@ class TrackingSummary:
         }
 
 
-class TrackingResults(Generic[T]):
-    """The iterator ``track_many`` returns; ``summary`` grows as results are consumed."""
+class _Counts(Protocol):
+    def add(self, result: Any, /) -> None: ...
 
-    def __init__(self, source: T, summary: TrackingSummary) -> None:
+
+S = TypeVar("S", bound=_Counts)
+
+
+class Results(Iterator[R], Generic[R, S]):
+    """An iterator of bulk results with a running ``summary``, counted as results are consumed."""
+
+    def __init__(self, source: Iterator[R], summary: S) -> None:
         self._source = source
         self.summary = summary
+
+    def __next__(self) -> R:
+        result = next(self._source)
+        self.summary.add(result)
+        return result
+
+    def close(self) -> None:
+        """Stop early: no new work starts; work in flight finishes, pending work is cancelled."""
+        close = getattr(self._source, "close", None)
+        if close is not None:
+            close()
+
+
+class AsyncResults(AsyncIterator[R], Generic[R, S]):
+    """An async iterator of bulk results with a running ``summary``, counted as results are consumed."""
+
+    def __init__(self, source: AsyncIterator[R], summary: S) -> None:
+        self._source = source
+        self.summary = summary
+
+    async def __anext__(self) -> R:
+        result = await self._source.__anext__()
+        self.summary.add(result)
+        return result
+
+    async def aclose(self) -> None:
+        """Stop early: pending tasks are cancelled (a purchase cancelled in flight may end as an unknown outcome)."""
+        aclose = getattr(self._source, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 def plan_jobs(
@@ -161,36 +198,12 @@ def _class_batch_size(carrier: type[Carrier]) -> int:
     return carrier.batch_size if Capability.TRACK_BATCH in carrier.capabilities else 1
 
 
-class TrackingIterator(TrackingResults[Iterator[TrackingResult]], Iterator[TrackingResult]):
-    """Iterator of :class:`TrackingResult` with a running ``summary``."""
-
-    def __iter__(self) -> TrackingIterator:
-        return self
-
-    def __next__(self) -> TrackingResult:
-        return next(self._source)
-
-    def close(self) -> None:
-        """Stop early: pending work is cancelled."""
-        close = getattr(self._source, "close", None)
-        if close is not None:
-            close()
+class TrackingIterator(Results[TrackingResult, TrackingSummary]):
+    """Iterator of :class:`TrackingResult` with a running ``summary`` (:class:`TrackingSummary`)."""
 
 
-class AsyncTrackingIterator(TrackingResults[AsyncIterator[TrackingResult]], AsyncIterator[TrackingResult]):
-    """Async iterator of :class:`TrackingResult` with a running ``summary``."""
-
-    def __aiter__(self) -> AsyncTrackingIterator:
-        return self
-
-    async def __anext__(self) -> TrackingResult:
-        return await self._source.__anext__()
-
-    async def aclose(self) -> None:
-        """Stop early: pending tasks are cancelled."""
-        aclose = getattr(self._source, "aclose", None)
-        if aclose is not None:
-            await aclose()
+class AsyncTrackingIterator(AsyncResults[TrackingResult, TrackingSummary]):
+    """Async iterator of :class:`TrackingResult` with a running ``summary`` (:class:`TrackingSummary`)."""
 
 
 def batch_results(job: Job, outcome: BatchOutcome) -> list[TrackingResult]:
@@ -212,36 +225,59 @@ def batch_results(job: Job, outcome: BatchOutcome) -> list[TrackingResult]:
     return results
 
 
-def job_results(
-    job: Job,
-    run: Callable[[Carrier, Flow[Any]], Any],
-    carrier_for: Callable[[str, Capability], Carrier],
-) -> list[TrackingResult]:
-    try:
+def track_units(
+    numbers: Iterable[str],
+    carrier: str | None,
+    resolve: Callable[[str], type[Carrier]],
+    carrier_for: Callable[[str, Capability | None], Carrier],
+    early: list[TrackingResult],
+) -> Iterator[Unit[Any, TrackingResult]]:
+    """``track_many``'s work: one unit per job of :func:`plan_jobs` (``FLUSH`` passed through).
+
+    ``resolve`` finds a number's carrier class, ``carrier_for`` the configured carrier for a code
+    and capability; a number that cannot be resolved becomes a result in ``early``.
+    """
+
+    def unresolved(number: str, error: CarrierError) -> None:
+        early.append(TrackingResult(number=number, carrier=carrier or _carrier_of(error), error=error))
+
+    jobs = plan_jobs(numbers, resolve, unresolved, lambda code: carrier_for(code, None).track_batch_size())
+    for job in jobs:
+        unit: Any = FLUSH if job is FLUSH else job_unit(job, carrier_for)
+        yield unit
+
+
+def job_unit(job: Job, carrier_for: Callable[[str, Capability | None], Carrier]) -> Unit[Any, TrackingResult]:
+    """One job as a unit: its (carrier, flow) pair, and its numbers' results."""
+
+    def operation() -> Operation[Any]:
         if job.batch:
             impl = carrier_for(job.carrier, Capability.TRACK_BATCH)
-            return batch_results(job, run(impl, impl.track_batch(job.numbers)))
+            return Operation(impl, impl.track_batch(job.numbers))
         impl = carrier_for(job.carrier, Capability.TRACK)
-        info = run(impl, impl.track(job.numbers[0]))
-        return [TrackingResult(number=job.numbers[0], carrier=job.carrier, info=info)]
-    except CarrierError as err:
-        return [TrackingResult(number=n, carrier=job.carrier, error=err) for n in job.numbers]
-    except Exception as err:  # an adapter bug on one item becomes that item's typed error
-        return _unexpected(job, err)
+        return Operation(impl, impl.track(job.numbers[0]))
+
+    return Unit(operation, partial(_job_ok, job), partial(_job_failed, job))
 
 
-async def async_job_results(job: Job, client: AsyncClient) -> list[TrackingResult]:
-    try:
-        if job.batch:
-            impl = client._carrier(job.carrier, Capability.TRACK_BATCH)
-            return batch_results(job, await client._run(impl, impl.track_batch(job.numbers)))
-        impl = client._carrier(job.carrier, Capability.TRACK)
-        info = await client._run(impl, impl.track(job.numbers[0]))
-        return [TrackingResult(number=job.numbers[0], carrier=job.carrier, info=info)]
-    except CarrierError as err:
+def _job_ok(job: Job, value: Any) -> list[TrackingResult]:
+    if job.batch:
+        return batch_results(job, value)
+    return [TrackingResult(number=job.numbers[0], carrier=job.carrier, info=value)]
+
+
+def _job_failed(job: Job, err: Exception) -> list[TrackingResult]:
+    if isinstance(err, CarrierError):
         return [TrackingResult(number=n, carrier=job.carrier, error=err) for n in job.numbers]
-    except Exception as err:  # an adapter bug on one item becomes that item's typed error
-        return _unexpected(job, err)
+    return _unexpected(job, err)  # an adapter bug on one item becomes that item's typed error
+
+
+def _carrier_of(error: BaseException) -> str | None:
+    """The carrier an error names (a missing setting of the identified carrier ...), or None."""
+    if isinstance(error, UnknownCarrierError):
+        return None  # it names the code that was not found
+    code = getattr(error, "carrier", None)
+    return code if isinstance(code, str) and code and code != "?" else None
 
 
 def _unexpected(job: Job, err: Exception) -> list[TrackingResult]:
@@ -262,11 +298,11 @@ PROBE_JOBS = 5
 
 
 def _timed(
-    run: Callable[[Job], list[TrackingResult]],
-    job: Job,
+    run: Callable[[W], list[R]],
+    job: W,
     wall: Callable[[], float],
     cpu: Callable[[], float],
-) -> tuple[list[TrackingResult], float]:
+) -> tuple[list[R], float]:
     """``run(job)`` and its wall time over its CPU time (the calling thread's)."""
     wall_start, cpu_start = wall(), cpu()
     results = run(job)
@@ -275,15 +311,18 @@ def _timed(
 
 
 def run_jobs(
-    jobs: Iterator[Job],
-    run: Callable[[Job], list[TrackingResult]],
+    jobs: Iterator[W],
+    run: Callable[[W], list[R]],
     concurrency: int,
-    early: list[TrackingResult],
+    early: list[R],
     *,
     wall: Callable[[], float] = time.perf_counter,
     cpu: Callable[[], float] = time.thread_time,
-) -> Iterator[TrackingResult]:
-    """The synchronous bulk engine: as many threads as the jobs' waiting needs, up to ``concurrency``.
+) -> Iterator[R]:
+    """The scheduler's sync driver: as many threads as the jobs' waiting needs, up to ``concurrency``.
+
+    ``run(job)`` gives a job's results (it never raises for one bad item); ``jobs`` is pulled
+    lazily and may yield :data:`FLUSH` after it put results in ``early``.
 
     Jobs run in the calling thread while they barely wait (an in-memory transport, a server
     next door): there, worker threads would only add GIL hand-offs and context switches to every
@@ -314,38 +353,57 @@ def run_jobs(
     yield from _run_threaded(jobs, run, concurrency, limit, early, wall, cpu)
 
 
+class _Feed(Generic[W, R]):
+    """The scheduler's input: pulls jobs lazily, and hands over early results as they appear."""
+
+    def __init__(self, jobs: Iterator[W], early: list[R]) -> None:
+        self.jobs = jobs
+        self.early = early
+        self.exhausted = False
+
+    def fill(self, room: int, start: Callable[[W], None]) -> Iterator[R]:
+        """``start`` up to ``room`` jobs; yield the early results (bad input) on the way."""
+        while not self.exhausted and room > 0:
+            job = next(self.jobs, None)
+            if job is None:
+                self.exhausted = True
+                break
+            if job is not FLUSH:
+                start(job)
+                room -= 1
+            while self.early:  # results of bad input are yielded before more input is read
+                yield self.early.pop()
+        while self.early:
+            yield self.early.pop()
+
+
 def _run_threaded(
-    jobs: Iterator[Job],
-    run: Callable[[Job], list[TrackingResult]],
+    jobs: Iterator[W],
+    run: Callable[[W], list[R]],
     concurrency: int,
     limit: int,
-    early: list[TrackingResult],
+    early: list[R],
     wall: Callable[[], float],
     cpu: Callable[[], float],
-) -> Iterator[TrackingResult]:
+) -> Iterator[R]:
     import concurrent.futures
 
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="carrier-sdk")
-    pending: set[concurrent.futures.Future[tuple[list[TrackingResult], float]]] = set()
+    pending: set[concurrent.futures.Future[tuple[list[R], float]]] = set()
+    feed = _Feed(jobs, early)
+
+    def start(job: W) -> None:
+        pending.add(pool.submit(_timed, run, job, wall, cpu))
+
     try:
-        exhausted = False
         while True:
-            while not exhausted and len(pending) < limit:
-                job = next(jobs, None)
-                if job is None:
-                    exhausted = True
-                    break
-                if job is not FLUSH:
-                    pending.add(pool.submit(_timed, run, job, wall, cpu))
-                while early:
-                    yield early.pop()
-            while early:
-                yield early.pop()
+            yield from feed.fill(limit - len(pending), start)
             if not pending:
-                if exhausted:
+                if feed.exhausted:
                     return
                 continue
-            done, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+            done, _ = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+            pending.difference_update(done)
             for future in done:
                 results, ratio = future.result()
                 if ratio > limit:
@@ -355,3 +413,42 @@ def _run_threaded(
         for future in pending:
             future.cancel()
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+async def run_jobs_async(
+    jobs: Iterator[W],
+    run: Callable[[W], Awaitable[list[R]]],
+    concurrency: int,
+    early: list[R],
+) -> AsyncIterator[R]:
+    """The scheduler's async driver: up to ``concurrency`` tasks of ``run(job)`` in flight.
+
+    Each job runs in its own task (so a context variable it sets stays its own); closing the
+    iterator cancels the tasks in flight.
+    """
+    import asyncio
+
+    pending: set[asyncio.Future[list[R]]] = set()
+    feed = _Feed(jobs, early)
+
+    def start(job: W) -> None:
+        pending.add(asyncio.ensure_future(run(job)))
+
+    try:
+        while True:
+            for result in feed.fill(concurrency - len(pending), start):
+                yield result
+            if not pending:
+                if feed.exhausted:
+                    return
+                continue
+            done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            pending.difference_update(done)
+            for task in done:
+                for result in task.result():
+                    yield result
+    finally:
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)

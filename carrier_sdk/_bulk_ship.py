@@ -1,7 +1,8 @@
 """Bulk purchase: ``create_shipments`` buys many labels with bounded concurrency.
 
-Each request is one :meth:`Client.create_shipment() <carrier_sdk.Client.create_shipment>` call with
-its own idempotency key, under the same purchase rules. Results stream as they complete; one
+Each request is the operation :meth:`Client.create_shipment() <carrier_sdk.Client.create_shipment>`
+runs, with its own idempotency key, under the same purchase rules, on the bulk scheduler of
+``_bulk``. Results stream as they complete; one
 failure never stops the run nor raises: it is that item's result, an
 :class:`~carrier_sdk.OutcomeUnknownError` included (reconcile it with its key before buying again).
 """
@@ -10,12 +11,15 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 
 import attrs
 
+from ._bulk import AsyncResults, Results
 from ._exceptions import CarrierError, OutcomeUnknownError, ValidationError
 from ._models import Shipment, ShipmentRequest
+from ._operation import FLUSH, Operation, Unit
 
 __all__ = ["AsyncShipmentIterator", "ShipmentIterator", "ShipmentResult", "ShipmentSummary"]
 
@@ -81,44 +85,18 @@ class ShipmentSummary:
         }
 
 
-class ShipmentIterator(Iterator[ShipmentResult]):
-    """Iterator of :class:`ShipmentResult` with a running :class:`ShipmentSummary` (``summary``)."""
+class ShipmentIterator(Results[ShipmentResult, ShipmentSummary]):
+    """Iterator of :class:`ShipmentResult` with a running :class:`ShipmentSummary` (``summary``).
 
-    def __init__(self, source: Iterator[ShipmentResult], summary: ShipmentSummary) -> None:
-        self._source = source
-        self.summary = summary
-
-    def __iter__(self) -> ShipmentIterator:
-        return self
-
-    def __next__(self) -> ShipmentResult:
-        return next(self._source)
-
-    def close(self) -> None:
-        """Stop: no new purchase starts; those in flight finish."""
-        close = getattr(self._source, "close", None)
-        if close is not None:
-            close()
+    ``close()`` stops: no new purchase starts; those in flight finish.
+    """
 
 
-class AsyncShipmentIterator(AsyncIterator[ShipmentResult]):
-    """Async iterator of :class:`ShipmentResult` with a running :class:`ShipmentSummary` (``summary``)."""
+class AsyncShipmentIterator(AsyncResults[ShipmentResult, ShipmentSummary]):
+    """Async iterator of :class:`ShipmentResult` with a running :class:`ShipmentSummary` (``summary``).
 
-    def __init__(self, source: AsyncIterator[ShipmentResult], summary: ShipmentSummary) -> None:
-        self._source = source
-        self.summary = summary
-
-    def __aiter__(self) -> AsyncShipmentIterator:
-        return self
-
-    async def __anext__(self) -> ShipmentResult:
-        return await self._source.__anext__()
-
-    async def aclose(self) -> None:
-        """Stop: purchases in flight are cancelled (each may end as an unknown outcome)."""
-        aclose = getattr(self._source, "aclose", None)
-        if aclose is not None:
-            await aclose()
+    ``aclose()`` stops: purchases in flight are cancelled (each may end as an unknown outcome).
+    """
 
 
 def check_concurrency(concurrency: object) -> int:
@@ -152,97 +130,37 @@ def _bad_item(index: int, key: str, item: object) -> ShipmentResult | None:
     return ShipmentResult(index=index, idempotency_key=key, error=error)
 
 
-def buy_many_sync(
+def purchase_units(
     requests: Iterable[ShipmentRequest],
-    buy: Callable[[ShipmentRequest, str], Shipment],
     keys: Callable[[int], str],
-    concurrency: int,
-    summary: ShipmentSummary,
-) -> Iterator[ShipmentResult]:
-    """Run ``buy(request, key)`` for each request on up to ``concurrency`` threads, lazily."""
-    import concurrent.futures as cf
+    buy: Callable[[ShipmentRequest, str], Operation[Shipment]],
+    early: list[ShipmentResult],
+) -> Iterator[Unit[Shipment, ShipmentResult]]:
+    """``create_shipments``' work: one unit per request, read lazily.
 
-    def one(index: int, request: ShipmentRequest, key: str) -> ShipmentResult:
-        try:
-            return ShipmentResult(index=index, idempotency_key=key, request=request, shipment=buy(request, key))
-        except CarrierError as err:
-            return ShipmentResult(index=index, idempotency_key=key, request=request, error=err)
-
-    items = enumerate(requests)
-    pending: set[cf.Future[ShipmentResult]] = set()
-    with cf.ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="carrier-sdk-ship") as pool:
-        try:
-            exhausted = False
-            while True:
-                while not exhausted and len(pending) < concurrency:
-                    nxt = next(items, None)
-                    if nxt is None:
-                        exhausted = True
-                        break
-                    index, item = nxt
-                    key = keys(index)
-                    bad = _bad_item(index, key, item)
-                    if bad is not None:
-                        summary.add(bad)
-                        yield bad
-                        continue
-                    pending.add(pool.submit(one, index, item, key))
-                if not pending:
-                    return
-                done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-                for future in done:
-                    result = future.result()
-                    summary.add(result)
-                    yield result
-        finally:
-            for future in pending:
-                future.cancel()
+    ``buy(request, key)`` prepares one purchase (the same operation ``create_shipment`` runs); an
+    item that is no request becomes a result in ``early`` (and :data:`FLUSH` is yielded).
+    """
+    for index, item in enumerate(requests):
+        key = keys(index)
+        bad = _bad_item(index, key, item)
+        if bad is not None:
+            early.append(bad)
+            yield FLUSH
+            continue
+        yield Unit(
+            partial(buy, item, key),
+            partial(_bought, index, key, item),
+            partial(_not_bought, index, key, item),
+            bulk=False,
+        )
 
 
-async def buy_many_async(
-    requests: Iterable[ShipmentRequest],
-    buy: Callable[[ShipmentRequest, str], Awaitable[Shipment]],
-    keys: Callable[[int], str],
-    concurrency: int,
-    summary: ShipmentSummary,
-) -> AsyncIterator[ShipmentResult]:
-    """Async twin of :func:`buy_many_sync`: up to ``concurrency`` purchases in flight."""
-    import asyncio
+def _bought(index: int, key: str, request: ShipmentRequest, shipment: Shipment) -> list[ShipmentResult]:
+    return [ShipmentResult(index=index, idempotency_key=key, request=request, shipment=shipment)]
 
-    async def one(index: int, request: ShipmentRequest, key: str) -> ShipmentResult:
-        try:
-            shipment = await buy(request, key)
-            return ShipmentResult(index=index, idempotency_key=key, request=request, shipment=shipment)
-        except CarrierError as err:
-            return ShipmentResult(index=index, idempotency_key=key, request=request, error=err)
 
-    items = enumerate(requests)
-    pending: set[asyncio.Task[ShipmentResult]] = set()
-    try:
-        exhausted = False
-        while True:
-            while not exhausted and len(pending) < concurrency:
-                nxt = next(items, None)
-                if nxt is None:
-                    exhausted = True
-                    break
-                index, item = nxt
-                key = keys(index)
-                bad = _bad_item(index, key, item)
-                if bad is not None:
-                    summary.add(bad)
-                    yield bad
-                    continue
-                pending.add(asyncio.create_task(one(index, item, key)))
-            if not pending:
-                return
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                result = task.result()
-                summary.add(result)
-                yield result
-    finally:
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+def _not_bought(index: int, key: str, request: ShipmentRequest, error: Exception) -> list[ShipmentResult]:
+    if not isinstance(error, CarrierError):
+        raise error
+    return [ShipmentResult(index=index, idempotency_key=key, request=request, error=error)]

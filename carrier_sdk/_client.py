@@ -12,32 +12,22 @@ import random
 import ssl
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 
 import attrs
 import httpx
 
-from ._bulk import (
-    FLUSH,
-    AsyncTrackingIterator,
-    Job,
-    TrackingIterator,
-    TrackingSummary,
-    async_job_results,
-    job_results,
-    plan_jobs,
-    run_jobs,
-)
+from ._bulk import AsyncTrackingIterator, TrackingIterator, TrackingSummary, run_jobs, run_jobs_async, track_units
 from ._bulk_ship import (
     AsyncShipmentIterator,
     ShipmentIterator,
+    ShipmentResult,
     ShipmentSummary,
-    buy_many_async,
-    buy_many_sync,
     check_concurrency,
     key_maker,
+    purchase_units,
 )
 from ._carrier import Carrier
 from ._constants import (
@@ -58,7 +48,7 @@ from ._day import (
     manifest_flow,
     pickup_flow,
 )
-from ._engine import _BULK, AsyncEngine, Engine, SyncEngine, _bulk_context, _Shared
+from ._engine import AsyncEngine, Engine, SyncEngine, _Shared
 from ._enums import Capability, Confidence, LocationKind
 from ._exceptions import (
     AmbiguousCarrierError,
@@ -66,7 +56,7 @@ from ._exceptions import (
     UnknownCarrierError,
     ValidationError,
 )
-from ._flow import Flow
+from ._flow import Flow, drive_async, drive_sync
 from ._locations import ServiceLocation, locations_flow
 from ._models import (
     Address,
@@ -81,6 +71,7 @@ from ._models import (
     TrackingInfo,
     TrackingResult,
 )
+from ._operation import Bulk, Operation, purchase_flow
 from ._plugins import PluginManager, PluginReport, default_plugin_manager
 from ._ratelimit import RateLimit
 from ._registry import CarrierRegistry
@@ -88,25 +79,15 @@ from ._retry import RetryPolicy
 from ._settings import load_settings
 from ._transports import _AiohttpCompat, _async_transport, _install_sync_deadline
 from .state._base import StateBackend
-from .state._ledger import PurchaseGuard, guarded_purchase, guarded_purchase_async, request_fingerprint
+from .state._ledger import PurchaseGuard, request_fingerprint
 
 if TYPE_CHECKING:  # imported where used: a sync program never loads asyncio through the SDK
-    import asyncio
-
-    from ._journey import Journey
+    from ._journey import Journey, Step
     from .sandbox import Sandbox
 
 __all__ = ["AsyncClient", "BaseClient", "Client"]
 
 T = TypeVar("T")
-
-
-def _carrier_of(error: BaseException) -> str | None:
-    """The carrier an error names (a missing setting of the identified carrier ...), or None."""
-    if isinstance(error, UnknownCarrierError):
-        return None  # it names the code that was not found
-    code = getattr(error, "carrier", None)
-    return code if isinstance(code, str) and code and code != "?" else None
 
 
 _SANDBOX_ORIGINAL_URL = "carrier_sdk.sandbox_original_url"
@@ -340,6 +321,103 @@ class BaseClient(Engine):
             carrier_checks_keys=carrier.supports_idempotency_key,
         )
 
+    # -- operations, built once for both clients as (carrier, flow) pairs -----------------------
+
+    def _op(self, carrier: str, capability: Capability | None, make: Callable[[Carrier], Flow[T]]) -> Operation[T]:
+        impl = self._carrier(carrier, capability)
+        return Operation(impl, make(impl))
+
+    def _op_track(self, number: str, carrier: str | None) -> Operation[TrackingInfo]:
+        impl = self._carrier(self._resolve(number, carrier).code, Capability.TRACK)
+        return Operation(impl, impl.track(impl.check_number(number)))
+
+    def _op_rates(self, carrier: str, request: RateRequest) -> Operation[list[Rate]]:
+        _require_type(request, RateRequest, "request")
+        return self._op(carrier, Capability.RATES, lambda impl: impl.rates(request))
+
+    def _op_buy(
+        self,
+        carrier: str,
+        request: ShipmentRequest,
+        idempotency_key: str | None,
+        rate: Rate | None,
+        capability: Capability = Capability.CREATE_SHIPMENT,
+    ) -> Operation[Shipment]:
+        """A purchase (a label, a return label): one idempotency key on every attempt, under the ledger."""
+        request = _with_rate(carrier, request, rate)
+        impl = self._carrier(carrier, capability)
+        key = _check_key(idempotency_key) if idempotency_key is not None else self._new_key()
+        buy = impl.create_return_label if capability is Capability.CREATE_RETURN_LABEL else impl.create_shipment
+        flow = purchase_flow(lambda: buy(request, idempotency_key=key), key, request.rate)
+        return Operation(impl, flow, key=key, guard=self._purchase_guard(impl, key, request))
+
+    def _op_cancel(self, carrier: str, tracking_number: str) -> Operation[Cancellation]:
+        return self._op(
+            carrier, Capability.CANCEL_SHIPMENT, lambda impl: impl.cancel_shipment(_check_plain(tracking_number))
+        )
+
+    def _op_validate(self, carrier: str, address: Address) -> Operation[AddressCheck]:
+        _require_type(address, Address, "address")
+        return self._op(carrier, Capability.VALIDATE_ADDRESS, lambda impl: impl.validate_address(address))
+
+    def _op_manifest(
+        self, carrier: str, items: Iterable[Shipment | str], ship_date: date | str | None, origin: Address | None
+    ) -> Operation[Manifest]:
+        return self._op(carrier, Capability.CREATE_MANIFEST, lambda impl: manifest_flow(impl, items, ship_date, origin))
+
+    def _op_pickup(self, carrier: str, request: PickupRequest) -> Operation[Pickup]:
+        return self._op(carrier, Capability.SCHEDULE_PICKUP, lambda impl: pickup_flow(impl, request))
+
+    def _op_cancel_pickup(self, carrier: str, confirmation: str) -> Operation[None]:
+        return self._op(
+            carrier, Capability.CANCEL_PICKUP, lambda impl: impl.cancel_pickup(check_confirmation(confirmation))
+        )
+
+    def _op_pickup_availability(self, carrier: str, address: Address) -> Operation[PickupAvailability]:
+        return self._op(
+            carrier, Capability.PICKUP_AVAILABILITY, lambda impl: impl.pickup_availability(check_address(address))
+        )
+
+    def _op_locations(
+        self, carrier: str, near: Address | str, kind: LocationKind | str, limit: int
+    ) -> Operation[list[ServiceLocation]]:
+        return self._op(carrier, Capability.FIND_LOCATIONS, lambda impl: locations_flow(impl, near, kind, limit))
+
+    def _bulk_track(
+        self, numbers: Iterable[str], carrier: str | None, concurrency: int
+    ) -> Bulk[TrackingResult, TrackingSummary]:
+        if concurrency < 1:
+            raise ValidationError("concurrency must be >= 1", field="concurrency", constraint=">= 1")
+        early: list[TrackingResult] = []
+        units = track_units(numbers, carrier, lambda n: self._resolve(n, carrier), self._carrier, early)
+        return Bulk(units, early, TrackingSummary(), concurrency)
+
+    def _bulk_buy(
+        self, carrier: str, requests: Iterable[ShipmentRequest], concurrency: int, prefix: str | None
+    ) -> Bulk[ShipmentResult, ShipmentSummary]:
+        self._carrier(carrier, Capability.CREATE_SHIPMENT)
+        summary = ShipmentSummary()
+        keys = key_maker(prefix)
+        limit = check_concurrency(concurrency)
+        early: list[ShipmentResult] = []
+        units = purchase_units(requests, keys, lambda item, key: self._op_buy(carrier, item, key, None), early)
+        return Bulk(units, early, summary, limit)
+
+    def _journey(self, number: str, carrier: str | None, max_legs: int) -> Step:
+        """The journey's legs, tracked under one deadline (drive with ``Leg``\\ s tracked by the client)."""
+        from ._journey import JourneyPlanner
+
+        planner = JourneyPlanner(max_legs=max_legs)
+        deadline_at = self._deadline_at()
+        return planner.plan(
+            number,
+            carrier,
+            resolve=lambda n, c: self._resolve(n, c).code,
+            registry=self.registry,
+            remaining=lambda: deadline_at - self._clock(),
+            deadline=self.deadline,
+        )
+
 
 #: Seconds a purchase's ledger lease outlives the call's deadline.
 _LEASE_MARGIN = 5.0
@@ -483,8 +561,7 @@ class Client(BaseClient, SyncEngine):
 
         .. versionadded:: 0.1
         """
-        impl = self._carrier(carrier)
-        return self._run(impl, make_flow(impl))
+        return self._call(self._op(carrier, None, make_flow))
 
     # -- operations -------------------------------------------------------------------------
 
@@ -496,8 +573,7 @@ class Client(BaseClient, SyncEngine):
             ValidationError: The number is not valid for the carrier.
             TrackingNotFoundError: The carrier does not know the number.
         """
-        impl = self._carrier(self._resolve(number, carrier).code, Capability.TRACK)
-        return self._run(impl, impl.track(impl.check_number(number)))
+        return self._call(self._op_track(number, carrier))
 
     def track_many(
         self,
@@ -515,41 +591,12 @@ class Client(BaseClient, SyncEngine):
         server next door) run in the calling thread, where worker threads would only add GIL
         hand-offs; as requests wait longer, up to ``concurrency`` threads keep them in flight.
         """
-        if concurrency < 1:
-            raise ValidationError("concurrency must be >= 1", field="concurrency", constraint=">= 1")
-        summary = TrackingSummary()
-        return TrackingIterator(self._track_many(numbers, carrier, concurrency, summary), summary)
-
-    def _run_job(self, job: Job) -> list[TrackingResult]:
-        token = _BULK.set(True)  # bulk work: the patient retry count (RetryPolicy.max_retries)
-        try:
-            return job_results(job, lambda impl, flow: self._run(impl, flow), self._carrier)
-        finally:
-            _BULK.reset(token)
-
-    def _track_many(
-        self,
-        numbers: Iterable[str],
-        carrier: str | None,
-        concurrency: int,
-        summary: TrackingSummary,
-    ) -> Iterator[TrackingResult]:
-        early: list[TrackingResult] = []
-        jobs = plan_jobs(
-            numbers,
-            lambda n: self._resolve(n, carrier),
-            lambda n, e: early.append(TrackingResult(number=n, carrier=carrier or _carrier_of(e), error=e)),
-            lambda code: self._carrier(code).track_batch_size(),
-        )
-        for result in run_jobs(jobs, self._run_job, concurrency, early):
-            summary.add(result)
-            yield result
+        bulk = self._bulk_track(numbers, carrier, concurrency)
+        return TrackingIterator(run_jobs(bulk.units, self._unit, bulk.concurrency, bulk.early), bulk.summary)
 
     def rates(self, carrier: str, request: RateRequest) -> list[Rate]:
         """Quotes for ``request`` from ``carrier``."""
-        _require_type(request, RateRequest, "request")
-        impl = self._carrier(carrier, Capability.RATES)
-        return self._run(impl, impl.rates(request))
+        return self._call(self._op_rates(carrier, request))
 
     def create_shipment(
         self,
@@ -568,26 +615,15 @@ class Client(BaseClient, SyncEngine):
             OutcomeUnknownError: The purchase may have happened; reconcile before retrying.
             ValidationError: ``rate`` was quoted by another carrier or for another service.
         """
-        request = _with_rate(carrier, request, rate)
-        impl = self._carrier(carrier, Capability.CREATE_SHIPMENT)
-        key = _check_key(idempotency_key) if idempotency_key is not None else self._new_key()
-
-        def buy() -> Shipment:
-            shipment = self._run(impl, impl.create_shipment(request, idempotency_key=key), key=key)
-            return _finish_shipment(shipment, key, request.rate)
-
-        return guarded_purchase(self._purchase_guard(impl, key, request), buy)
+        return self._call(self._op_buy(carrier, request, idempotency_key, rate))
 
     def cancel_shipment(self, carrier: str, tracking_number: str) -> Cancellation:
         """Cancel (void or refund) a label."""
-        impl = self._carrier(carrier, Capability.CANCEL_SHIPMENT)
-        return self._run(impl, impl.cancel_shipment(_check_plain(tracking_number)))
+        return self._call(self._op_cancel(carrier, tracking_number))
 
     def validate_address(self, carrier: str, address: Address) -> AddressCheck:
         """Ask ``carrier`` whether ``address`` is deliverable, and for its standard form."""
-        _require_type(address, Address, "address")
-        impl = self._carrier(carrier, Capability.VALIDATE_ADDRESS)
-        return self._run(impl, impl.validate_address(address))
+        return self._call(self._op_validate(carrier, address))
 
     def create_return_label(
         self,
@@ -607,15 +643,7 @@ class Client(BaseClient, SyncEngine):
 
         .. versionadded:: 0.3
         """
-        request = _with_rate(carrier, request, rate)
-        impl = self._carrier(carrier, Capability.CREATE_RETURN_LABEL)
-        key = _check_key(idempotency_key) if idempotency_key is not None else self._new_key()
-
-        def buy() -> Shipment:
-            shipment = self._run(impl, impl.create_return_label(request, idempotency_key=key), key=key)
-            return _finish_shipment(shipment, key, request.rate)
-
-        return guarded_purchase(self._purchase_guard(impl, key, request), buy)
+        return self._call(self._op_buy(carrier, request, idempotency_key, rate, Capability.CREATE_RETURN_LABEL))
 
     def create_manifest(
         self,
@@ -636,8 +664,7 @@ class Client(BaseClient, SyncEngine):
 
         .. versionadded:: 0.3
         """
-        impl = self._carrier(carrier, Capability.CREATE_MANIFEST)
-        return self._run(impl, manifest_flow(impl, shipments_or_tracking_numbers, ship_date, origin))
+        return self._call(self._op_manifest(carrier, shipments_or_tracking_numbers, ship_date, origin))
 
     def create_shipments(
         self,
@@ -660,15 +687,8 @@ class Client(BaseClient, SyncEngine):
 
         .. versionadded:: 0.3
         """
-        self._carrier(carrier, Capability.CREATE_SHIPMENT)
-        summary = ShipmentSummary()
-        keys = key_maker(idempotency_key_prefix)
-        limit = check_concurrency(concurrency)
-
-        def buy(request: ShipmentRequest, key: str) -> Shipment:
-            return self.create_shipment(carrier, request, idempotency_key=key)
-
-        return ShipmentIterator(buy_many_sync(requests, buy, keys, limit, summary), summary)
+        bulk = self._bulk_buy(carrier, requests, concurrency, idempotency_key_prefix)
+        return ShipmentIterator(run_jobs(bulk.units, self._unit, bulk.concurrency, bulk.early), bulk.summary)
 
     def schedule_pickup(self, carrier: str, request: PickupRequest) -> Pickup:
         """Ask ``carrier`` to collect parcels; keep :attr:`Pickup.confirmation` to cancel.
@@ -681,24 +701,21 @@ class Client(BaseClient, SyncEngine):
 
         .. versionadded:: 0.3
         """
-        impl = self._carrier(carrier, Capability.SCHEDULE_PICKUP)
-        return self._run(impl, pickup_flow(impl, request))
+        return self._call(self._op_pickup(carrier, request))
 
     def cancel_pickup(self, carrier: str, confirmation: str) -> None:
         """Cancel the pickup ``confirmation`` (a pickup is cancelled once; again is the carrier's error).
 
         .. versionadded:: 0.3
         """
-        impl = self._carrier(carrier, Capability.CANCEL_PICKUP)
-        self._run(impl, impl.cancel_pickup(check_confirmation(confirmation)))
+        self._call(self._op_cancel_pickup(carrier, confirmation))
 
     def pickup_availability(self, carrier: str, address: Address) -> PickupAvailability:
         """Whether ``carrier`` collects parcels at ``address``.
 
         .. versionadded:: 0.3
         """
-        impl = self._carrier(carrier, Capability.PICKUP_AVAILABILITY)
-        return self._run(impl, impl.pickup_availability(check_address(address)))
+        return self._call(self._op_pickup_availability(carrier, address))
 
     def find_locations(
         self,
@@ -718,15 +735,12 @@ class Client(BaseClient, SyncEngine):
 
         .. versionadded:: 0.3
         """
-        impl = self._carrier(carrier, Capability.FIND_LOCATIONS)
-        return self._run(impl, locations_flow(impl, near, kind, limit))
+        return self._call(self._op_locations(carrier, near, kind, limit))
 
     def track_journey(self, number: str, *, carrier: str | None = None, max_legs: int = 4) -> Journey:
         """Follow a parcel across carriers (see :class:`~carrier_sdk.Journey`)."""
-        from ._journey import JourneyPlanner
-
-        planner = JourneyPlanner(max_legs=max_legs)
-        return planner.run_sync(self, number, carrier)
+        track = lambda leg: self.with_options(deadline=leg.remaining).track(leg.number, carrier=leg.carrier)  # noqa: E731
+        return drive_sync(self._journey(number, carrier, max_legs), track)
 
 
 def _with_rate(carrier: str, request: Any, rate: Rate | None) -> ShipmentRequest:
@@ -748,16 +762,6 @@ def _with_rate(carrier: str, request: Any, rate: Rate | None) -> ShipmentRequest
     if checked.service is None:
         checked = attrs.evolve(checked, service=quote.service)
     return checked
-
-
-def _finish_shipment(shipment: Shipment, key: str, rate: Rate | None) -> Shipment:
-    """The adapter's shipment with the call's idempotency key and the quote's price filled in."""
-    changes: dict[str, Any] = {}
-    if not shipment.idempotency_key:
-        changes["idempotency_key"] = key
-    if rate is not None and shipment.quoted_price is None:
-        changes["quoted_price"] = rate.price
-    return attrs.evolve(shipment, **changes) if changes else shipment
 
 
 def _require_type(value: Any, cls: type, field: str) -> None:
@@ -886,15 +890,13 @@ class AsyncClient(BaseClient, AsyncEngine):
 
     async def run_flow(self, carrier: str, make_flow: Callable[[Any], Flow[T]]) -> T:
         """Async :meth:`Client.run_flow`."""
-        impl = self._carrier(carrier)
-        return await self._run(impl, make_flow(impl))
+        return await self._call(self._op(carrier, None, make_flow))
 
     # -- operations -------------------------------------------------------------------------
 
     async def track(self, number: str, *, carrier: str | None = None) -> TrackingInfo:
         """Async :meth:`Client.track`."""
-        impl = self._carrier(self._resolve(number, carrier).code, Capability.TRACK)
-        return await self._run(impl, impl.track(impl.check_number(number)))
+        return await self._call(self._op_track(number, carrier))
 
     def track_many(
         self,
@@ -904,66 +906,12 @@ class AsyncClient(BaseClient, AsyncEngine):
         concurrency: int = DEFAULT_CONCURRENCY,
     ) -> AsyncTrackingIterator:
         """Async :meth:`Client.track_many`: an async iterator of :class:`TrackingResult`."""
-        if concurrency < 1:
-            raise ValidationError("concurrency must be >= 1", field="concurrency", constraint=">= 1")
-        summary = TrackingSummary()
-        return AsyncTrackingIterator(self._track_many(numbers, carrier, concurrency, summary), summary)
-
-    async def _track_many(
-        self,
-        numbers: Iterable[str],
-        carrier: str | None,
-        concurrency: int,
-        summary: TrackingSummary,
-    ) -> AsyncIterator[TrackingResult]:
-        import asyncio
-
-        early: list[TrackingResult] = []
-        jobs = plan_jobs(
-            numbers,
-            lambda n: self._resolve(n, carrier),
-            lambda n, e: early.append(TrackingResult(number=n, carrier=carrier or _carrier_of(e), error=e)),
-            lambda code: self._carrier(code).track_batch_size(),
-        )
-        pending: set[asyncio.Task[list[TrackingResult]]] = set()
-        try:
-            exhausted = False
-            while True:
-                while not exhausted and len(pending) < concurrency:
-                    job = next(jobs, None)
-                    if job is None:
-                        exhausted = True
-                        break
-                    if job is not FLUSH:
-                        pending.add(asyncio.create_task(async_job_results(job, self), context=_bulk_context()))
-                    while early:  # unrecognized numbers are yielded before more input is read
-                        result = early.pop()
-                        summary.add(result)
-                        yield result
-                while early:
-                    result = early.pop()
-                    summary.add(result)
-                    yield result
-                if not pending:
-                    if exhausted:
-                        return
-                    continue
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    for result in task.result():
-                        summary.add(result)
-                        yield result
-        finally:
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
+        bulk = self._bulk_track(numbers, carrier, concurrency)
+        return AsyncTrackingIterator(run_jobs_async(bulk.units, self._unit, bulk.concurrency, bulk.early), bulk.summary)
 
     async def rates(self, carrier: str, request: RateRequest) -> list[Rate]:
         """Async :meth:`Client.rates`."""
-        _require_type(request, RateRequest, "request")
-        impl = self._carrier(carrier, Capability.RATES)
-        return await self._run(impl, impl.rates(request))
+        return await self._call(self._op_rates(carrier, request))
 
     async def create_shipment(
         self,
@@ -974,26 +922,15 @@ class AsyncClient(BaseClient, AsyncEngine):
         rate: Rate | None = None,
     ) -> Shipment:
         """Async :meth:`Client.create_shipment`."""
-        request = _with_rate(carrier, request, rate)
-        impl = self._carrier(carrier, Capability.CREATE_SHIPMENT)
-        key = _check_key(idempotency_key) if idempotency_key is not None else self._new_key()
-
-        async def buy() -> Shipment:
-            shipment = await self._run(impl, impl.create_shipment(request, idempotency_key=key), key=key)
-            return _finish_shipment(shipment, key, request.rate)
-
-        return await guarded_purchase_async(self._purchase_guard(impl, key, request), buy)
+        return await self._call(self._op_buy(carrier, request, idempotency_key, rate))
 
     async def cancel_shipment(self, carrier: str, tracking_number: str) -> Cancellation:
         """Async :meth:`Client.cancel_shipment`."""
-        impl = self._carrier(carrier, Capability.CANCEL_SHIPMENT)
-        return await self._run(impl, impl.cancel_shipment(_check_plain(tracking_number)))
+        return await self._call(self._op_cancel(carrier, tracking_number))
 
     async def validate_address(self, carrier: str, address: Address) -> AddressCheck:
         """Async :meth:`Client.validate_address`."""
-        _require_type(address, Address, "address")
-        impl = self._carrier(carrier, Capability.VALIDATE_ADDRESS)
-        return await self._run(impl, impl.validate_address(address))
+        return await self._call(self._op_validate(carrier, address))
 
     async def create_return_label(
         self,
@@ -1004,15 +941,7 @@ class AsyncClient(BaseClient, AsyncEngine):
         rate: Rate | None = None,
     ) -> Shipment:
         """Async :meth:`Client.create_return_label`."""
-        request = _with_rate(carrier, request, rate)
-        impl = self._carrier(carrier, Capability.CREATE_RETURN_LABEL)
-        key = _check_key(idempotency_key) if idempotency_key is not None else self._new_key()
-
-        async def buy() -> Shipment:
-            shipment = await self._run(impl, impl.create_return_label(request, idempotency_key=key), key=key)
-            return _finish_shipment(shipment, key, request.rate)
-
-        return await guarded_purchase_async(self._purchase_guard(impl, key, request), buy)
+        return await self._call(self._op_buy(carrier, request, idempotency_key, rate, Capability.CREATE_RETURN_LABEL))
 
     async def create_manifest(
         self,
@@ -1023,8 +952,7 @@ class AsyncClient(BaseClient, AsyncEngine):
         origin: Address | None = None,
     ) -> Manifest:
         """Async :meth:`Client.create_manifest`."""
-        impl = self._carrier(carrier, Capability.CREATE_MANIFEST)
-        return await self._run(impl, manifest_flow(impl, shipments_or_tracking_numbers, ship_date, origin))
+        return await self._call(self._op_manifest(carrier, shipments_or_tracking_numbers, ship_date, origin))
 
     def create_shipments(
         self,
@@ -1035,30 +963,20 @@ class AsyncClient(BaseClient, AsyncEngine):
         idempotency_key_prefix: str | None = None,
     ) -> AsyncShipmentIterator:
         """Async :meth:`Client.create_shipments`: an async iterator of :class:`ShipmentResult`."""
-        self._carrier(carrier, Capability.CREATE_SHIPMENT)
-        summary = ShipmentSummary()
-        keys = key_maker(idempotency_key_prefix)
-        limit = check_concurrency(concurrency)
-
-        async def buy(request: ShipmentRequest, key: str) -> Shipment:
-            return await self.create_shipment(carrier, request, idempotency_key=key)
-
-        return AsyncShipmentIterator(buy_many_async(requests, buy, keys, limit, summary), summary)
+        bulk = self._bulk_buy(carrier, requests, concurrency, idempotency_key_prefix)
+        return AsyncShipmentIterator(run_jobs_async(bulk.units, self._unit, bulk.concurrency, bulk.early), bulk.summary)
 
     async def schedule_pickup(self, carrier: str, request: PickupRequest) -> Pickup:
         """Async :meth:`Client.schedule_pickup`."""
-        impl = self._carrier(carrier, Capability.SCHEDULE_PICKUP)
-        return await self._run(impl, pickup_flow(impl, request))
+        return await self._call(self._op_pickup(carrier, request))
 
     async def cancel_pickup(self, carrier: str, confirmation: str) -> None:
         """Async :meth:`Client.cancel_pickup`."""
-        impl = self._carrier(carrier, Capability.CANCEL_PICKUP)
-        await self._run(impl, impl.cancel_pickup(check_confirmation(confirmation)))
+        await self._call(self._op_cancel_pickup(carrier, confirmation))
 
     async def pickup_availability(self, carrier: str, address: Address) -> PickupAvailability:
         """Async :meth:`Client.pickup_availability`."""
-        impl = self._carrier(carrier, Capability.PICKUP_AVAILABILITY)
-        return await self._run(impl, impl.pickup_availability(check_address(address)))
+        return await self._call(self._op_pickup_availability(carrier, address))
 
     async def find_locations(
         self,
@@ -1069,12 +987,9 @@ class AsyncClient(BaseClient, AsyncEngine):
         limit: int = 10,
     ) -> list[ServiceLocation]:
         """Async :meth:`Client.find_locations`."""
-        impl = self._carrier(carrier, Capability.FIND_LOCATIONS)
-        return await self._run(impl, locations_flow(impl, near, kind, limit))
+        return await self._call(self._op_locations(carrier, near, kind, limit))
 
     async def track_journey(self, number: str, *, carrier: str | None = None, max_legs: int = 4) -> Journey:
         """Async :meth:`Client.track_journey`."""
-        from ._journey import JourneyPlanner
-
-        planner = JourneyPlanner(max_legs=max_legs)
-        return await planner.run_async(self, number, carrier)
+        track = lambda leg: self.with_options(deadline=leg.remaining).track(leg.number, carrier=leg.carrier)  # noqa: E731
+        return await drive_async(self._journey(number, carrier, max_legs), track)

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import attrs
 import httpx
@@ -33,6 +33,7 @@ from ._exceptions import (
     ResponseError,
 )
 from ._flow import Flow, RequestOptions, drive_async, drive_sync, options_of
+from ._operation import Operation, Unit
 from ._plugins import PluginManager
 from ._ratelimit import RateLimit
 from ._reading import _Reader
@@ -41,12 +42,14 @@ from ._registry import CarrierRegistry
 from ._retry import RetryBudget, RetryPolicy, parse_retry_after, sent_for_sure_not
 from ._transports import _SYNC_DEADLINE
 from ._version import VERSION
+from .state._ledger import guarded_purchase, guarded_purchase_async
 
 if TYPE_CHECKING:
     import asyncio
     import concurrent.futures
     import random
 
+    from ._models import Shipment
     from .sandbox import Sandbox
     from .state._base import StateBackend
 
@@ -65,14 +68,8 @@ def _host_of(request: httpx.Request) -> str:
     return f"{url.host}:{url.port}" if url.port else url.host
 
 
-def _bulk_context() -> contextvars.Context:
-    """A copy of the current context with :data:`_BULK` set (for the tasks of async bulk work)."""
-    context = contextvars.copy_context()
-    context.run(_BULK.set, True)
-    return context
-
-
 T = TypeVar("T")
+R = TypeVar("R")
 
 _USER_AGENT = f"carrier-sdk/{VERSION}"
 _ACCEPT_ENCODING = "gzip, deflate"
@@ -775,6 +772,23 @@ class SyncEngine(Engine):
                 raise
             raise settled from None
 
+    def _call(self, op: Operation[T]) -> T:
+        """Run a prepared operation; a purchase runs under its ledger guard."""
+        if op.guard is None:
+            return self._run(op.carrier, op.flow)
+        buy = cast("Callable[[], Shipment]", lambda: self._run(op.carrier, op.flow, key=op.key))
+        return cast(T, guarded_purchase(op.guard, buy))
+
+    def _unit(self, unit: Unit[Any, R]) -> list[R]:
+        """One unit of bulk work: its results, never its exception (unless ``unit.failed`` raises)."""
+        token = _BULK.set(unit.bulk)
+        try:
+            return unit.ok(self._call(unit.operation()))
+        except Exception as err:
+            return unit.failed(err)
+        finally:
+            _BULK.reset(token)
+
 
 class AsyncEngine(Engine):
     """The asynchronous driver: sending, reading, sleeping and single flight over ``httpx.AsyncClient``."""
@@ -951,3 +965,18 @@ class AsyncEngine(Engine):
             if settled is err:
                 raise
             raise settled from None
+
+    async def _call(self, op: Operation[T]) -> T:
+        """Run a prepared operation; a purchase runs under its ledger guard."""
+        if op.guard is None:
+            return await self._run(op.carrier, op.flow)
+        buy = cast("Callable[[], Awaitable[Shipment]]", lambda: self._run(op.carrier, op.flow, key=op.key))
+        return cast(T, await guarded_purchase_async(op.guard, buy))
+
+    async def _unit(self, unit: Unit[Any, R]) -> list[R]:
+        """Async :meth:`SyncEngine._unit`; each unit runs in its own task, so ``_BULK`` stays the task's."""
+        _BULK.set(unit.bulk)
+        try:
+            return unit.ok(await self._call(unit.operation()))
+        except Exception as err:
+            return unit.failed(err)

@@ -31,6 +31,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+Q = TypeVar("Q")
+P = TypeVar("P")
 
 #: A carrier operation: yields requests, receives responses, returns the result.
 Flow: TypeAlias = Generator[httpx.Request, httpx.Response, T]
@@ -112,8 +114,12 @@ def options_of(request: httpx.Request) -> RequestOptions:
     return _DEFAULTS[request.method in ("GET", "HEAD", "OPTIONS", "DELETE", "PUT")]
 
 
-def drive_sync(flow: Flow[T], send: Callable[[httpx.Request], httpx.Response]) -> T:
-    """Run ``flow`` to completion, sending each request it yields with ``send``."""
+def drive_sync(flow: Generator[Q, P, T], send: Callable[[Q], P]) -> T:
+    """Run ``flow`` to completion, sending each request it yields with ``send``.
+
+    A flow's requests and responses are :class:`httpx.Request` and :class:`httpx.Response`; any
+    generator of that form is driven the same way (a journey yields the legs to track).
+    """
     try:
         request = next(flow)
         while True:
@@ -130,7 +136,7 @@ def drive_sync(flow: Flow[T], send: Callable[[httpx.Request], httpx.Response]) -
         flow.close()
 
 
-async def drive_async(flow: Flow[T], send: Callable[[httpx.Request], Awaitable[httpx.Response]]) -> T:
+async def drive_async(flow: Generator[Q, P, T], send: Callable[[Q], Awaitable[P]]) -> T:
     """Async twin of :func:`drive_sync`."""
     try:
         request = next(flow)

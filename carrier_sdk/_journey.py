@@ -1,13 +1,14 @@
 """Cross-carrier journeys: one parcel, several legs (Cainiao -> USPS ...), one merged story.
 
-The planner is written once as a generator (it yields ``(carrier, number)`` to track and
-receives the :class:`TrackingInfo` or the error), and driven by the sync and async clients.
+The planner is written once as a generator, like an operation's flow: it yields a :class:`Leg` to
+track and receives its :class:`TrackingInfo`, or has the leg's error thrown in. The clients drive
+it with the flow drivers, tracking each leg under what is left of the journey's one deadline.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
@@ -17,7 +18,7 @@ from ._identify import is_valid_s10, normalize_number
 from ._models import RelatedNumber, TrackingEvent, TrackingInfo
 
 if TYPE_CHECKING:
-    from ._client import AsyncClient, Client
+    from ._registry import CarrierRegistry
 
 __all__ = ["Journey", "JourneyEvent", "JourneyLeg", "JourneyPlanner"]
 
@@ -66,7 +67,15 @@ class Journey:
         return tuple(leg for leg in self.legs if leg.error is not None)
 
 
-Step = Generator[tuple[str, str], "TrackingInfo | CarrierError", Journey]
+class Leg(NamedTuple):
+    """One leg to track: ``number`` with ``carrier``, within ``remaining`` seconds."""
+
+    carrier: str
+    number: str
+    remaining: float
+
+
+Step = Generator[Leg, TrackingInfo, Journey]
 
 
 class JourneyPlanner:
@@ -77,14 +86,28 @@ class JourneyPlanner:
             raise ValueError("max_legs must be >= 1")
         self.max_legs = max_legs
 
-    def plan(self, client: Client | AsyncClient, number: str, carrier: str | None) -> Step:
-        """The journey as a generator of ``(carrier, number)`` tracking requests."""
+    def plan(
+        self,
+        number: str,
+        carrier: str | None,
+        *,
+        resolve: Callable[[str, str | None], str],
+        registry: CarrierRegistry,
+        remaining: Callable[[], float],
+        deadline: float,
+    ) -> Step:
+        """The journey as a generator of legs to track.
+
+        ``resolve(number, carrier)`` names the carrier of the first leg (it raises when none or
+        several claim the number); ``registry`` identifies the carriers of related numbers;
+        ``remaining()`` is what is left of the journey's ``deadline`` (seconds).
+        """
         start = normalize_number(number)
-        first = client._resolve(start, carrier).code
+        first = resolve(start, carrier)
         queue: list[tuple[str, str, str]] = [(first, start, "start")]
         if carrier is None and is_valid_s10(start):
             # An S10 item is tracked by the origin post and by the destination post.
-            for claim in client.identify(start):
+            for claim in registry.identify(start):
                 if claim.carrier != first:
                     queue.append((claim.carrier, start, "s10_shared"))
         seen: set[tuple[str, str]] = set()
@@ -94,7 +117,14 @@ class JourneyPlanner:
             if (code, tracking_number) in seen:
                 continue
             seen.add((code, tracking_number))
-            outcome = yield (code, tracking_number)
+            outcome: TrackingInfo | CarrierError
+            try:
+                left = remaining()
+                if left <= 0:
+                    raise _journey_timeout(deadline, code)
+                outcome = yield Leg(code, tracking_number, left)
+            except CarrierError as err:
+                outcome = err
             if isinstance(outcome, CarrierError):
                 legs.append(
                     JourneyLeg(
@@ -107,7 +137,7 @@ class JourneyPlanner:
                 continue
             legs.append(JourneyLeg(carrier=code, tracking_number=tracking_number, relation=relation, info=outcome))
             for related in outcome.related_numbers:
-                target = self._carrier_for(client, related)
+                target = _carrier_for(registry, related)
                 if target is None:
                     legs.append(
                         JourneyLeg(
@@ -121,57 +151,19 @@ class JourneyPlanner:
                 queue.append((target, normalize_number(related.tracking_number), related.relation))
         return _merge(start, legs)
 
-    @staticmethod
-    def _carrier_for(client: Client | AsyncClient, related: RelatedNumber) -> str | None:
-        if related.carrier and related.carrier in client.registry:
-            return related.carrier
-        claims = client.identify(related.tracking_number)
-        return claims[0].carrier if claims else None
 
-    def run_sync(self, client: Client, number: str, carrier: str | None) -> Journey:
-        """Drive :meth:`plan` with a sync client, under one deadline for the whole journey."""
-        deadline_at = client._deadline_at()
-        steps = self.plan(client, number, carrier)
-        try:
-            code, tracking_number = next(steps)
-            while True:
-                outcome: Any
-                remaining = deadline_at - client._clock()
-                try:
-                    if remaining <= 0:
-                        raise _journey_timeout(client, code)
-                    outcome = client.with_options(deadline=remaining).track(tracking_number, carrier=code)
-                except CarrierError as err:
-                    outcome = err
-                code, tracking_number = steps.send(outcome)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-
-    async def run_async(self, client: AsyncClient, number: str, carrier: str | None) -> Journey:
-        """Drive :meth:`plan` with an async client, under one deadline for the whole journey."""
-        deadline_at = client._deadline_at()
-        steps = self.plan(client, number, carrier)
-        try:
-            code, tracking_number = next(steps)
-            while True:
-                outcome: Any
-                remaining = deadline_at - client._clock()
-                try:
-                    if remaining <= 0:
-                        raise _journey_timeout(client, code)
-                    outcome = await client.with_options(deadline=remaining).track(tracking_number, carrier=code)
-                except CarrierError as err:
-                    outcome = err
-                code, tracking_number = steps.send(outcome)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
+def _carrier_for(registry: CarrierRegistry, related: RelatedNumber) -> str | None:
+    if related.carrier and related.carrier in registry:
+        return related.carrier
+    claims = registry.identify(related.tracking_number)
+    return claims[0].carrier if claims else None
 
 
-def _journey_timeout(client: Client | AsyncClient, code: str) -> CarrierError:
+def _journey_timeout(deadline: float, code: str) -> CarrierError:
     from ._exceptions import APITimeoutError
 
     return APITimeoutError(
-        f"the journey's {client.deadline:g}s deadline passed before this leg could be tracked",
+        f"the journey's {deadline:g}s deadline passed before this leg could be tracked",
         carrier=code,
         operation="track",
     )
