@@ -101,23 +101,23 @@ def test_track_returned_parcel_is_not_delivered(make_client, h):
 # -- 3. carrier errors ---------------------------------------------------------------------------------
 
 
-def test_track_unknown_number_is_not_found(make_client, h):
+@pytest.mark.parametrize(
+    ("body", "error", "code", "message"),
+    [
+        ("tracking_not_found.json", TrackingNotFoundError, "3", "Sin Trazabilidad en Minerva"),
+        ("tracking_error_bare.json", InvalidRequestError, "1", "no válido"),
+    ],
+    ids=["not-found", "other-code"],
+)
+def test_track_carrier_errors_are_typed(make_client, h, body, error, code, message):
     with respx.mock(base_url=h.TRACK_BASE, assert_all_called=True) as mock:
-        _route(mock, h).respond(200, content=h.fixture_bytes("tracking_not_found.json"))
-        with pytest.raises(TrackingNotFoundError) as info:
+        _route(mock, h).respond(200, content=h.fixture_bytes(body))
+        with pytest.raises(error) as info:
             make_client()("track", h.NUMBER)
-    assert info.value.error_code == "3"
-    assert info.value.error_message == "Sin Trazabilidad en Minerva"
+    assert type(info.value) is error
+    assert info.value.error_code == code
+    assert message in (info.value.error_message or "")
     assert info.value.status_code == 200
-
-
-def test_track_other_error_code_is_typed(make_client, h):
-    with respx.mock(base_url=h.TRACK_BASE, assert_all_called=True) as mock:
-        _route(mock, h).respond(200, content=h.fixture_bytes("tracking_error_bare.json"))
-        with pytest.raises(InvalidRequestError) as info:
-            make_client()("track", h.NUMBER)
-    assert info.value.error_code == "1"
-    assert "no válido" in (info.value.error_message or "")
 
 
 def test_track_401_is_authentication_error_without_secret(make_client, h):
