@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._app import (
+from ._app import Overrides, State, cli
+from ._day import manifest, pickup, return_label
+from ._demo import demo
+from ._errors import (
     EXIT_AUTH,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -16,12 +19,7 @@ from ._app import (
     EXIT_OUTCOME_UNKNOWN,
     EXIT_USAGE,
     CliError,
-    Overrides,
-    State,
-    cli,
 )
-from ._day import manifest, pickup, return_label
-from ._demo import demo
 from ._info import carriers, identify
 from ._locations import locations
 from ._sandbox import new_adapter, sandbox

@@ -19,27 +19,16 @@ import attrs
 import click
 import httpx
 
-from .. import (
-    AuthenticationError,
-    Client,
-    ConfigurationError,
-    OutcomeUnknownError,
-    UnknownCarrierError,
-    UnsupportedOperationError,
-    ValidationError,
-)
+from .. import Client, ConfigurationError, UnknownCarrierError
 from .._exceptions import CarrierError
 from .._registry import CarrierRegistry
 from .._settings import ENV_PREFIX, did_you_mean, env_var_name
 from ._config import load_config
+from ._errors import EXIT_INTERRUPTED, EXIT_USAGE, CliError, exit_code_for
 from ._words import cli_message
 
 __all__ = [
-    "EXIT_AUTH",
-    "EXIT_FAILED",
     "EXIT_INTERRUPTED",
-    "EXIT_OK",
-    "EXIT_OUTCOME_UNKNOWN",
     "EXIT_USAGE",
     "CliError",
     "Overrides",
@@ -51,19 +40,6 @@ __all__ = [
     "pass_state",
     "sandbox_option",
 ]
-
-#: Everything worked.
-EXIT_OK = 0
-#: Some items failed: a number not tracked, a carrier error, an address not matched.
-EXIT_FAILED = 1
-#: Usage or configuration error: bad options, unreadable files, missing settings, unknown carrier.
-EXIT_USAGE = 2
-#: A label purchase may or may not have happened: reconcile before buying again.
-EXIT_OUTCOME_UNKNOWN = 3
-#: The carrier rejected the credentials (HTTP 401/403): fix the settings, retrying will not help.
-EXIT_AUTH = 4
-#: Interrupted with Ctrl-C.
-EXIT_INTERRUPTED = 130
 
 #: ``CARRIER_SDK_*`` variables that are not carrier settings (never warned about).
 GLOBAL_VARIABLES = frozenset(
@@ -81,25 +57,6 @@ GLOBAL_VARIABLES = frozenset(
 )
 
 logger = logging.getLogger("carrier_sdk")
-
-
-class CliError(click.ClickException):
-    """An error reported as ``Error: <message>`` on stderr, with its own exit code."""
-
-    def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code  # type: ignore[misc]  # click declares it on the class
-
-
-def exit_code_for(err: CarrierError) -> int:
-    """The exit code for an SDK error that stopped a whole command."""
-    if isinstance(err, OutcomeUnknownError):
-        return EXIT_OUTCOME_UNKNOWN
-    if isinstance(err, AuthenticationError):
-        return EXIT_AUTH
-    if isinstance(err, ConfigurationError | ValidationError | UnsupportedOperationError | UnknownCarrierError):
-        return EXIT_USAGE
-    return EXIT_FAILED
 
 
 @attrs.define(kw_only=True)

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from .. import Address, RateRequest, ShipmentRequest, ValidationError, from_dict
+from ._errors import EXIT_USAGE, CliError
 
 __all__ = ["address_from", "load_config", "load_document", "rate_request_from", "shipment_request_from"]
 
@@ -21,8 +22,6 @@ RATE_FIELDS = ("shipper", "recipient", "parcels", "service", "ship_date")
 
 
 def _usage(message: str) -> click.ClickException:
-    from ._app import EXIT_USAGE, CliError
-
     return CliError(message, EXIT_USAGE)
 
 

@@ -9,10 +9,11 @@ from typing import Any
 import click
 
 from .. import PickupRequest, to_dict
-from ._app import EXIT_FAILED, State, json_option, pass_state, sandbox_option
+from ._app import State, json_option, pass_state, sandbox_option
 from ._config import address_from, load_document, shipment_request_from
-from ._output import console
-from ._shipping import _pairs, emit_shipment_json, save_label, write_new_file
+from ._errors import EXIT_FAILED
+from ._output import console, write_new_file
+from ._shipping import _pairs, emit_shipment_json, save_label
 
 __all__ = ["manifest", "pickup", "return_label"]
 

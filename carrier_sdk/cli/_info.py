@@ -10,7 +10,8 @@ from rich.text import Text
 
 from .. import impb_check_digit, normalize_number, s10_check_digit, to_dict
 from .._identify import S10_PATTERN, plausibility_problem
-from ._app import EXIT_FAILED, State, json_option, pass_state, sandbox_option
+from ._app import State, json_option, pass_state, sandbox_option
+from ._errors import EXIT_FAILED
 from ._output import clean, console
 
 __all__ = ["carriers", "identify"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import re
 import sys
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -24,6 +26,7 @@ __all__ = [
     "result_line",
     "summary_tables",
     "tracking_tables",
+    "write_new_file",
 ]
 
 #: Columns of tables written to a pipe or file (a terminal uses its own width).
@@ -210,3 +213,17 @@ def summary_tables(summary: TrackingSummary) -> list[Any]:
             table.add_row(key, str(count))
         out.append(table)
     return out
+
+
+def write_new_file(path: Path, data: bytes, *, attempts: int = 1000) -> Path:
+    """Write ``data`` to ``path``, or to ``<stem>-2<suffix>``, ``-3`` ... when it exists: an
+    existing file is never overwritten (created exclusively, so two runs cannot race)."""
+    for n in range(1, attempts + 1):
+        candidate = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+        try:
+            with candidate.open("xb") as f:
+                f.write(data)
+        except FileExistsError:
+            continue
+        return candidate
+    raise FileExistsError(errno.EEXIST, f"{attempts} files named like it exist already", str(path))

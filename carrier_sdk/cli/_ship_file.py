@@ -22,8 +22,9 @@ import click
 from rich.table import Table
 
 from .. import ShipmentRequest, ShipmentResult, ShipmentSummary, ValidationError, from_dict
-from ._app import EXIT_AUTH, EXIT_FAILED, EXIT_OUTCOME_UNKNOWN, State
-from ._output import console, error_dict
+from ._app import State
+from ._errors import EXIT_AUTH, EXIT_FAILED, EXIT_OUTCOME_UNKNOWN
+from ._output import console, error_dict, write_new_file
 from ._track import _Progress, count_lines, progress_enabled
 
 __all__ = ["ship_file"]
@@ -94,8 +95,6 @@ def _line(data: dict[str, Any]) -> str:
 
 
 def _save(result: ShipmentResult, label_dir: Path) -> tuple[Path | None, str]:
-    from ._shipping import write_new_file
-
     shipment = result.shipment
     if shipment is None or shipment.label is None:
         return None, ""

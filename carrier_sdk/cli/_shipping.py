@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +9,10 @@ import click
 from rich.table import Table
 
 from .. import Shipment, to_dict
-from ._app import EXIT_FAILED, State, json_option, pass_state, sandbox_option
+from ._app import State, json_option, pass_state, sandbox_option
 from ._config import address_from, rate_request_from, shipment_request_from
-from ._output import console
+from ._errors import EXIT_FAILED
+from ._output import console, write_new_file
 
 __all__ = ["cancel", "rates", "ship", "validate_address"]
 
@@ -22,20 +22,6 @@ _DOCUMENT = click.Path(dir_okay=False, allow_dash=True)
 def _check_carrier(state: State, carrier: str) -> str:
     """The installed code for ``carrier`` (case-insensitive); unknown: UnknownCarrierError -> exit 2."""
     return state.canonical_code(carrier)
-
-
-def write_new_file(path: Path, data: bytes, *, attempts: int = 1000) -> Path:
-    """Write ``data`` to ``path``, or to ``<stem>-2<suffix>``, ``-3`` ... when it exists: an
-    existing file is never overwritten (created exclusively, so two runs cannot race)."""
-    for n in range(1, attempts + 1):
-        candidate = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
-        try:
-            with candidate.open("xb") as f:
-                f.write(data)
-        except FileExistsError:
-            continue
-        return candidate
-    raise FileExistsError(errno.EEXIST, f"{attempts} files named like it exist already", str(path))
 
 
 def _pairs(title: str, rows: list[tuple[str, Any]]) -> Table:

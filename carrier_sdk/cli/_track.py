@@ -11,7 +11,8 @@ import click
 
 from .. import ConfigurationError, TrackingResult, TrackingSummary, normalize_number
 from .._constants import DEFAULT_CONCURRENCY
-from ._app import EXIT_AUTH, EXIT_FAILED, State, iter_nonblank, json_option, pass_state, sandbox_option
+from ._app import State, iter_nonblank, json_option, pass_state, sandbox_option
+from ._errors import EXIT_AUTH, EXIT_FAILED
 from ._output import (
     console,
     journey_dict,

@@ -22,7 +22,8 @@ from rich.text import Text
 from .._enums import TrackingStatus
 from .._exceptions import CarrierError
 from ..watch import ParcelState, SQLiteStore, TrackingChange, WatchedParcel, Watcher, WebhookSink
-from ._app import EXIT_FAILED, State, iter_nonblank, json_option, pass_state, sandbox_option
+from ._app import State, iter_nonblank, json_option, pass_state, sandbox_option
+from ._errors import EXIT_FAILED
 from ._output import clean, console, error_dict
 
 __all__ = ["watch"]
