@@ -72,8 +72,12 @@ class RateLimiter:
             self.limit = limit
             self._history = [deque(maxlen=w.calls) for w in (limit.windows if limit else ())]
 
-    def reserve(self) -> float:
-        """Reserve the next slot; return how many seconds to wait before using it."""
+    def reserve(self, within: float | None = None) -> float:
+        """Reserve the next slot; return how many seconds to wait before using it.
+
+        With ``within``, the slot is taken only when it is less than ``within`` seconds away
+        (a caller whose deadline comes first leaves it to others); the wait is returned anyway.
+        """
         with self._lock:
             now = self._clock()
             at = max(now, self._paused_until)
@@ -81,8 +85,9 @@ class RateLimiter:
                 for window, history in zip(self.limit.windows, self._history, strict=True):
                     if len(history) == window.calls:
                         at = max(at, history[0] + window.seconds)
-                for history in self._history:
-                    history.append(at)
+                if within is None or at - now < within:
+                    for history in self._history:
+                        history.append(at)
             return at - now
 
     def headroom(self) -> int | None:

@@ -299,3 +299,15 @@ def test_memory_ledger_forgets_settled_records_after_its_ttl() -> None:
     held = state.get_purchase("held")
     assert held is not None
     assert held.status is PurchaseStatus.PENDING  # never forget a purchase in flight
+
+
+def test_a_slot_beyond_within_is_not_taken(backend: StateBackend) -> None:
+    """A caller whose deadline comes before the slot leaves it to others (issue 18)."""
+    windows = (Window(1, 60.0),)
+    assert backend.reserve("w", windows) < 0.2  # the one slot of the minute
+    for _ in range(5):  # refused callers: the next slot is ~60 s away, they have 10 s
+        assert 59 < backend.reserve("w", windows, within=10.0) <= 60
+    # They took nothing: the next slot is still the one after the first, not 5 minutes on.
+    assert 59 < backend.reserve("w", windows) <= 60
+    assert backend.reserve("w2", windows, within=1.0) < 0.2  # a free slot is taken as usual
+    assert 59 < backend.reserve("w2", windows) <= 60

@@ -117,13 +117,18 @@ class PurchaseRecord:
 
 
 def reserve_in(
-    histories: list[list[float]], windows: Sequence[Window], paused_until: float, now: float
+    histories: list[list[float]],
+    windows: Sequence[Window],
+    paused_until: float,
+    now: float,
+    within: float | None = None,
 ) -> tuple[float, list[list[float]]]:
     """The reservation rule of :class:`~carrier_sdk._ratelimit.RateLimiter`, on plain lists.
 
     ``histories[i]`` holds the last ``windows[i].calls`` reserved instants (oldest first). The
     slot is the earliest instant at or after ``now`` and the pause at which every window has
-    room; it is appended to every history. Returns ``(slot, new histories)``.
+    room; it is appended to every history, unless ``within`` is given and the slot is not less
+    than ``within`` seconds away (then nothing is taken). Returns ``(slot, new histories)``.
     """
     at = max(now, paused_until)
     fitted = [list(h) for h in histories] + [[] for _ in range(len(windows) - len(histories))]
@@ -131,6 +136,8 @@ def reserve_in(
         del history[: max(0, len(history) - window.calls)]
         if len(history) == window.calls:
             at = max(at, history[0] + window.seconds)
+    if within is not None and at - now >= within:
+        return at, [list(h) for h in histories]
     for window, history in zip(windows, fitted, strict=False):
         history.append(at)
         del history[: max(0, len(history) - window.calls)]
@@ -181,8 +188,10 @@ class StateBackend(abc.ABC):
         """The backend's clock, epoch seconds."""
 
     @abc.abstractmethod
-    def reserve(self, key: str, windows: Sequence[Window]) -> float:
-        """Reserve the next slot under ``windows`` for ``key``; seconds to wait before using it."""
+    def reserve(self, key: str, windows: Sequence[Window], within: float | None = None) -> float:
+        """Reserve the next slot under ``windows`` for ``key``; seconds to wait before using it.
+
+        With ``within``, the slot is taken only when it is less than ``within`` seconds away."""
 
     @abc.abstractmethod
     def headroom(self, key: str, windows: Sequence[Window]) -> int | None:
@@ -196,11 +205,11 @@ class StateBackend(abc.ABC):
     def reset_limit(self, key: str) -> None:
         """Forget ``key``'s history (a new limit starts afresh; a pause is kept)."""
 
-    async def areserve(self, key: str, windows: Sequence[Window]) -> float:
+    async def areserve(self, key: str, windows: Sequence[Window], within: float | None = None) -> float:
         """Async :meth:`reserve` (default: in a worker thread)."""
         import asyncio
 
-        return await asyncio.to_thread(self.reserve, key, windows)
+        return await asyncio.to_thread(self.reserve, key, windows, within)
 
     # -- tokens ------------------------------------------------------------------------------
 
@@ -327,13 +336,14 @@ class SharedRateLimiter:
         self.limit = limit
         self.backend.reset_limit(self.key)
 
-    def reserve(self) -> float:
-        """Reserve the next slot; seconds to wait before using it."""
-        return self.backend.reserve(self.key, self.limit.windows if self.limit else ())
+    def reserve(self, within: float | None = None) -> float:
+        """Reserve the next slot; seconds to wait before using it (taken only when less than
+        ``within`` seconds away, when given)."""
+        return self.backend.reserve(self.key, self.limit.windows if self.limit else (), within)
 
-    async def areserve(self) -> float:
+    async def areserve(self, within: float | None = None) -> float:
         """Async :meth:`reserve`."""
-        return await self.backend.areserve(self.key, self.limit.windows if self.limit else ())
+        return await self.backend.areserve(self.key, self.limit.windows if self.limit else (), within)
 
     def headroom(self) -> int | None:
         """How many slots could be reserved now without waiting (``None``: no limit); reserves nothing."""

@@ -71,11 +71,11 @@ class MemoryState(StateBackend):
         """A fresh per-carrier-instance cache, as without shared state."""
         return LocalTokenCache()
 
-    def reserve(self, key: str, windows: Sequence[Window]) -> float:
+    def reserve(self, key: str, windows: Sequence[Window], within: float | None = None) -> float:
         with self._lock:
             now = self._clock()
             at, self._histories[key] = reserve_in(
-                self._histories.get(key, []), windows, self._paused.get(key, 0.0), now
+                self._histories.get(key, []), windows, self._paused.get(key, 0.0), now, within
             )
             return at - now
 

@@ -25,25 +25,28 @@ T = TypeVar("T")
 _NOW = "local t = redis.call('TIME')\nlocal now = tonumber(t[1]) + tonumber(t[2]) / 1000000\n"
 
 # KEYS[1] pause deadline; KEYS[2..n+1] one list per window (reserved instants, oldest first);
-# ARGV = calls1, seconds1, calls2, seconds2, ... Every step is O(1): LLEN, LINDEX, RPUSH, LTRIM.
+# ARGV = within (-1: none), calls1, seconds1, calls2, seconds2, ... Every step is O(1): LLEN,
+# LINDEX, RPUSH, LTRIM. A slot not less than ``within`` seconds away is not taken.
 _RESERVE = (
     _NOW
     + """
 local at = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
-local n = #ARGV / 2
+local within = tonumber(ARGV[1])
+local n = (#ARGV - 1) / 2
 for i = 1, n do
-  local calls = tonumber(ARGV[2 * i - 1])
-  local secs = tonumber(ARGV[2 * i])
+  local calls = tonumber(ARGV[2 * i])
+  local secs = tonumber(ARGV[2 * i + 1])
   local len = redis.call('LLEN', KEYS[i + 1])
   if len >= calls then
     local oldest = tonumber(redis.call('LINDEX', KEYS[i + 1], len - calls))
     if oldest + secs > at then at = oldest + secs end
   end
 end
+if within >= 0 and at - now >= within then return string.format('%.6f', at - now) end
 local slot = string.format('%.6f', at)
 for i = 1, n do
-  local calls = tonumber(ARGV[2 * i - 1])
-  local secs = tonumber(ARGV[2 * i])
+  local calls = tonumber(ARGV[2 * i])
+  local secs = tonumber(ARGV[2 * i + 1])
   redis.call('RPUSH', KEYS[i + 1], slot)
   redis.call('LTRIM', KEYS[i + 1], -calls, -1)
   redis.call('PEXPIRE', KEYS[i + 1], math.ceil((at - now + secs) * 1000) + 1000)
@@ -264,17 +267,18 @@ class RedisState(StateBackend):
         base = self._k("limit", "{" + key + "}")  # one hash slot for every key of a limit (Redis Cluster)
         return [f"{base}:pause"] + [f"{base}:w{i}" for i in range(windows)]
 
-    def reserve(self, key: str, windows: Sequence[Window]) -> float:
-        args = self._window_args(windows)
+    def reserve(self, key: str, windows: Sequence[Window], within: float | None = None) -> float:
+        args = [_within_arg(within), *self._window_args(windows)]
         keys = self._limit_keys(key, len(windows))
         return float(self._call("reserve", lambda: self._reserve(keys=keys, args=args)))
 
-    async def areserve(self, key: str, windows: Sequence[Window]) -> float:
+    async def areserve(self, key: str, windows: Sequence[Window], within: float | None = None) -> float:
         import redis
 
         script = self._async_script()
         try:
-            value = await script(keys=self._limit_keys(key, len(windows)), args=self._window_args(windows))
+            args = [_within_arg(within), *self._window_args(windows)]
+            value = await script(keys=self._limit_keys(key, len(windows)), args=args)
         except redis.RedisError as err:
             raise StateBackendError(
                 f"Redis state backend {self.url} failed during reserve: {type(err).__name__}: {_first_line(err)}",
@@ -389,3 +393,7 @@ class RedisState(StateBackend):
 def _first_line(err: BaseException) -> str:
     text = str(err).splitlines()[0] if str(err) else ""
     return text[:200]
+
+
+def _within_arg(within: float | None) -> str:
+    return "-1" if within is None else repr(max(0.0, float(within)))

@@ -121,12 +121,12 @@ class SQLiteState(StateBackend):
     def now(self) -> float:
         return self._clock()
 
-    def reserve(self, key: str, windows: Sequence[Window]) -> float:
+    def reserve(self, key: str, windows: Sequence[Window], within: float | None = None) -> float:
         with self._transaction("reserve") as db:
             now = self._clock()
             row = db.execute("SELECT histories, paused FROM limits WHERE key = ?", (key,)).fetchone()
             histories, paused = (json.loads(row[0]), row[1]) if row else ([], 0.0)
-            at, histories = reserve_in(histories, windows, paused, now)
+            at, histories = reserve_in(histories, windows, paused, now, within)
             db.execute(
                 "INSERT OR REPLACE INTO limits (key, histories, paused) VALUES (?, ?, ?)",
                 (key, json.dumps(histories), paused),
