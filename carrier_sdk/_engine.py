@@ -642,7 +642,8 @@ class SyncEngine(Engine):
         call: _Call | None = None,
     ) -> httpx.Response:
         if options.rate_limited:
-            wait = self._limiter(carrier).reserve()
+            self._prepare(request, deadline_at)  # the deadline first: a refused request takes no slot
+            wait = self._limiter(carrier).reserve(within=deadline_at - self._clock())
             if wait > 0:
                 if self._clock() + wait >= deadline_at:
                     raise _client_side_limited(carrier, options, wait)
@@ -821,8 +822,9 @@ class AsyncEngine(Engine):
         call: _Call | None = None,
     ) -> httpx.Response:
         if options.rate_limited:
-            limiter = self._limiter(carrier)
-            wait = await limiter.areserve() if self.state.shared else limiter.reserve()
+            self._prepare(request, deadline_at)  # the deadline first: a refused request takes no slot
+            limiter, within = self._limiter(carrier), deadline_at - self._clock()
+            wait = await limiter.areserve(within) if self.state.shared else limiter.reserve(within)
             if wait > 0:
                 if self._clock() + wait >= deadline_at:
                     raise _client_side_limited(carrier, options, wait)
