@@ -2,11 +2,13 @@
 
 ``examples/carrier-sdk-acme`` is installed with pip into a fresh virtualenv next to the core;
 carrier-sdk must discover it through its entry point, serve it in sandbox mode, and the
-example's own tests (the conformance suite among them) must pass with that venv's pytest.
+example's own tests (the conformance suite among them) must pass with that venv's pytest. The
+installed core renders new projects (and its testing kit's FakeCarrier) from its package data.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +16,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
+from carrier_sdk._scaffold import project_files
+
+from .test_scaffold import run_tests
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "carrier-sdk-acme"
@@ -41,6 +47,23 @@ CHECK = textwrap.dedent(
     """
 )
 
+# The scaffold and the testing kit read the template from the installed package data.
+RENDER = textwrap.dedent(
+    """
+    import json, sys, tempfile
+    from pathlib import Path
+    import carrier_sdk._scaffold as scaffold
+    from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer
+
+    assert "site-packages" in scaffold.__file__, scaffold.__file__
+    assert FakeCarrier.code == "fakecarrier" and FakeCarrierAPIServer().labels == {}
+    with tempfile.TemporaryDirectory() as tmp:
+        project = scaffold.write_adapter("zeta", Path(tmp))
+        files = {p.relative_to(project).as_posix(): p.read_text() for p in project.rglob("*") if p.is_file()}
+    json.dump(files, sys.stdout)
+    """
+)
+
 
 def _run(args: list[str], *, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
@@ -49,15 +72,7 @@ def _run(args: list[str], *, cwd: Path | None = None, timeout: float = 600) -> s
 
 def test_example_tests_pass_in_process_tree() -> None:
     """The example's tests with the repo's core on PYTHONPATH (no install needed)."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(EXAMPLE), str(ROOT)])}
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=EXAMPLE,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_tests(EXAMPLE)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
 
@@ -89,6 +104,10 @@ def test_installed_in_a_fresh_virtualenv(tmp_path: Path) -> None:
     checked = _run([str(python), "-c", CHECK], cwd=tmp_path)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "third-party OK" in checked.stdout
+
+    rendered = _run([str(python), "-c", RENDER], cwd=tmp_path)
+    assert rendered.returncode == 0, rendered.stderr
+    assert json.loads(rendered.stdout) == project_files("zeta")
 
     # The core was installed without the cli extra: its command says how to get it, no traceback.
     script = python.with_name("carrier-sdk")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 from carrier_sdk import Secret
 
-from ._schemas import PRODUCTION_URL
+from ._wire import BASE_URL
 
 __all__ = ["AcmeSettings"]
 
@@ -22,4 +22,4 @@ class AcmeSettings:
 
     api_key_id: str
     api_key: Secret = attrs.field(converter=Secret.coerce, repr=False)  # type: ignore[misc]
-    base_url: str = PRODUCTION_URL
+    base_url: str = BASE_URL

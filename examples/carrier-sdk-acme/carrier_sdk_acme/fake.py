@@ -1,6 +1,7 @@
 """A stateful fake of the Acme API, for tests, the sandbox and benchmarks.
 
 Not imported by the package: carrier-sdk imports it from ``AcmeCarrier.fake`` on demand.
+Labels bought here become trackable, cancels stick, and every operation counts its charges.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 import httpx
-from carrier_sdk import s10_check_digit
+from carrier_sdk.adapters import s10_check_digit
 from carrier_sdk.fakes import FakeCarrierAPI, Handler, stable_random
 
-from ._schemas import API_KEY_HEADER, NUMBER_PREFIX, PRODUCTION_URL
+from . import _wire
 
 __all__ = ["AcmeFake", "number"]
 
@@ -22,17 +23,20 @@ __all__ = ["AcmeFake", "number"]
 def number(serial: int) -> str:
     """A valid Acme tracking number for an 8-digit ``serial``."""
     digits = f"{serial:08d}"
-    return f"{NUMBER_PREFIX}{digits}{s10_check_digit(digits)}"
+    return f"{_wire.NUMBER_PREFIX}{digits}{s10_check_digit(digits)}"
 
 
-_PATHS: dict[str, list[str]] = {  # scenario name -> event codes (its number: position + 1)
-    "delivered": ["CREATED", "ACCEPTED", "MOVING", "OUT", "DONE"],
-    "in_transit": ["CREATED", "ACCEPTED", "MOVING"],
+#: Services: name -> (price in USD, days). Rates quote them; labels cost the same.
+SERVICES: dict[str, tuple[Decimal, int]] = {"standard": (Decimal("7.50"), 5), "express": (Decimal("19.00"), 2)}
+#: Event codes of the scenario numbers (the last code gives the documented status).
+PATHS: dict[str, list[str]] = {
+    "delivered": ["CREATED", "MOVING", "OUT", "DONE"],
+    "in_transit": ["CREATED", "MOVING", "MOVING"],
     "pre_transit": ["CREATED"],
-    "out_for_delivery": ["CREATED", "ACCEPTED", "MOVING", "OUT"],
-    "available_for_pickup": ["CREATED", "ACCEPTED", "MOVING", "PICKUP"],
-    "delivery_failed": ["CREATED", "ACCEPTED", "MOVING", "OUT", "FAILED"],
-    "returned_to_sender": ["CREATED", "ACCEPTED", "MOVING", "FAILED", "RETURNED"],
+    "out_for_delivery": ["CREATED", "MOVING", "OUT"],
+    "available_for_pickup": ["CREATED", "MOVING", "PICKUP"],
+    "delivery_failed": ["CREATED", "MOVING", "OUT", "FAILED"],
+    "returned_to_sender": ["CREATED", "MOVING", "FAILED", "RETURNED"],
     "cancelled": ["CREATED", "VOID"],
 }
 _CITIES = ("Springfield", "Riverside", "Fairview", "Greenville", "Madison")
@@ -42,9 +46,9 @@ class AcmeFake(FakeCarrierAPI):
     """In-memory Acme API: labels bought here become trackable; cancels stick."""
 
     carrier_code: ClassVar[str] = "acme"
-    base_urls: ClassVar[tuple[str, ...]] = (PRODUCTION_URL,)
+    base_urls: ClassVar[tuple[str, ...]] = (_wire.BASE_URL,)
     scenario_numbers: ClassVar[dict[str, str]] = {
-        **{status: number(i + 1) for i, status in enumerate(_PATHS)},
+        **{status: number(i + 1) for i, status in enumerate(PATHS)},
         "unknown": number(99_999_999),
         "fault_server_error": number(99_999_001),
         "fault_timeout": number(99_999_002),
@@ -57,26 +61,30 @@ class AcmeFake(FakeCarrierAPI):
         self.labels: dict[str, dict[str, Any]] = {}
         self.by_key: dict[str, str] = {}
         self.charges: list[tuple[str, Decimal]] = []
-        self._serial = 50_000_000
+        self._serial = 10_000_000
 
     def settings(self, base_url: str | None = None) -> dict[str, object]:
-        return {"api_key_id": self.api_key_id, "api_key": self.api_key, "base_url": base_url or PRODUCTION_URL}
+        return {"api_key_id": self.api_key_id, "api_key": self.api_key, "base_url": base_url or _wire.BASE_URL}
 
     def error_response(self, status: int, message: str) -> httpx.Response:
         return httpx.Response(status, json={"error": {"code": f"E{status}", "message": message}})
 
     def route(self, request: httpx.Request) -> tuple[str, Handler]:
         path, method = request.url.path, request.method
-        if request.headers.get(API_KEY_HEADER) != self.api_key:
+        if request.headers.get(_wire.API_KEY_HEADER) != self.api_key:
             return "auth", lambda r: self.error_response(401, "invalid API key")
-        if method == "GET" and path.startswith("/v1/tracking/"):
+        if method == "GET" and path.startswith(_wire.TRACK_PATH + "/"):
             return "track", self._track
-        if method == "POST" and path == "/v1/rates":
+        if method == "POST" and path == _wire.TRACK_PATH:
+            return "track_batch", self._track_batch
+        if method == "POST" and path == _wire.RATES_PATH:
             return "rates", self._rates
-        if method == "POST" and path == "/v1/labels":
+        if method == "POST" and path == _wire.LABELS_PATH:
             return "create_shipment", self._create
-        if method == "DELETE" and path.startswith("/v1/labels/"):
+        if method == "DELETE" and path.startswith(_wire.LABELS_PATH + "/"):
             return "cancel_shipment", self._cancel
+        if method == "GET" and path == _wire.ADDRESS_PATH:
+            return "validate_address", self._address
         raise LookupError(path)
 
     # -- tracking -----------------------------------------------------------------------------
@@ -87,27 +95,27 @@ class AcmeFake(FakeCarrierAPI):
                 return name
         return None
 
-    def history(self, tracking_number: str) -> dict[str, Any] | None:
+    def _history(self, tracking_number: str) -> dict[str, Any] | None:
         """The deterministic history of ``tracking_number`` (``None``: unknown)."""
+        if tracking_number == self.scenario_numbers["unknown"]:
+            return None
         rng = stable_random(self.seed, tracking_number)
         label = self.labels.get(tracking_number)
         plan = self.planned(tracking_number)  # moved by Sandbox.advance (or handed over by another carrier)
-        if plan is not None and plan[1] in _PATHS:
-            codes, start = _PATHS[plan[1]], int(plan[0])
+        if plan is not None and plan[1] in PATHS:
+            codes, start = PATHS[plan[1]], int(plan[0])
         elif label is not None:
-            codes, start = (["CREATED", "VOID"] if label["cancelled"] else ["CREATED"]), label["at"]
+            codes, start = (["CREATED", "VOID"] if label["cancelled"] else ["CREATED"]), int(label["at"])
         else:
-            scenario = self._scenario(tracking_number)
-            if scenario == "unknown":
-                return None
-            codes = _PATHS.get(scenario or "") or _PATHS["delivered"][: rng.randint(1, 5)]
-            start = 1_700_000_000 + rng.randint(0, 20_000_000)
-        events = []
-        at = start
-        for code in codes:
-            events.append({"at": at, "code": code, "text": code.title(), "city": rng.choice(_CITIES)})
-            at += 3600 * rng.randint(2, 30)  # strictly increasing: the last event gives the status
-        return {"number": tracking_number, "events": events}
+            codes = PATHS.get(self._scenario(tracking_number) or "", [])
+            if not codes:
+                codes = ["CREATED", "MOVING", "MOVING", "OUT", "DONE"][: rng.randint(1, 5)]
+            start = int(self.recent_start(rng.randint(0, 10_000_000) / 10_000_000))
+        events = [
+            {"at": start + i * 3600, "code": code, "text": code.lower(), "city": _CITIES[i % len(_CITIES)]}
+            for i, code in enumerate(codes)
+        ]
+        return {"number": tracking_number, "found": True, "events": events}
 
     def _track(self, request: httpx.Request) -> httpx.Response:
         tracking_number = request.url.path.rsplit("/", 1)[-1]
@@ -118,56 +126,51 @@ class AcmeFake(FakeCarrierAPI):
             return self._rate_limited(1.0)
         if scenario == "fault_timeout":
             raise httpx.ReadTimeout("scenario: read timed out", request=request)
-        history = self.history(tracking_number)
+        history = self._history(tracking_number)
         if history is None:
-            return self.error_response(404, "tracking number not found")
+            return self.error_response(404, "unknown number")
         return httpx.Response(200, json=history)
 
-    # -- rates and labels ---------------------------------------------------------------------
+    def _track_batch(self, request: httpx.Request) -> httpx.Response:
+        numbers = json.loads(request.content)["numbers"]
+        results = [self._history(n) or {"number": n, "found": False} for n in numbers]
+        return httpx.Response(200, json={"results": results})
 
-    @staticmethod
-    def _price(grams: int, service: str) -> Decimal:
-        base = Decimal("4.50") + Decimal(grams) / 1000 * Decimal("1.20")
-        return (base * (Decimal(3) if service == "express" else Decimal(1))).quantize(Decimal("0.01"))
+    # -- rates, labels, addresses ------------------------------------------------------------
 
     def _rates(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        grams = int(body["grams"])
-        rates = [
-            {"service": "standard", "price": str(self._price(grams, "standard")), "days": 5},
-            {"service": "express", "price": str(self._price(grams, "express")), "days": 2},
-        ]
+        rates = [{"service": name, "price": str(price), "days": days} for name, (price, days) in SERVICES.items()]
         return httpx.Response(200, json={"rates": rates})
 
     def _create(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
+        try:
+            body = json.loads(request.content or b"{}")
+        except ValueError:
+            body = {}
+        service = str(body.get("service") or "standard") if isinstance(body, dict) else "standard"
+        if service not in SERVICES:
+            return self.error_response(400, f"unknown service {service!r}")
         key = request.headers.get("idempotency-key", "")
-        if key and key in self.by_key:
+        if key and key in self.by_key:  # the same purchase again: the same label, no second charge
             tracking_number = self.by_key[key]
+            service = str(self.labels[tracking_number]["service"])
         else:
             self._serial += 1
             tracking_number = number(self._serial)
-            price = self._price(int(body["grams"]), body["service"])
-            self.labels[tracking_number] = {"cancelled": False, "at": int(self.clock()), "price": price}
-            self.charges.append((tracking_number, price))
+            self.labels[tracking_number] = {"cancelled": False, "at": int(self.clock()), "service": service}
+            self.charges.append((tracking_number, SERVICES[service][0]))
             if key:
                 self.by_key[key] = tracking_number
-        label = self.labels[tracking_number]
         pdf = b"%PDF-1.4 fake label " + tracking_number.encode()
-        return httpx.Response(
-            201,
-            json={
-                "number": tracking_number,
-                "label": base64.b64encode(pdf).decode(),
-                "price": str(label["price"]),
-                "service": body["service"],
-            },
-        )
+        label = {"number": tracking_number, "label": base64.b64encode(pdf).decode(), "service": service}
+        return httpx.Response(201, json={**label, "price": str(SERVICES[service][0])})
 
     def _cancel(self, request: httpx.Request) -> httpx.Response:
-        tracking_number = request.url.path.rsplit("/", 1)[-1]
-        label = self.labels.get(tracking_number)
+        label = self.labels.get(request.url.path.rsplit("/", 1)[-1])
         if label is None:
             return self.error_response(404, "no such label")
         label["cancelled"] = True
         return httpx.Response(200, json={"status": "VOID"})
+
+    def _address(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"matched": request.url.params.get("city", "") != "Nowhere"})
