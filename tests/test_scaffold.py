@@ -8,7 +8,9 @@ import os
 import string
 import subprocess
 import sys
+import tarfile
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -219,3 +221,20 @@ def test_what_type_checkers_see_of_the_fake_carrier_exists_at_run_time() -> None
         for member in members:
             owner = instances.get(name, value)
             assert hasattr(owner, member), f"{name}.{member}"
+
+
+@pytest.mark.parametrize("target", ["wheel", "sdist"])
+def test_the_built_distributions_carry_the_template(target: str, tmp_path: Path) -> None:
+    """Build the core's wheel and sdist (offline, with hatchling) and find every template file in them."""
+    module = pytest.importorskip(f"hatchling.builders.{target}", reason="hatchling is not installed")
+    builder = module.WheelBuilder(str(ROOT)) if target == "wheel" else module.SdistBuilder(str(ROOT))
+    (built,) = builder.build(directory=str(tmp_path), versions=["standard"])
+    if target == "wheel":
+        with zipfile.ZipFile(built) as archive:
+            names = set(archive.namelist())
+    else:
+        with tarfile.open(built) as archive:
+            names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    expected = {f"carrier_sdk/_template/{path}" for path in template_files()}
+    assert len(expected) >= 13
+    assert expected <= names, sorted(expected - names)
