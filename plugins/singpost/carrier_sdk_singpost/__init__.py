@@ -1,14 +1,10 @@
-"""Singapore Post (SingPost) adapter for carrier-sdk: tracking over the PAW/APIM XML service.
-
-The package stays light: importing it registers nothing by itself and does not import the fake.
-"""
+"""Singapore Post (SingPost) adapter for carrier-sdk: tracking over the PAW/APIM XML service."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from carrier_sdk.adapters import CarrierRegistry, hookimpl
+from carrier_sdk.adapters import CarrierRegistry, hookimpl, lazy_exports
 
 if TYPE_CHECKING:
     from ._carrier import SingPostCarrier
@@ -16,17 +12,10 @@ if TYPE_CHECKING:
 
 __all__ = ["SingPostCarrier", "SingPostSettings", "register_carriers"]
 
-# Public names are imported on first access, so plugin discovery imports no adapter module.
-_LAZY = {"SingPostCarrier": "._carrier", "SingPostSettings": "._settings"}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module, __name__), name)
+__getattr__, __dir__ = lazy_exports(__name__, {"SingPostCarrier": "._carrier", "SingPostSettings": "._settings"})
 
 
 @hookimpl
 def register_carriers(registry: CarrierRegistry) -> None:
+    """Register :class:`SingPostCarrier` (its module is imported on first use)."""
     registry.add_lazy("singpost", "carrier_sdk_singpost._carrier:SingPostCarrier")

@@ -9,20 +9,17 @@ from typing import Any, ClassVar
 import httpx
 
 from carrier_sdk import (
-    AuthenticationError,
     Capability,
     CarrierError,
-    CarrierServerError,
     Confidence,
     Identification,
-    InvalidRequestError,
-    NotFoundError,
     RateLimitError,
     TrackingInfo,
     TrackingNotFoundError,
     TrackingStatus,
 )
 from carrier_sdk.adapters import (
+    PARSE_ERRORS,
     BatchOutcome,
     Carrier,
     Flow,
@@ -30,10 +27,6 @@ from carrier_sdk.adapters import (
     api_request,
     is_valid_s10,
     normalize_number,
-    parse_retry_after,
-    parse_xml,
-    redact_request,
-    redact_response,
 )
 
 from . import _mapping, _wire
@@ -51,13 +44,6 @@ from ._wire import (
 )
 
 __all__ = ["SingPostCarrier"]
-
-_ERROR_CLASSES: dict[str, type[Any]] = {
-    "rate_limit": RateLimitError,
-    "authentication": AuthenticationError,
-    "invalid_request": InvalidRequestError,
-    "server": CarrierServerError,
-}
 
 
 class SingPostCarrier(Carrier):
@@ -137,65 +123,31 @@ class SingPostCarrier(Carrier):
             options=RequestOptions(operation=operation, idempotent=True),
         )
 
-    def _api_error(
-        self,
-        cls: type[Any],
-        response: httpx.Response,
-        message: str,
-        *,
-        operation: str,
-        error_code: str | None = None,
-        error_message: str | None = None,
-    ) -> Any:
-        request = redact_request(response.request, self.sensitive_headers)
-        return cls(
-            message,
-            carrier=self.code,
-            status_code=response.status_code,
-            error_code=error_code,
-            error_message=error_message,
-            response=redact_response(response, request, self.sensitive_headers),
-            request=request,
-            operation=operation,
-        )
-
-    def _rate_limited(self, response: httpx.Response, operation: str) -> RateLimitError:
-        error: RateLimitError = self._api_error(
-            RateLimitError,
-            response,
-            f"rate limited: {RATE_LIMIT_MARKER}",
-            operation=operation,
-            error_message=RATE_LIMIT_MARKER,
-        )
-        error.retry_after = parse_retry_after(response.headers)
-        return error
-
     def _read(self, response: httpx.Response, operation: str) -> WireResponse:
         """Check status, throttling text and ``ErrorCode``; return the parsed response."""
         if looks_rate_limited(response.content):
-            raise self._rate_limited(response, operation)
+            raise self.api_error(
+                response, operation=operation, error_class=RateLimitError, error_message=RATE_LIMIT_MARKER
+            )
         if not response.is_success:
             # A 404 here is a wrong endpoint, never an unknown number (that is reported in-body).
-            raise self.api_error(response, operation=operation, not_found=NotFoundError)
+            raise self.api_error(response, operation=operation)
         root = self.parse_xml(response, operation=operation)  # hardened: DTDs, entities, deep nesting refused
-        try:
+        with self.parsing(response, operation=operation):
             wire = _wire.parse_response(root)
-        except (ValueError, KeyError, TypeError, RecursionError) as err:
-            raise self.response_error(response, str(err) or type(err).__name__, operation=operation) from None
         if wire.error_code != SUCCESS_CODE:
-            kind = _wire.error_kind(wire.error_code, wire.error_desc)
-            if kind == "rate_limit":
-                error = self._rate_limited(response, operation)
-                error.error_code = wire.error_code
-                error.error_message = wire.error_desc or RATE_LIMIT_MARKER
-                raise error
-            raise self._api_error(
-                _ERROR_CLASSES[kind],
+            cls = _mapping.error_class(wire.error_code, wire.error_desc)
+            desc = wire.error_desc
+            message: str | None = f"SingPost error {wire.error_code}: {desc or 'no description'}"
+            if issubclass(cls, RateLimitError):
+                desc, message = desc or RATE_LIMIT_MARKER, None
+            raise self.api_error(
                 response,
-                f"SingPost error {wire.error_code}: {wire.error_desc or 'no description'}",
                 operation=operation,
+                error_class=cls,
                 error_code=wire.error_code,
-                error_message=wire.error_desc or None,
+                error_message=desc or None,
+                message=message,
             )
         return wire
 
@@ -204,15 +156,15 @@ class SingPostCarrier(Carrier):
         if item is None:
             return self.response_error(response, f"the response did not mention {number}", operation=operation)
         if item.found is False or (item.found is None and not item.events):
-            return self._api_error(
-                TrackingNotFoundError,
+            return self.api_error(
                 response,
-                f"SingPost does not know {number}",
                 operation=operation,
+                error_class=TrackingNotFoundError,
+                message=f"SingPost does not know {number}",
             )
         try:
             return _mapping.to_tracking_info(self.code, number, item)
-        except (ValueError, KeyError, TypeError, OverflowError, CarrierError) as err:
+        except PARSE_ERRORS + (CarrierError,) as err:  # noqa: RUF005 (mypy rejects a starred except tuple)
             return self.response_error(
                 response, f"unusable tracking data for {number} ({type(err).__name__})", operation=operation
             )
@@ -230,8 +182,8 @@ class SingPostCarrier(Carrier):
                 return None, RATE_LIMIT_MARKER
             body = response.content
             if body.lstrip().startswith(b"<"):
-                wire = _wire.parse_response(parse_xml(body, carrier=self.code))
-                if wire.error_code != SUCCESS_CODE or wire.error_desc:
+                wire = _wire.parse_response(self.parse_xml(response))
+                if wire.error_code != SUCCESS_CODE:
                     return wire.error_code, wire.error_desc or None
                 return None, None
             text = body[:200].decode("utf-8", "replace").strip()

@@ -10,15 +10,27 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Final
 
-from carrier_sdk import Location, TrackingEvent, TrackingInfo, TrackingStatus
+from carrier_sdk import (
+    APIStatusError,
+    AuthenticationError,
+    CarrierServerError,
+    InvalidRequestError,
+    Location,
+    RateLimitError,
+    TrackingEvent,
+    TrackingInfo,
+    TrackingStatus,
+)
 
-from ._wire import EVENTS_NEWEST_FIRST, WireEvent, WireItem, parse_time
+from ._wire import EVENTS_NEWEST_FIRST, WireEvent, WireItem, error_kind, parse_time
 
 __all__ = [
+    "ERROR_KIND_CLASSES",
     "FALLBACK_STATUS_CODES",
     "HELD_KEYWORDS",
     "STATUS_CODES",
     "STATUS_KEYWORDS",
+    "error_class",
     "map_status",
     "to_tracking_info",
 ]
@@ -145,3 +157,19 @@ def to_tracking_info(carrier: str, number: str, wire: WireItem) -> TrackingInfo:
         destination_country=wire.destination_country,
         status_detail=events[-1].description if events else "",
     )
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+#: Error kind (see :func:`._wire.error_kind`) -> the error raised for a non-zero ``ErrorCode``.
+ERROR_KIND_CLASSES: Final[dict[str, type[APIStatusError]]] = {
+    "rate_limit": RateLimitError,
+    "authentication": AuthenticationError,
+    "invalid_request": InvalidRequestError,
+    "server": CarrierServerError,
+}
+
+
+def error_class(code: str, description: str) -> type[APIStatusError]:
+    """The error class of a non-zero ``Status/ErrorCode`` and its ``ErrorDesc``."""
+    return ERROR_KIND_CLASSES[error_kind(code, description)]
