@@ -1,16 +1,21 @@
-"""Correos (Spain) adapter for carrier-sdk: localizador tracking and SOAP pre-registration.
-
-Kept light on purpose: the carrier class is imported only when the plugin manager asks for it.
-"""
+"""Correos (Spain) adapter for carrier-sdk: localizador tracking and SOAP pre-registration."""
 
 from __future__ import annotations
 
-from carrier_sdk.adapters import CarrierRegistry, hookimpl
+from typing import TYPE_CHECKING
 
-__all__ = ["register_carriers"]
+from carrier_sdk.adapters import CarrierRegistry, hookimpl, lazy_exports
+
+if TYPE_CHECKING:
+    from ._carrier import CorreosCarrier
+    from ._settings import CorreosSettings
+
+__all__ = ["CorreosCarrier", "CorreosSettings", "register_carriers"]
+
+__getattr__, __dir__ = lazy_exports(__name__, {"CorreosCarrier": "._carrier", "CorreosSettings": "._settings"})
 
 
 @hookimpl
 def register_carriers(registry: CarrierRegistry) -> None:
-    # Registered lazily: discovery imports no adapter module.
+    """Register :class:`CorreosCarrier` (its module is imported on first use)."""
     registry.add_lazy("correos", "carrier_sdk_correos._carrier:CorreosCarrier")

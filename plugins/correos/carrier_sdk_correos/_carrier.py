@@ -59,8 +59,6 @@ from ._wire import (
 __all__ = ["CorreosCarrier"]
 
 
-_PARSE_ERRORS = (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError, RecursionError)
-
 #: Cap on a pre-registration answer: a SOAP envelope with one parcel's PDF label inline (base64),
 #: tens of KiB in practice. Not the 30 MiB label cap: the answer is parsed as one XML tree.
 PREREGISTRO_MAX_BODY = 8 * 1024 * 1024
@@ -175,29 +173,6 @@ class CorreosCarrier(Carrier):
         except Exception:
             return None, None
 
-    def _api_error(
-        self,
-        cls: type[APIStatusError],
-        message: str,
-        response: httpx.Response,
-        operation: str,
-        error_code: str | None,
-        error_message: str | None,
-    ) -> APIStatusError:
-        # api_error() builds the redacted request/response; re-type it to the body's verdict.
-        base = self.api_error(response, operation=operation, error_code=error_code, error_message=error_message)
-        return cls(
-            message,
-            carrier=self.code,
-            status_code=response.status_code,
-            error_code=error_code,
-            error_message=error_message,
-            response=base.response,
-            request=base.request,
-            request_id=base.request_id,
-            operation=operation,
-        )
-
     def _fault_error(self, fault: SoapFault, response: httpx.Response, operation: str) -> APIStatusError:
         text = fault.message.lower()
         kind = fault.code.rsplit(":", 1)[-1].lower()
@@ -208,8 +183,13 @@ class CorreosCarrier(Carrier):
             cls = CarrierServerError
         else:
             cls = InvalidRequestError
-        return self._api_error(
-            cls, f"SOAP fault: {fault.message or fault.code}", response, operation, fault.code or None, fault.message
+        return self.api_error(
+            response,
+            operation=operation,
+            error_class=cls,
+            message=f"SOAP fault: {fault.message or fault.code}",
+            error_code=fault.code or None,
+            error_message=fault.message,
         )
 
     def _soap_answer(self, response: httpx.Response, operation: str, not_found: type[NotFoundError]) -> Any:
@@ -219,18 +199,17 @@ class CorreosCarrier(Carrier):
                 raise self.api_error(response, operation=operation)
             fault: SoapFault | None = None
             try:
-                fault = soap_fault(soap_body(self._xml(response, operation)))
-            except (CarrierError, *_PARSE_ERRORS):
+                with self.parsing(response, operation=operation):
+                    fault = soap_fault(soap_body(self._xml(response, operation)))
+            except CarrierError:  # not a SOAP document: the status decides
                 fault = None
             if fault is not None and (response.status_code < 500 or self.rejected_for_sure(response)):
                 raise self._fault_error(fault, response, operation)
             raise self.api_error(response, operation=operation, not_found=not_found)
         root = self._xml(response, operation)
-        try:
+        with self.parsing(response, operation=operation):
             body = soap_body(root)
             fault = soap_fault(body)
-        except _PARSE_ERRORS as err:
-            raise self.response_error(response, f"not a SOAP answer ({err})", operation=operation) from None
         if fault is not None:
             raise self._fault_error(fault, response, operation)
         return body
@@ -250,43 +229,30 @@ class CorreosCarrier(Carrier):
         if response.status_code >= 300 or response.status_code < 200:
             raise self.api_error(response, operation="track", not_found=TrackingNotFoundError)
         data = self.parse_json(response, operation="track", object_pairs_hook=correos_object)
-        try:
+        with self.parsing(response, operation="track"):
             shipment = parse_localizador(data)
-        except _PARSE_ERRORS as err:
-            raise self.response_error(
-                response, f"unexpected tracking payload ({type(err).__name__})", operation="track"
-            ) from None
-        code = shipment.error_code
+        code, text = shipment.error_code, shipment.error_text
         if code == NOT_FOUND_CODE or (code is None and shipment.events is None):
-            raise self._api_error(
-                TrackingNotFoundError,
-                f"Correos does not know {number} (yet): {shipment.error_text or 'no events'}",
+            raise self.api_error(
                 response,
-                "track",
-                code,
-                shipment.error_text or None,
+                operation="track",
+                error_class=TrackingNotFoundError,
+                message=f"Correos does not know {number} (yet): {text or 'no events'}",
+                error_code=code,
+                error_message=text or None,
             )
         if code not in (None, FOUND_CODE):
-            text = shipment.error_text.lower()
-            cls: type[APIStatusError] = (
-                AuthenticationError if any(w in text for w in TRACKING_AUTH_ERROR_WORDS) else InvalidRequestError
-            )
-            raise self._api_error(
-                cls,
-                f"localizador error {code}: {shipment.error_text or 'unknown error'}",
+            credentials_refused = any(w in text.lower() for w in TRACKING_AUTH_ERROR_WORDS)
+            raise self.api_error(
                 response,
-                "track",
-                code,
-                shipment.error_text or None,
+                operation="track",
+                error_class=AuthenticationError if credentials_refused else InvalidRequestError,
+                message=f"localizador error {code}: {text or 'unknown error'}",
+                error_code=code,
+                error_message=text or None,
             )
-        try:
+        with self.parsing(response, operation="track"):
             return to_tracking_info(self.code, number, shipment)
-        except CarrierError:
-            raise
-        except _PARSE_ERRORS as err:
-            raise self.response_error(
-                response, f"unexpected tracking event ({type(err).__name__})", operation="track"
-            ) from None
 
     # -- shipments ----------------------------------------------------------------------------------
 
@@ -314,10 +280,8 @@ class CorreosCarrier(Carrier):
             ),
         )
         body = self._soap_answer(response, "create_shipment", NotFoundError)
-        try:
+        with self.parsing(response, operation="create_shipment"):
             answer = parse_preregistro(body)
-        except _PARSE_ERRORS as err:
-            raise self.response_error(response, str(err), operation="create_shipment") from None
         if not answer.result:
             # A success status without a readable Resultado is never a refusal: the shipment may be
             # registered (the core reports OutcomeUnknownError with what could be read).
@@ -325,13 +289,13 @@ class CorreosCarrier(Carrier):
                 response, "pre-registration answer without Resultado", operation="create_shipment"
             )
         if answer.result != "0":
-            raise self._api_error(
-                InvalidRequestError,
-                f"pre-registration refused: {answer.error_text or 'Resultado ' + (answer.result or '?')}",
+            raise self.api_error(
                 response,
-                "create_shipment",
-                answer.error_code or answer.result or None,
-                answer.error_text or None,
+                operation="create_shipment",
+                error_class=InvalidRequestError,
+                message=f"pre-registration refused: {answer.error_text or 'Resultado ' + (answer.result or '?')}",
+                error_code=answer.error_code or answer.result or None,
+                error_message=answer.error_text or None,
             )
         if not answer.tracking_number:
             raise self.response_error(
@@ -365,10 +329,8 @@ class CorreosCarrier(Carrier):
             RequestOptions(operation="cancel_shipment", idempotent=True),
         )
         body = self._soap_answer(response, "cancel_shipment", NotFoundError)
-        try:
+        with self.parsing(response, operation="cancel_shipment"):
             answer = parse_annul(body)
-        except _PARSE_ERRORS as err:
-            raise self.response_error(response, str(err), operation="cancel_shipment") from None
         errors = [e for e in answer.errors if e[0] or e[1]]
         if errors:
             code, text = errors[0]
@@ -380,22 +342,20 @@ class CorreosCarrier(Carrier):
                     status="already_cancelled",
                     message=text or ANNUL_ERROR_CODES[code],
                 )
-            cls: type[APIStatusError] = NotFoundError if code == "67" else InvalidRequestError
-            raise self._api_error(
-                cls,
-                f"annulment refused: {text or ANNUL_ERROR_CODES.get(code, 'error ' + code)}",
+            raise self.api_error(
                 response,
-                "cancel_shipment",
-                code or None,
-                text or ANNUL_ERROR_CODES.get(code),
+                operation="cancel_shipment",
+                error_class=NotFoundError if code == "67" else InvalidRequestError,
+                message=f"annulment refused: {text or ANNUL_ERROR_CODES.get(code, 'error ' + code)}",
+                error_code=code or None,
+                error_message=text or ANNUL_ERROR_CODES.get(code),
             )
         if answer.result not in ("", "0"):
-            raise self._api_error(
-                InvalidRequestError,
-                f"annulment refused (Resultado {answer.result})",
+            raise self.api_error(
                 response,
-                "cancel_shipment",
-                answer.result,
-                None,
+                operation="cancel_shipment",
+                error_class=InvalidRequestError,
+                message=f"annulment refused (Resultado {answer.result})",
+                error_code=answer.result,
             )
         return Cancellation(carrier=self.code, tracking_number=number, cancelled=True, status="cancelled")
