@@ -1,15 +1,14 @@
-"""carrier-sdk plugin for Cainiao (Alibaba logistics) over the LINK gateway.
+"""Cainiao adapter for carrier-sdk: cross-border orders, waybills and tracking over the LINK gateway.
 
-Registers :class:`CainiaoCarrier` (code ``"cainiao"``) and offers :func:`verify_push` for
-tracking messages Cainiao pushes to you. The fake API lives in :mod:`carrier_sdk_cainiao.fake`.
+Besides the carrier, :func:`verify_push` (from :mod:`carrier_sdk_cainiao.push`) verifies the
+tracking messages Cainiao pushes to you. The fake API is :mod:`carrier_sdk_cainiao.fake`.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from carrier_sdk.adapters import CarrierRegistry, hookimpl
+from carrier_sdk.adapters import CarrierRegistry, hookimpl, lazy_exports
 
 if TYPE_CHECKING:
     from ._carrier import CainiaoCarrier
@@ -18,22 +17,18 @@ if TYPE_CHECKING:
 
 __all__ = ["CainiaoCarrier", "CainiaoEnvironment", "CainiaoSettings", "register_carriers", "verify_push"]
 
-# Public names are imported on first access, so plugin discovery imports no adapter module.
-_LAZY = {
-    "CainiaoCarrier": "._carrier",
-    "verify_push": ".push",
-    "CainiaoEnvironment": "._settings",
-    "CainiaoSettings": "._settings",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module, __name__), name)
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "CainiaoCarrier": "._carrier",
+        "CainiaoEnvironment": "._settings",
+        "CainiaoSettings": "._settings",
+        "verify_push": ".push",
+    },
+)
 
 
 @hookimpl
 def register_carriers(registry: CarrierRegistry) -> None:
+    """Register :class:`CainiaoCarrier` (its module is imported on first use)."""
     registry.add_lazy("cainiao", "carrier_sdk_cainiao._carrier:CainiaoCarrier")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from typing import Any, ClassVar
 
@@ -19,7 +18,6 @@ from carrier_sdk import (
     Label,
     LabelFormat,
     NotFoundError,
-    RateLimitError,
     RelatedNumber,
     Shipment,
     ShipmentRequest,
@@ -30,13 +28,13 @@ from carrier_sdk import (
 )
 from carrier_sdk.adapters import (
     LABEL_MAX_BODY,
+    PARSE_ERRORS,
     Carrier,
     Flow,
     RequestOptions,
     api_request,
     is_valid_s10,
     normalize_number,
-    redact_request,
 )
 
 from . import _mapping
@@ -63,16 +61,6 @@ from ._wire import (
 )
 
 __all__ = ["CainiaoCarrier"]
-
-_REQUEST_ID_HEADERS = ("eagleeye-traceid", "x-request-id", "x-correlation-id", "request-id")
-
-
-def _request_id(response: httpx.Response) -> str | None:
-    for name in _REQUEST_ID_HEADERS:
-        value = response.headers.get(name)
-        if value:
-            return str(value)[:128]
-    return None
 
 
 class CainiaoCarrier(Carrier):
@@ -160,31 +148,20 @@ class CainiaoCarrier(Carrier):
         except (CarrierError, KeyError, TypeError, ValueError, RecursionError):
             return None, None
 
-    def _carrier_error(
-        self,
-        response: httpx.Response,
-        envelope: Envelope,
-        operation: str,
-        not_found: type[NotFoundError],
-        context: str = "",
+    def _refusal(
+        self, response: httpx.Response, envelope: Envelope, operation: str, not_found: type[NotFoundError], context: str
     ) -> APIStatusError:
+        """The typed error of a ``success: "false"`` answer, classed by its ``errorCode``/``errorMsg``."""
         code, message = envelope.error_code, self._scrub(envelope.error_message)
         cls = error_class(code, message)
-        if cls is NotFoundError:
-            cls = not_found
-        kwargs: dict[str, Any] = {
-            "carrier": self.code,
-            "status_code": response.status_code,
-            "error_code": code,
-            "error_message": message,
-            "request": redact_request(response.request, self.sensitive_headers),
-            "request_id": _request_id(response),
-            "operation": operation,
-        }
-        text = f"{context}Cainiao returned success=false: {code or 'no code'}: {message or 'no message'}"
-        if cls is RateLimitError:
-            return RateLimitError(text, retry_after=None, **kwargs)
-        return cls(text, **kwargs)
+        return self.api_error(
+            response,
+            operation=operation,
+            error_class=not_found if cls is NotFoundError else cls,
+            message=f"{context}Cainiao returned success=false: {code or 'no code'}: {message or 'no message'}",
+            error_code=code,
+            error_message=message,
+        )
 
     def _envelope(
         self,
@@ -197,12 +174,10 @@ class CainiaoCarrier(Carrier):
         if not 200 <= response.status_code < 300:
             raise self.api_error(response, operation=operation, not_found=not_found)
         body = self.parse_json(response, operation=operation)
-        try:
+        with self.parsing(response, operation=operation):
             envelope = parse_envelope(body)
-        except (KeyError, TypeError, ValueError) as err:
-            raise self.response_error(response, f"not a LINK response ({err})", operation=operation) from None
         if not envelope.success:
-            raise self._carrier_error(response, envelope, operation, not_found, context)
+            raise self._refusal(response, envelope, operation, not_found, context)
         return envelope
 
     # -- operations -------------------------------------------------------------------------
@@ -214,22 +189,11 @@ class CainiaoCarrier(Carrier):
             payload["onlyOfficialNode"] = True
         response = yield self._call(MSG_TRACK, payload, RequestOptions(operation="track", idempotent=True))
         envelope = self._envelope(response, "track", not_found=TrackingNotFoundError)
-        try:
-            record = extract_track_record(envelope.raw)
-            info = to_tracking_info(self.code, number, record)
-        except (KeyError, TypeError, ValueError, OverflowError, RecursionError) as err:
-            raise self.response_error(
-                response, f"unexpected tracking payload ({type(err).__name__})", operation="track"
-            ) from None
+        with self.parsing(response, operation="track"):
+            info = to_tracking_info(self.code, number, extract_track_record(envelope.raw))
         if not info.events:
-            raise TrackingNotFoundError(
-                f"Cainiao has no events for {number}",
-                carrier=self.code,
-                status_code=response.status_code,
-                request=redact_request(response.request, self.sensitive_headers),
-                request_id=_request_id(response),
-                operation="track",
-            )
+            message = f"Cainiao has no events for {number}"
+            raise self.api_error(response, operation="track", error_class=TrackingNotFoundError, message=message)
         return info
 
     def create_shipment(self, request: ShipmentRequest, *, idempotency_key: str) -> Flow[Shipment]:
@@ -258,7 +222,7 @@ class CainiaoCarrier(Carrier):
         envelope = self._envelope(response, "create_shipment")
         try:
             order = parse_order_created(envelope.data)
-        except (KeyError, TypeError, ValueError) as err:
+        except PARSE_ERRORS as err:  # the order exists: say so, rather than the parsing guard's message
             raise self.response_error(
                 response,
                 f"order created (outOrderId {out_order_id!r}) but its response is unusable ({type(err).__name__})",
@@ -274,7 +238,7 @@ class CainiaoCarrier(Carrier):
         try:
             waybill = parse_waybill(waybill_envelope.data)
             pdf = base64.b64decode(waybill.pdf_base64, validate=True)
-        except (KeyError, TypeError, ValueError, binascii.Error) as err:
+        except PARSE_ERRORS as err:  # binascii.Error is a ValueError
             raise self.response_error(
                 waybill_response, f"{context}unusable waybill ({type(err).__name__})", operation="create_shipment"
             ) from None
