@@ -136,3 +136,11 @@ def test_verified_but_unusable_content() -> None:
 def test_empty_secret_refuses() -> None:
     with pytest.raises(PushVerificationError, match="no secret"):
         verify_push(body(), "")
+
+
+def test_verify_push_is_the_public_push_module_function() -> None:
+    import carrier_sdk_cainiao
+    from carrier_sdk_cainiao import push
+
+    assert carrier_sdk_cainiao.verify_push is push.verify_push is verify_push
+    assert "verify_push" in dir(carrier_sdk_cainiao)

@@ -107,3 +107,13 @@ def test_preregistro_url_follows_environment():
     pre = CorreosCarrier(CorreosSettings(tracking_user="u", tracking_password="p", environment="pre-production"))
     assert prod._preregistro_url() == "https://preregistroenvios.correos.es/preregistroenvios"
     assert pre._preregistro_url() == "https://preregistroenviospre.correos.es/preregistroenvios"
+
+
+def test_package_exports_the_carrier_and_its_settings_lazily() -> None:
+    import carrier_sdk_correos
+
+    assert {"CorreosCarrier", "CorreosSettings"} <= set(dir(carrier_sdk_correos))
+    assert carrier_sdk_correos.CorreosCarrier is CorreosCarrier
+    assert carrier_sdk_correos.CorreosSettings is CorreosSettings is CorreosCarrier.Settings
+    with pytest.raises(AttributeError):
+        carrier_sdk_correos.CorreosFake  # noqa: B018  (the fake is not a package export)

@@ -210,32 +210,22 @@ def test_create_success_parses_by_element_names(make_client, h):
 
 
 @pytest.mark.parametrize(
-    ("status", "body", "code", "message"),
+    ("status", "fixture", "code", "message"),
     [
-        (200, "preregistro_error.xml", "1063", "Código postal de destino no válido"),
+        (200, "preregistro_error.xml", "1063", "Código postal de destino no válido"),  # Resultado 1 + BultoError
         (200, "soap_fault.xml", "soapenv:Client", "Error de esquema: CodProducto"),
         (400, "soap_fault.xml", "soapenv:Client", "Error de esquema: CodProducto"),
+        # A SOAP Client fault rejects the input: the core hands it to the flow (rejected_for_sure).
+        (500, "soap_fault.xml", "soapenv:Client", "Error de esquema: CodProducto"),
     ],
-    ids=["resultado-error", "soap-fault-in-200", "soap-fault-on-http-400"],
 )
-def test_create_carrier_errors_are_typed_with_the_carrier_code(make_client, h, status, body, code, message):
+def test_create_refusal_is_typed_with_carrier_code_and_not_resent(make_client, h, status, fixture, code, message):
     with respx.mock(assert_all_called=True) as mock:
-        mock.post(h.PRE_URL).respond(status, content=h.fixture_bytes(body))
+        route = mock.post(h.PRE_URL).respond(status, content=h.fixture_bytes(fixture))
         with pytest.raises(InvalidRequestError) as info:
-            make_client()("create_shipment", "correos", h.shipment_request())
-    assert info.value.error_code == code
-    assert info.value.error_message == message
-
-
-def test_create_client_fault_on_http_500_is_typed_not_retried(make_client, h):
-    # A SOAP Client fault rejects the input: the core hands it to the flow (rejected_for_sure).
-    with respx.mock(assert_all_called=True) as mock:
-        route = mock.post(h.PRE_URL).respond(500, content=h.fixture_bytes("soap_fault.xml"))
-        with pytest.raises(InvalidRequestError) as info:
-            make_client()("create_shipment", "correos", h.shipment_request(), idempotency_key="k-500")
+            make_client()("create_shipment", "correos", h.shipment_request(), idempotency_key="k-refused")
     assert route.call_count == 1
-    assert info.value.error_code == "soapenv:Client"
-    assert info.value.status_code == 500
+    assert (info.value.status_code, info.value.error_code, info.value.error_message) == (status, code, message)
 
 
 def test_create_server_fault_on_http_500_is_outcome_unknown(make_client, h):
