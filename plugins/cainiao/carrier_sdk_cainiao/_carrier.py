@@ -12,7 +12,6 @@ from carrier_sdk import (
     APIStatusError,
     Cancellation,
     Capability,
-    CarrierError,
     Confidence,
     Identification,
     Label,
@@ -145,7 +144,7 @@ class CainiaoCarrier(Carrier):
         try:
             envelope = parse_envelope(self.parse_json(response))
             return envelope.error_code, self._scrub(envelope.error_message)
-        except (CarrierError, KeyError, TypeError, ValueError, RecursionError):
+        except Exception:  # must not raise, whatever the body
             return None, None
 
     def _refusal(

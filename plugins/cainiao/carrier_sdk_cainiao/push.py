@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from carrier_sdk import PushVerificationError, Secret, TrackingInfo
+from carrier_sdk.adapters import PARSE_ERRORS
 
 from ._auth import digest_matches
 from ._mapping import to_tracking_info
@@ -99,5 +100,5 @@ def verify_push(
         if not number or not record.events:
             raise ValueError("no number or no events")
         return to_tracking_info("cainiao", number.upper(), record)
-    except (KeyError, TypeError, ValueError, OverflowError, RecursionError) as err:
+    except PARSE_ERRORS as err:
         raise PushVerificationError(f"verified push is not a tracking message ({type(err).__name__})") from None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -305,7 +304,7 @@ class CorreosCarrier(Carrier):
         if answer.label_base64:
             try:
                 data = base64.b64decode("".join(answer.label_base64.split()), validate=True)
-            except (binascii.Error, ValueError):
+            except ValueError:  # binascii.Error is a ValueError
                 raise self.response_error(
                     response, "label Fichero is not base64", operation="create_shipment"
                 ) from None
