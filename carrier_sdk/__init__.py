@@ -79,7 +79,7 @@ from ._models import (
     TrackingInfo,
     TrackingResult,
 )
-from ._plugins import PluginFailure, PluginReport
+from ._plugins import PluginFailure, PluginManager, PluginReport, default_plugin_manager
 from ._ratelimit import RateLimit, Window
 from ._registry import CarrierRegistry
 from ._retry import RetryBudget, RetryPolicy, parse_retry_after
@@ -147,6 +147,7 @@ __all__ = [
     "PickupRequest",
     "PluginFailure",
     "PluginLoadError",
+    "PluginManager",
     "PluginReport",
     "PurchaseInProgressError",
     "PushVerificationError",
@@ -182,6 +183,7 @@ __all__ = [
     "Window",
     "__version__",
     "api_request",
+    "default_plugin_manager",
     "env_var_name",
     "from_dict",
     "hookimpl",

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 import attrs
 import httpx
@@ -33,13 +33,14 @@ from ._exceptions import (
     ResponseError,
 )
 from ._flow import Flow, RequestOptions, drive_async, drive_sync, options_of
+from ._observe import observed, observing
 from ._operation import Operation, Unit
 from ._plugins import PluginManager
 from ._ratelimit import RateLimit
 from ._reading import _Reader
 from ._redact import redact_request, redact_response, scrub_text
 from ._registry import CarrierRegistry
-from ._retry import RetryBudget, RetryPolicy, parse_retry_after, sent_for_sure_not
+from ._retry import RetryableFailure, RetryBudget, RetryPolicy, parse_retry_after, sent_for_sure_not
 from ._transports import _SYNC_DEADLINE
 from ._version import VERSION
 from .state._ledger import guarded_purchase, guarded_purchase_async
@@ -75,19 +76,16 @@ _USER_AGENT = f"carrier-sdk/{VERSION}"
 _ACCEPT_ENCODING = "gzip, deflate"
 
 
-class _Retry(Exception):
-    """Internal signal to tenacity: retry after ``delay`` seconds."""
-
-    def __init__(self, delay: float) -> None:
-        self.delay = delay
-
-
 @attrs.frozen
 class _Final:
-    """The retry decision said stop: return ``response`` or raise ``error``."""
+    """The retry decision said stop: return ``response`` or raise ``error``.
+
+    ``reason`` is set when a failure that could have been retried is not (the observed decision).
+    """
 
     response: httpx.Response | None = None
     error: BaseException | None = None
+    reason: str = ""
 
 
 class _Call:
@@ -119,11 +117,6 @@ class _Call:
             if response is not None and 200 <= response.status_code < 300:
                 self.bought = response
                 self.after = 0
-
-
-def _wait_from_signal(state: Any) -> float:
-    exc = state.outcome.exception() if state.outcome else None
-    return exc.delay if isinstance(exc, _Retry) else 0.0
 
 
 class _Shared:
@@ -232,12 +225,28 @@ class Engine:
         carrier: Carrier,
         options: RequestOptions,
         attempt: int,
-        deadline_at: float,
         *,
         error: BaseException | None = None,
         response: httpx.Response | None = None,
-    ) -> float | _Final:
-        """The single should-retry decision: a delay to retry after, or what to finish with."""
+    ) -> _Final | RetryableFailure:
+        """The single should-retry decision: what to finish with, or a failure that may be retried.
+
+        Whether there is room for the retry (attempts, deadline, budget) is tenacity's stop; see
+        :meth:`_retrying`.
+        """
+        outcome = self._judge(carrier, options, error=error, response=response)
+        if isinstance(outcome, _Final) and outcome.reason:
+            observed().decision(options.operation, attempt, response, error, None, outcome.reason)
+        return outcome
+
+    def _judge(
+        self,
+        carrier: Carrier,
+        options: RequestOptions,
+        *,
+        error: BaseException | None = None,
+        response: httpx.Response | None = None,
+    ) -> _Final | RetryableFailure:
         policy = self.retry_policy
         keyed = carrier.supports_idempotency_key and bool(options.idempotency_key)
         if error is not None:
@@ -245,10 +254,10 @@ class Engine:
                 return _Final(error=error)
             if _tls_failure(error):
                 # A certificate that does not verify will not verify on the next attempt either.
-                return _Final(error=error)
+                return _Final(error=error, reason="not retryable")
             never_sent = sent_for_sure_not(error)
             if not (options.idempotent or keyed or never_sent):
-                return _Final(error=self._ambiguous(carrier, options, error, None))
+                return _Final(error=self._ambiguous(carrier, options, error, None), reason="not idempotent")
             timed_out = isinstance(error, httpx.TimeoutException)
             cause = type(error).__name__
             retry_after = None
@@ -264,44 +273,49 @@ class Engine:
             if status not in policy.statuses:
                 return _Final(response=response)
             if _rejected(carrier, response):
-                return _Final(response=response)
+                return _Final(response=response, reason="carrier refused")
             # Retry-After is honoured on every retried status that carries it, up to the cap; a
             # longer wait is not retried at all (never a 3,000 s sleep inside the deadline).
             retry_after = parse_retry_after(response.headers)
             if status == 429 and retry_after is not None:
                 self._limiter(carrier).pause(min(retry_after, policy.max_retry_after))
                 if retry_after > policy.max_retry_after:
-                    return _Final(error=self._status_error(carrier, options, response))
+                    return _Final(error=self._status_error(carrier, options, response), reason="retry-after too long")
             if retry_after is not None and retry_after > policy.max_retry_after:
-                return self._give_up(carrier, options, None, response)
+                return attrs.evolve(self._give_up(carrier, options, None, response), reason="retry-after too long")
             if status != 429 and not (options.idempotent or keyed):
                 # The carrier may have acted on it: never resend a purchase without a key.
-                return _Final(error=self._ambiguous(carrier, options, None, response))
+                return _Final(error=self._ambiguous(carrier, options, None, response), reason="not idempotent")
             timed_out = status == 408
             cause = f"HTTP {status}"
-        limit = policy.max_retries if _BULK.get() else policy.interactive_max_retries
-        if attempt > limit or not self._budget(carrier).acquire(timeout=timed_out):
-            return self._give_up(carrier, options, error, response)
-        delay = retry_after if retry_after is not None else policy.backoff(attempt, self._rng)
-        if self._clock() + delay >= deadline_at:
-            return self._give_up(carrier, options, error, response)
-        logger.debug(
-            "retrying %s %s: attempt %d/%d failed with %s; sleeping %.3fs",
-            carrier.code,
-            options.operation,
-            attempt,
-            limit + 1,
-            cause,
-            delay,
-            extra={
-                "carrier": carrier.code,
-                "operation": options.operation,
-                "attempt": attempt,
-                "sleep": delay,
-                "cause": cause,
-            },
+        return RetryableFailure(
+            error=error, response=response, retry_after=retry_after, timed_out=timed_out, cause=cause
         )
-        return delay
+
+    def _retrying(self, carrier: Carrier, options: RequestOptions, deadline_at: float) -> dict[str, Any]:
+        """tenacity's wait, stop, before-sleep and give-up for one request (``Retrying(**...)``)."""
+        policy = self.retry_policy
+        retries = policy.max_retries if _BULK.get() else policy.interactive_max_retries
+
+        def give_up(state: Any) -> NoReturn:
+            failure: RetryableFailure = state.outcome.exception()
+            reason = stop_reason(state, retries + 1, self._clock, deadline_at)
+            observed().decision(options.operation, state.attempt_number, failure.response, failure.error, None, reason)
+            self._finish(carrier, options, self._give_up(carrier, options, failure.error, failure.response))
+            raise AssertionError("unreachable")  # pragma: no cover (_give_up always holds an error)
+
+        from ._retrying import before_sleep_log_and_observe, stop_reason, strategies
+
+        return strategies(
+            policy,
+            max_retries=retries,
+            rng=self._rng,
+            clock=self._clock,
+            deadline_at=deadline_at,
+            budget=self._budget(carrier),
+            before_sleep=before_sleep_log_and_observe(logger, carrier.code, options.operation, retries + 1),
+            give_up=give_up,
+        )
 
     def _give_up(
         self,
@@ -496,11 +510,14 @@ class Engine:
         self,
         carrier: Carrier,
         options: RequestOptions,
+        request: httpx.Request,
         attempt: int,
         response: httpx.Response | None,
         error: BaseException | None,
         started: float,
     ) -> None:
+        """Log the attempt (DEBUG) and report it to the observers."""
+        observed().attempt(options.operation, request, attempt, started, response, error)
         if not logger.isEnabledFor(logging.DEBUG):
             return
         status = response.status_code if response is not None else type(error).__name__
@@ -655,16 +672,16 @@ class SyncEngine(Engine):
         try:
             response = self._read(carrier, options, request, deadline_at)
         except httpx.TransportError as err:
-            self._log_response(carrier, options, attempt, None, err, started)
-            outcome = self._decide(carrier, options, attempt, deadline_at, error=err)
+            self._log_response(carrier, options, request, attempt, None, err, started)
+            outcome = self._decide(carrier, options, attempt, error=err)
         else:
-            self._log_response(carrier, options, attempt, response, None, started)
-            outcome = self._decide(carrier, options, attempt, deadline_at, response=response)
+            self._log_response(carrier, options, request, attempt, response, None, started)
+            outcome = self._decide(carrier, options, attempt, response=response)
         if call is not None and options.purchase:
             call.in_flight = False
         if isinstance(outcome, _Final):
             return self._finish(carrier, options, outcome)
-        raise _Retry(outcome)
+        raise outcome
 
     def _send(
         self, carrier: Carrier, request: httpx.Request, deadline_at: float, call: _Call | None = None
@@ -689,15 +706,9 @@ class SyncEngine(Engine):
         deadline_at: float,
         call: _Call | None = None,
     ) -> httpx.Response:
-        import tenacity  # only a call that needs a retry pays for importing it
+        import tenacity
 
-        retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type(_Retry),
-            wait=_wait_from_signal,
-            stop=tenacity.stop_never,
-            sleep=self._sleep,
-            reraise=True,
-        )
+        retrying = tenacity.Retrying(sleep=self._sleep, **self._retrying(carrier, options, deadline_at))
         for attempt in retrying:
             with attempt:
                 return self._attempt(carrier, options, request, attempt.retry_state.attempt_number, deadline_at, call)
@@ -763,15 +774,16 @@ class SyncEngine(Engine):
         )
 
     def _run(self, carrier: Carrier, flow: Flow[T], *, key: str | None = None) -> T:
-        deadline_at = self._deadline_at()
-        call = _Call(key)
-        try:
-            return drive_sync(flow, lambda request: self._send(carrier, request, deadline_at, call))
-        except Exception as err:
-            settled = self._scrub(carrier, self._settle(carrier, call, err))
-            if settled is err:
-                raise
-            raise settled from None
+        with observing(carrier.code, sandbox=self._sandbox_flag):
+            deadline_at = self._deadline_at()
+            call = _Call(key)
+            try:
+                return drive_sync(flow, lambda request: self._send(carrier, request, deadline_at, call))
+            except Exception as err:
+                settled = self._scrub(carrier, self._settle(carrier, call, err))
+                if settled is err:
+                    raise
+                raise settled from None
 
     def _call(self, op: Operation[T]) -> T:
         """Run a prepared operation; a purchase runs under its ledger guard."""
@@ -836,16 +848,16 @@ class AsyncEngine(Engine):
         try:
             response = await self._read(carrier, options, request)
         except httpx.TransportError as err:
-            self._log_response(carrier, options, attempt, None, err, started)
-            outcome = self._decide(carrier, options, attempt, deadline_at, error=err)
+            self._log_response(carrier, options, request, attempt, None, err, started)
+            outcome = self._decide(carrier, options, attempt, error=err)
         else:
-            self._log_response(carrier, options, attempt, response, None, started)
-            outcome = self._decide(carrier, options, attempt, deadline_at, response=response)
+            self._log_response(carrier, options, request, attempt, response, None, started)
+            outcome = self._decide(carrier, options, attempt, response=response)
         if call is not None and options.purchase:
             call.in_flight = False
         if isinstance(outcome, _Final):
             return self._finish(carrier, options, outcome)
-        raise _Retry(outcome)
+        raise outcome
 
     async def _send(
         self, carrier: Carrier, request: httpx.Request, deadline_at: float, call: _Call | None = None
@@ -872,13 +884,7 @@ class AsyncEngine(Engine):
     ) -> httpx.Response:
         import tenacity
 
-        retrying = tenacity.AsyncRetrying(
-            retry=tenacity.retry_if_exception_type(_Retry),
-            wait=_wait_from_signal,
-            stop=tenacity.stop_never,
-            sleep=self._sleep,
-            reraise=True,
-        )
+        retrying = tenacity.AsyncRetrying(sleep=self._sleep, **self._retrying(carrier, options, deadline_at))
         async for attempt in retrying:
             with attempt:
                 return await self._attempt(
@@ -946,27 +952,28 @@ class AsyncEngine(Engine):
     async def _run(self, carrier: Carrier, flow: Flow[T], *, key: str | None = None) -> T:
         import asyncio
 
-        deadline_at = self._deadline_at()
-        remaining = deadline_at - self._clock()
-        call = _Call(key)
-        try:
-            async with asyncio.timeout(remaining if self._clock is time.monotonic else None):
-                return await drive_async(flow, lambda request: self._send(carrier, request, deadline_at, call))
-        except TimeoutError:
-            error = APITimeoutError(f"the call exceeded its {self.deadline:g}s deadline", carrier=carrier.code)
-            if call.in_flight or call.bought is not None:
-                raise self._scrub(
-                    carrier,
-                    self._outcome_unknown(
-                        carrier, call, error, f"the call's {self.deadline:g}s deadline passed during the purchase"
-                    ),
-                ) from None
-            raise error from None
-        except Exception as err:
-            settled = self._scrub(carrier, self._settle(carrier, call, err))
-            if settled is err:
-                raise
-            raise settled from None
+        with observing(carrier.code, sandbox=self._sandbox_flag):
+            deadline_at = self._deadline_at()
+            remaining = deadline_at - self._clock()
+            call = _Call(key)
+            try:
+                async with asyncio.timeout(remaining if self._clock is time.monotonic else None):
+                    return await drive_async(flow, lambda request: self._send(carrier, request, deadline_at, call))
+            except TimeoutError:
+                error = APITimeoutError(f"the call exceeded its {self.deadline:g}s deadline", carrier=carrier.code)
+                if call.in_flight or call.bought is not None:
+                    raise self._scrub(
+                        carrier,
+                        self._outcome_unknown(
+                            carrier, call, error, f"the call's {self.deadline:g}s deadline passed during the purchase"
+                        ),
+                    ) from None
+                raise error from None
+            except Exception as err:
+                settled = self._scrub(carrier, self._settle(carrier, call, err))
+                if settled is err:
+                    raise
+                raise settled from None
 
     async def _call(self, op: Operation[T]) -> T:
         """Run a prepared operation; a purchase runs under its ledger guard."""

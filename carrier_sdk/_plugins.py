@@ -2,8 +2,9 @@
 
 One entry point at a time, each inside ``try``: a broken plugin is recorded and logged, never
 fatal (unless ``CARRIER_SDK_STRICT_PLUGINS=1``). ``CARRIER_SDK_DISABLE_PLUGINS=a,b`` blocks
-plugins by entry-point name. ``CARRIER_SDK_TRACE_PLUGINS=1`` logs every hook call. This module
-is the only place that calls ``pm.hook``.
+plugins by entry-point name. ``CARRIER_SDK_TRACE_PLUGINS=1`` logs every hook call. Hooks are
+called through pluggy's relay (``pm.hook.<name>``): ``register_carriers`` here, the observation
+hooks from :mod:`carrier_sdk._observe`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ import logging
 import os
 import threading
 import traceback
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 import attrs
 import pluggy
@@ -56,20 +60,37 @@ def _env_flag(environ: Mapping[str, str], name: str) -> bool:
     return environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _installed_entry_points() -> Any:
+def _installed_entry_points() -> Iterable[EntryPoint]:
     from importlib import metadata  # imported at discovery time, not with the SDK
 
     return metadata.entry_points(group=ENTRY_POINT_GROUP)
 
 
 class PluginManager:
-    """Owns the pluggy ``PluginManager`` and the carrier registry it fills, lazily and once."""
+    """The plugins of one process: pluggy's manager and the carrier registry it fills.
+
+    Discovery is lazy and happens once, on the first use of :attr:`registry`, :attr:`hook`,
+    :meth:`register` or :meth:`report`. Clients use :func:`default_plugin_manager`; build your own
+    only to discover into a separate registry.
+
+    Args:
+        environ: Environment read for ``CARRIER_SDK_STRICT_PLUGINS``,
+            ``CARRIER_SDK_DISABLE_PLUGINS`` and ``CARRIER_SDK_TRACE_PLUGINS`` (default
+            ``os.environ``).
+        entry_points: Returns the entry points to load (default: the installed ``carrier_sdk``
+            group).
+
+    Attributes:
+        pm: The underlying :class:`pluggy.PluginManager`.
+
+    .. versionadded:: 0.1
+    """
 
     def __init__(
         self,
         *,
         environ: Mapping[str, str] | None = None,
-        entry_points: Callable[[], Any] | None = None,
+        entry_points: Callable[[], Iterable[EntryPoint]] | None = None,
     ) -> None:
         self._environ = os.environ if environ is None else environ
         self._entry_points = entry_points or _installed_entry_points
@@ -183,7 +204,11 @@ _default_lock = threading.Lock()
 
 
 def default_plugin_manager() -> PluginManager:
-    """The process-wide manager used by clients built without ``registry=``."""
+    """The process-wide :class:`PluginManager`: the installed plugins, the carriers of clients
+    built without ``registry=``, and the observers every client reports to.
+
+    .. versionadded:: 0.1
+    """
     global _default
     if _default is None:
         with _default_lock:

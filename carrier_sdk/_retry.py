@@ -1,6 +1,8 @@
-"""The retry policy, the single should-retry decision, ``Retry-After`` and the retry budget.
+"""The retry policy, ``Retry-After``, the retry budget and the failure the engine may retry.
 
-tenacity does the looping inside the clients; its types never appear in a public signature.
+The engine's decision (``Engine._decide``) says whether a failure may be retried; tenacity's
+strategies (``carrier_sdk._retrying``, imported on a client's first request) wait, stop and log.
+tenacity's types never appear in a public signature.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import httpx
 
 __all__ = [
     "RETRYABLE_STATUSES",
+    "RetryableFailure",
     "RetryBudget",
     "RetryPolicy",
     "parse_retry_after",
@@ -38,6 +41,34 @@ _NEVER_SENT: tuple[type[Exception], ...] = (
 def sent_for_sure_not(error: BaseException) -> bool:
     """Whether ``error`` proves the request never reached the carrier (safe to resend a purchase)."""
     return isinstance(error, _NEVER_SENT)
+
+
+class RetryableFailure(Exception):
+    """A failed attempt the engine allows to retry; tenacity decides whether there is room.
+
+    Attributes:
+        error: The transport error, or ``None`` when a response came.
+        response: The retryable response (429, 5xx ...), or ``None``.
+        retry_after: Seconds the carrier asked to wait (already within the policy's cap).
+        timed_out: Whether the attempt timed out (a retry then costs more of the budget).
+        cause: ``"HTTP 503"`` or the transport error's class name, for the log.
+    """
+
+    def __init__(
+        self,
+        *,
+        error: BaseException | None,
+        response: httpx.Response | None,
+        retry_after: float | None,
+        timed_out: bool,
+        cause: str,
+    ) -> None:
+        super().__init__(cause)
+        self.error = error
+        self.response = response
+        self.retry_after = retry_after
+        self.timed_out = timed_out
+        self.cause = cause
 
 
 @attrs.frozen(kw_only=True)

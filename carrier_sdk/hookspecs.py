@@ -24,10 +24,23 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
+from ._observe import OperationResult, RequestAttempt, RetryDecision
+
 if TYPE_CHECKING:
     from ._registry import CarrierRegistry
 
-__all__ = ["PROJECT_NAME", "hookimpl", "hookspec", "register_carriers"]
+__all__ = [
+    "PROJECT_NAME",
+    "OperationResult",
+    "RequestAttempt",
+    "RetryDecision",
+    "hookimpl",
+    "hookspec",
+    "on_operation_result",
+    "on_request_attempt",
+    "on_retry_decision",
+    "register_carriers",
+]
 
 #: The pluggy project name, also the entry-point group.
 PROJECT_NAME = "carrier_sdk"
@@ -59,4 +72,59 @@ def register_carriers(registry: CarrierRegistry) -> None:
 
     Returns:
         Nothing; the return value is ignored. ``historic``, not ``firstresult``.
+    """
+
+
+@hookspec
+def on_request_attempt(event: RequestAttempt) -> None:
+    """Observe one request attempt (one HTTP exchange, or one that failed to happen).
+
+    When: after every attempt of every request a client sends, the first and each retry, once
+    its answer is read (or its transport error raised) and before the retry decision.
+
+    How often: once per attempt. Called synchronously where the call runs; keep it quick.
+
+    Args:
+        event: The :class:`RequestAttempt`: carrier, operation, attempt number, method, host,
+            status code or error type, duration, sandbox flag; no secret, path, query or body.
+
+    Returns:
+        Nothing; the return value is ignored. Not ``firstresult``, not ``historic``.
+    """
+
+
+@hookspec
+def on_retry_decision(event: RetryDecision) -> None:
+    """Observe the decision taken after an attempt that failed in a way worth retrying.
+
+    When: after an attempt that ended in a transport error or a retryable status (429, 5xx
+    ...), once the engine decided to retry (``event.retry``, with the ``delay`` it will sleep)
+    or to stop (with the ``reason``). Successes and final statuses such as a 404 make no
+    decision.
+
+    How often: at most once per attempt. Called synchronously where the call runs.
+
+    Args:
+        event: The :class:`RetryDecision`.
+
+    Returns:
+        Nothing; the return value is ignored. Not ``firstresult``, not ``historic``.
+    """
+
+
+@hookspec
+def on_operation_result(event: OperationResult) -> None:
+    """Observe the end of one SDK call (``track``, ``create_shipment``, a step of bulk work).
+
+    When: when the call returns or raises, after its last attempt; ``event.error_type`` names
+    the error raised (``None`` on success).
+
+    How often: exactly once per call that reached a carrier adapter. Called synchronously where
+    the call runs.
+
+    Args:
+        event: The :class:`OperationResult`.
+
+    Returns:
+        Nothing; the return value is ignored. Not ``firstresult``, not ``historic``.
     """

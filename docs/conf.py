@@ -99,6 +99,7 @@ EXTERNAL_MODULES = (
     "ipaddress",
     "json",
     "logging",
+    "opentelemetry",
     "os",
     "pathlib",
     "pluggy",
