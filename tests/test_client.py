@@ -397,9 +397,10 @@ def test_batch_size_can_follow_the_settings(drive: Any) -> None:
         def track_batch_size(self) -> int:
             return 1  # e.g. a settings switch selects an API without batches
 
-    drive.registry._carriers["fakecarrier"] = Unbatched
+    registry = CarrierRegistry()
+    registry.add(Unbatched)
     numbers = [fake_number(n) for n in range(1, 8)]
-    results = drive(lambda c: c.track_many(numbers, concurrency=3))
+    results = drive(lambda c: c.track_many(numbers, concurrency=3), registry=registry)
     assert len(results) == 7
     assert drive.api.calls["track_batch"] == 0
     assert drive.api.calls["track"] == 7
