@@ -13,8 +13,7 @@ import contextvars
 import itertools
 import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -125,15 +124,25 @@ class OperationResult:
 _call_ids = itertools.count(1)
 
 
+_default_manager: Callable[[], Any] | None = None
+_relay: tuple[object, Any] | None = None  # (the process-wide manager, its hook relay)
+
+
 def _caller(name: str) -> Any | None:
     """The hook caller for ``name`` when some plugin implements it, else ``None``."""
-    from ._plugins import default_plugin_manager
+    global _default_manager, _relay
+    if _default_manager is None:
+        from ._plugins import default_plugin_manager  # not at import: _plugins imports hookspecs imports us
 
-    try:
-        caller = getattr(default_plugin_manager().hook, name)
-    except Exception:  # discovery failed (strict mode): no observer can run, the call goes on
-        logger.debug("observation hooks unavailable: plugin discovery failed", exc_info=True)
-        return None
+        _default_manager = default_plugin_manager
+    manager = _default_manager()
+    if _relay is None or _relay[0] is not manager:
+        try:
+            _relay = (manager, manager.hook)  # discovers the installed plugins once
+        except Exception:  # discovery failed (strict mode): no observer can run, the call goes on
+            logger.debug("observation hooks unavailable: plugin discovery failed", exc_info=True)
+            return None
+    caller = getattr(_relay[1], name)
     return caller if caller.get_hookimpls() else None
 
 
@@ -258,17 +267,18 @@ def observed() -> Observation:
     return _CURRENT.get()
 
 
-@contextmanager
-def observing(carrier: str, *, sandbox: bool) -> Iterator[Observation]:
+class observing:
     """Observe one SDK call: its attempts and decisions in the block, its result at the end."""
-    observation = Observation(carrier, sandbox=sandbox)
-    token = _CURRENT.set(observation)
-    try:
-        yield observation
-    except BaseException as err:
-        observation.result(err)
-        raise
-    else:
-        observation.result(None)
-    finally:
-        _CURRENT.reset(token)
+
+    __slots__ = ("observation", "token")
+
+    def __init__(self, carrier: str, *, sandbox: bool) -> None:
+        self.observation = Observation(carrier, sandbox=sandbox)
+
+    def __enter__(self) -> Observation:
+        self.token = _CURRENT.set(self.observation)
+        return self.observation
+
+    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
+        _CURRENT.reset(self.token)
+        self.observation.result(error)
