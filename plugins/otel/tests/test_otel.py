@@ -25,7 +25,7 @@ from carrier_sdk import (
     default_plugin_manager,
 )
 from carrier_sdk.sandbox import Sandbox
-from carrier_sdk.testing import FakeCarrier, SandboxClock
+from carrier_sdk.testing import FakeCarrier, VirtualClock
 
 CANARY_KEY = "canary-key-7f3a9c1e5b"
 CANARY_KEY_ID = "canary-id-2d8e4f6a0c"
@@ -101,12 +101,12 @@ def telemetry() -> Iterator[Telemetry]:
 
 
 @pytest.fixture
-def clock() -> SandboxClock:
-    return SandboxClock()
+def clock() -> VirtualClock:
+    return VirtualClock()
 
 
 @pytest.fixture
-def sandbox(clock: SandboxClock) -> Sandbox:
+def sandbox(clock: VirtualClock) -> Sandbox:
     registry = CarrierRegistry()
     registry.add(FakeCarrier)
     sandbox = Sandbox(registry=registry, clock=clock)
@@ -115,7 +115,7 @@ def sandbox(clock: SandboxClock) -> Sandbox:
 
 
 @pytest.fixture
-def client(sandbox: Sandbox, clock: SandboxClock) -> Iterator[Client]:
+def client(sandbox: Sandbox, clock: VirtualClock) -> Iterator[Client]:
     settings = {"fakecarrier": {**sandbox.settings_for("fakecarrier"), "api_key_id": CANARY_KEY_ID}}
     with Client(
         settings=settings,
