@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
-from ._observe import OperationResult, RequestAttempt, RetryDecision
+from ._events import OperationResult, RequestAttempt, RetryDecision
 
 if TYPE_CHECKING:
     from ._registry import CarrierRegistry

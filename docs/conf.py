@@ -127,6 +127,7 @@ EXTERNAL_NAMES = (
     "Decimal",
     "Element",
     "Enum",
+    "EntryPoint",
     "Generator",
     "Iterable",
     "Iterator",
