@@ -1,13 +1,15 @@
 """carrier-sdk: one typed interface to ship and track parcels through many postal carriers.
 
-Every public name is importable from here; the modules behind them are private.
+This namespace is the user's API: clients, models, enums, errors and settings types. The adapter
+author's API (the ``Carrier`` base class, flows, request options, parsing, redaction and
+check-digit helpers, the hook marker) is :mod:`carrier_sdk.adapters`. The modules whose names start
+with an underscore are private.
 """
 
 from __future__ import annotations
 
 from ._bulk import AsyncTrackingIterator, TrackingIterator, TrackingSummary
 from ._bulk_ship import AsyncShipmentIterator, ShipmentIterator, ShipmentResult, ShipmentSummary
-from ._carrier import BatchOutcome, Carrier
 from ._client import AsyncClient, BaseClient, Client
 from ._constants import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, NOT_GIVEN
 from ._day import Manifest, ManifestRefusal, Pickup, PickupAvailability, PickupRequest
@@ -47,14 +49,6 @@ from ._exceptions import (
     UnsupportedOperationError,
     ValidationError,
 )
-from ._flow import DEFAULT_MAX_BODY, LABEL_MAX_BODY, Flow, RequestOptions, api_request
-from ._identify import (
-    impb_check_digit,
-    is_valid_impb,
-    is_valid_s10,
-    normalize_number,
-    s10_check_digit,
-)
 from ._journey import Journey, JourneyEvent, JourneyLeg
 from ._locations import Distance, OpeningHours, ServiceLocation
 from ._models import (
@@ -82,11 +76,9 @@ from ._models import (
 from ._plugins import PluginFailure, PluginManager, PluginReport, default_plugin_manager
 from ._ratelimit import RateLimit, Window
 from ._registry import CarrierRegistry
-from ._retry import RetryBudget, RetryPolicy, parse_retry_after
+from ._retry import RetryBudget, RetryPolicy
 from ._serialization import JSONValue, from_dict, to_dict
-from ._settings import Secret, env_var_name
-from ._xml import parse_xml
-from .hookspecs import hookimpl
+from ._settings import Secret
 
 __all__ = [
     "APIConnectionError",
@@ -101,10 +93,8 @@ __all__ = [
     "AsyncTrackingIterator",
     "AuthenticationError",
     "BaseClient",
-    "BatchOutcome",
     "Cancellation",
     "Capability",
-    "Carrier",
     "CarrierError",
     "CarrierInfo",
     "CarrierRegistry",
@@ -115,21 +105,18 @@ __all__ = [
     "Customs",
     "CustomsItem",
     "DEFAULT_DEADLINE",
-    "DEFAULT_MAX_BODY",
     "DEFAULT_TIMEOUT",
     "DimensionUnit",
     "Distance",
     "DistanceUnit",
     "Environment",
     "Fee",
-    "Flow",
     "Identification",
     "InvalidRequestError",
     "JSONValue",
     "Journey",
     "JourneyEvent",
     "JourneyLeg",
-    "LABEL_MAX_BODY",
     "Label",
     "LabelFormat",
     "Location",
@@ -156,7 +143,6 @@ __all__ = [
     "RateLimitError",
     "RateRequest",
     "RelatedNumber",
-    "RequestOptions",
     "ResponseError",
     "ResponseTooLargeError",
     "RetryBudget",
@@ -182,18 +168,8 @@ __all__ = [
     "WeightUnit",
     "Window",
     "__version__",
-    "api_request",
     "default_plugin_manager",
-    "env_var_name",
     "from_dict",
-    "hookimpl",
-    "impb_check_digit",
-    "is_valid_impb",
-    "is_valid_s10",
-    "normalize_number",
-    "parse_retry_after",
-    "parse_xml",
-    "s10_check_digit",
     "to_dict",
 ]
 

@@ -41,6 +41,12 @@ def test_no_public_name_is_left_out(module: ModuleType) -> None:
     assert public - set(module.__all__) == set()
 
 
+def test_the_user_namespace_holds_no_adapter_plumbing() -> None:
+    assert set(carrier_sdk.__all__) & set(carrier_sdk.adapters.__all__) == SHARED
+    for name in ("Carrier", "Flow", "api_request", "RequestOptions", "hookimpl", "parse_xml"):
+        assert not hasattr(carrier_sdk, name), name
+
+
 def test_shared_names_are_the_same_objects() -> None:
     for name in SHARED:
         assert getattr(carrier_sdk, name) is getattr(carrier_sdk.adapters, name)

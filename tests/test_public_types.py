@@ -33,6 +33,7 @@ from carrier_sdk import (
 #: Modules whose ``__all__`` is public API.
 PUBLIC_MODULES = (
     "carrier_sdk",
+    "carrier_sdk.adapters",
     "carrier_sdk.sandbox",
     "carrier_sdk.fakes",
     "carrier_sdk.hookspecs",
@@ -45,11 +46,14 @@ PUBLIC_MODULES = (
 #: or ``...->`` for a return annotation.
 ALLOWED_ANY = {
     # Each adapter declares its own Settings class; the base class cannot name it.
-    "carrier_sdk.Carrier(settings)": "an adapter's own Settings instance",
-    "carrier_sdk.Carrier.__init__(settings)": "an adapter's own Settings instance",
+    "carrier_sdk.adapters.lazy_exports->": "a module __getattr__, which returns whatever the named module holds",
+    "carrier_sdk.adapters.load_settings(value)": "a raw settings value of the adapter's own settings class",
+    "carrier_sdk.adapters.load_settings->": "an instance of the adapter's own settings class",
+    "carrier_sdk.adapters.Carrier(settings)": "an adapter's own Settings instance",
+    "carrier_sdk.adapters.Carrier.__init__(settings)": "an adapter's own Settings instance",
     "carrier_sdk.testing.FakeCarrier(settings)": "inherits Carrier.__init__",
     # The carrier's JSON has whatever shape its API gives it; adapters map it through their schemas.
-    "carrier_sdk.Carrier.parse_json->": "a decoded JSON document of the carrier's own shape",
+    "carrier_sdk.adapters.Carrier.parse_json->": "a decoded JSON document of the carrier's own shape",
     # ``make_flow`` receives the adapter's own Carrier subclass, which only the caller knows.
     "carrier_sdk.Client.run_flow(make_flow)": "the adapter's own Carrier subclass",
     "carrier_sdk.AsyncClient.run_flow(make_flow)": "the adapter's own Carrier subclass",
@@ -61,11 +65,11 @@ ALLOWED_ANY = {
     "carrier_sdk.ResponseTooLargeError(kwargs)": "forwarded to CarrierError",
     "carrier_sdk.ResponseTooLargeError.__init__(kwargs)": "forwarded to CarrierError",
     # httpx's own request argument types, passed through unchanged (httpx keeps them private).
-    "carrier_sdk.api_request(params)": "httpx QueryParamTypes",
-    "carrier_sdk.api_request(headers)": "httpx HeaderTypes",
-    "carrier_sdk.api_request(json)": "any JSON-serializable value, as httpx takes it",
-    "carrier_sdk.api_request(data)": "httpx RequestData",
-    "carrier_sdk.api_request(files)": "httpx RequestFiles",
+    "carrier_sdk.adapters.api_request(params)": "httpx QueryParamTypes",
+    "carrier_sdk.adapters.api_request(headers)": "httpx HeaderTypes",
+    "carrier_sdk.adapters.api_request(json)": "any JSON-serializable value, as httpx takes it",
+    "carrier_sdk.adapters.api_request(data)": "httpx RequestData",
+    "carrier_sdk.adapters.api_request(files)": "httpx RequestFiles",
     # The test kit calls any client operation by name and forwards client options.
     "carrier_sdk.testing.OperationRunner.call(args)": "arguments of the named operation",
     "carrier_sdk.testing.OperationRunner.call(kwargs)": "arguments of the named operation",

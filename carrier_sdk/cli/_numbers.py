@@ -4,9 +4,9 @@ For each installed carrier the generator takes the documented scenario numbers o
 (``Carrier.fake``) and makes fresh numbers of the same shape with a correct check digit:
 
 * UPU S10 ids (``LX123456785CN``): same service indicator and country, a new 8-digit serial
-  and its S10 check digit (:func:`carrier_sdk.s10_check_digit`);
+  and its S10 check digit (:func:`carrier_sdk.adapters.s10_check_digit`);
 * all-digit USPS IMpb numbers: the same prefix, new last 8 payload digits and the mod-10 check
-  digit (:func:`carrier_sdk.impb_check_digit`);
+  digit (:func:`carrier_sdk.adapters.impb_check_digit`);
 * anything else with a run of 8 digits + one check digit (``FK123456785``): the S10 rule.
 
 A candidate is kept only if its own carrier recognizes it and no other installed carrier

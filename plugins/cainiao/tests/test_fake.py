@@ -20,9 +20,8 @@ from carrier_sdk import (
     TrackingNotFoundError,
     TrackingStatus,
     Window,
-    is_valid_impb,
-    is_valid_s10,
 )
+from carrier_sdk.adapters import is_valid_impb, is_valid_s10
 from carrier_sdk.fakes import FaultKind
 from carrier_sdk.testing import VirtualClock
 

@@ -22,8 +22,8 @@ from carrier_sdk import (
     ShipmentRequest,
     UnsupportedOperationError,
     ValidationError,
-    s10_check_digit,
 )
+from carrier_sdk.adapters import s10_check_digit
 from carrier_sdk.testing import make_registry, offline_transport
 
 from .conftest import API_KEY

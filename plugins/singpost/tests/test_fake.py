@@ -16,8 +16,8 @@ from carrier_sdk import (
     ResponseError,
     TrackingNotFoundError,
     TrackingStatus,
-    is_valid_s10,
 )
+from carrier_sdk.adapters import is_valid_s10
 from carrier_sdk.fakes import FaultKind
 
 NS = f"{{{NAMESPACE}}}"
