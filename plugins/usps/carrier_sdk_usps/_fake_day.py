@@ -97,9 +97,16 @@ def return_label(fake: UspsFake, request: httpx.Request) -> httpx.Response:
 
 
 def fake_today(fake: UspsFake) -> date:
-    from datetime import UTC, datetime
+    """Today where USPS judges mailing and pickup dates: in the US (Central time), not in UTC.
 
-    return datetime.fromtimestamp(fake.clock(), UTC).date()
+    The adapter's default mailing date is the same Central-time date, so the two agree at any hour
+    (between 00:00 and 06:00 UTC the UTC date is already tomorrow's).
+    """
+    from datetime import datetime
+
+    from ._wire import FALLBACK_EVENT_TZ
+
+    return datetime.fromtimestamp(fake.clock(), FALLBACK_EVENT_TZ).date()
 
 
 def _refusal(number: str, record: dict[str, Any] | None) -> str | None:

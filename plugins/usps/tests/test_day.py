@@ -328,3 +328,17 @@ async def test_create_shipments_refuses_bad_arguments_before_io(offline_runner: 
     for kwargs in ({"concurrency": 0}, {"idempotency_key_prefix": ""}):
         with pytest.raises(ValidationError):
             offline_runner.client.create_shipments("usps", [_outbound()], **kwargs)
+
+
+@pytest.mark.parametrize("utc_hour", [0, 3, 5, 6, 12, 23])
+def test_the_fake_and_the_adapter_agree_on_today_at_any_hour(utc_hour: int) -> None:
+    # Between 00:00 and 06:00 UTC the UTC date is already tomorrow's in the US: a fake judging
+    # "the past" by the UTC date refused the adapter's default (Central time) mailing date.
+    from carrier_sdk_usps import UspsCarrier, UspsSettings
+    from carrier_sdk_usps._fake_day import fake_today
+
+    instant = datetime(2026, 12, 1, utc_hour, 30, tzinfo=UTC).timestamp()
+    fake = UspsFake(clock=lambda: instant)
+    carrier = UspsCarrier(UspsSettings(client_id="id-1234", client_secret="secret-1234"), clock=lambda: instant)
+    assert fake_today(fake) == carrier._today()
+    assert carrier._today() == (date(2026, 11, 30) if utc_hour < 6 else date(2026, 12, 1))
