@@ -20,7 +20,8 @@ from carrier_sdk._plugins import PluginManager
 
 CARRIER = """
 from typing import ClassVar
-from carrier_sdk import Capability, Carrier, Confidence, Identification
+from carrier_sdk import Capability, Confidence, Identification
+from carrier_sdk.adapters import Carrier
 from carrier_sdk.hookspecs import hookimpl
 from carrier_sdk.testing import FakeCarrierSettings
 

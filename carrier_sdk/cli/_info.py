@@ -8,8 +8,8 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from .. import impb_check_digit, normalize_number, s10_check_digit, to_dict
-from .._identify import S10_PATTERN, plausibility_problem
+from .. import to_dict
+from .._identify import S10_PATTERN, impb_check_digit, normalize_number, plausibility_problem, s10_check_digit
 from ._app import State, json_option, pass_state, sandbox_option
 from ._errors import EXIT_FAILED
 from ._output import clean, console

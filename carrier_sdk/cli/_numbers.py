@@ -22,9 +22,9 @@ import random
 import re
 from collections.abc import Callable, Iterator, Mapping
 
-from .. import CarrierRegistry, TrackingStatus, impb_check_digit, is_valid_impb, is_valid_s10, s10_check_digit
+from .. import CarrierRegistry, TrackingStatus
 from .._carrier import Carrier
-from .._identify import S10_PATTERN
+from .._identify import S10_PATTERN, impb_check_digit, is_valid_impb, is_valid_s10, s10_check_digit
 
 __all__ = ["generate_numbers", "scenario_numbers"]
 

@@ -9,8 +9,9 @@ from typing import IO, Any
 
 import click
 
-from .. import ConfigurationError, TrackingResult, TrackingSummary, normalize_number
+from .. import ConfigurationError, TrackingResult, TrackingSummary
 from .._constants import DEFAULT_CONCURRENCY
+from .._identify import normalize_number
 from ._app import State, iter_nonblank, json_option, pass_state, sandbox_option
 from ._errors import EXIT_AUTH, EXIT_FAILED
 from ._output import (
