@@ -220,6 +220,39 @@ class Engine:
         request.headers.setdefault("User-Agent", _USER_AGENT)
         request.headers["Accept-Encoding"] = _ACCEPT_ENCODING
 
+    def _begin_attempt(
+        self, options: RequestOptions, request: httpx.Request, deadline_at: float, call: _Call | None
+    ) -> float:
+        """Stamp the attempt's deadline on ``request`` and mark a purchase in flight; the start time."""
+        self._prepare(request, deadline_at)
+        if call is not None and options.purchase:
+            call.in_flight = True  # from here until an outcome is decided, a failure is ambiguous
+        return time.perf_counter()
+
+    def _settle_attempt(
+        self,
+        carrier: Carrier,
+        options: RequestOptions,
+        request: httpx.Request,
+        attempt: int,
+        call: _Call | None,
+        started: float,
+        response: httpx.Response | None,
+        error: httpx.TransportError | None,
+    ) -> httpx.Response:
+        """Log one attempt and decide it: the final response, or raise what ended or retries it.
+
+        Both drivers call this outside their ``except`` block, so a raised error never carries the
+        transport error (and its live request) as its implicit context.
+        """
+        self._log_response(carrier, options, request, attempt, response, error, started)
+        outcome = self._decide(carrier, options, attempt, error=error, response=response)
+        if call is not None and options.purchase:
+            call.in_flight = False
+        if isinstance(outcome, _Final):
+            return self._finish(carrier, options, outcome)
+        raise outcome
+
     def _decide(
         self,
         carrier: Carrier,
@@ -665,23 +698,14 @@ class SyncEngine(Engine):
                 if self._clock() + wait >= deadline_at:
                     raise _client_side_limited(carrier, options, wait)
                 self._sleep(wait)
-        self._prepare(request, deadline_at)
-        started = time.perf_counter()
-        if call is not None and options.purchase:
-            call.in_flight = True  # from here until an outcome is decided, a failure is ambiguous
+        started = self._begin_attempt(options, request, deadline_at, call)
+        response: httpx.Response | None = None
+        error: httpx.TransportError | None = None
         try:
             response = self._read(carrier, options, request, deadline_at)
         except httpx.TransportError as err:
-            self._log_response(carrier, options, request, attempt, None, err, started)
-            outcome = self._decide(carrier, options, attempt, error=err)
-        else:
-            self._log_response(carrier, options, request, attempt, response, None, started)
-            outcome = self._decide(carrier, options, attempt, response=response)
-        if call is not None and options.purchase:
-            call.in_flight = False
-        if isinstance(outcome, _Final):
-            return self._finish(carrier, options, outcome)
-        raise outcome
+            error = err
+        return self._settle_attempt(carrier, options, request, attempt, call, started, response, error)
 
     def _send(
         self, carrier: Carrier, request: httpx.Request, deadline_at: float, call: _Call | None = None
@@ -841,23 +865,14 @@ class AsyncEngine(Engine):
                 if self._clock() + wait >= deadline_at:
                     raise _client_side_limited(carrier, options, wait)
                 await self._sleep(wait)
-        self._prepare(request, deadline_at)
-        started = time.perf_counter()
-        if call is not None and options.purchase:
-            call.in_flight = True  # from here until an outcome is decided, a failure is ambiguous
+        started = self._begin_attempt(options, request, deadline_at, call)
+        response: httpx.Response | None = None
+        error: httpx.TransportError | None = None
         try:
             response = await self._read(carrier, options, request)
         except httpx.TransportError as err:
-            self._log_response(carrier, options, request, attempt, None, err, started)
-            outcome = self._decide(carrier, options, attempt, error=err)
-        else:
-            self._log_response(carrier, options, request, attempt, response, None, started)
-            outcome = self._decide(carrier, options, attempt, response=response)
-        if call is not None and options.purchase:
-            call.in_flight = False
-        if isinstance(outcome, _Final):
-            return self._finish(carrier, options, outcome)
-        raise outcome
+            error = err
+        return self._settle_attempt(carrier, options, request, attempt, call, started, response, error)
 
     async def _send(
         self, carrier: Carrier, request: httpx.Request, deadline_at: float, call: _Call | None = None
