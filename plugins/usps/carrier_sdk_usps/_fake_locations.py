@@ -71,11 +71,11 @@ def _bounded(raw: str | None, default: int, low: int, high: int) -> int | None:
     return int(value)
 
 
-def _address(rng: random.Random, zip5: str, city: str | None = None) -> dict[str, Any]:
+def _address(rng: random.Random, zip5: str) -> dict[str, Any]:
     state = _REGIONS[zip5[0]][0]
     return {
         "streetAddress": f"{rng.randint(1, 9999)} {rng.choice(_STREETS)}",
-        "city": (city or rng.choice(_TOWNS)).upper()[:28],
+        "city": rng.choice(_TOWNS),
         "state": state,
         "ZIPCode": zip5,
         "ZIPPlus4": f"{rng.randint(1, 9999):04d}",
@@ -98,13 +98,13 @@ def _hours(rng: random.Random, *, saturday: bool, sunday: bool = False) -> list[
     return days
 
 
-def _post_offices(seed: int, zip5: str, city: str | None) -> list[dict[str, Any]]:
+def _post_offices(seed: int, zip5: str) -> list[dict[str, Any]]:
     rng = stable_random(seed, "post_office", zip5)
     count = rng.randint(3, 8)
     distances = sorted(round(rng.uniform(0.1, 30.0), 1) for _ in range(count))
     out: list[dict[str, Any]] = []
     for index, distance in enumerate(distances):
-        address = _address(rng, zip5, city if index == 0 else None)
+        address = _address(rng, zip5)
         lat, lon = _spot(rng, zip5)
         services = sorted(rng.sample(_PO_SERVICES, rng.randint(2, 4)))
         retail_hours = _hours(rng, saturday=True, sunday=True)
@@ -201,7 +201,8 @@ def post_office_locations(fake: UspsFake, request: httpx.Request) -> httpx.Respo
     radius = _bounded(params.get("radius"), 20, 1, 100)
     if limit is None or offset is None or radius is None:
         return fake._error(400, "limit, offset or radius is out of range.", api=_API)
-    found = [o for o in _post_offices(fake.seed, zip5, params.get("city")) if o["distance"] <= radius]
+    # Only the ZIP Code picks the places (the street, city and state sent with it do not).
+    found = [o for o in _post_offices(fake.seed, zip5) if o["distance"] <= radius]
     page = found[offset : offset + limit]
     metadata = {
         "totalCount": len(found),

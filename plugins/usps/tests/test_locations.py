@@ -85,6 +85,10 @@ async def test_same_zip_same_answer_other_zip_other_answer(make_runner: Any) -> 
 
 
 async def test_an_address_sends_its_street_and_zip(fake_runner: OperationRunner, fake: UspsFake) -> None:
+    by_address = await fake_runner.call("find_locations", "usps", shipper(), limit=3)
+    by_zip = await fake_runner.call("find_locations", "usps", shipper().postal_code[:5], limit=3)
+    assert by_address == by_zip, "the fake's places depend on the ZIP Code only"
+    fake.requests.clear()
     await fake_runner.call("find_locations", "usps", shipper(), kind=LocationKind.POST_OFFICE, limit=3)
     (sent,) = [r for r in fake.requests if "/locations/" in r.url.path]
     assert sent.url.params["ZIPCode"] == shipper().postal_code[:5]
