@@ -14,13 +14,14 @@ import itertools
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ._events import OperationResult, RequestAttempt, RetryDecision
+if TYPE_CHECKING:
+    from ._events import OperationResult, RequestAttempt, RetryDecision
 
-__all__ = ["Observation", "OperationResult", "RequestAttempt", "RetryDecision", "observed", "observing"]
+__all__ = ["Observation", "observed", "observing"]
 
 logger = logging.getLogger("carrier_sdk")
 
@@ -96,9 +97,11 @@ class Observation:
         self.operation = self.operation or operation
         status = None if response is None else response.status_code
         self.status_code = status
-        _emit(
-            "on_request_attempt",
-            lambda: RequestAttempt(
+
+        def build() -> RequestAttempt:
+            from ._events import RequestAttempt  # loaded with the hookspecs when an observer exists
+
+            return RequestAttempt(
                 **self._about(operation),
                 attempt=attempt,
                 method=request.method,
@@ -107,8 +110,9 @@ class Observation:
                 error_type=_kind(error),
                 duration=duration,
                 sandbox=self.sandbox,
-            ),
-        )
+            )
+
+        _emit("on_request_attempt", build)
 
     def decision(
         self,
@@ -120,9 +124,11 @@ class Observation:
         reason: str,
     ) -> None:
         """The retry decision after a failed attempt (``delay`` ``None``: not retried)."""
-        _emit(
-            "on_retry_decision",
-            lambda: RetryDecision(
+
+        def build() -> RetryDecision:
+            from ._events import RetryDecision
+
+            return RetryDecision(
                 **self._about(operation),
                 attempt=attempt,
                 status_code=None if response is None else response.status_code,
@@ -130,23 +136,27 @@ class Observation:
                 retry=delay is not None,
                 delay=delay or 0.0,
                 reason=reason,
-            ),
-        )
+            )
+
+        _emit("on_retry_decision", build)
 
     def result(self, error: BaseException | None) -> None:
         """The call ended, with ``error`` raised or ``None``: ``on_operation_result``."""
         duration = time.perf_counter() - self.started
-        _emit(
-            "on_operation_result",
-            lambda: OperationResult(
+
+        def build() -> OperationResult:
+            from ._events import OperationResult
+
+            return OperationResult(
                 **self._about(self.operation),
                 duration=duration,
                 attempts=self.attempts,
                 status_code=self.status_code,
                 error_type=_kind(error),
                 sandbox=self.sandbox,
-            ),
-        )
+            )
+
+        _emit("on_operation_result", build)
 
 
 class _Unobserved(Observation):

@@ -16,21 +16,22 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
+import attrs
+
+from ._exceptions import PluginLoadError
+from ._registry import CarrierRegistry
+
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
-import attrs
-import pluggy
-
-from . import hookspecs
-from ._exceptions import PluginLoadError
-from ._registry import CarrierRegistry
+    import pluggy
 
 __all__ = ["PluginFailure", "PluginManager", "PluginReport", "default_plugin_manager"]
 
 logger = logging.getLogger("carrier_sdk")
 
-ENTRY_POINT_GROUP = hookspecs.PROJECT_NAME
+# The entry-point group, also pluggy's project name (hookspecs.PROJECT_NAME; a test checks they agree).
+ENTRY_POINT_GROUP = "carrier_sdk"
 
 
 @attrs.frozen(kw_only=True)
@@ -97,6 +98,10 @@ class PluginManager:
         self._lock = threading.Lock()
         self._registry: CarrierRegistry | None = None
         self._report = PluginReport()
+        import pluggy  # with the first manager, not with the SDK (a client without plugins needs neither)
+
+        from . import hookspecs
+
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
         if _env_flag(self._environ, "CARRIER_SDK_TRACE_PLUGINS"):

@@ -28,9 +28,7 @@ runs behave as one carrier account.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import http.server
 import importlib
 import ipaddress
 import json
@@ -52,6 +50,8 @@ from ._exceptions import ConfigurationError, UnknownCarrierError
 from .fakes import FakeCarrierAPI, FaultKind, FaultOptions, decode_state
 
 if TYPE_CHECKING:
+    import http.server
+
     import respx
 
     from ._carrier import Carrier
@@ -622,6 +622,8 @@ class SandboxAsyncTransport(httpx.AsyncBaseTransport):
         await request.aread()
         fake, served = self.sandbox._resolve(request)
         if fake.latency > 0:
+            import asyncio  # not at import: a sync client's sandbox never needs the event loop
+
             await asyncio.sleep(fake.latency)
         await served.aread()
         return fake.handle(served)
@@ -641,6 +643,8 @@ class SandboxServer:
     def __init__(self, sandbox: Sandbox, host: str, port: int) -> None:
         self.sandbox = sandbox
         self.closed = False
+        import http.server  # not at import: only a served sandbox needs the HTTP server
+
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         handler = _make_handler(self)
 
@@ -720,6 +724,8 @@ class SandboxServer:
 
 
 def _make_handler(server: SandboxServer) -> type[http.server.BaseHTTPRequestHandler]:
+    import http.server
+
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "carrier-sdk-sandbox"

@@ -185,12 +185,12 @@ def test_events_hold_no_secret(drive: Any, recorder: Recorder) -> None:
 
 
 def test_no_observer_no_event_built(drive: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    import carrier_sdk._observe as observe
+    import carrier_sdk._events as events  # the observation builds its events from this module
 
     built: list[object] = []
     for name in ("RequestAttempt", "RetryDecision", "OperationResult"):
-        real = getattr(observe, name)
-        monkeypatch.setattr(observe, name, lambda real=real, **kw: built.append(real(**kw)))
+        real = getattr(events, name)
+        monkeypatch.setattr(events, name, lambda real=real, **kw: built.append(real(**kw)))
     manager = default_plugin_manager()
     observers = {"on_request_attempt", "on_retry_decision", "on_operation_result"}
     installed = [  # carrier-sdk-otel, when installed, implements every observation hook
