@@ -70,10 +70,20 @@ def _async_transport(backend: str) -> httpx.AsyncBaseTransport | None:
                 ssl=self.ssl_context,
                 limit=self.limits.max_connections or 100,
             )
-            # trust_env: HTTP(S)_PROXY and NO_PROXY are honoured, as on httpx's own transports.
-            return aiohttp.ClientSession(connector=connector, trace_configs=[trace], trust_env=True)
+            # HTTP(S)_PROXY and NO_PROXY are honoured, as on httpx's own transports (aiohttp's
+            # trust_env). Only when a proxy is set: trust_env makes aiohttp look the proxy up in
+            # the environment and ~/.netrc on every request, a thread-pool hop each time (~130 us
+            # a request). Like httpx, the environment is read once, when the session is made.
+            return aiohttp.ClientSession(connector=connector, trace_configs=[trace], trust_env=_env_proxies())
 
     return _AiohttpCompat(_TracedAiohttpTransport())
+
+
+def _env_proxies() -> bool:
+    """Whether the environment names a proxy aiohttp would use (``http``/``https``/``ws``/``wss``)."""
+    from urllib.request import getproxies
+
+    return any(scheme in ("http", "https", "ws", "wss") for scheme in getproxies())
 
 
 def _connect_phase(error: BaseException) -> bool:

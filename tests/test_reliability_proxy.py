@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import pathlib
 from typing import Any
 
 import pytest
@@ -53,3 +54,46 @@ def test_env_proxy_is_honoured_on_every_transport(path: str, monkeypatch: pytest
             asyncio.run(main())
     assert seen, f"{path}: the request did not go through HTTP_PROXY"
     assert seen[0].startswith("http://carrier.invalid/")
+
+
+@pytest.mark.parametrize("path", ["sync", "async-httpx", "async-aiohttp"])
+def test_netrc_credentials_are_never_sent(path: str, monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> None:
+    """No transport adds ``~/.netrc`` credentials to a carrier request (no proxy set)."""
+    if path == "async-aiohttp":
+        pytest.importorskip("httpx_aiohttp")
+    seen: list[dict[str, str]] = []
+
+    def record(request: Request) -> Any:
+        seen.append(request.headers)
+        return Respond(503, (("content-type", "application/json"),), b"{}")
+
+    registry = make_registry(FakeCarrier)
+    with AdversarialServer(record) as server:
+        for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        netrc = tmp_path / "netrc"
+        netrc.write_text("machine 127.0.0.1 login netrc-user password netrc-password\n")
+        netrc.chmod(0o600)
+        monkeypatch.setenv("NETRC", str(netrc))
+        settings = {"fakecarrier": FakeCarrierAPIServer().settings(base_url=server.url)}
+        if path == "sync":
+            client = Client(settings=settings, registry=registry, environ={}, max_retries=0, allow_insecure_http=True)
+            with client, contextlib.suppress(Exception):
+                client.track(fake_number(2))
+        else:
+
+            async def main() -> None:
+                async with AsyncClient(
+                    settings=settings,
+                    registry=registry,
+                    environ={},
+                    max_retries=0,
+                    allow_insecure_http=True,
+                    http_backend=path.removeprefix("async-"),  # type: ignore[arg-type]
+                ) as client:
+                    with contextlib.suppress(Exception):
+                        await client.track(fake_number(2))
+
+            asyncio.run(main())
+    assert seen, f"{path}: no request reached the server"
+    assert not any("basic" in v.lower() for headers in seen for k, v in headers.items() if k.lower() == "authorization")
