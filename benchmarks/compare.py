@@ -34,6 +34,11 @@ XML carriers) + the plain walk; karrio's USPS mapper on the same USPS body.
 Cold start: fresh interpreters (bytecode caching on), median: ``import httpx``, ``import
 carrier_sdk``, karrio's ``import karrio.sdk`` + USPS mapper, ``import httpx`` + one GET to the
 loopback server, and ``Client(sandbox=True)`` + ``carriers()`` + one ``track``.
+
+Observers: the SDK is measured without observation plugins (``CARRIER_SDK_DISABLE_PLUGINS=otel``,
+in this process and the cold-start children): an installed ``carrier-sdk-otel`` observes every
+call, and what that costs is ``benchmarks/observers.py``'s measurement. ``--observers`` keeps the
+installed observers on.
 """
 
 from __future__ import annotations
@@ -585,7 +590,13 @@ def main(argv: list[str] | None = None) -> int:
         choices=("sdk-sync", "sdk-async", "sdk-batched", "parse"),
         help="instead of the comparison: cProfile one SDK variant (0 ms) and print the top 30 by tottime",
     )
+    parser.add_argument(
+        "--observers", action="store_true", help="keep installed observation plugins (carrier-sdk-otel) on"
+    )
     args = parser.parse_args(argv)
+    if not args.observers:  # read at plugin discovery, which no client of this process did yet
+        disabled = os.environ.get("CARRIER_SDK_DISABLE_PLUGINS", "")
+        os.environ["CARRIER_SDK_DISABLE_PLUGINS"] = ",".join(filter(None, (disabled, "otel")))
     count = args.numbers or (40 if args.quick else 1000)
     latencies = args.latencies if args.latencies is not None else [0.0, 20.0]
     parse_events = 50
@@ -770,7 +781,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"carrier-sdk compare: {count} numbers, {args.events} events each, latencies {latencies} ms, "
         f"concurrency {CONCURRENCY}, v3r2 batches of {BATCH}, Python {measurements['python']}, "
-        f"{os.cpu_count()} CPUs"
+        f"{os.cpu_count()} CPUs, observers {'on' if args.observers else 'off'}"
     )
     print()
     print("Raw measurements (wall for all numbers; client CPU per number):")
