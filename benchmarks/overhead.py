@@ -109,8 +109,6 @@ def bench_bulk(n: int = 2000, concurrency: int = 16) -> dict[str, float]:
     proc.stdin.close()
     port = int(proc.stdout.readline())
     base = f"http://127.0.0.1:{port}"
-    registry = CarrierRegistry()
-    registry.add(FakeCarrier)
     numbers = [fake_number(1)] * n
     results: dict[str, float] = {}
 
@@ -158,35 +156,29 @@ def bench_bulk(n: int = 2000, concurrency: int = 16) -> dict[str, float]:
     return results
 
 
-def bench_cold_start(repeat: int = 7) -> tuple[float, float]:
+def _median_start(code: str, repeat: int) -> float:
+    """Median wall time of ``python -c code`` in a fresh interpreter, after one warming run."""
     # Bytecode caching on, as on a user's machine (some CI images set PYTHONDONTWRITEBYTECODE).
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-
-    def run(code: str) -> float:
-        subprocess.run([sys.executable, "-c", code], check=True, env=env)  # warm the caches
-        times = []
-        for _ in range(repeat):
-            start = time.perf_counter()
-            subprocess.run([sys.executable, "-c", code], check=True, env=env)
-            times.append(time.perf_counter() - start)
-        return statistics.median(times)
-
-    sdk = run("import carrier_sdk; carrier_sdk.Client().registry.codes()")  # discovery: no adapter imported
-    baseline = run("import httpx")
-    return sdk, baseline
-
-
-def bench_listing(repeat: int = 7) -> float:
-    """``Client().carriers()`` also loads every adapter's class for its metadata."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    code = "import carrier_sdk; carrier_sdk.Client().carriers()"
-    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)  # warm the caches
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         subprocess.run([sys.executable, "-c", code], check=True, env=env)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def bench_cold_start(repeat: int = 7) -> tuple[float, float]:
+    # Discovery only: no adapter imported.
+    sdk = _median_start("import carrier_sdk; carrier_sdk.Client().registry.codes()", repeat)
+    baseline = _median_start("import httpx", repeat)
+    return sdk, baseline
+
+
+def bench_listing(repeat: int = 7) -> float:
+    """``Client().carriers()`` also loads every adapter's class for its metadata."""
+    return _median_start("import carrier_sdk; carrier_sdk.Client().carriers()", repeat)
 
 
 def main() -> None:
