@@ -66,12 +66,15 @@ def call(
     return result, time.monotonic() - started
 
 
-def _fake_registry() -> CarrierRegistry:
-    return make_registry(FakeCarrier)
-
-
 def _fake_settings(url: str) -> dict[str, Any]:
     return {"fakecarrier": FakeCarrierAPIServer().settings(base_url=url)}
+
+
+def track_fake(path: str, server: AdversarialServer, **options: Any) -> Any:
+    """Track the fake carrier's parcel 2 through ``server`` on ``path``; returns (result or exception, seconds)."""
+    return call(
+        path, _fake_settings(server.url), make_registry(FakeCarrier), lambda c: c.track(fake_number(2)), **options
+    )
 
 
 BODY = b'{"number": "' + b"x" * 200 + b'"}'
@@ -85,15 +88,7 @@ def test_trickling_server_cannot_outlive_the_deadline(path: str, where: str) -> 
     """One byte every 0.25 s (each read well inside the 5 s read timeout): the 2 s deadline holds."""
     trickle = Trickle(BODY, interval=0.25, trickle_headers=where == "headers")
     with AdversarialServer(lambda r: trickle) as server:
-        result, seconds = call(
-            path,
-            _fake_settings(server.url),
-            _fake_registry(),
-            lambda c: c.track(fake_number(2)),
-            deadline=2.0,
-            timeout=httpx.Timeout(5.0),
-            max_retries=0,
-        )
+        result, seconds = track_fake(path, server, deadline=2.0, timeout=httpx.Timeout(5.0), max_retries=0)
     assert isinstance(result, APITimeoutError), repr(result)
     assert seconds < 3.0, f"{seconds:.2f} s against a 2 s deadline ({where} trickled)"
 
@@ -137,14 +132,7 @@ def test_huge_retry_after_is_capped_on_every_status(path: str, status: int) -> N
     """503 + Retry-After: 3000 inside a 3,600 s deadline: not waited out, typed error at once."""
     answer = Respond(status, (("content-type", "application/json"), ("retry-after", "3000")), b"{}")
     with AdversarialServer(lambda r: answer) as server:
-        result, seconds = call(
-            path,
-            _fake_settings(server.url),
-            _fake_registry(),
-            lambda c: c.track(fake_number(2)),
-            deadline=3600.0,
-            retry=RetryPolicy(max_retry_after=60.0),
-        )
+        result, seconds = track_fake(path, server, deadline=3600.0, retry=RetryPolicy(max_retry_after=60.0))
         attempts = sum(server.counts.values())
     assert isinstance(result, CarrierServerError), repr(result)
     assert result.status_code == status
@@ -161,7 +149,7 @@ def test_short_retry_after_on_503_is_honoured(path: str) -> None:
         return answers.pop() if answers else Forward()
 
     with AdversarialServer(behave, api=api, host_url="https://api.fakecarrier.test") as server:
-        result, seconds = call(path, _fake_settings(server.url), _fake_registry(), lambda c: c.track(fake_number(2)))
+        result, seconds = track_fake(path, server)
     assert not isinstance(result, Exception), repr(result)
     assert seconds >= 0.5
 
