@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from carrier_sdk import (
-    Address,
     AmbiguousCarrierError,
     AsyncClient,
     Capability,
@@ -22,7 +21,6 @@ from carrier_sdk import (
     Parcel,
     Rate,
     RateRequest,
-    ShipmentRequest,
     TrackingNotFoundError,
     TrackingStatus,
     UnknownCarrierError,
@@ -32,8 +30,10 @@ from carrier_sdk import (
 from carrier_sdk.adapters import Carrier
 from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, FakeCarrierSettings, fake_number, make_registry
 
-A = Address(name="Jane", street1="1 Main St", city="Springfield", country="US")
-SHIPMENT = ShipmentRequest(shipper=A, recipient=A, parcels=[Parcel(weight=1)], reference="order-1")
+from ._helpers import HOME, home_shipment
+
+SHIPMENT = home_shipment("order-1")
+RATES = RateRequest(shipper=HOME, recipient=HOME, parcels=[Parcel(weight=1)])
 
 
 def test_track_identifies_the_carrier(drive: Any) -> None:
@@ -44,7 +44,7 @@ def test_track_identifies_the_carrier(drive: Any) -> None:
 
 
 def test_create_shipment_with_a_rate_records_the_quote(drive: Any) -> None:
-    rates = drive(lambda c: c.rates("fakecarrier", RateRequest(shipper=A, recipient=A, parcels=[Parcel(weight=1)])))
+    rates = drive(lambda c: c.rates("fakecarrier", RATES))
     express = next(r for r in rates if r.service == "express")
     shipment = drive(lambda c: c.create_shipment("fakecarrier", SHIPMENT, rate=express))
     assert shipment.quoted_price == express.price
@@ -88,7 +88,7 @@ def test_unknown_carrier_code(drive: Any) -> None:
 
 
 def test_all_operations_round_trip(drive: Any) -> None:
-    rates = drive(lambda c: c.rates("fakecarrier", RateRequest(shipper=A, recipient=A, parcels=[Parcel(weight=1)])))
+    rates = drive(lambda c: c.rates("fakecarrier", RATES))
     assert [r.service for r in rates] == ["standard", "express"]
     shipment = drive(lambda c: c.create_shipment("fakecarrier", SHIPMENT))
     assert len(shipment.idempotency_key) == 32
@@ -99,7 +99,7 @@ def test_all_operations_round_trip(drive: Any) -> None:
     assert cancelled.cancelled
     after = drive(lambda c: c.track(shipment.tracking_number))
     assert after.status is TrackingStatus.CANCELLED  # the reference fake voids a cancelled label
-    check = drive(lambda c: c.validate_address("fakecarrier", A))
+    check = drive(lambda c: c.validate_address("fakecarrier", HOME))
     assert check.matched
 
 
@@ -134,10 +134,10 @@ class TrackOnly(Carrier):
 @pytest.mark.parametrize(
     "op",
     [
-        lambda c: c.rates("trackonly", RateRequest(shipper=A, recipient=A, parcels=[Parcel(weight=1)])),
+        lambda c: c.rates("trackonly", RATES),
         lambda c: c.create_shipment("trackonly", SHIPMENT),
         lambda c: c.cancel_shipment("trackonly", "X1"),
-        lambda c: c.validate_address("trackonly", A),
+        lambda c: c.validate_address("trackonly", HOME),
     ],
     ids=["rates", "create_shipment", "cancel_shipment", "validate_address"],
 )

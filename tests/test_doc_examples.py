@@ -22,7 +22,6 @@ import ast
 import os
 import re
 import shutil
-import subprocess
 import sys
 import textwrap
 from dataclasses import dataclass, field
@@ -30,7 +29,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from ._helpers import ROOT, run_captured
+
 DOCS = ROOT / "docs"
 EXAMPLE_ADAPTER = ROOT / "examples" / "carrier-sdk-acme"
 PYRIGHT_VERSION = "1.1.414"
@@ -236,14 +236,11 @@ def _test_file_pages() -> list[str]:
 @pytest.mark.parametrize("page", _program_pages())
 def test_page_runs_against_the_sandbox(workspace: Workspace, page: str, tmp_path: Path) -> None:
     unit = workspace.programs[page]
-    result = subprocess.run(
+    result = run_captured(
         [sys.executable, str(workspace.root / "_docs_runner.py"), str(unit.path)],
         cwd=tmp_path,
         env=_env(tmp_path, workspace),
-        capture_output=True,
-        text=True,
         timeout=120,
-        check=False,
     )
     assert result.returncode == 0, _explain(unit, result.stdout + result.stderr)
 
@@ -252,9 +249,7 @@ def test_page_runs_against_the_sandbox(workspace: Workspace, page: str, tmp_path
 def test_page_test_files_pass(workspace: Workspace, page: str, tmp_path: Path) -> None:
     folder = workspace.file_dirs[page]
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", str(folder)]
-    result = subprocess.run(
-        command, cwd=folder, env=_env(tmp_path, workspace), capture_output=True, text=True, timeout=300, check=False
-    )
+    result = run_captured(command, cwd=folder, env=_env(tmp_path, workspace))
     assert result.returncode == 0, f"{page}: its test files fail:\n{result.stdout}\n{result.stderr}"
 
 
@@ -297,15 +292,7 @@ def test_blocks_pass_mypy_strict(workspace: Workspace, tmp_path: Path) -> None:
         os.devnull,
         *files,
     ]
-    result = subprocess.run(
-        command,
-        cwd=workspace.root,
-        env=_env(tmp_path, workspace),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_captured(command, cwd=workspace.root, env=_env(tmp_path, workspace))
     assert result.returncode == 0, "mypy --strict on the docs' blocks:\n" + _relocate(workspace, result.stdout)
 
 
@@ -337,14 +324,8 @@ def test_blocks_pass_pyright(workspace: Workspace, tmp_path: Path) -> None:
     config_path.write_text(json.dumps(config), encoding="utf-8")
     env = _env(tmp_path, workspace)
     env["PYRIGHT_PYTHON_FORCE_VERSION"] = PYRIGHT_VERSION
-    result = subprocess.run(
-        [*command, "--pythonpath", sys.executable, "-p", str(config_path)],
-        cwd=workspace.root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    result = run_captured(
+        [*command, "--pythonpath", sys.executable, "-p", str(config_path)], cwd=workspace.root, env=env
     )
     # A path pyright ignores is a block nobody checks (absolute "include" entries were, silently).
     assert "Ignoring path" not in result.stdout + result.stderr, result.stdout[:2000]

@@ -6,7 +6,6 @@ import ast
 import importlib.util
 import inspect
 import pkgutil
-import subprocess
 import sys
 from functools import cache
 from pathlib import Path
@@ -21,7 +20,8 @@ import carrier_sdk
 import carrier_sdk.adapters
 from carrier_sdk import hookspecs
 
-ROOT = Path(__file__).resolve().parents[1]
+from ._helpers import ROOT, run_captured
+
 DOCS = ROOT / "docs"
 
 PUBLIC_NAMES = sorted(name for name in carrier_sdk.__all__ if not (name.startswith("__") and name.endswith("__")))
@@ -229,7 +229,7 @@ def test_docs_build_without_warnings(tmp_path: Path) -> None:
         str(DOCS),
         str(tmp_path / "html"),
     ]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    result = run_captured(command, timeout=120)
     assert result.returncode == 0, f"sphinx-build failed:\n{result.stdout}\n{result.stderr}"
     html = (tmp_path / "html" / "errors.html").read_text(encoding="utf-8")
     assert "OutcomeUnknownError" in html

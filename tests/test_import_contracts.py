@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from ._helpers import ROOT, run_captured
+
 EXAMPLE = ROOT / "examples" / "carrier-sdk-acme"
 ADAPTER_CONTRACTS = ("adapters-no-private-core", "adapters-independent", "adapters-core-imports-none")
 
@@ -92,15 +93,7 @@ def _run(config: dict[str, Any], tmp_path: Path, *paths: Path) -> subprocess.Com
     (tmp_path / "pyproject.toml").write_text(_toml(config), encoding="utf-8")
     extra = [os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([*(str(p) for p in (ROOT, EXAMPLE, *paths)), *extra])}
-    return subprocess.run(
-        [_lint_imports(), "--no-cache", str(tmp_path / "pyproject.toml")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_captured([_lint_imports(), "--no-cache", str(tmp_path / "pyproject.toml")], env=env)
 
 
 def test_the_example_adapter_keeps_the_adapter_contracts(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
 
 import pytest
 
@@ -15,7 +14,8 @@ from carrier_sdk import __version__
 from carrier_sdk._console import INSTALL_HINT
 from carrier_sdk._scaffold import core_requirement, project_files
 
-ROOT = Path(__file__).resolve().parents[1]
+from ._helpers import ROOT, run_captured
+
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 PUBLISHED_NAMES = (
     "carrier-sdk",
@@ -36,9 +36,7 @@ def _run_script(*args: str, blocked: tuple[str, ...] = ()) -> subprocess.Complet
         f"sys.argv = ['carrier-sdk', *{args!r}]\n"
         "main()\n"
     )
-    return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False, cwd=ROOT
-    )
+    return run_captured([sys.executable, "-c", code], timeout=120)
 
 
 def test_the_script_is_the_guarded_entry_point() -> None:
@@ -100,14 +98,9 @@ def test_install_instructions_work_from_a_checkout(page: str) -> None:
 
 def test_usps_openapi_checks_skip_with_an_actionable_reason() -> None:
     env = {k: v for k, v in os.environ.items() if k != "CARRIER_SDK_USPS_OPENAPI_DIR"}
-    result = subprocess.run(
+    result = run_captured(
         [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:randomly", "plugins/usps/tests/test_openapi.py"],
-        cwd=ROOT,
         env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert "skipped" in result.stdout

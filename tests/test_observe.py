@@ -11,14 +11,11 @@ import attrs
 import pytest
 
 from carrier_sdk import (
-    Address,
     APIConnectionError,
     CarrierServerError,
     OutcomeUnknownError,
-    Parcel,
     RateLimitError,
     RetryPolicy,
-    ShipmentRequest,
     TrackingNotFoundError,
     default_plugin_manager,
 )
@@ -26,8 +23,9 @@ from carrier_sdk.fakes import FaultKind
 from carrier_sdk.hookspecs import OperationResult, RequestAttempt, RetryDecision, hookimpl
 from carrier_sdk.testing import FakeCarrierAPIServer, fake_number
 
-A = Address(name="Jane", street1="1 Main St", city="Springfield", country="US")
-SHIPMENT = ShipmentRequest(shipper=A, recipient=A, parcels=[Parcel(weight=1)], reference="order-observe")
+from ._helpers import home_shipment
+
+SHIPMENT = home_shipment("order-observe")
 SECRET = "observe-secret-5e1b7c"
 
 

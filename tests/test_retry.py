@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from carrier_sdk import (
-    Address,
     APIConnectionError,
     APIError,
     APITimeoutError,
@@ -24,18 +23,17 @@ from carrier_sdk import (
     Client,
     InvalidRequestError,
     OutcomeUnknownError,
-    Parcel,
     RateLimitError,
     RetryBudget,
     RetryPolicy,
-    ShipmentRequest,
 )
 from carrier_sdk.adapters import parse_retry_after
 from carrier_sdk.fakes import FaultKind
 from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, VirtualClock, fake_number, make_client, make_registry
 
-A = Address(name="Jane", street1="1 Main St", city="Springfield", country="US")
-SHIPMENT = ShipmentRequest(shipper=A, recipient=A, parcels=[Parcel(weight=1)], reference="order-7")
+from ._helpers import home_shipment
+
+SHIPMENT = home_shipment("order-7")
 NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 
 

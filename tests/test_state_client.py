@@ -25,6 +25,8 @@ from carrier_sdk._ratelimit import Window
 from carrier_sdk.sandbox import Sandbox
 from carrier_sdk.state import MemoryState, PurchaseStatus, RedisState, SharedRateLimiter, SQLiteState, StateBackend
 
+from ._helpers import open_backend
+
 
 @pytest.fixture
 def shipment_request(make_shipment_request: Any) -> Any:
@@ -33,13 +35,8 @@ def shipment_request(make_shipment_request: Any) -> Any:
 
 @pytest.fixture(params=["sqlite", "redis"])
 def shared(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateBackend]:
-    state: StateBackend
-    if request.param == "sqlite":
-        state = SQLiteState(tmp_path / "state.db")
-    else:
-        state = RedisState(request.getfixturevalue("redis_url"))
-    yield state
-    state.close()
+    with open_backend(request.param, request, tmp_path) as state:
+        yield state
 
 
 def closed_port() -> int:

@@ -24,18 +24,13 @@ from carrier_sdk.state import (
     state_from_env,
 )
 
+from ._helpers import open_backend
+
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateBackend]:
-    state: StateBackend
-    if request.param == "memory":
-        state = MemoryState()
-    elif request.param == "sqlite":
-        state = SQLiteState(tmp_path / "state.db")
-    else:
-        state = RedisState(request.getfixturevalue("redis_url"))
-    yield state
-    state.close()
+    with open_backend(request.param, request, tmp_path) as state:
+        yield state
 
 
 def test_reservations_fill_a_window_then_wait_for_its_oldest_slot(backend: StateBackend) -> None:
