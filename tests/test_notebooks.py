@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from carrier_sdk import Address, Client, Parcel, ShipmentRequest, TrackingStatus
+from carrier_sdk import Client, Parcel, ShipmentRequest, TrackingStatus
+from carrier_sdk.testing.conformance import sample_addresses
 
 
 def _in_a_running_loop(cell: object) -> None:
@@ -28,15 +29,8 @@ def test_every_sync_operation_works_inside_a_running_loop() -> None:
             seen["track_many"] = sorted((r.number, r.ok) for r in client.track_many(wanted))
             seen["wanted"] = sorted(zip(wanted, [True, True, False], strict=True))
             seen["journey"] = [leg.carrier for leg in client.track_journey(numbers["cainiao"]["handover"]).legs]
-            home = Address(
-                name="Jane Doe",
-                street1="1100 Wyoming St",
-                city="St. Louis",
-                state="MO",
-                postal_code="63118",
-                country="US",
-            )
-            request = ShipmentRequest(shipper=home, recipient=home, parcels=[Parcel(weight=1)])
+            shipper, recipient = sample_addresses("US")
+            request = ShipmentRequest(shipper=shipper, recipient=recipient, parcels=[Parcel(weight=1)])
             shipment = client.create_shipment("usps", request)
             seen["cancel"] = client.cancel_shipment("usps", shipment.tracking_number).cancelled
             seen["loop_thread"] = threading.current_thread() is threading.main_thread()

@@ -7,6 +7,7 @@ runs on the sync client, the async client over httpx and the async client over a
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -75,36 +76,10 @@ def buy(path: str, code: str, carrier_cls: type, settings: dict[str, Any], reque
 # -- Cainiao: the order is created, then the waybill step fails ---------------------------------
 
 
-def _cainiao_request() -> ShipmentRequest:
-    from carrier_sdk_cainiao.fake import CainiaoFake  # noqa: F401  (the fake must import)
-
-    shipper = Address(
-        name="Ada Shipper",
-        street1="1 Wensan Road",
-        city="Hangzhou",
-        state="Zhejiang",
-        postal_code="310000",
-        country="CN",
-    )
-    _, recipient = sample_addresses("US")
-    item = CustomsItem(
-        description="T-shirt",
-        quantity=1,
-        value=Money(amount=Decimal("9.50"), currency="USD"),
-        weight=Decimal("0.2"),
-        origin_country="CN",
-    )
-    return ShipmentRequest(
-        shipper=shipper,
-        recipient=recipient,
-        parcels=(Parcel(weight=Decimal("0.2")),),
-        customs=Customs(items=(item,), contents_type="merchandise"),
-        reference="SHOP-REF-9",
-    )
-
-
 @pytest.mark.parametrize("failure", ["503", "reset"])
-def test_cainiao_waybill_failure_after_order_is_outcome_unknown(path: str, failure: str) -> None:
+def test_cainiao_waybill_failure_after_order_is_outcome_unknown(
+    path: str, failure: str, make_shipment_request: Callable[[str], ShipmentRequest]
+) -> None:
     from carrier_sdk_cainiao._carrier import CainiaoCarrier
     from carrier_sdk_cainiao.fake import CainiaoFake
 
@@ -117,7 +92,7 @@ def test_cainiao_waybill_failure_after_order_is_outcome_unknown(path: str, failu
 
     with AdversarialServer(behave, api=fake, host_url="https://link.cainiao.com") as server:
         settings = fake.settings(base_url=server.url + "/gateway/link.do")
-        outcome = buy(path, "cainiao", CainiaoCarrier, settings, _cainiao_request(), "cn-key-1")
+        outcome = buy(path, "cainiao", CainiaoCarrier, settings, make_shipment_request("SHOP-REF-9"), "cn-key-1")
         orders = server.count("create_shipment")
     assert orders == 1, f"{orders} orders created for one call"
     assert isinstance(outcome, OutcomeUnknownError), repr(outcome)
