@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import sys
 from typing import Any
 
-import httpx
 import pytest
 
+from ._purchase_probe import measure_purchase
 from .adversarial import AdversarialServer, Forward, Request, Respond
 
 pytest.importorskip("carrier_sdk_usps")
@@ -24,58 +22,6 @@ pytest.importorskip("carrier_sdk_usps")
 SIZE = 29 * 1024 * 1024
 DEADLINE = 20.0
 BOUNDARY = "uspsBoundary29MiB"
-
-CLIENT = r"""
-import asyncio, json, resource, sys, time, tracemalloc
-from decimal import Decimal
-from carrier_sdk import AsyncClient, Client, Parcel, Shipment, ShipmentRequest
-from carrier_sdk.testing.conformance import sample_addresses
-from carrier_sdk_usps.fake import UspsFake
-
-path, url, deadline = sys.argv[1], sys.argv[2], float(sys.argv[3])
-settings = {"usps": UspsFake().settings(base_url=url)}
-shipper, recipient = sample_addresses("US")
-request = ShipmentRequest(shipper=shipper, recipient=recipient, parcels=(Parcel(weight=Decimal("1")),), reference="BIG-1")
-
-def rss() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * resource.getpagesize()
-
-def sync() -> object:
-    with Client(settings=settings, environ={}, deadline=deadline) as client:
-        return client.create_shipment("usps", request, idempotency_key="big-key")
-
-lags = [0.0]
-
-async def ticker() -> None:
-    while True:
-        before = time.monotonic()
-        await asyncio.sleep(0.01)
-        lags.append(time.monotonic() - before - 0.01)
-
-async def run_async() -> object:
-    tick = asyncio.create_task(ticker())
-    try:
-        async with AsyncClient(settings=settings, environ={}, deadline=deadline, http_backend=path.removeprefix("async-")) as client:
-            return await client.create_shipment("usps", request, idempotency_key="big-key")
-    finally:
-        tick.cancel()
-
-before = rss()
-tracemalloc.start()
-started = time.monotonic()
-try:
-    outcome = sync() if path == "sync" else asyncio.run(run_async())
-    result = {"label": len(outcome.label.data), "pdf": outcome.label.data.startswith(b"%PDF-"), "number": outcome.tracking_number}
-except Exception as err:
-    result = {"error": repr(err)}
-result["seconds"] = time.monotonic() - started
-result["peak"] = tracemalloc.get_traced_memory()[1]
-tracemalloc.stop()
-result["loop_lag"] = max(lags)
-result["rss_growth"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
-print(json.dumps(result))
-"""
 
 
 def _big_label() -> bytes:
@@ -111,17 +57,13 @@ def measure(path: str) -> dict[str, Any]:
             return answer
         return Forward()
 
-    with AdversarialServer(behave, api=UspsFake(), host_url="https://apis.usps.com") as server:
-        done = subprocess.run(
-            [sys.executable, "-c", CLIENT, path, server.url, str(DEADLINE)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
+    fake = UspsFake()
+    with AdversarialServer(behave, api=fake, host_url="https://apis.usps.com") as server:
+        settings = fake.settings(base_url=server.url)
+        result = measure_purchase(
+            path, "usps", settings, country="US", reference="BIG-1", key="big-key", deadline=DEADLINE
         )
         labels = server.count("POST /labels/v3/label")
-    assert done.returncode == 0, done.stderr
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     result["size"] = len(body)
     result["labels"] = labels
     return result
@@ -145,6 +87,3 @@ def test_29_mib_multipart_label(path: str) -> None:
     assert result["seconds"] < DEADLINE / 2, f"{result['seconds']:.1f} s against a {DEADLINE:.0f} s deadline"
     assert result["loop_lag"] < 1.0, f"the event loop was blocked for {result['loop_lag']:.2f} s"
     assert result["peak"] < 4 * size, f"traced peak {result['peak'] / 2**20:.0f} MiB for a {size / 2**20:.0f} MiB body"
-
-
-_ = httpx
