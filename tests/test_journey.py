@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -25,19 +26,6 @@ from carrier_sdk.testing import FakeCarrierSettings, make_registry
 T0 = datetime(2025, 5, 21, tzinfo=UTC)
 
 
-def info(
-    carrier: str, number: str, hours: list[tuple[int, TrackingStatus, str]], related: list[RelatedNumber] = ()
-) -> TrackingInfo:  # type: ignore[assignment]
-    events = [TrackingEvent(occurred_at=T0 + timedelta(hours=h), status=s, description=d) for h, s, d in hours]
-    return TrackingInfo(
-        carrier=carrier,
-        tracking_number=number,
-        status=TrackingInfo.status_of(events),
-        events=events,
-        related_numbers=related,
-    )
-
-
 class Static(Carrier):
     """Answers from a table without I/O (a flow that returns before its first yield)."""
 
@@ -53,6 +41,17 @@ class Static(Carrier):
         if len(number) == 13 and number[-2:] == "SG":  # every carrier here claims S10 SG weakly
             return Identification(carrier=cls.code, confidence=Confidence.LOW, reason="S10")
         return None
+
+    @classmethod
+    def answers(
+        cls, number: str, hours: list[tuple[int, TrackingStatus, str]], related: Sequence[RelatedNumber] = ()
+    ) -> None:
+        """Track ``number`` as these (hours after T0, status, description) events, the latest its status."""
+        events = [TrackingEvent(occurred_at=T0 + timedelta(hours=h), status=s, description=d) for h, s, d in hours]
+        status = TrackingInfo.status_of(events)
+        cls.table[number] = TrackingInfo(
+            carrier=cls.code, tracking_number=number, status=status, events=events, related_numbers=related
+        )
 
     def track(self, number: str) -> Any:
         if False:  # pragma: no cover - makes this a generator
@@ -89,8 +88,7 @@ SETTINGS = {"origin": {"api_key_id": "a", "api_key": "b"}, "lastmile": {"api_key
 
 
 def test_handover_is_followed_and_events_merged(drive: Any, journey_registry: CarrierRegistry) -> None:
-    Origin.table["LP00667794278588"] = info(
-        "origin",
+    Origin.answers(
         "LP00667794278588",
         [
             (0, TrackingStatus.PRE_TRANSIT, "order created"),
@@ -99,8 +97,7 @@ def test_handover_is_followed_and_events_merged(drive: Any, journey_registry: Ca
         ],
         [RelatedNumber(tracking_number="9400111899223855123450", carrier="lastmile", relation="last_mile")],
     )
-    LastMile.table["9400111899223855123450"] = info(
-        "lastmile",
+    LastMile.answers(
         "9400111899223855123450",
         [
             (30, TrackingStatus.IN_TRANSIT, "Handed to last mile"),
@@ -118,8 +115,7 @@ def test_handover_is_followed_and_events_merged(drive: Any, journey_registry: Ca
 
 
 def test_failed_leg_is_reported_not_raised(drive: Any, journey_registry: CarrierRegistry) -> None:
-    Origin.table["LP00667794278588"] = info(
-        "origin",
+    Origin.answers(
         "LP00667794278588",
         [(0, TrackingStatus.IN_TRANSIT, "x")],
         [
@@ -135,14 +131,12 @@ def test_failed_leg_is_reported_not_raised(drive: Any, journey_registry: Carrier
 
 
 def test_loops_and_depth_are_bounded(drive: Any, journey_registry: CarrierRegistry) -> None:
-    Origin.table["LP00000000000001"] = info(
-        "origin",
+    Origin.answers(
         "LP00000000000001",
         [(0, TrackingStatus.IN_TRANSIT, "a")],
         [RelatedNumber(tracking_number="9400000000000000000002")],
     )
-    LastMile.table["9400000000000000000002"] = info(
-        "lastmile",
+    LastMile.answers(
         "9400000000000000000002",
         [(1, TrackingStatus.IN_TRANSIT, "b")],
         [RelatedNumber(tracking_number="LP00000000000001")],
@@ -150,7 +144,7 @@ def test_loops_and_depth_are_bounded(drive: Any, journey_registry: CarrierRegist
     journey = drive(lambda c: c.track_journey("LP00000000000001"), registry=journey_registry, settings=SETTINGS)
     assert len(journey.legs) == 2  # A -> B -> A stops
     many = [RelatedNumber(tracking_number=f"LP0000000000{n:04d}") for n in range(2, 30)]
-    Origin.table["LP00000000000001"] = info("origin", "LP00000000000001", [(0, TrackingStatus.IN_TRANSIT, "a")], many)
+    Origin.answers("LP00000000000001", [(0, TrackingStatus.IN_TRANSIT, "a")], many)
     journey = drive(
         lambda c: c.track_journey("LP00000000000001", max_legs=3), registry=journey_registry, settings=SETTINGS
     )
@@ -166,12 +160,11 @@ def test_s10_is_tracked_by_origin_and_destination(drive: Any, journey_registry: 
 
     journey_registry.add(SgPost)
     number = "RR123456785SG"
-    SgPost.table[number] = info(
-        "sgpost",
+    SgPost.answers(
         number,
         [(0, TrackingStatus.IN_TRANSIT, "posted"), (20, TrackingStatus.IN_TRANSIT, "dispatched abroad")],
     )
-    LastMile.table[number] = info("lastmile", number, [(50, TrackingStatus.DELIVERED, "delivered")])
+    LastMile.answers(number, [(50, TrackingStatus.DELIVERED, "delivered")])
     settings = {**SETTINGS, "sgpost": {"api_key_id": "a", "api_key": "b"}}
     journey = drive(lambda c: c.track_journey(number), registry=journey_registry, settings=settings)
     assert journey.legs[0].carrier == "sgpost"
