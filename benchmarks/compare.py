@@ -166,25 +166,22 @@ class Captured:
                 self.info = stop.value
                 return response
 
-    def time_parse(self, body: bytes, repeat: int) -> tuple[float, int]:
-        """Best-of-3 mean seconds of ``flow.send(tracking response)``, and the events parsed."""
-        self._drive(body)  # warm: tokens cached, modules imported
-        events = len(self.info.events)
-        best = float("inf")
-        for _ in range(3):
-            total = 0.0
-            for _ in range(repeat):
-                flow = self.impl.track(self.number)
-                request = next(flow)
-                while request.url.path != self.request_path:  # an auth step the cache did not cover
-                    request = flow.send(self._answer(request))
-                response = httpx.Response(self.status, headers=self.headers, content=body, request=request)
-                start = time.perf_counter()
-                with suppress(StopIteration):
-                    flow.send(response)
-                total += time.perf_counter() - start
-            best = min(best, total / repeat)
-        return best, events
+    def warm(self, body: bytes) -> int:
+        """Drive one flow with ``body`` untimed (tokens cached, modules imported); the events parsed."""
+        self._drive(body)
+        return len(self.info.events)
+
+    def time_parse(self, body: bytes) -> float:
+        """Seconds of one ``flow.send(tracking response)`` with ``body``."""
+        flow = self.impl.track(self.number)
+        request = next(flow)
+        while request.url.path != self.request_path:  # an auth step the cache did not cover
+            request = flow.send(self._answer(request))
+        response = httpx.Response(self.status, headers=self.headers, content=body, request=request)
+        start = time.perf_counter()
+        with suppress(StopIteration):
+            flow.send(response)
+        return time.perf_counter() - start
 
 
 def plain_walk(node: Any) -> Any:
@@ -202,24 +199,29 @@ def xml_walk(root: ET.Element) -> list[tuple[str, str]]:
     return [(element.tag, (element.text or "").strip()) for element in root.iter()]
 
 
-def time_baseline(body: bytes, repeat: int) -> float:
+def baseline(body: bytes) -> Callable[[], object]:
+    """The plain baseline for ``body``: ``json.loads`` (``ElementTree`` for XML) + the walk."""
     if is_xml(body):
+        return lambda: xml_walk(ET.fromstring(body))
+    return lambda: plain_walk(json.loads(body))
 
-        def once() -> object:
-            return xml_walk(ET.fromstring(body))
 
-    else:
-
-        def once() -> object:
-            return plain_walk(json.loads(body))
-
-    best = float("inf")
-    for _ in range(3):
+def time_parse_pair(captured: Captured, body: bytes, repeat: int) -> tuple[float, float, int]:
+    """The adapter's flow and the baseline on ``body``, one body each in turn, ``repeat`` times:
+    the median seconds per body of each, and the events the adapter parsed. Alternating single
+    bodies and taking medians keeps the ratio from depending on which side ran in a busy moment
+    (on a loaded machine a longer timed stretch is more often cut by another process)."""
+    events = captured.warm(body)
+    walk = baseline(body)
+    walk()
+    sdk: list[float] = []
+    base: list[float] = []
+    for _ in range(repeat):
+        sdk.append(captured.time_parse(body))
         start = time.perf_counter()
-        for _ in range(repeat):
-            once()
-        best = min(best, (time.perf_counter() - start) / repeat)
-    return best
+        walk()
+        base.append(time.perf_counter() - start)
+    return statistics.median(sdk), statistics.median(base), events
 
 
 def usps_templates(events: int) -> tuple[str, str]:
@@ -600,7 +602,7 @@ def main(argv: list[str] | None = None) -> int:
     count = args.numbers or (40 if args.quick else 1000)
     latencies = args.latencies if args.latencies is not None else [0.0, 20.0]
     parse_events = 50
-    parse_repeat = 20 if args.quick else 300
+    parse_repeat = 20 if args.quick else 500
     cold_repeat = 1 if args.quick else 7
 
     from carrier_sdk_usps.fake import fake_impb
@@ -626,8 +628,7 @@ def main(argv: list[str] | None = None) -> int:
         for code in sandbox.codes:
             captured = Captured(sandbox, client, code)
             body = stretch(captured.body, parse_events)
-            sdk_s, events = captured.time_parse(body, parse_repeat)
-            base_s = time_baseline(body, parse_repeat)
+            sdk_s, base_s, events = time_parse_pair(captured, body, parse_repeat)
             parse[code] = {"sdk": sdk_s, "baseline": base_s, "events": events, "bytes": len(body)}
             if code == "usps":
                 parse_number, usps_body = captured.number, body
@@ -811,9 +812,10 @@ def profile(which: str, v3: str, v3r2: str, numbers: list[str], warmup: list[str
             with Client(sandbox=sandbox) as client:
                 captured = Captured(sandbox, client, "usps")
                 body = stretch(captured.body, events)
-                captured.time_parse(body, 5)
+                captured.warm(body)
                 profiler.enable()
-                captured.time_parse(body, 200)
+                for _ in range(600):
+                    captured.time_parse(body)
                 profiler.disable()
         elif which == "sdk-sync":
             # cProfile sees one thread only: profile the engine's per-request path through
