@@ -88,6 +88,8 @@ def _text(field: str, max_length: int, required: bool = False) -> Any:
 
 
 def _aware(value: datetime | str, field: str) -> datetime:
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value  # already normalized (what the adapters' parsers build): skip the checks
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)
@@ -116,6 +118,8 @@ def _opt_date(value: date | str | None) -> date | None:
 
 
 def _enum(cls: type[_E], value: _E | str, field: str) -> _E:
+    if type(value) is cls:
+        return value  # a member already (what cls(value) would return)
     try:
         return cls(value)
     except ValueError:
