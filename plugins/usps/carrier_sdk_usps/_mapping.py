@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
 import gzip
 import html
 import json
@@ -203,8 +204,12 @@ _OFFSET = re.compile(r"^(?:GMT|UTC)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$")
 
 def parse_offset(value: Any) -> tzinfo | None:
     """``"-7:00"``, ``"-04:00"``, ``"-0500"``, ``"+5"`` -> a fixed offset, else None."""
-    if not isinstance(value, str):
-        return None
+    return _offset(value) if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=64)
+def _offset(value: str) -> tzinfo | None:
+    """:func:`parse_offset` of one text, cached: a history repeats a few offsets in every event."""
     match = _OFFSET.match(value.strip())
     if match is None:
         return None
@@ -237,13 +242,22 @@ _TIME_FORMATS = ("%H:%M:%S", "%H:%M", "%I:%M %p", "%I:%M%p", "%I:%M:%S %p")
 _ISO_LOCAL = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?", re.ASCII)
 _LOCAL_SUFFIX = re.compile(r"(?:[Zz]|[+-]\d{2}:?\d{2})$")
 _FRACTION = re.compile(r"\.\d+$")
+#: An ISO-shaped local time with the fraction and suffix the two patterns above strip, in one match.
+_ISO_LOCAL_TEXT = re.compile(
+    r"(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?)(?:\.\d+)?(?:[Zz]|[+-]\d{2}:?\d{2})?", re.ASCII
+)
 
 
 def _parse_local(text: str) -> datetime | None:
     """A wall-clock datetime; a trailing ``Z`` or offset is dropped (it is not trustworthy)."""
-    value = _FRACTION.sub("", _LOCAL_SUFFIX.sub("", text.strip()))
-    if _ISO_LOCAL.fullmatch(value):
+    value = text.strip()
+    iso = _ISO_LOCAL_TEXT.fullmatch(value)
+    if iso is not None:
         with contextlib.suppress(ValueError):  # out-of-range fields: the formats below decide
+            return datetime.fromisoformat(iso[1])
+    value = _FRACTION.sub("", _LOCAL_SUFFIX.sub("", value))
+    if _ISO_LOCAL.fullmatch(value):
+        with contextlib.suppress(ValueError):
             return datetime.fromisoformat(value)
     for fmt in _LOCAL_FORMATS:
         try:
@@ -323,15 +337,20 @@ def _text(value: Any) -> str:
 
 
 def _location(event: Mapping[str, Any]) -> Location | None:
+    city = _text(event.get("eventCity"))
+    state = _text(event.get("eventState"))
+    postal_code = _text(event.get("eventZIP")) or _text(event.get("eventZIPCode"))
     country = _text(event.get("eventCountry"))
-    location = Location(
-        city=_text(event.get("eventCity")),
-        state=_text(event.get("eventState")),
-        postal_code=_text(event.get("eventZIP")) or _text(event.get("eventZIPCode")),
+    facility = _text(event.get("firm"))
+    if not (city or state or postal_code or country or facility):
+        return None
+    return Location(
+        city=city,
+        state=state,
+        postal_code=postal_code,
         country=country.upper() if len(country) == 2 else country,
-        facility=_text(event.get("firm")),
+        facility=facility,
     )
-    return location if str(location) else None
 
 
 def _estimated_delivery(data: Mapping[str, Any]) -> date | None:
