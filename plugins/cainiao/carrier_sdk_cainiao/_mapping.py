@@ -193,8 +193,7 @@ def _local_instant(event: RawEvent, default: timezone | None) -> datetime | None
     tz = parse_time_zone(event.time_zone) or default
     if tz is None:
         return None
-    year, month, day, hour, minute = (int(g) for g in match.groups()[:5])
-    second = int(match.group(6) or 0)
+    year, month, day, hour, minute, second = map(int, match.groups(0))  # no seconds: 0
     return datetime(year, month, day, hour, minute, second, tzinfo=tz).astimezone(UTC)
 
 
@@ -204,7 +203,8 @@ def event_instant(event: RawEvent) -> tuple[datetime, str]:
     Epoch milliseconds decide when sent (unless :data:`PREFER_LOCAL_TIME`); otherwise the wall
     time is read with its ``timeZone``, and a zone-less wall time in :data:`DEFAULT_TIME_ZONE`.
     """
-    local_text = " ".join(p for p in (event.local_time, event.time_zone) if p)
+    local, zone = event.local_time, event.time_zone
+    local_text = f"{local} {zone}" if local and zone else local or zone
     if PREFER_LOCAL_TIME:
         at = _local_instant(event, None)
         if at is not None:

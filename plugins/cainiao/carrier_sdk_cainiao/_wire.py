@@ -14,6 +14,7 @@ them into :class:`carrier_sdk.ResponseError`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, timedelta, timezone
@@ -256,6 +257,8 @@ def _text(value: Any) -> str:
 
 
 def _location(value: Any) -> str:
+    if value is None:
+        return ""
     if isinstance(value, Mapping):
         parts = [_text(value.get(k)) for k in ("facility", "city", "state", "country", "address")]
         return ", ".join(p for p in parts if p)
@@ -265,25 +268,28 @@ def _location(value: Any) -> str:
 def _event(item: Any) -> RawEvent:
     if not isinstance(item, Mapping):
         raise TypeError("trace entry is not an object")
-    raw_time = item.get("time")
+    get = item.get
+    raw_time = get("time")
     epoch = _epoch_ms(raw_time)
-    local = _text(item.get("timeStr"))
+    local = _text(get("timeStr"))
     if not local and epoch is None:
         local = _text(raw_time)
     description = ""
     for key in DESCRIPTION_KEYS:
-        description = _text(item.get(key))
-        if description:
-            break
-    note = _text(item.get("desc"))
+        value = get(key)
+        if value is not None:  # _text(None) is ""
+            description = _text(value)
+            if description:
+                break
+    note = _text(get("desc"))
     return RawEvent(
-        action_code=_text(item.get("actionCode") or item.get("action") or item.get("status")),
+        action_code=_text(get("actionCode") or get("action") or get("status")),
         description=description,
         carrier_note=note if note != description else "",
         epoch_ms=epoch,
         local_time=local,
-        time_zone=_text(item.get("timeZone")),
-        location=_location(item.get("location") or item.get("address")),
+        time_zone=_text(get("timeZone")),
+        location=_location(get("location") or get("address")),
     )
 
 
@@ -359,6 +365,7 @@ def extract_track_record(body: Any) -> TrackRecord:
 _TZ = re.compile(r"^(?:GMT|UTC)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=64)  # a history repeats one or two zones in every event
 def parse_time_zone(text: str) -> timezone | None:
     """``"+8"``, ``"GMT+8"``, ``"GMT-3"``, ``"GMT+02:00"``, ``"UTC"`` -> a fixed offset; else ``None``."""
     value = text.strip()
