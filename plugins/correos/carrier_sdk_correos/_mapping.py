@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -159,8 +160,11 @@ SUMMARY_KEYWORDS: Sequence[tuple[str, TrackingStatus]] = (
 HELD_KEYWORDS: Sequence[str] = ("retenid", "detenid", "pendiente de pago", "pendiente de documentacion")
 
 
+@functools.lru_cache(maxsize=256)  # phase and summary texts repeat in every history
 def _fold(text: str) -> str:
     """Strip accents (``DEVOLUCIÓN`` -> ``DEVOLUCION``)."""
+    if text.isascii():  # nothing to decompose
+        return text
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 

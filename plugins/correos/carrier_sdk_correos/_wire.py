@@ -8,6 +8,7 @@ envelope builder. Every guess is a named constant whose comment says ``[A]`` (as
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -216,6 +217,11 @@ class AnnulResult:
 # -- localizador JSON -------------------------------------------------------------------------------
 
 
+@functools.cache
+def _madrid() -> ZoneInfo:
+    return ZoneInfo(MADRID_TZ)
+
+
 _DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
@@ -232,7 +238,7 @@ def madrid_to_utc(date_text: str, time_text: str = "") -> datetime:
     date_match = _DATE.match(date_text.strip())
     if date_match is None:
         raise ValueError("fecEvento is not DD/MM/YYYY")
-    day, month, year = (int(g) for g in date_match.groups())
+    day, month, year = map(int, date_match.groups())
     hour = minute = second = 0
     if time_text.strip():
         time_match = _TIME.match(time_text.strip())
@@ -240,11 +246,13 @@ def madrid_to_utc(date_text: str, time_text: str = "") -> datetime:
             raise ValueError("horEvento is not HH:MM:SS")
         hour, minute = int(time_match.group(1)), int(time_match.group(2))
         second = int(time_match.group(3) or 0)
-    local = datetime(year, month, day, hour, minute, second, tzinfo=ZoneInfo(MADRID_TZ), fold=0)
+    local = datetime(year, month, day, hour, minute, second, tzinfo=_madrid(), fold=0)
     return local.astimezone(UTC)
 
 
 def _str(value: Any) -> str:
+    if type(value) is str:  # the common case first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -255,7 +263,7 @@ def _str(value: Any) -> str:
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise TypeError("object expected")
     return value
 
@@ -271,7 +279,10 @@ def correos_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     Each repeat adds its value (an object, or every item of an array) to one list, in body
     order; any other repeated key keeps its last value, as :func:`json.loads` does.
     """
-    obj: dict[str, Any] = {}
+    obj = dict(pairs)
+    if len(obj) == len(pairs):  # no key repeated: what the loop below builds
+        return obj
+    obj = {}
     for key, value in pairs:
         if key in REPEATABLE_KEYS and key in obj:
             previous = obj[key]
@@ -292,6 +303,7 @@ UNIT_TYPE_PREFIXES = ("CTA", "CTP", "CAE", "CTI")
 _OFFICE_SUFFIX = re.compile(r"\s+SUC(?:\.|URSAL)?\s+\S.*$")
 
 
+@functools.lru_cache(maxsize=256)  # a history names a few units, each many times
 def unit_town(unit: str) -> str:
     """The town in a localizador ``unidad`` name, or ``""`` when the name does not say.
 
