@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 from typing import Final
 
 from carrier_sdk import (
@@ -101,18 +102,22 @@ FALLBACK_STATUS_CODES: Final = {"AC": TrackingStatus.IN_TRANSIT}
 def map_status(code: str, text: str = "") -> TrackingStatus:
     """Code table, then description keywords, then fallback codes, else ``UNKNOWN``. Never raises."""
     try:
-        key = (code or "").strip().upper()
-        status = STATUS_CODES.get(key)
-        if status is not None:
-            return status
-        lowered = " ".join(str(text or "").lower().split())
-        if lowered:
-            for candidate, keywords in STATUS_KEYWORDS:
-                if any(keyword in lowered for keyword in keywords):
-                    return candidate
-        return FALLBACK_STATUS_CODES.get(key, TrackingStatus.UNKNOWN)
+        return _status((code or "").strip().upper(), str(text or ""))
     except Exception:  # map_status must never raise, whatever it is handed
         return TrackingStatus.UNKNOWN
+
+
+@lru_cache(maxsize=512)  # a history repeats a few code/description pairs; so do the histories
+def _status(key: str, text: str) -> TrackingStatus:
+    status = STATUS_CODES.get(key)
+    if status is not None:
+        return status
+    lowered = " ".join(text.lower().split())
+    if lowered:
+        for candidate, keywords in STATUS_KEYWORDS:
+            if any(keyword in lowered for keyword in keywords):
+                return candidate
+    return FALLBACK_STATUS_CODES.get(key, TrackingStatus.UNKNOWN)
 
 
 # -- domain ------------------------------------------------------------------------------------

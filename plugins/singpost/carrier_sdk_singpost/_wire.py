@@ -18,7 +18,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
-from functools import cache
+from functools import cache, lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -194,8 +194,12 @@ def build_request(numbers: Sequence[str], system_id: str) -> bytes:
 # -- response ----------------------------------------------------------------------------------
 
 
+#: ``local_name`` of the few tags a response repeats, cached.
+_name = lru_cache(maxsize=256)(local_name)
+
+
 def _children(element: ET.Element, name: str) -> Iterator[ET.Element]:
-    return (child for child in element if isinstance(child.tag, str) and local_name(child.tag) == name)
+    return (child for child in element if isinstance(child.tag, str) and _name(child.tag) == name)
 
 
 def _child(element: ET.Element | None, name: str) -> ET.Element | None:
@@ -210,17 +214,31 @@ def clean(text: str | None) -> str:
     return "" if value == EMPTY_VALUE else value
 
 
-def _text(element: ET.Element | None, *names: str) -> str:
-    """Text of the first child named one of ``names`` (fallback names for renamed fields)."""
+def _fields(element: ET.Element) -> dict[str, ET.Element]:
+    """The first child of each local name (the one :func:`_child` finds), in one pass."""
+    fields: dict[str, ET.Element] = {}
+    for child in element:
+        if isinstance(child.tag, str):
+            fields.setdefault(_name(child.tag), child)
+    return fields
+
+
+def _field(fields: dict[str, ET.Element], *names: str) -> str:
+    """Text of the first of ``names`` found in ``fields`` (fallback names for renamed fields)."""
     for name in names:
-        child = _child(element, name)
+        child = fields.get(name)
         if child is not None:
             return clean(child.text)
     return ""
 
 
-def _bool(element: ET.Element, name: str) -> bool | None:
-    child = _child(element, name)
+def _text(element: ET.Element | None, *names: str) -> str:
+    """Text of the first child named one of ``names`` (fallback names for renamed fields)."""
+    return "" if element is None else _field(_fields(element), *names)
+
+
+def _bool(fields: dict[str, ET.Element], name: str) -> bool | None:
+    child = fields.get(name)
     if child is None:
         return None
     value = clean(child.text).lower()
@@ -256,31 +274,33 @@ def parse_response(root: ET.Element) -> WireResponse:
 
 
 def _item(element: ET.Element) -> WireItem:
-    number = _text(element, "TrackingNumber")
+    item = _fields(element)
+    number = _field(item, "TrackingNumber")
     if not number:
         raise ValueError("ItemTrackingDetail without TrackingNumber")
-    details = _child(element, "DeliveryStatusDetails")
+    details = item.get("DeliveryStatusDetails")
     events: list[WireEvent] = []
     if details is not None:
         for detail in _children(details, "DeliveryStatusDetail"):
             if len(events) >= MAX_EVENTS:
                 raise ValueError("too many events")
+            fields = _fields(detail)
             events.append(
                 WireEvent(
-                    date=_text(detail, "Date"),
-                    status_code=_text(detail, "StatusCode").upper(),
-                    reason_code=_text(detail, "ReasonCode"),
-                    description=_text(detail, "StatusDescription"),
-                    location=_text(detail, "Location"),
+                    date=_field(fields, "Date"),
+                    status_code=_field(fields, "StatusCode").upper(),
+                    reason_code=_field(fields, "ReasonCode"),
+                    description=_field(fields, "StatusDescription"),
+                    location=_field(fields, "Location"),
                 )
             )
     return WireItem(
         tracking_number=number,
-        found=_bool(element, "TrackingNumberFound"),
-        active=_bool(element, "TrackingNumberActive"),
-        original_country=_text(element, "OriginalCountry", "OriginCountry"),
-        destination_country=_text(element, "DestinationCountry"),
-        posting_date=_text(element, "PostingDate"),
+        found=_bool(item, "TrackingNumberFound"),
+        active=_bool(item, "TrackingNumberActive"),
+        original_country=_field(item, "OriginalCountry", "OriginCountry"),
+        destination_country=_field(item, "DestinationCountry"),
+        posting_date=_field(item, "PostingDate"),
         events=tuple(events),
     )
 
