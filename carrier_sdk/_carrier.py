@@ -19,7 +19,7 @@ from xml.etree.ElementTree import ParseError as XMLParseError
 
 import httpx
 
-from ._enums import Capability, TrackingStatus
+from ._enums import Capability, Confidence, TrackingStatus
 from ._exceptions import (
     APIStatusError,
     AuthenticationError,
@@ -33,7 +33,7 @@ from ._exceptions import (
     ValidationError,
 )
 from ._flow import Flow
-from ._identify import normalize_number, plausibility_problem
+from ._identify import is_valid_s10, normalize_number, plausibility_problem
 from ._redact import redact_request, redact_response, scrub_text
 
 if TYPE_CHECKING:
@@ -268,6 +268,46 @@ class Carrier:
     @classmethod
     def recognize(cls, number: str) -> Identification | None:
         """Claim ``number`` (already normalized: upper case, no spaces) if it looks like ours."""
+        return None
+
+    @classmethod
+    def claim(cls, confidence: Confidence, reason: str) -> Identification:
+        """This carrier's :class:`~carrier_sdk.Identification` of a number, for :meth:`recognize` to return.
+
+        ::
+
+            if ORDER_CODE.match(number):
+                return cls.claim(Confidence.HIGH, "Acme order code AC + 9 digits")
+
+        .. versionadded:: 0.4
+        """
+        from ._models import Identification
+
+        return Identification(carrier=cls.code, confidence=confidence, reason=reason)
+
+    @classmethod
+    def recognize_s10(cls, number: str, country: str, *, inbound: bool = True) -> Identification | None:
+        """The postal operator's rule for UPU S10 item ids (``RR123456785SG``), for :meth:`recognize`.
+
+        A valid S10 id issued in ``country`` (its last two letters) is claimed with
+        :attr:`~carrier_sdk.Confidence.HIGH`. With ``inbound``, a valid S10 id of any other post is
+        claimed with :attr:`~carrier_sdk.Confidence.LOW`: the post of the destination country
+        tracks the items it delivers, but the number does not say which country that is. Anything
+        else, an S10 shape with a wrong check digit included, is ``None``::
+
+            @classmethod
+            def recognize(cls, number: str) -> Identification | None:
+                return cls.recognize_s10(number, "SG")
+
+        .. versionadded:: 0.4
+        """
+        if is_valid_s10(number, country):
+            return cls.claim(Confidence.HIGH, f"UPU S10 item id issued by {cls.display_name} ({country})")
+        if inbound and is_valid_s10(number):
+            return cls.claim(
+                Confidence.LOW,
+                f"UPU S10 item id of another post: {cls.display_name} tracks it if delivered in {country}",
+            )
         return None
 
     @classmethod

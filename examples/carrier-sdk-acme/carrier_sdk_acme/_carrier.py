@@ -66,7 +66,7 @@ class AcmeCarrier(Carrier):
         valid = number.startswith(prefix) and len(digits) == 9 and digits.isascii() and digits.isdigit()
         if not valid or s10_check_digit(digits[:8]) != int(digits[8]):
             return None
-        return Identification(carrier=cls.code, confidence=Confidence.HIGH, reason=f"{prefix} + 8 digits + check")
+        return cls.claim(Confidence.HIGH, f"{prefix} + 8 digits + check")
 
     @classmethod
     def accepts(cls, number: str) -> bool:

@@ -89,19 +89,13 @@ class CainiaoCarrier(Carrier):
     @classmethod
     def recognize(cls, number: str) -> Identification | None:
         if ORDER_CODE_PATTERN.match(number):
-            return Identification(
-                carrier=cls.code, confidence=Confidence.HIGH, reason="Cainiao order code LP + 14 digits"
-            )
+            return cls.claim(Confidence.HIGH, "Cainiao order code LP + 14 digits")
         if AP_PATTERN.match(number):
-            return Identification(carrier=cls.code, confidence=Confidence.MEDIUM, reason="AP + 14 digits (AliExpress)")
+            return cls.claim(Confidence.MEDIUM, "AP + 14 digits (AliExpress)")
         if CAINIAO_LAST_MILE_PATTERN.match(number):
-            return Identification(
-                carrier=cls.code, confidence=Confidence.LOW, reason="Cainiao-issued last-mile id (CN + country)"
-            )
+            return cls.claim(Confidence.LOW, "Cainiao-issued last-mile id (CN + country)")
         if is_valid_s10(number, "CN"):
-            return Identification(
-                carrier=cls.code, confidence=Confidence.LOW, reason="China Post S10 item (often carried by Cainiao)"
-            )
+            return cls.claim(Confidence.LOW, "China Post S10 item (often carried by Cainiao)")
         return None
 
     @classmethod

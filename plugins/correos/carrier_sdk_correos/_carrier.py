@@ -28,7 +28,7 @@ from carrier_sdk import (
     TrackingNotFoundError,
     TrackingStatus,
 )
-from carrier_sdk.adapters import Carrier, Flow, RequestOptions, api_request, is_valid_s10
+from carrier_sdk.adapters import Carrier, Flow, RequestOptions, api_request
 
 from . import _mapping
 from ._mapping import create_shipment_body, to_tracking_info
@@ -89,20 +89,8 @@ class CorreosCarrier(Carrier):
     @classmethod
     def recognize(cls, number: str) -> Identification | None:
         if DOMESTIC_CODE_PATTERN.match(number):
-            return Identification(
-                carrier=cls.code,
-                confidence=Confidence.HIGH,
-                reason="23-character Correos package code (check letter not validated)",
-            )
-        if is_valid_s10(number, "ES"):
-            return Identification(carrier=cls.code, confidence=Confidence.HIGH, reason="UPU S10 issued by Correos (ES)")
-        if is_valid_s10(number):
-            return Identification(
-                carrier=cls.code,
-                confidence=Confidence.LOW,
-                reason="UPU S10 item: Correos tracks it when Spain is the destination",
-            )
-        return None
+            return cls.claim(Confidence.HIGH, "23-character Correos package code (check letter not validated)")
+        return cls.recognize_s10(number, "ES")
 
     @classmethod
     def map_status(cls, code: str, text: str = "") -> TrackingStatus:

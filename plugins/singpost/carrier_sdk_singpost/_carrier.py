@@ -11,7 +11,6 @@ import httpx
 from carrier_sdk import (
     Capability,
     CarrierError,
-    Confidence,
     Identification,
     RateLimitError,
     TrackingInfo,
@@ -25,7 +24,6 @@ from carrier_sdk.adapters import (
     Flow,
     RequestOptions,
     api_request,
-    is_valid_s10,
     normalize_number,
 )
 
@@ -70,19 +68,7 @@ class SingPostCarrier(Carrier):
 
     @classmethod
     def recognize(cls, number: str) -> Identification | None:
-        if is_valid_s10(number, "SG"):
-            return Identification(
-                carrier=cls.code,
-                confidence=Confidence.HIGH,
-                reason="UPU S10 item id issued by Singapore Post (…SG, valid check digit)",
-            )
-        if is_valid_s10(number):
-            return Identification(
-                carrier=cls.code,
-                confidence=Confidence.LOW,
-                reason="UPU S10 item id of another post; SingPost tracks it if Singapore is the destination",
-            )
-        return None
+        return cls.recognize_s10(number, "SG")
 
     @classmethod
     def accepts(cls, number: str) -> bool:

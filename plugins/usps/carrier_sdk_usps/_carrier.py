@@ -155,29 +155,19 @@ class UspsCarrier(Carrier):
     def recognize(cls, number: str) -> Identification | None:
         if number.isdigit():
             if _IMPB22.match(number) and is_valid_impb(number):
-                return Identification(
-                    carrier=cls.code, confidence=Confidence.HIGH, reason="USPS IMpb (22 digits, mod 10)"
-                )
+                return cls.claim(Confidence.HIGH, "USPS IMpb (22 digits, mod 10)")
             routed = _ROUTED.match(number)
             if routed and is_valid_impb(routed.group(2)):
-                return Identification(
-                    carrier=cls.code, confidence=Confidence.HIGH, reason="USPS IMpb with 420+ZIP routing (mod 10)"
-                )
+                return cls.claim(Confidence.HIGH, "USPS IMpb with 420+ZIP routing (mod 10)")
             if _IMPB26.match(number) and is_valid_impb(number):
-                return Identification(
-                    carrier=cls.code, confidence=Confidence.HIGH, reason="USPS IMpb (26 digits, mod 10)"
-                )
+                return cls.claim(Confidence.HIGH, "USPS IMpb (26 digits, mod 10)")
             if len(number) == 20 and is_valid_impb(number):
-                return Identification(
-                    carrier=cls.code, confidence=Confidence.MEDIUM, reason="legacy USPS 20-digit number (mod 10)"
-                )
+                return cls.claim(Confidence.MEDIUM, "legacy USPS 20-digit number (mod 10)")
             if _GXG.match(number):
-                return Identification(
-                    carrier=cls.code, confidence=Confidence.LOW, reason="Global Express Guaranteed (82 + 8 digits)"
-                )
+                return cls.claim(Confidence.LOW, "Global Express Guaranteed (82 + 8 digits)")
             return None
         if is_international_number(number):
-            return Identification(carrier=cls.code, confidence=Confidence.HIGH, reason="UPU S10 issued by USPS (US)")
+            return cls.claim(Confidence.HIGH, "UPU S10 issued by USPS (US)")
         return None
 
     @classmethod
