@@ -23,11 +23,13 @@ A minimal adapter::
             with self.parsing(response, operation="track"):  # KeyError & co -> ResponseError
                 return to_tracking_info(self.code, number, parse_track(response.content))
 
-A package's ``__init__`` stays cheap to import with :func:`lazy_exports`.
+An adapter package's ``__init__`` stays cheap to import with :func:`lazy_adapter` (its public
+names and its registration hook in one call), any other package's with :func:`lazy_exports`.
 """
 
 from __future__ import annotations
 
+from ._adapter_package import lazy_adapter
 from ._carrier import PARSE_ERRORS, BatchOutcome, Carrier, scan_identifiers
 from ._flow import DEFAULT_MAX_BODY, LABEL_MAX_BODY, Flow, RequestOptions, api_request, drive_sync
 from ._identify import (
@@ -68,6 +70,7 @@ __all__ = [
     "impb_check_digit",
     "is_valid_impb",
     "is_valid_s10",
+    "lazy_adapter",
     "lazy_exports",
     "load_settings",
     "local_name",

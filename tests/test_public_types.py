@@ -47,6 +47,7 @@ PUBLIC_MODULES = (
 ALLOWED_ANY = {
     # Each adapter declares its own Settings class; the base class cannot name it.
     "carrier_sdk.adapters.lazy_exports->": "a module __getattr__, which returns whatever the named module holds",
+    "carrier_sdk.adapters.lazy_adapter->": "a module __getattr__, which returns whatever the named module holds",
     "carrier_sdk.adapters.load_settings(value)": "a raw settings value of the adapter's own settings class",
     "carrier_sdk.adapters.load_settings->": "an instance of the adapter's own settings class",
     "carrier_sdk.adapters.Carrier(settings)": "an adapter's own Settings instance",

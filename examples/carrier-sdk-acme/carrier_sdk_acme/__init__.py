@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from carrier_sdk.adapters import CarrierRegistry, hookimpl, lazy_exports
+from carrier_sdk.adapters import lazy_adapter
 
 if TYPE_CHECKING:
     from ._carrier import AcmeCarrier
@@ -12,16 +12,9 @@ if TYPE_CHECKING:
 
 __all__ = ["AcmeCarrier", "AcmeSettings", "register_carriers"]
 
-__getattr__, __dir__ = lazy_exports(
+__getattr__, __dir__, register_carriers = lazy_adapter(
     __name__,
-    {"AcmeCarrier": "._carrier", "AcmeSettings": "._settings"},
+    "acme",
+    "AcmeCarrier",
+    {"AcmeSettings": "._settings"},
 )
-
-
-@hookimpl
-def register_carriers(registry: CarrierRegistry) -> None:
-    """Register :class:`AcmeCarrier` (its module is imported on first use)."""
-    registry.add_lazy(
-        "acme",
-        "carrier_sdk_acme._carrier:AcmeCarrier",
-    )

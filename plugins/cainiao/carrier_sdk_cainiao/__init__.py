@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from carrier_sdk.adapters import CarrierRegistry, hookimpl, lazy_exports
+from carrier_sdk.adapters import lazy_adapter
 
 if TYPE_CHECKING:
     from ._carrier import CainiaoCarrier
@@ -17,18 +17,9 @@ if TYPE_CHECKING:
 
 __all__ = ["CainiaoCarrier", "CainiaoEnvironment", "CainiaoSettings", "register_carriers", "verify_push"]
 
-__getattr__, __dir__ = lazy_exports(
+__getattr__, __dir__, register_carriers = lazy_adapter(
     __name__,
-    {
-        "CainiaoCarrier": "._carrier",
-        "CainiaoEnvironment": "._settings",
-        "CainiaoSettings": "._settings",
-        "verify_push": ".push",
-    },
+    "cainiao",
+    "CainiaoCarrier",
+    {"CainiaoEnvironment": "._settings", "CainiaoSettings": "._settings", "verify_push": ".push"},
 )
-
-
-@hookimpl
-def register_carriers(registry: CarrierRegistry) -> None:
-    """Register :class:`CainiaoCarrier` (its module is imported on first use)."""
-    registry.add_lazy("cainiao", "carrier_sdk_cainiao._carrier:CainiaoCarrier")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from carrier_sdk.adapters import CarrierRegistry, hookimpl, lazy_exports
+from carrier_sdk.adapters import lazy_adapter
 
 if TYPE_CHECKING:
     from ._carrier import CorreosCarrier
@@ -12,10 +12,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CorreosCarrier", "CorreosSettings", "register_carriers"]
 
-__getattr__, __dir__ = lazy_exports(__name__, {"CorreosCarrier": "._carrier", "CorreosSettings": "._settings"})
-
-
-@hookimpl
-def register_carriers(registry: CarrierRegistry) -> None:
-    """Register :class:`CorreosCarrier` (its module is imported on first use)."""
-    registry.add_lazy("correos", "carrier_sdk_correos._carrier:CorreosCarrier")
+__getattr__, __dir__, register_carriers = lazy_adapter(
+    __name__, "correos", "CorreosCarrier", {"CorreosSettings": "._settings"}
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from carrier_sdk.adapters import CarrierRegistry, hookimpl, lazy_exports
+from carrier_sdk.adapters import lazy_adapter
 
 if TYPE_CHECKING:
     from ._carrier import SingPostCarrier
@@ -12,10 +12,6 @@ if TYPE_CHECKING:
 
 __all__ = ["SingPostCarrier", "SingPostSettings", "register_carriers"]
 
-__getattr__, __dir__ = lazy_exports(__name__, {"SingPostCarrier": "._carrier", "SingPostSettings": "._settings"})
-
-
-@hookimpl
-def register_carriers(registry: CarrierRegistry) -> None:
-    """Register :class:`SingPostCarrier` (its module is imported on first use)."""
-    registry.add_lazy("singpost", "carrier_sdk_singpost._carrier:SingPostCarrier")
+__getattr__, __dir__, register_carriers = lazy_adapter(
+    __name__, "singpost", "SingPostCarrier", {"SingPostSettings": "._settings"}
+)

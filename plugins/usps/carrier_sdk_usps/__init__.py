@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from carrier_sdk.adapters import CarrierRegistry, hookimpl, lazy_exports
+from carrier_sdk.adapters import lazy_adapter
 
 if TYPE_CHECKING:
     from ._carrier import UspsCarrier, areconcile_label, reconcile_label
@@ -16,18 +16,9 @@ if TYPE_CHECKING:
 
 __all__ = ["UspsCarrier", "UspsSettings", "areconcile_label", "reconcile_label", "register_carriers"]
 
-__getattr__, __dir__ = lazy_exports(
+__getattr__, __dir__, register_carriers = lazy_adapter(
     __name__,
-    {
-        "UspsCarrier": "._carrier",
-        "UspsSettings": "._settings",
-        "areconcile_label": "._carrier",
-        "reconcile_label": "._carrier",
-    },
+    "usps",
+    "UspsCarrier",
+    {"UspsSettings": "._settings", "areconcile_label": "._carrier", "reconcile_label": "._carrier"},
 )
-
-
-@hookimpl
-def register_carriers(registry: CarrierRegistry) -> None:
-    """Register :class:`UspsCarrier` (its module is imported on first use)."""
-    registry.add_lazy("usps", "carrier_sdk_usps._carrier:UspsCarrier")
