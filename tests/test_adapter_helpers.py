@@ -1,4 +1,6 @@
-"""The helpers every adapter uses: ``Carrier.api_error``, ``Carrier.parsing``, ``PARSE_ERRORS``, ``lazy_exports``."""
+"""The helpers every adapter uses: ``Carrier.api_error``, ``Carrier.parsing``, ``PARSE_ERRORS``, ``Carrier.claim``,
+``Carrier.recognize_s10``, ``lazy_exports``, ``lazy_adapter``.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +8,14 @@ import json
 import pickle
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
 import attrs
 import httpx
+import pluggy
 import pytest
 
 import carrier_sdk
@@ -20,7 +23,10 @@ from carrier_sdk import (
     APIStatusError,
     AuthenticationError,
     CarrierError,
+    CarrierRegistry,
     CarrierServerError,
+    Confidence,
+    Identification,
     InvalidRequestError,
     Money,
     NotFoundError,
@@ -30,6 +36,7 @@ from carrier_sdk import (
     TrackingNotFoundError,
     TrackingStatus,
     adapters,
+    hookspecs,
 )
 from carrier_sdk.adapters import (
     PARSE_ERRORS,
@@ -39,6 +46,7 @@ from carrier_sdk.adapters import (
     Secret,
     api_request,
     drive_sync,
+    lazy_adapter,
     lazy_exports,
 )
 
@@ -301,30 +309,68 @@ def test_parsing_inside_a_flow(body: Any, outcome: Any) -> None:
         assert drive_sync(flow, client.send).status is outcome
 
 
+# -- recognition -----------------------------------------------------------------------------------
+
+
+def test_claim_is_this_carriers_identification() -> None:
+    assert _Demo.claim(Confidence.MEDIUM, "DE + 9 digits") == Identification(
+        carrier="demo", confidence=Confidence.MEDIUM, reason="DE + 9 digits"
+    )
+
+
+@pytest.mark.parametrize(
+    ("number", "inbound", "confidence"),
+    [
+        ("RR123456785SG", True, Confidence.HIGH),  # issued by the post's own country
+        ("RR123456785SG", False, Confidence.HIGH),
+        ("RR123456785DE", True, Confidence.LOW),  # another post's item, delivered here perhaps
+        ("RR123456785DE", False, None),  # inbound items not claimed
+        ("RR123456784SG", True, None),  # wrong check digit
+        ("RR123456784DE", True, None),
+        ("RR12345678SG", True, None),  # not S10-shaped
+        ("9400111899223855123450", True, None),
+    ],
+)
+def test_recognize_s10(number: str, inbound: bool, confidence: Confidence | None) -> None:
+    claim = _Demo.recognize_s10(number, "SG", inbound=inbound)
+    assert (claim and claim.confidence) == confidence
+    if claim is not None:
+        assert claim.carrier == "demo"
+        assert "S10" in claim.reason
+
+
 # -- lazy_exports -----------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def lazy_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    name = "lazy_pkg_for_test"
-    package = tmp_path / name
-    package.mkdir()
-    (package / "__init__.py").write_text(
-        textwrap.dedent(
-            """
-            from carrier_sdk.adapters import lazy_exports
-
-            __all__ = ["Heavy", "helper"]
-            __getattr__, __dir__ = lazy_exports(__name__, {"Heavy": "._heavy", "helper": "._heavy"})
-            LIGHT = 1
-            """
-        )
-    )
-    (package / "_heavy.py").write_text("class Heavy:\n    pass\n\n\ndef helper() -> int:\n    return 2\n")
+def write_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, dict[str, str]], str]]:
+    """Writes a package (file name -> source) under ``tmp_path``, importable by its name until the test ends."""
+    names: list[str] = []
     monkeypatch.syspath_prepend(str(tmp_path))
-    yield name
-    for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+
+    def write(name: str, files: dict[str, str]) -> str:
+        (tmp_path / name).mkdir()
+        for file_name, source in files.items():
+            (tmp_path / name / file_name).write_text(textwrap.dedent(source))
+        names.append(name)
+        return name
+
+    yield write
+    for module in [m for m in sys.modules if any(m == n or m.startswith(n + ".") for n in names)]:
         del sys.modules[module]
+
+
+@pytest.fixture
+def lazy_package(write_package: Callable[[str, dict[str, str]], str]) -> str:
+    init = """
+        from carrier_sdk.adapters import lazy_exports
+
+        __all__ = ["Heavy", "helper"]
+        __getattr__, __dir__ = lazy_exports(__name__, {"Heavy": "._heavy", "helper": "._heavy"})
+        LIGHT = 1
+        """
+    heavy = "class Heavy:\n    pass\n\n\ndef helper() -> int:\n    return 2\n"
+    return write_package("lazy_pkg_for_test", {"__init__.py": init, "_heavy.py": heavy})
 
 
 def test_lazy_exports_import_on_first_access(lazy_package: str) -> None:
@@ -365,6 +411,83 @@ def test_lazy_exports_missing_attribute_in_target_module(lazy_package: str) -> N
 def test_lazy_exports_refuses_bad_mappings(mapping: dict[str, str]) -> None:
     with pytest.raises(ValueError, match="expected an identifier and a module path"):
         lazy_exports("anything", mapping)
+
+
+# -- lazy_adapter ----------------------------------------------------------------------------------
+
+_PROBE_CARRIER = """
+    from carrier_sdk.adapters import Carrier
+
+    from ._settings import ProbeSettings
+
+
+    class ProbeCarrier(Carrier):
+        code = "lazyprobe"
+        display_name = "Lazy probe"
+        Settings = ProbeSettings
+    """
+
+
+@pytest.fixture
+def adapter_package(write_package: Callable[[str, dict[str, str]], str]) -> str:
+    init = """
+        from carrier_sdk.adapters import lazy_adapter
+
+        __all__ = ["ProbeCarrier", "ProbeSettings", "register_carriers"]
+        __getattr__, __dir__, register_carriers = lazy_adapter(
+            __name__, "lazyprobe", "ProbeCarrier", {"ProbeSettings": "._settings"}
+        )
+        """
+    settings = "class ProbeSettings:\n    pass\n"
+    files = {"__init__.py": init, "_settings.py": settings, "_carrier.py": _PROBE_CARRIER}
+    return write_package("carrier_sdk_lazyprobe", files)
+
+
+def test_lazy_adapter_hook_registers_the_carrier_without_importing_it(adapter_package: str) -> None:
+    import importlib
+
+    package = importlib.import_module(adapter_package)
+    registry = CarrierRegistry()
+    package.register_carriers(registry)
+    assert registry.codes() == ["lazyprobe"]
+    assert f"{adapter_package}._carrier" not in sys.modules
+    carrier = registry.get("lazyprobe")
+    assert carrier is sys.modules[f"{adapter_package}._carrier"].ProbeCarrier
+    assert package.ProbeCarrier is carrier
+
+
+def test_lazy_adapter_hook_is_a_pluggy_hookimpl_of_the_package(adapter_package: str) -> None:
+    import importlib
+
+    package = importlib.import_module(adapter_package)
+    hook = package.register_carriers
+    assert (hook.__module__, hook.__name__) == (adapter_package, "register_carriers")
+    assert "ProbeCarrier" in (hook.__doc__ or "")
+    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    manager.add_hookspecs(hookspecs)
+    manager.register(package)  # checked against the hook's spec
+    assert [impl.plugin for impl in manager.hook.register_carriers.get_hookimpls()] == [package]
+
+
+def test_lazy_adapter_public_names_are_lazy(adapter_package: str) -> None:
+    import importlib
+
+    package = importlib.import_module(adapter_package)
+    assert {"ProbeCarrier", "ProbeSettings", "register_carriers"} <= set(dir(package))
+    assert f"{adapter_package}._settings" not in sys.modules
+    assert package.ProbeSettings is sys.modules[f"{adapter_package}._settings"].ProbeSettings
+    assert f"{adapter_package}._carrier" not in sys.modules
+    with pytest.raises(AttributeError):
+        _ = package.Missing
+
+
+@pytest.mark.parametrize(
+    ("carrier", "exports"),
+    [("Not a name", {}), ("", {}), ("ProbeCarrier", {"Bad Name": "._settings"}), ("ProbeCarrier", {"X": ""})],
+)
+def test_lazy_adapter_refuses_bad_names(carrier: str, exports: dict[str, str]) -> None:
+    with pytest.raises(ValueError, match="identifier"):
+        lazy_adapter("carrier_sdk_lazyprobe", "lazyprobe", carrier, exports)
 
 
 # -- the author's module ----------------------------------------------------------------------------
