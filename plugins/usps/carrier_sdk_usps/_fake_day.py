@@ -53,47 +53,29 @@ def _return_answer(record: dict[str, Any]) -> httpx.Response:
 
 def return_label(fake: UspsFake, request: httpx.Request) -> httpx.Response:
     """``POST /labels/v3/return-label``: charged once per idempotency key, like outbound labels."""
-    api = "/labels/v3"
-    if not fake._payment_ok(request):
-        return fake._error(401, "The payment authorization token is missing or invalid.", api=api)
-    try:
-        body = json.loads(request.content)
-        package = body["packageDescription"]
-        weight = Decimal(str(float(package["weight"])))
-        mail_class = str(package["mailClass"])
-        zip_code = str(body["toAddress"]["ZIPCode"])
-        str(body["fromAddress"]["ZIPCode"])
-        base, per_lb = _RETURN_POSTAGE[mail_class]
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return fake._error(400, "The request body is invalid.", api=api)
-    digest, key, replay = fake._replay(request, body, api)
-    if isinstance(replay, httpx.Response):
-        return replay
-    if replay is not None:
-        return _return_answer(replay)
-    fake._serial += 1
-    from .fake import fake_impb
 
-    number = fake_impb(fake._serial)
-    postage = (base + per_lb * weight).quantize(Decimal("0.01")) + fake.price_change
-    record: dict[str, Any] = {
-        "number": number,
-        "international": False,
-        "returns": True,
-        "postage": postage,
-        "weight": float(weight),
-        "zip": zip_code,
-        "mail_class": mail_class,
-        "mailing_date": fake_today(fake).isoformat(),
-        "at": fake.clock(),
-        "cancelled": False,
-        "key": key,
-        "package": package,
-        "label_address": fake._label_address(body.get("toAddress")),
-        "reprints": {"reprintNumber": 0, "reprintLimit": 3},
-    }
-    fake._book(record, digest)
-    return _return_answer(record)
+    def read(body: Any) -> dict[str, Any]:
+        package = body["packageDescription"]
+        mail_class = str(package["mailClass"])
+        if mail_class not in _RETURN_POSTAGE:
+            raise KeyError(mail_class)
+        str(body["fromAddress"]["ZIPCode"])
+        return {
+            "international": False,
+            "returns": True,
+            "weight": float(package["weight"]),
+            "zip": str(body["toAddress"]["ZIPCode"]),
+            "mail_class": mail_class,
+        }
+
+    def buy(label: dict[str, Any]) -> dict[str, Any]:
+        from .fake import fake_impb
+
+        base, per_lb = _RETURN_POSTAGE[label["mail_class"]]
+        postage = (base + per_lb * Decimal(str(label["weight"]))).quantize(Decimal("0.01")) + fake.price_change
+        return {"number": fake_impb(fake._serial), "postage": postage, "mailing_date": fake_today(fake).isoformat()}
+
+    return fake._purchase(request, "/labels/v3", read, buy, _return_answer)
 
 
 def fake_today(fake: UspsFake) -> date:

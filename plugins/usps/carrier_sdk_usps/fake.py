@@ -15,6 +15,7 @@ import json
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
@@ -700,52 +701,77 @@ class UspsFake(FakeCarrierAPI):
     def _label(self, request: httpx.Request) -> httpx.Response:
         international = "international-label" in request.url.path
         api = "/international-labels/v3" if international else "/labels/v3"
-        if not self._payment_ok(request):
-            return self._error(401, "The payment authorization token is missing or invalid.", api=api)
-        try:
-            body = json.loads(request.content)
+
+        def read(body: Any) -> dict[str, Any]:
             package = body["packageDescription"]
-            weight = float(package["weight"])
-            zip_code = str(body["toAddress"].get("ZIPCode", "")) if not international else ""
-            mail_class = str(package["mailClass"])
             mailing_date = str(package["mailingDate"])
             date.fromisoformat(mailing_date)
             if international and "customsForm" not in body:
                 raise KeyError("customsForm")
+            return {
+                "international": international,
+                "weight": float(package["weight"]),
+                "zip": str(body["toAddress"].get("ZIPCode", "")) if not international else "",
+                "mail_class": str(package["mailClass"]),
+                "mailing_date": mailing_date,
+            }
+
+        def buy(label: dict[str, Any]) -> dict[str, Any]:
+            number = fake_s10(self._serial) if international else fake_impb(self._serial)
+            weight = Decimal(str(label["weight"]))
+            product = self._find_product(label["package"], international)
+            if product is None:
+                postage = _label_postage(label["mail_class"], weight, international=international)
+                return {"number": number, "postage": postage + self.price_change}
+            postage = _product_price(product[0], product[1], weight)
+            return {"number": number, "postage": postage + self.price_change, "sku": product[2], "days": product[3]}
+
+        status = 201 if international else 200
+        return self._purchase(
+            request, api, read, buy, lambda label: self._label_response(request, label, status=status)
+        )
+
+    def _purchase(
+        self,
+        request: httpx.Request,
+        api: str,
+        read: Callable[[Any], dict[str, Any]],
+        buy: Callable[[dict[str, Any]], dict[str, Any]],
+        answer: Callable[[dict[str, Any]], httpx.Response],
+    ) -> httpx.Response:
+        """The protocol of every label purchase (outbound, international, return).
+
+        The payment token (else 401), a JSON body ``read`` accepts (else 400: ``read`` raises a
+        ``ValueError``, ``KeyError``, ``TypeError`` or ``AttributeError``) and the idempotency key
+        (an error answer, or the label the key already bought, answered again) come first; then
+        one new label is bought: ``read``'s fields, the fields common to every label (purchase
+        time, key, package, printed address, reprint allowance) and ``buy``'s (number, postage,
+        ...; ``_serial`` is already the new label's), booked and charged once, then answered.
+        """
+        if not self._payment_ok(request):
+            return self._error(401, "The payment authorization token is missing or invalid.", api=api)
+        try:
+            body = json.loads(request.content)
+            label = read(body)
         except (ValueError, KeyError, TypeError, AttributeError):
             return self._error(400, "The request body is invalid.", api=api)
         digest, key, replay = self._replay(request, body, api)
         if isinstance(replay, httpx.Response):
             return replay
         if replay is not None:
-            return self._label_response(request, replay, status=201 if international else 200)
+            return answer(replay)
         self._serial += 1
-        number = fake_s10(self._serial) if international else fake_impb(self._serial)
-        product = self._find_product(package, international)
-        if product is None:
-            postage = _label_postage(mail_class, Decimal(str(weight)), international=international)
-        else:
-            postage = _product_price(product[0], product[1], Decimal(str(weight)))
-        postage += self.price_change
-        record = {
-            "number": number,
-            "international": international,
-            "postage": postage,
-            "weight": weight,
-            "zip": zip_code,
-            "mail_class": mail_class,
-            "mailing_date": mailing_date,
-            "at": self.clock(),
-            "cancelled": False,
-            "key": key,
-            "package": package,
-            "label_address": self._label_address(body.get("toAddress")),
-            "reprints": {"reprintNumber": 0, "reprintLimit": 3},
-        }
-        if product is not None:
-            record["sku"], record["days"] = product[2], product[3]
-        self._book(record, digest)
-        return self._label_response(request, record, status=201 if international else 200)
+        label.update(
+            at=self.clock(),
+            cancelled=False,
+            key=key,
+            package=body["packageDescription"],
+            label_address=self._label_address(body.get("toAddress")),
+            reprints={"reprintNumber": 0, "reprintLimit": 3},
+        )
+        label.update(buy(label))
+        self._book(label, digest)
+        return answer(label)
 
     def _replay(
         self, request: httpx.Request, body: Any, api: str
