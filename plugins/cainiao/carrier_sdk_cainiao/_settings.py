@@ -28,9 +28,6 @@ class CainiaoEnvironment(enum.StrEnum):
     #: The Cainiao Global (``cnge.*``) integration-test environment.
     INTEGRATION_TEST = "integration_test"
 
-    def __str__(self) -> str:
-        return self.value
-
 
 #: Gateway URL per environment.
 ENDPOINTS: Mapping[CainiaoEnvironment, str] = {
