@@ -15,9 +15,9 @@ send them elsewhere, register an :class:`OpenTelemetryObserver` of your own::
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from carrier_sdk.adapters import lazy_exports
 from carrier_sdk.hookspecs import OperationResult, RequestAttempt, RetryDecision, hookimpl
 
 if TYPE_CHECKING:
@@ -32,11 +32,10 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # OpenTelemetry is imported on first use, not when plugin discovery imports this package.
-    if name in ("MAX_PENDING_CALLS", "OpenTelemetryObserver"):
-        return getattr(importlib.import_module("._observer", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# OpenTelemetry is imported on first use, not when plugin discovery imports this package.
+__getattr__, __dir__ = lazy_exports(
+    __name__, {"MAX_PENDING_CALLS": "._observer", "OpenTelemetryObserver": "._observer"}
+)
 
 
 _default: OpenTelemetryObserver | None = None
