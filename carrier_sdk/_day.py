@@ -18,7 +18,7 @@ import attrs
 
 from ._enums import LabelFormat, WeightUnit
 from ._exceptions import ValidationError
-from ._models import Address, Shipment, _opt_date
+from ._models import Address, Shipment, _format, _opt_date, _weight_unit
 from ._validation import check_positive, check_text, to_decimal
 
 if TYPE_CHECKING:
@@ -33,16 +33,6 @@ MAX_MANIFEST_NUMBERS = 40_000
 
 def _reason(value: str) -> str:
     return check_text(value, "reason", max_length=500)
-
-
-def _manifest_format(value: LabelFormat | str) -> LabelFormat:
-    try:
-        return LabelFormat(value)
-    except ValueError:
-        allowed = ", ".join(f.value for f in LabelFormat)
-        raise ValidationError(
-            f"format must be one of {allowed}, got {value!r}", field="format", constraint=allowed
-        ) from None
 
 
 def _numbers(value: Iterable[str]) -> tuple[str, ...]:
@@ -74,7 +64,7 @@ class Manifest:
     carrier: str
     manifest_id: str
     document: bytes = attrs.field(repr=False)
-    format: LabelFormat = attrs.field(converter=_manifest_format)
+    format: LabelFormat = attrs.field(converter=_format)
     tracking_numbers: tuple[str, ...] = attrs.field(converter=_numbers)
     refused: tuple[ManifestRefusal, ...] = attrs.field(default=(), converter=_refusals)
     ship_date: date | None = attrs.field(default=None, converter=_opt_date)
@@ -106,16 +96,6 @@ def _pickup_weight(value: Decimal | float | int | str) -> Decimal:
     return check_positive(to_decimal(value, "total_weight"), "total_weight")
 
 
-def _pickup_weight_unit(value: WeightUnit | str) -> WeightUnit:
-    try:
-        return WeightUnit(value)
-    except ValueError:
-        allowed = ", ".join(u.value for u in WeightUnit)
-        raise ValidationError(
-            f"weight_unit must be one of {allowed}, got {value!r}", field="weight_unit", constraint=allowed
-        ) from None
-
-
 def _instructions(value: str) -> str:
     return check_text(value, "instructions", max_length=200)
 
@@ -142,7 +122,7 @@ class PickupRequest:
     pickup_date: date = attrs.field(converter=_pickup_date)
     package_count: int = attrs.field(converter=_package_count)
     total_weight: Decimal = attrs.field(converter=_pickup_weight)
-    weight_unit: WeightUnit = attrs.field(default=WeightUnit.KG, converter=_pickup_weight_unit)
+    weight_unit: WeightUnit = attrs.field(default=WeightUnit.KG, converter=_weight_unit)
     service: str | None = None
     location: str = attrs.field(default="", converter=_location)
     instructions: str = attrs.field(default="", converter=_instructions)
