@@ -39,6 +39,7 @@ __all__ = [
     "plan_jobs",
     "run_jobs",
     "run_jobs_async",
+    "summary_dict",
     "track_units",
 ]
 
@@ -84,14 +85,16 @@ class TrackingSummary:
 
     def as_dict(self) -> dict[str, object]:
         """Plain data for JSON output."""
-        return {
-            "total": self.total,
-            "succeeded": self.succeeded,
-            "failed": self.failed,
-            "by_status": dict(sorted(self.by_status.items())),
-            "by_error": dict(sorted(self.by_error.items())),
-            "by_carrier": dict(sorted(self.by_carrier.items())),
-        }
+        return summary_dict(self)
+
+
+def summary_dict(summary: attrs.AttrsInstance) -> dict[str, object]:
+    """A bulk run's summary as plain data: its fields in order, each tally a dict sorted by key."""
+    data: dict[str, object] = {}
+    for field in attrs.fields(type(summary)):
+        value = getattr(summary, field.name)
+        data[field.name] = dict(sorted(value.items())) if isinstance(value, Counter) else value
+    return data
 
 
 class _Counts(Protocol):

@@ -16,7 +16,7 @@ from functools import partial
 
 import attrs
 
-from ._bulk import AsyncResults, Results
+from ._bulk import AsyncResults, Results, summary_dict
 from ._exceptions import CarrierError, OutcomeUnknownError, ValidationError
 from ._models import Shipment, ShipmentRequest
 from ._operation import FLUSH, Operation, Unit
@@ -76,13 +76,7 @@ class ShipmentSummary:
 
     def as_dict(self) -> dict[str, object]:
         """Plain data for JSON output."""
-        return {
-            "total": self.total,
-            "bought": self.bought,
-            "failed": self.failed,
-            "outcome_unknown": self.outcome_unknown,
-            "by_error": dict(sorted(self.by_error.items())),
-        }
+        return summary_dict(self)
 
 
 class ShipmentIterator(Results[ShipmentResult, ShipmentSummary]):
