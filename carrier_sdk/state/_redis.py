@@ -8,10 +8,11 @@ deadline as the key's expiry and never logged.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import urllib.parse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from .._exceptions import ConfigurationError, StateBackendError
@@ -145,6 +146,39 @@ def redact_url(url: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(netloc=user + netloc))
 
 
+def connection_options(socket_timeout: float, retries: int) -> dict[str, Any]:
+    """redis-py options of every connection to a shared Redis: finite timeouts, and ``retries``
+    retries of a lost connection with a capped exponential backoff (0.05 s doubling to 0.5 s)."""
+    from redis.backoff import ExponentialBackoff
+    from redis.exceptions import ConnectionError, TimeoutError
+    from redis.retry import Retry
+
+    return {
+        "socket_timeout": socket_timeout,
+        "socket_connect_timeout": min(socket_timeout, 2.0),
+        "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), retries),
+        "retry_on_error": [ConnectionError, TimeoutError],
+        "health_check_interval": 0,
+    }
+
+
+@contextlib.contextmanager
+def redis_errors(what: str, operation: str, *, backend: str, hint: str = "") -> Iterator[None]:
+    """Turn a redis-py error inside the block into :class:`~carrier_sdk.StateBackendError`
+    (``what`` names the store, ``hint`` ends the message); the cause is dropped, it may hold the URL."""
+    import redis
+
+    try:
+        yield
+    except redis.RedisError as err:
+        text = str(err).splitlines()[0][:200] if str(err) else ""
+        raise StateBackendError(
+            f"{what} failed during {operation}: {type(err).__name__}: {text}{hint}",
+            backend=backend,
+            operation=operation,
+        ) from None
+
+
 class RedisState(StateBackend):
     """State in Redis, shared by every process on every machine that uses the same URL.
 
@@ -197,18 +231,7 @@ class RedisState(StateBackend):
         self._get_purchase = r.register_script(_GET_PURCHASE)
 
     def _options(self) -> dict[str, Any]:
-        from redis.backoff import ExponentialBackoff
-        from redis.exceptions import ConnectionError, TimeoutError
-        from redis.retry import Retry
-
-        retries = max(0, int(self.retry_for / 0.5))
-        return {
-            "socket_timeout": self.socket_timeout,
-            "socket_connect_timeout": min(self.socket_timeout, 2.0),
-            "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), retries),
-            "retry_on_error": [ConnectionError, TimeoutError],
-            "health_check_interval": 0,
-        }
+        return connection_options(self.socket_timeout, max(0, int(self.retry_for / 0.5)))
 
     def __repr__(self) -> str:
         return f"<RedisState {self.url}>"
@@ -230,17 +253,9 @@ class RedisState(StateBackend):
         return f"{self.prefix}:{kind}:{key}"
 
     def _call(self, operation: str, fn: Callable[[], T]) -> T:
-        import redis
-
-        try:
+        hint = "; check that Redis is running and CARRIER_SDK_STATE_URL"
+        with redis_errors(f"Redis state backend {self.url}", operation, backend=self.url, hint=hint):
             return fn()
-        except redis.RedisError as err:
-            raise StateBackendError(
-                f"Redis state backend {self.url} failed during {operation}: {type(err).__name__}: "
-                f"{_first_line(err)}; check that Redis is running and CARRIER_SDK_STATE_URL",
-                backend=self.url,
-                operation=operation,
-            ) from None
 
     def ping(self) -> None:
         """Check the connection now (raises :class:`~carrier_sdk.StateBackendError`)."""
@@ -273,18 +288,10 @@ class RedisState(StateBackend):
         return float(self._call("reserve", lambda: self._reserve(keys=keys, args=args)))
 
     async def areserve(self, key: str, windows: Sequence[Window], within: float | None = None) -> float:
-        import redis
-
         script = self._async_script()
-        try:
+        with redis_errors(f"Redis state backend {self.url}", "reserve", backend=self.url):
             args = [_within_arg(within), *self._window_args(windows)]
             value = await script(keys=self._limit_keys(key, len(windows)), args=args)
-        except redis.RedisError as err:
-            raise StateBackendError(
-                f"Redis state backend {self.url} failed during reserve: {type(err).__name__}: {_first_line(err)}",
-                backend=self.url,
-                operation="reserve",
-            ) from None
         return float(value)
 
     def _async_script(self) -> Any:
@@ -388,11 +395,6 @@ class RedisState(StateBackend):
 
     def forget_purchase(self, key: str) -> None:
         self._call("forget_purchase", lambda: self._redis.delete(self._k("ledger", key)))
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).splitlines()[0] if str(err) else ""
-    return text[:200]
 
 
 def _within_arg(within: float | None) -> str:

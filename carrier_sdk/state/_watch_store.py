@@ -7,9 +7,10 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from .._exceptions import ConfigurationError, StateBackendError
+from .._exceptions import ConfigurationError
 from ..watch._model import ParcelState, TrackingChange, WatchedParcel
 from ..watch._store import Store
+from ._redis import connection_options, redact_url, redis_errors
 
 __all__ = ["RedisWatchStore"]
 
@@ -111,25 +112,14 @@ class RedisWatchStore(Store):
     def __init__(self, url: str, *, namespace: str = "carrier_sdk:watch", socket_timeout: float = 5.0) -> None:
         try:
             import redis
-            from redis.backoff import ExponentialBackoff
-            from redis.exceptions import ConnectionError, TimeoutError
-            from redis.retry import Retry
         except ImportError:
             raise ConfigurationError("RedisWatchStore needs redis-py: pip install 'carrier-sdk[redis]'") from None
-        from ._redis import redact_url
-
         self.url = redact_url(url)
         ns = "{" + namespace + "}"  # one hash slot for the whole store (Redis Cluster)
         self._parcels, self._due, self._outbox = f"{ns}:parcels", f"{ns}:due", f"{ns}:outbox"
         self._changes, self._delivered, self._seq = f"{ns}:changes", f"{ns}:delivered", f"{ns}:seq"
         self._number_prefix = f"{ns}:number:"
-        self._redis = redis.Redis.from_url(
-            url,
-            socket_timeout=socket_timeout,
-            socket_connect_timeout=min(socket_timeout, 2.0),
-            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 10),
-            retry_on_error=[ConnectionError, TimeoutError],
-        )
+        self._redis = redis.Redis.from_url(url, **connection_options(socket_timeout, 10))
         self._add = self._redis.register_script(_ADD)
         self._remove = self._redis.register_script(_REMOVE)
         self._commit = self._redis.register_script(_COMMIT)
@@ -139,16 +129,8 @@ class RedisWatchStore(Store):
         return f"<RedisWatchStore {self.url}>"
 
     def _call(self, operation: str, fn: Callable[[], T]) -> T:
-        import redis
-
-        try:
+        with redis_errors(f"Redis watch store {self.url}", operation, backend=self.url):
             return fn()
-        except redis.RedisError as err:
-            raise StateBackendError(
-                f"Redis watch store {self.url} failed during {operation}: {type(err).__name__}: {str(err)[:200]}",
-                backend=self.url,
-                operation=operation,
-            ) from None
 
     @staticmethod
     def _key(carrier: str, number: str) -> str:
