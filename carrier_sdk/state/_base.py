@@ -35,6 +35,7 @@ __all__ = [
     "SharedTokenCache",
     "StateBackend",
     "TokenCache",
+    "claim_purchase",
     "reserve_in",
 ]
 
@@ -114,6 +115,33 @@ class PurchaseRecord:
                 record, status=PurchaseStatus.UNKNOWN, detail="the holder's lease expired before it reported an outcome"
             )
         return record
+
+
+def claim_purchase(
+    key: str, stored: dict[str, Any] | None, owner: str, lease: float, fingerprint: str, now: float
+) -> tuple[PurchaseRecord, dict[str, Any] | None]:
+    """:meth:`StateBackend.begin_purchase`'s rule, for a backend that reads and writes the ledger
+    entry in one transaction: ``stored`` is the entry as stored (``None``: absent).
+
+    Returns the record to answer with, and the entry to store (``None``: leave it as it is).
+    """
+    if stored is not None:
+        record = PurchaseRecord.from_json(key, stored, now)
+        if record.status is not PurchaseStatus.FAILED and not (
+            record.status is PurchaseStatus.PENDING and record.owner == owner
+        ):
+            if record.status is PurchaseStatus.UNKNOWN and stored["status"] == "pending":
+                return record, record.to_json()  # the expired lease turns unknown for good
+            return record, None
+    data = {
+        "status": "pending",
+        "owner": owner,
+        "lease_until": now + lease,
+        "result": None,
+        "detail": "",
+        "fingerprint": fingerprint,
+    }
+    return PurchaseRecord.from_json(key, data, now), data
 
 
 def reserve_in(

@@ -14,6 +14,7 @@ from ._base import (
     PurchaseStatus,
     SharedRateLimiter,
     StateBackend,
+    claim_purchase,
     hashed,
     headroom_in,
     reserve_in,
@@ -150,25 +151,10 @@ class MemoryState(StateBackend):
             now = self._clock()
             self._prune(now)
             self._ledger_touched[key] = now
-            data = self._ledger.get(key)
+            record, data = claim_purchase(key, self._ledger.get(key), owner, lease, fingerprint, now)
             if data is not None:
-                record = PurchaseRecord.from_json(key, data, now)
-                if record.status is not PurchaseStatus.FAILED and not (
-                    record.status is PurchaseStatus.PENDING and record.owner == owner
-                ):
-                    if record.status is PurchaseStatus.UNKNOWN and data["status"] == "pending":
-                        self._ledger[key] = record.to_json()
-                    return record
-            data = {
-                "status": "pending",
-                "owner": owner,
-                "lease_until": now + lease,
-                "result": None,
-                "detail": "",
-                "fingerprint": fingerprint,
-            }
-            self._ledger[key] = data
-            return PurchaseRecord.from_json(key, data, now)
+                self._ledger[key] = data
+            return record
 
     def finish_purchase(
         self, key: str, owner: str, status: PurchaseStatus, *, result: str | None = None, detail: str = ""

@@ -14,7 +14,7 @@ from typing import Any
 
 from .._exceptions import StateBackendError
 from .._ratelimit import Window
-from ._base import PurchaseRecord, PurchaseStatus, StateBackend, headroom_in, reserve_in
+from ._base import PurchaseRecord, PurchaseStatus, StateBackend, claim_purchase, headroom_in, reserve_in
 
 __all__ = ["SQLiteState"]
 
@@ -205,25 +205,11 @@ class SQLiteState(StateBackend):
         with self._transaction("begin_purchase") as db:
             now = self._clock()
             row = db.execute("SELECT data FROM ledger WHERE key = ?", (key,)).fetchone()
-            if row is not None:
-                data = json.loads(row[0])
-                record = PurchaseRecord.from_json(key, data, now)
-                if record.status is not PurchaseStatus.FAILED and not (
-                    record.status is PurchaseStatus.PENDING and record.owner == owner
-                ):
-                    if record.status is PurchaseStatus.UNKNOWN and data["status"] == "pending":
-                        db.execute("UPDATE ledger SET data = ? WHERE key = ?", (json.dumps(record.to_json()), key))
-                    return record
-            data = {
-                "status": "pending",
-                "owner": owner,
-                "lease_until": now + lease,
-                "result": None,
-                "detail": "",
-                "fingerprint": fingerprint,
-            }
-            db.execute("INSERT OR REPLACE INTO ledger (key, data) VALUES (?, ?)", (key, json.dumps(data)))
-            return PurchaseRecord.from_json(key, data, now)
+            stored = json.loads(row[0]) if row is not None else None
+            record, data = claim_purchase(key, stored, owner, lease, fingerprint, now)
+            if data is not None:
+                db.execute("INSERT OR REPLACE INTO ledger (key, data) VALUES (?, ?)", (key, json.dumps(data)))
+            return record
 
     def finish_purchase(
         self, key: str, owner: str, status: PurchaseStatus, *, result: str | None = None, detail: str = ""
