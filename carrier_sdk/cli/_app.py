@@ -244,27 +244,19 @@ def _set_flag(name: str) -> Callable[[click.Context, click.Parameter, bool], Non
     return callback
 
 
-def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    """``--json`` on a subcommand: same as the group's."""
-    return click.option(
-        "--json",
-        "json_",
-        is_flag=True,
-        expose_value=False,
-        callback=_set_flag("json"),
-        help="Print JSON for machines instead of tables.",
-    )(f)
+_JSON_HELP = "Print JSON for machines instead of tables."
+_SANDBOX_HELP = "Run against the carriers' fakes: no credentials, no network."
 
 
-def sandbox_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    """``--sandbox`` on a subcommand: same as the group's."""
-    return click.option(
-        "--sandbox",
-        is_flag=True,
-        expose_value=False,
-        callback=_set_flag("sandbox"),
-        help="Run against the carriers' fakes: no credentials, no network.",
-    )(f)
+def _subcommand_flag(name: str, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--<name>`` on a subcommand: the group's flag of that name, set from either place."""
+    return click.option(f"--{name}", f"{name}_", is_flag=True, expose_value=False, callback=_set_flag(name), help=help)
+
+
+#: ``--json`` on a subcommand: same as the group's.
+json_option = _subcommand_flag("json", _JSON_HELP)
+#: ``--sandbox`` on a subcommand: same as the group's.
+sandbox_option = _subcommand_flag("sandbox", _SANDBOX_HELP)
 
 
 def _error_payload(err: BaseException) -> dict[str, Any]:
@@ -329,14 +321,14 @@ def _enable_debug_logging(ctx: click.Context) -> None:
 
 
 @click.group(cls=CarrierGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--sandbox", is_flag=True, help="Run against the carriers' fakes: no credentials, no network.")
+@click.option("--sandbox", is_flag=True, help=_SANDBOX_HELP)
 @click.option(
     "--config",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     envvar="CARRIER_SDK_CONFIG",
     help="TOML file of carrier settings ([usps] client_id = ...). Env: CARRIER_SDK_CONFIG.",
 )
-@click.option("--json", "json_", is_flag=True, help="Print JSON for machines instead of tables.")
+@click.option("--json", "json_", is_flag=True, help=_JSON_HELP)
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Per-request timeout in seconds.")
 @click.option("--max-retries", type=click.IntRange(min=0), help="Retries after the first attempt.")
 @click.option(

@@ -11,9 +11,8 @@ import click
 from .. import PickupRequest, to_dict
 from ._app import State, json_option, pass_state, sandbox_option
 from ._config import address_from, load_document, shipment_request_from
-from ._errors import EXIT_FAILED
 from ._output import console, write_new_file
-from ._shipping import _pairs, emit_shipment_json, save_label
+from ._shipping import report, report_label
 
 __all__ = ["manifest", "pickup", "return_label"]
 
@@ -36,22 +35,7 @@ def return_label(
     carrier = state.canonical_code(carrier)
     request = shipment_request_from(shipment)
     result = state.client().create_return_label(carrier, request, idempotency_key=idempotency_key)
-    path = save_label(state, result, label_out, "return label")
-    if state.json:
-        emit_shipment_json(state, result, path)
-        return
-    console().print(
-        _pairs(
-            f"Return label from {carrier}",
-            [
-                ("Tracking number", result.tracking_number),
-                ("Service", result.service),
-                ("Price", result.price),
-                ("Label", str(path) if path else "none"),
-                ("Idempotency key", result.idempotency_key),
-            ],
-        )
-    )
+    report_label(state, result, label_out, "return label", f"Return label from {carrier}")
 
 
 @click.command()
@@ -75,24 +59,15 @@ def manifest(
     result = state.client().create_manifest(carrier, list(numbers), ship_date=day, origin=origin)
     wanted = out or Path(f"manifest-{result.manifest_id}.{result.format.value}")
     path = write_new_file(wanted, result.document)
-    if state.json:
-        data = to_dict(result)
-        data["document"] = {"format": result.format.value, "path": str(path), "bytes": len(result.document)}
-        state.emit_json(data)
-    else:
-        console().print(
-            _pairs(
-                f"Manifest from {carrier}",
-                [
-                    ("Manifest", result.manifest_id),
-                    ("Document", str(path)),
-                    ("Covers", ", ".join(result.tracking_numbers)),
-                    ("Left off", "; ".join(f"{r.tracking_number}: {r.reason}" for r in result.refused)),
-                ],
-            )
-        )
-    if result.refused:
-        raise click.exceptions.Exit(EXIT_FAILED)
+    data = to_dict(result)
+    data["document"] = {"format": result.format.value, "path": str(path), "bytes": len(result.document)}
+    rows = [
+        ("Manifest", result.manifest_id),
+        ("Document", str(path)),
+        ("Covers", ", ".join(result.tracking_numbers)),
+        ("Left off", "; ".join(f"{r.tracking_number}: {r.reason}" for r in result.refused)),
+    ]
+    report(state, data, f"Manifest from {carrier}", rows, failed=bool(result.refused))
 
 
 @click.group()
@@ -117,15 +92,8 @@ def pickup_schedule(state: State, carrier: str, request_file: str) -> None:
     except Exception as err:  # a ValidationError names the field
         state.fail(f"{request_file}: {err}")
     result = state.client().schedule_pickup(carrier, request)
-    if state.json:
-        state.emit_json(to_dict(result))
-        return
-    console().print(
-        _pairs(
-            f"Pickup with {carrier}",
-            [("Confirmation", result.confirmation), ("Date", result.pickup_date), ("Parcels", result.package_count)],
-        )
-    )
+    rows = [("Confirmation", result.confirmation), ("Date", result.pickup_date), ("Parcels", result.package_count)]
+    report(state, to_dict(result), f"Pickup with {carrier}", rows)
 
 
 @pickup.command("cancel")
@@ -154,14 +122,5 @@ def pickup_availability(state: State, carrier: str, address_file: str) -> None:
     """Whether CARRIER collects parcels at an address. Exits 1 when it does not."""
     carrier = state.canonical_code(carrier)
     result = state.client().pickup_availability(carrier, address_from(address_file, {}))
-    if state.json:
-        state.emit_json(to_dict(result))
-    else:
-        console().print(
-            _pairs(
-                f"Pickup at this address by {carrier}",
-                [("Available", "yes" if result.available else "NO"), ("Message", result.message)],
-            )
-        )
-    if not result.available:
-        raise click.exceptions.Exit(EXIT_FAILED)
+    rows = [("Available", "yes" if result.available else "NO"), ("Message", result.message)]
+    report(state, to_dict(result), f"Pickup at this address by {carrier}", rows, failed=not result.available)

@@ -24,14 +24,21 @@ def _check_carrier(state: State, carrier: str) -> str:
     return state.canonical_code(carrier)
 
 
-def _pairs(title: str, rows: list[tuple[str, Any]]) -> Table:
-    table = Table(title=title, title_justify="left", show_header=False)
-    table.add_column("Field", style="bold")
-    table.add_column("Value")
-    for key, value in rows:
-        if value not in (None, "", ()):
-            table.add_row(key, str(value))
-    return table
+def report(state: State, data: Any, title: str, rows: list[tuple[str, Any]], *, failed: bool = False) -> None:
+    """One call's result: ``data`` as JSON with ``--json``, else ``rows`` as a table titled
+    ``title`` (empty values left out); then exit 1 when ``failed``."""
+    if state.json:
+        state.emit_json(data)
+    else:
+        table = Table(title=title, title_justify="left", show_header=False)
+        table.add_column("Field", style="bold")
+        table.add_column("Value")
+        for key, value in rows:
+            if value not in (None, "", ()):
+                table.add_row(key, str(value))
+        console().print(table)
+    if failed:
+        raise click.exceptions.Exit(EXIT_FAILED)
 
 
 @click.command()
@@ -139,24 +146,7 @@ def ship(
     assert shipment is not None
     request = shipment_request_from(shipment)
     result = state.client().create_shipment(carrier, request, idempotency_key=idempotency_key)
-    path = save_label(state, result, label_out, "label")
-    if state.json:
-        emit_shipment_json(state, result, path)
-        return
-    console().print(
-        _pairs(
-            f"Shipment with {carrier}",
-            [
-                ("Tracking number", result.tracking_number),
-                ("Service", result.service),
-                ("Price", result.price),
-                ("Label", f"{path} ({len(result.label.data)} bytes)" if result.label is not None else "none"),
-                ("Idempotency key", result.idempotency_key),
-                ("Carrier reference", result.carrier_reference),
-                ("Related", ", ".join(f"{r.tracking_number} ({r.relation})" for r in result.related_numbers)),
-            ],
-        )
-    )
+    report_label(state, result, label_out, "label", f"Shipment with {carrier}")
 
 
 @click.command()
@@ -172,22 +162,13 @@ def cancel(state: State, carrier: str, number: str) -> None:
     """
     carrier = _check_carrier(state, carrier)
     result = state.client().cancel_shipment(carrier, number)
-    if state.json:
-        state.emit_json(to_dict(result))
-    else:
-        console().print(
-            _pairs(
-                f"Cancellation with {carrier}",
-                [
-                    ("Tracking number", result.tracking_number),
-                    ("Cancelled", "yes" if result.cancelled else "NO"),
-                    ("Status", result.status),
-                    ("Message", result.message),
-                ],
-            )
-        )
-    if not result.cancelled:
-        raise click.exceptions.Exit(EXIT_FAILED)
+    rows = [
+        ("Tracking number", result.tracking_number),
+        ("Cancelled", "yes" if result.cancelled else "NO"),
+        ("Status", result.status),
+        ("Message", result.message),
+    ]
+    report(state, to_dict(result), f"Cancellation with {carrier}", rows, failed=not result.cancelled)
 
 
 @click.command("validate-address")
@@ -236,25 +217,15 @@ def validate_address(
         state.fail("give --address FILE or the address options (--name, --street1, --city, --country ...)")
     address = address_from(address_file, fields)
     result = state.client().validate_address(carrier, address)
-    if state.json:
-        state.emit_json(to_dict(result))
-    else:
-        standard = result.address
-        console().print(
-            _pairs(
-                f"Address check by {carrier}",
-                [
-                    ("Matched", "yes" if result.matched else "NO"),
-                    ("Standard form", _one_line(standard) if standard is not None else ""),
-                    ("Corrections", "; ".join(result.corrections)),
-                    ("Messages", "; ".join(result.messages)),
-                    ("DPV", result.dpv_confirmation),
-                    ("Residential", result.residential),
-                ],
-            )
-        )
-    if not result.matched:
-        raise click.exceptions.Exit(EXIT_FAILED)
+    rows = [
+        ("Matched", "yes" if result.matched else "NO"),
+        ("Standard form", _one_line(result.address) if result.address is not None else ""),
+        ("Corrections", "; ".join(result.corrections)),
+        ("Messages", "; ".join(result.messages)),
+        ("DPV", result.dpv_confirmation),
+        ("Residential", result.residential),
+    ]
+    report(state, to_dict(result), f"Address check by {carrier}", rows, failed=not result.matched)
 
 
 def _one_line(address: Any) -> str:
@@ -291,9 +262,20 @@ def save_label(state: State, result: Shipment, label_out: Path | None, what: str
     return path
 
 
-def emit_shipment_json(state: State, result: Shipment, path: Path | None) -> None:
-    """One JSON object for a bought shipment, with where its label was written."""
+def report_label(state: State, result: Shipment, label_out: Path | None, what: str, title: str) -> None:
+    """Write a bought label (see :func:`save_label`) and report the purchase: as JSON, the
+    shipment with where its label was written; else a table titled ``title``."""
+    path = save_label(state, result, label_out, what)
     data = to_dict(result)
     if result.label is not None:
         data["label"] = {"format": result.label.format.value, "path": str(path), "bytes": len(result.label.data)}
-    state.emit_json(data)
+    rows = [
+        ("Tracking number", result.tracking_number),
+        ("Service", result.service),
+        ("Price", result.price),
+        ("Label", f"{path} ({len(result.label.data)} bytes)" if result.label is not None else "none"),
+        ("Idempotency key", result.idempotency_key),
+        ("Carrier reference", result.carrier_reference),
+        ("Related", ", ".join(f"{r.tracking_number} ({r.relation})" for r in result.related_numbers)),
+    ]
+    report(state, data, title, rows)
