@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from .._exceptions import ConfigurationError
 from ..watch._model import ParcelState, TrackingChange, WatchedParcel
-from ..watch._store import Store
+from ..watch._store import ParcelQuery, Store
 from ._redis import connection_options, redact_url, redis_errors
 
 __all__ = ["RedisWatchStore"]
@@ -170,34 +170,23 @@ class RedisWatchStore(Store):
         keys = sorted(self._call("find", lambda: self._redis.smembers(self._number_key(number))))
         return sorted(self._load_many(keys), key=lambda p: p.key)
 
-    def parcels(
-        self,
-        *,
-        state: ParcelState | None = None,
-        due_before: float | None = None,
-        carrier: str | None = None,
-        limit: int | None = None,
-    ) -> list[WatchedParcel]:
-        if due_before is not None:
-            if state is not None and state != ParcelState.WATCHING:
-                return []
-            keys = _members(
-                self._call("parcels", lambda: self._redis.zrangebyscore(self._due, "-inf", repr(float(due_before))))
-            )
-            if carrier is not None:
-                prefix = (carrier + "\x1f").encode()
-                keys = [k for k in keys if k.startswith(prefix)]
-            if limit is not None:
-                keys = keys[: max(limit, 0)]
-            return self._load_many(keys)
-        everything = self._call("parcels", lambda: self._redis.hvals(self._parcels))
-        selected = [
-            p
-            for p in map(_load, everything)
-            if (state is None or p.state == state) and (carrier is None or p.carrier == carrier)
-        ]
-        selected.sort(key=lambda p: (p.next_poll_at, p.key))
-        return selected if limit is None else selected[: max(limit, 0)]
+    def select(self, query: ParcelQuery) -> list[WatchedParcel]:
+        due_before = query.due_before
+        if due_before is None:
+            everything = self._call("parcels", lambda: self._redis.hvals(self._parcels))
+            return query.apply(map(_load, everything))
+        # The due index holds exactly the watched parcels, by next_poll_at then key.
+        if query.state is not None and query.state != ParcelState.WATCHING:
+            return []
+        keys = _members(
+            self._call("parcels", lambda: self._redis.zrangebyscore(self._due, "-inf", repr(float(due_before))))
+        )
+        if query.carrier is not None:
+            prefix = (query.carrier + "\x1f").encode()
+            keys = [k for k in keys if k.startswith(prefix)]
+        if query.limit is not None:
+            keys = keys[: max(query.limit, 0)]
+        return self._load_many(keys)
 
     def count(self, *, state: ParcelState | None = None) -> int:
         if state is None:

@@ -23,7 +23,7 @@ from typing import Any
 from .._exceptions import ConfigurationError
 from .._models import TrackingInfo
 from ._model import ParcelState, TerminalReason, TrackingChange, WatchedParcel
-from ._store import Store
+from ._store import ParcelQuery, Store
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore", "default_store_path"]
 
@@ -267,31 +267,24 @@ class SQLiteStore(Store):
             ).fetchall()
         return [_parcel(r) for r in rows]
 
-    def parcels(
-        self,
-        *,
-        state: ParcelState | None = None,
-        due_before: float | None = None,
-        carrier: str | None = None,
-        limit: int | None = None,
-    ) -> list[WatchedParcel]:
+    def select(self, query: ParcelQuery) -> list[WatchedParcel]:
         where, args = [], []
-        if due_before is not None:
+        if query.due_before is not None:
             where.append("state = ? AND next_poll_at <= ?")
-            args += [ParcelState.WATCHING.value, _to_db(due_before)]
-        if state is not None:
+            args += [ParcelState.WATCHING.value, _to_db(query.due_before)]
+        if query.state is not None:
             where.append("state = ?")
-            args.append(ParcelState(state).value)
-        if carrier is not None:
+            args.append(ParcelState(query.state).value)
+        if query.carrier is not None:
             where.append("carrier = ?")
-            args.append(carrier)
+            args.append(query.carrier)
         sql = f"SELECT {_COLUMNS} FROM parcels"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY next_poll_at, carrier, number"
-        if limit is not None:
+        if query.limit is not None:
             sql += " LIMIT ?"
-            args.append(max(int(limit), 0))
+            args.append(max(int(query.limit), 0))
         with self._lock:
             rows = self._db.execute(sql, args).fetchall()
         return [_parcel(r) for r in rows]

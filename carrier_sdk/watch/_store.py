@@ -18,9 +18,43 @@ import abc
 import threading
 from collections.abc import Iterable, Sequence
 
+import attrs
+
 from ._model import ParcelState, TrackingChange, WatchedParcel
 
-__all__ = ["MemoryStore", "Store"]
+__all__ = ["MemoryStore", "ParcelQuery", "Store"]
+
+
+@attrs.frozen(kw_only=True)
+class ParcelQuery:
+    """Which parcels :meth:`~carrier_sdk.watch.Store.parcels` returns: those matching every
+    filter given, soonest due first (then by key), at most ``limit`` of them.
+
+    ``due_before`` keeps parcels in state ``WATCHING`` whose ``next_poll_at`` is at or before it.
+
+    .. versionadded:: 0.2
+    """
+
+    state: ParcelState | None = None
+    due_before: float | None = None
+    carrier: str | None = None
+    limit: int | None = None
+
+    def matches(self, parcel: WatchedParcel) -> bool:
+        """Whether ``parcel`` passes every filter."""
+        return (
+            (self.state is None or parcel.state == self.state)
+            and (self.carrier is None or parcel.carrier == self.carrier)
+            and (
+                self.due_before is None
+                or (parcel.state == ParcelState.WATCHING and parcel.next_poll_at <= self.due_before)
+            )
+        )
+
+    def apply(self, parcels: Iterable[WatchedParcel]) -> list[WatchedParcel]:
+        """The answer from every parcel of a store: those that match, in order, up to ``limit``."""
+        selected = sorted((p for p in parcels if self.matches(p)), key=lambda p: (p.next_poll_at, p.key))
+        return selected if self.limit is None else selected[: max(self.limit, 0)]
 
 
 class Store(abc.ABC):
@@ -53,7 +87,6 @@ class Store(abc.ABC):
     def find(self, number: str) -> list[WatchedParcel]:
         """Every parcel with this number, whatever the carrier."""
 
-    @abc.abstractmethod
     def parcels(
         self,
         *,
@@ -62,11 +95,15 @@ class Store(abc.ABC):
         carrier: str | None = None,
         limit: int | None = None,
     ) -> list[WatchedParcel]:
-        """Parcels matching every filter given, soonest due first (then by key).
+        """Parcels matching every filter given, soonest due first (then by key); see
+        :class:`~carrier_sdk.watch.ParcelQuery`."""
+        return self.select(ParcelQuery(state=state, due_before=due_before, carrier=carrier, limit=limit))
 
-        ``due_before`` keeps parcels in state ``WATCHING`` whose ``next_poll_at`` is at or
-        before it.
-        """
+    @abc.abstractmethod
+    def select(self, query: ParcelQuery) -> list[WatchedParcel]:
+        """The parcels :meth:`~carrier_sdk.watch.Store.parcels` returns for ``query``: what
+        :meth:`~carrier_sdk.watch.ParcelQuery.apply` returns from every parcel of the store (a
+        backend may answer from its indexes)."""
 
     @abc.abstractmethod
     def count(self, *, state: ParcelState | None = None) -> int:
@@ -133,24 +170,10 @@ class MemoryStore(Store):
         with self._lock:
             return sorted((p for p in self._parcels.values() if p.number == number), key=lambda p: p.key)
 
-    def parcels(
-        self,
-        *,
-        state: ParcelState | None = None,
-        due_before: float | None = None,
-        carrier: str | None = None,
-        limit: int | None = None,
-    ) -> list[WatchedParcel]:
+    def select(self, query: ParcelQuery) -> list[WatchedParcel]:
         with self._lock:
-            selected = [
-                p
-                for p in self._parcels.values()
-                if (state is None or p.state == state)
-                and (carrier is None or p.carrier == carrier)
-                and (due_before is None or (p.state == ParcelState.WATCHING and p.next_poll_at <= due_before))
-            ]
-        selected.sort(key=lambda p: (p.next_poll_at, p.key))
-        return selected if limit is None else selected[: max(limit, 0)]
+            everything = list(self._parcels.values())
+        return query.apply(everything)
 
     def count(self, *, state: ParcelState | None = None) -> int:
         with self._lock:
