@@ -9,21 +9,14 @@ from typing import Any
 
 import pytest
 
-from carrier_sdk import (
-    Address,
-    CarrierRegistry,
-    Customs,
-    CustomsItem,
-    Money,
-    Parcel,
-    ShipmentRequest,
-)
+from carrier_sdk import CarrierRegistry, ShipmentRequest
 from carrier_sdk.testing import (
     ClientKind,
     FakeCarrier,
     FakeCarrierAPIServer,
     OperationRunner,
     VirtualClock,
+    cross_border_request,
     make_registry,
 )
 
@@ -110,47 +103,7 @@ def redis_url(redis_server: Any) -> str:
     return str(redis_server.url)
 
 
-def cross_border_request(reference: str = "ORDER-1") -> ShipmentRequest:
-    """A Hangzhou -> Austin label request with customs (Cainiao accepts it)."""
-    return ShipmentRequest(
-        shipper=Address(
-            name="Sender Co",
-            street1="88 Wenyi West Rd",
-            city="Hangzhou",
-            state="Zhejiang",
-            postal_code="310000",
-            country="CN",
-            phone="057185022088",
-        ),
-        recipient=Address(
-            name="Jane Doe",
-            street1="1 Main St",
-            city="Austin",
-            state="TX",
-            postal_code="78701",
-            country="US",
-            phone="5125550100",
-        ),
-        parcels=[Parcel(weight="0.5", weight_unit="kg", length="24", width="10", height="4.2")],
-        customs=Customs(
-            items=[
-                CustomsItem(
-                    description="Jigsaw puzzle",
-                    quantity=2,
-                    value=Money(amount="12.34", currency="USD"),
-                    weight="200",
-                    weight_unit="g",
-                    hs_code="9503.00.41",
-                    origin_country="CN",
-                )
-            ],
-            importer_tax_id="P210001518521",
-        ),
-        reference=reference,
-    )
-
-
 @pytest.fixture
 def make_shipment_request() -> Callable[..., ShipmentRequest]:
-    """Builds :func:`cross_border_request` (a conftest cannot be imported by name)."""
+    """The test kit's :func:`~carrier_sdk.testing.cross_border_request` (``make_shipment_request("A-1")``)."""
     return cross_border_request

@@ -5,7 +5,8 @@ sandbox fixtures (``carrier_sandbox``, ``sandbox_client``, ``async_sandbox_clien
 ``sandbox_runner``, ``make_runner``, ``offline_runner``, ``client_kind``, ``carrier_respx``, ``inject_fault``,
 ``carrier_registry``, ``carrier_clock``). The kit under them: one :class:`VirtualClock`, :func:`make_client` (a client
 of either kind in virtual time) and one :class:`OperationRunner` (runs a client call the same way
-for either kind). Adapter authors subclass
+for either kind). Sample requests to send: :func:`sample_address` (a named place, with changes),
+:func:`sample_addresses`, :func:`sample_customs`, :func:`cross_border_request`. Adapter authors subclass
 :class:`carrier_sdk.testing.conformance.CarrierConformance`.
 """
 
@@ -27,6 +28,13 @@ from ._kit import (
     make_registry,
     offline_transport,
 )
+from ._samples import (
+    cross_border_request,
+    sample_address,
+    sample_addresses,
+    sample_customs,
+    sample_customs_item,
+)
 
 try:  # the fixtures need pytest (the ``testing`` extra); the fake carrier does not
     from .fixtures import *  # noqa: F403 (the plugin's fixtures, listed in fixtures.__all__)
@@ -45,9 +53,14 @@ __all__ = [
     "ClientKind",
     "OperationRunner",
     "VirtualClock",
+    "cross_border_request",
     "fake_number",
     "make_client",
     "make_registry",
     "offline_transport",
+    "sample_address",
+    "sample_addresses",
+    "sample_customs",
+    "sample_customs_item",
     *_fixtures,
 ]

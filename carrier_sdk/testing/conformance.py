@@ -73,116 +73,12 @@ from .._settings import Secret, load_settings
 from ..fakes import FakeCarrierAPI, FaultKind, stable_random
 from ..sandbox import Sandbox, load_fake
 from ._kit import CLIENT_KINDS, ClientKind, OperationRunner, make_client, make_registry, offline_transport
+from ._samples import sample_addresses
 
 __all__ = ["CarrierConformance", "sample_addresses"]
 
 #: Canary secret threaded through every Secret field by the leak check.
 CANARY = "cAnArY-5ecret-7f3a9e21"
-
-_SAMPLE_ADDRESSES: dict[str, tuple[Address, Address]] = {
-    "US": (
-        Address(
-            name="Ada Shipper",
-            street1="1600 Pennsylvania Ave NW",
-            city="Washington",
-            state="DC",
-            postal_code="20500",
-            country="US",
-            phone="2025550100",
-        ),
-        Address(
-            name="Grace Recipient",
-            street1="350 5th Ave",
-            city="New York",
-            state="NY",
-            postal_code="10118",
-            country="US",
-            phone="2125550100",
-        ),
-    ),
-    "ES": (
-        Address(
-            name="Ada Remitente",
-            street1="Calle de Alcala 1",
-            city="Madrid",
-            state="Madrid",
-            postal_code="28014",
-            country="ES",
-            phone="910000000",
-        ),
-        Address(
-            name="Grace Destinataria",
-            street1="Carrer de Mallorca 401",
-            city="Barcelona",
-            state="Barcelona",
-            postal_code="08013",
-            country="ES",
-            phone="930000000",
-        ),
-    ),
-    "SG": (
-        Address(
-            name="Ada Sender",
-            street1="10 Eunos Road 8",
-            city="Singapore",
-            postal_code="408600",
-            country="SG",
-            phone="65550100",
-        ),
-        Address(
-            name="Grace Recipient",
-            street1="1 Raffles Place",
-            city="Singapore",
-            postal_code="048616",
-            country="SG",
-            phone="65550101",
-        ),
-    ),
-    "CN": (
-        Address(
-            name="Ada Sender",
-            street1="969 West Wen Yi Road",
-            city="Hangzhou",
-            state="Zhejiang",
-            postal_code="311121",
-            country="CN",
-            phone="13800000000",
-        ),
-        Address(
-            name="Grace Recipient",
-            street1="1 Jianguomenwai Ave",
-            city="Beijing",
-            state="Beijing",
-            postal_code="100004",
-            country="CN",
-            phone="13900000000",
-        ),
-    ),
-    "GB": (
-        Address(
-            name="Ada Sender",
-            street1="10 Downing Street",
-            city="London",
-            postal_code="SW1A 2AA",
-            country="GB",
-            phone="2070000000",
-        ),
-        Address(
-            name="Grace Recipient",
-            street1="1 Princes Street",
-            city="Edinburgh",
-            postal_code="EH2 2EQ",
-            country="GB",
-            phone="1310000000",
-        ),
-    ),
-}
-
-
-def sample_addresses(country: str) -> tuple[Address, Address]:
-    """A plausible ``(shipper, recipient)`` pair in ``country`` (US when unknown)."""
-    return _SAMPLE_ADDRESSES.get(country.upper(), _SAMPLE_ADDRESSES["US"])
-
 
 _STATUS_VALUES = {s.value for s in TrackingStatus}
 _FAULT_SCENARIOS: dict[str, tuple[type[Exception], ...]] = {

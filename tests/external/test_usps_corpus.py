@@ -35,7 +35,7 @@ from carrier_sdk import (
     ShipmentRequest,
     TrackingStatus,
 )
-from carrier_sdk.testing import OperationRunner, make_registry
+from carrier_sdk.testing import OperationRunner, make_registry, sample_address
 
 from .conftest import CORPUS, Route, Wire, corpus_bytes, corpus_json
 
@@ -52,15 +52,9 @@ SETTINGS: dict[str, Any] = {
 TOKEN = json.dumps({"access_token": "corpus-token", "token_type": "Bearer", "expires_in": 28799}).encode()
 PAYMENT = json.dumps({"paymentAuthorizationToken": "corpus-payment-token"}).encode()
 
-SHIPPER = Address(
-    name="John Smith", street1="4120 Bingham Ave", city="St. Louis", state="MO", postal_code="63116", country="US"
-)
-DOMESTIC_TO = Address(
-    name="Joe Doe", street1="1100 Wyoming St", city="St. Louis", state="MO", postal_code="63118", country="US"
-)
-ABROAD_TO = Address(
-    name="John Smith", street1="14 Kendall Lane", city="Canberra", state="ACT", postal_code="2601", country="AU"
-)
+SHIPPER = sample_address("st-louis")
+DOMESTIC_TO = sample_address("st-louis-home")
+ABROAD_TO = sample_address("canberra")
 CUSTOMS = Customs(
     items=[
         CustomsItem(

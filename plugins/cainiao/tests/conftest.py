@@ -13,9 +13,15 @@ import pytest
 from carrier_sdk_cainiao import CainiaoCarrier
 from carrier_sdk_cainiao._auth import data_digest
 
-from carrier_sdk import Address, CarrierRegistry, Customs, CustomsItem, Money, Parcel
-from carrier_sdk import ShipmentRequest as _ShipmentRequest
-from carrier_sdk.testing import OperationRunner, make_registry
+from carrier_sdk import CarrierRegistry, Money, ShipmentRequest
+from carrier_sdk.testing import (
+    OperationRunner,
+    cross_border_request,
+    make_registry,
+    sample_address,
+    sample_customs,
+    sample_customs_item,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 URL = "https://link.cainiao.com/gateway/link.do"
@@ -68,48 +74,17 @@ def run(make_runner: Callable[..., OperationRunner]) -> Callable[..., Any]:
     return call
 
 
-def shipment_request(**overrides: Any) -> _ShipmentRequest:
+def shipment_request(**overrides: Any) -> ShipmentRequest:
+    """The kit's cross-border request with a second street line and a unit price the adapter must
+    round to cents (12.345 USD, half up)."""
+    item = sample_customs_item(value=Money(amount="12.345", currency="USD"))
     fields: dict[str, Any] = {
-        "shipper": Address(
-            name="Sender Co",
-            street1="88 Wenyi West Rd",
-            city="Hangzhou",
-            state="Zhejiang",
-            postal_code="310000",
-            country="CN",
-            phone="057185022088",
-            email="s@example.cn",
-        ),
-        "recipient": Address(
-            name="Jane Doe",
-            street1="1 Main St",
-            street2="Apt 2",
-            city="Austin",
-            state="TX",
-            postal_code="78701",
-            country="US",
-            phone="5125550100",
-        ),
-        "parcels": [Parcel(weight="0.5", weight_unit="kg", length="24", width="10", height="4.2")],
-        "customs": Customs(
-            items=[
-                CustomsItem(
-                    description="Jigsaw puzzle",
-                    quantity=2,
-                    value=Money(amount="12.345", currency="USD"),
-                    weight="200",
-                    weight_unit="g",
-                    hs_code="9503.00.41",
-                    origin_country="CN",
-                    sku="373871",
-                )
-            ],
-            importer_tax_id="P210001518521",
-        ),
+        "recipient": sample_address("new-york", street2="Apt 2"),
+        "customs": sample_customs(item),
         "reference": "SHOP-20240829-0001",
+        **overrides,
     }
-    fields.update(overrides)
-    return _ShipmentRequest(**fields)
+    return cross_border_request(**fields)
 
 
 @pytest.fixture

@@ -75,8 +75,8 @@ def test_create_request_is_built_from_the_shipment(run, cx) -> None:
     assert body["senderParam"]["countryCode"] == "CN"
     assert body["senderParam"]["city"] == "Hangzhou"
     assert body["receiverParam"]["countryCode"] == "US"
-    assert body["receiverParam"]["detailAddress"] == "1 Main St, Apt 2"
-    assert body["receiverParam"]["zipCode"] == "78701"
+    assert body["receiverParam"]["detailAddress"] == "350 5th Ave, Apt 2"
+    assert body["receiverParam"]["zipCode"] == "10118"
     [waybill] = seen["cnge.waybill.get"]
     assert cx.form_of(waybill)["to_code"] == "CGOP"
     assert cx.content_of(waybill) == {"orderCode": ORDER, "waybillType": "1", "locale": "en_US"}

@@ -9,7 +9,7 @@ from carrier_sdk_correos._carrier import CorreosCarrier
 from carrier_sdk_correos.fake import CorreosFake
 
 from carrier_sdk import Address, CarrierRegistry, Parcel, ShipmentRequest
-from carrier_sdk.testing import OperationRunner, make_registry
+from carrier_sdk.testing import OperationRunner, make_registry, sample_address
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TRACK_BASE = "https://localizador.correos.es"
@@ -55,18 +55,7 @@ def make_client(
 
 
 def address(**overrides: Any) -> Address:
-    values: dict[str, Any] = {
-        "name": "Tienda Ejemplo SL",
-        "street1": "Calle Mayor 1",
-        "city": "Madrid",
-        "state": "Madrid",
-        "postal_code": "28001",
-        "country": "ES",
-        "phone": "910 000 000",
-        "email": "shop@example.es",
-    }
-    values.update(overrides)
-    return Address(**values)
+    return sample_address("madrid-shop", **{"email": "shop@example.es", **overrides})
 
 
 def shipment_request(**overrides: Any) -> ShipmentRequest:

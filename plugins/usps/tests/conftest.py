@@ -12,7 +12,7 @@ from carrier_sdk_usps import UspsCarrier
 from carrier_sdk_usps.fake import UspsFake
 
 from carrier_sdk import Address, CarrierRegistry, Parcel
-from carrier_sdk.testing import OperationRunner, make_registry
+from carrier_sdk.testing import OperationRunner, make_registry, sample_address
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASE = "https://apis.usps.com"
@@ -62,22 +62,11 @@ def fake_runner(make_runner: Callable[..., OperationRunner], fake: UspsFake) -> 
 
 
 def shipper() -> Address:
-    return Address(
-        name="John Smith", street1="4120 Bingham Ave", city="St. Louis", state="MO", postal_code="63116", country="US"
-    )
+    return sample_address("st-louis")
 
 
 def recipient() -> Address:
-    return Address(
-        name="Joe Doe",
-        street1="1100 Wyoming",
-        street2="Suite 150",
-        city="St. Louis",
-        state="MO",
-        postal_code="63118",
-        country="US",
-        phone="+1 (314) 555-0100",
-    )
+    return sample_address("st-louis-home", street2="Suite 150", phone="+1 (314) 555-0100")
 
 
 def parcel() -> Parcel:

@@ -25,7 +25,7 @@ from carrier_sdk import (
     ValidationError,
 )
 from carrier_sdk.fakes import FaultKind
-from carrier_sdk.testing import OperationRunner
+from carrier_sdk.testing import OperationRunner, sample_address
 
 from .conftest import parcel, recipient, shipper
 
@@ -183,18 +183,7 @@ def _next_weekday(start: date | None = None) -> date:
 
 
 def _dock(**kwargs: Any) -> Address:
-    values: dict[str, Any] = {
-        "name": "John Smith",
-        "company": "Acme Dock",
-        "street1": "4120 Bingham Ave",
-        "city": "St. Louis",
-        "state": "MO",
-        "postal_code": "63116",
-        "country": "US",
-        "email": "dock@example.com",
-    }
-    values.update(kwargs)
-    return Address(**values)
+    return sample_address("st-louis", **{"company": "Acme Dock", "email": "dock@example.com", **kwargs})
 
 
 def _pickup_request(**kwargs: Any) -> PickupRequest:

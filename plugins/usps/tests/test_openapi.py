@@ -354,23 +354,14 @@ def _pickup_contact_as_documented(body: dict[str, Any]) -> dict[str, Any]:
 def test_pickup_requests_and_responses(session: Any) -> None:
     from datetime import timedelta
 
-    from carrier_sdk import Address, PickupRequest
+    from carrier_sdk import PickupRequest
+    from carrier_sdk.testing import sample_address
 
     fake, client = session
     day = date.today() + timedelta(days=2)
     if day.weekday() == 6:
         day += timedelta(days=1)
-    dock = Address(
-        name="John Smith",
-        company="Acme",
-        street1="4120 Bingham Ave",
-        city="St. Louis",
-        state="MO",
-        postal_code="63116",
-        country="US",
-        email="dock@example.com",
-        phone="314 555 0100",
-    )
+    dock = sample_address("st-louis", company="Acme", email="dock@example.com", phone="314 555 0100")
     request = PickupRequest(address=dock, pickup_date=day, package_count=2, total_weight=3, service="PRIORITY_MAIL")
 
     def action() -> None:

@@ -33,6 +33,7 @@ from carrier_sdk import (
     ValidationError,
 )
 from carrier_sdk.fakes import FaultKind
+from carrier_sdk.testing import sample_address
 
 from .conftest import BASE, load, parcel, recipient, shipper
 
@@ -86,9 +87,6 @@ def _shipment_request(**kwargs: Any) -> ShipmentRequest:
 
 
 def _international_request() -> ShipmentRequest:
-    to = Address(
-        name="John Smith", street1="14 Kendall Lane", city="Canberra", state="ACT", postal_code="2601", country="AU"
-    )
     customs = Customs(
         items=[
             CustomsItem(
@@ -103,7 +101,7 @@ def _international_request() -> ShipmentRequest:
         ],
         contents_type="merchandise",
     )
-    return _shipment_request(recipient=to, customs=customs)
+    return _shipment_request(recipient=sample_address("canberra"), customs=customs)
 
 
 # -- rates ---------------------------------------------------------------------------------------
@@ -218,7 +216,7 @@ async def test_label_request_built_and_multipart_parsed(make_runner: Any) -> Non
         "firstName": "Joe",
         "lastName": "Doe",
         "phone": "3145550100",
-        "streetAddress": "1100 Wyoming",
+        "streetAddress": "1100 Wyoming St",
         "city": "St. Louis",
         "state": "MO",
         "ZIPCode": "63118",
@@ -477,7 +475,7 @@ async def test_address_request_built_and_parsed(make_runner: Any) -> None:
         check = await make_runner().call("validate_address", "usps", recipient())
     params = dict(route.calls.last.request.url.params)
     assert params == {
-        "streetAddress": "1100 Wyoming",
+        "streetAddress": "1100 Wyoming St",
         "secondaryAddress": "Suite 150",
         "city": "St. Louis",
         "state": "MO",
