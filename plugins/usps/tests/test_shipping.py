@@ -104,6 +104,46 @@ def _international_request() -> ShipmentRequest:
     return _shipment_request(recipient=sample_address("canberra"), customs=customs)
 
 
+# -- transport failures of the calls that buy nothing ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("operation", "route", "failure", "error"),
+    [
+        (
+            ("rates", "usps", _rate_request()),
+            "POST /shipments/v3/options/search",
+            httpx.ConnectError("refused"),
+            APIConnectionError,
+        ),
+        (
+            ("cancel_shipment", "usps", "EC123456785US"),
+            "DELETE /international-labels/v3/international-label/EC123456785US",
+            httpx.ReadTimeout("slow"),
+            APITimeoutError,
+        ),
+        (
+            ("validate_address", "usps", recipient()),
+            "GET /addresses/v3/address",
+            httpx.ReadTimeout("slow"),
+            APITimeoutError,
+        ),
+    ],
+    ids=["rates", "cancel", "address"],
+)
+async def test_transport_failure_is_typed(
+    make_runner: Any, operation: tuple[Any, ...], route: str, failure: Exception, error: type[Exception]
+) -> None:
+    method, path = route.split()
+    with respx.mock(base_url=BASE, assert_all_called=True) as mock:
+        _token(mock)
+        if operation[0] == "cancel_shipment":
+            _payment(mock)  # a cancel authorizes the payment account first
+        mock.request(method, path).mock(side_effect=failure)
+        with pytest.raises(error):
+            await make_runner(max_retries=0).call(*operation)
+
+
 # -- rates ---------------------------------------------------------------------------------------
 
 
@@ -162,14 +202,6 @@ async def test_rates_carrier_error(make_runner: Any) -> None:
         with pytest.raises(InvalidRequestError) as info:
             await make_runner().call("rates", "usps", _rate_request())
     assert info.value.error_code == "030001"
-
-
-async def test_rates_transport_failure(make_runner: Any) -> None:
-    with respx.mock(base_url=BASE, assert_all_called=True) as mock:
-        _token(mock)
-        mock.post("/shipments/v3/options/search").mock(side_effect=httpx.ConnectError("refused"))
-        with pytest.raises(APIConnectionError):
-            await make_runner(max_retries=0).call("rates", "usps", _rate_request())
 
 
 async def test_rates_need_one_parcel(fake_runner: Any) -> None:
@@ -418,18 +450,6 @@ async def test_cancel_not_found(make_runner: Any) -> None:
             await make_runner().call("cancel_shipment", "usps", number)
 
 
-async def test_cancel_timeout(make_runner: Any) -> None:
-    number = "EC123456785US"
-    with respx.mock(base_url=BASE, assert_all_called=True) as mock:
-        _token(mock)
-        _payment(mock)
-        mock.delete(f"/international-labels/v3/international-label/{number}").mock(
-            side_effect=httpx.ReadTimeout("slow")
-        )
-        with pytest.raises(APITimeoutError):
-            await make_runner(max_retries=0).call("cancel_shipment", "usps", number)
-
-
 async def test_fake_cancel_twice(fake_runner: Any) -> None:
     shipment = await fake_runner.call("create_shipment", "usps", _shipment_request())
     assert (await fake_runner.call("cancel_shipment", "usps", shipment.tracking_number)).cancelled
@@ -509,14 +529,6 @@ async def test_address_other_400_is_invalid_request(make_runner: Any) -> None:
         )
         with pytest.raises(InvalidRequestError):
             await make_runner().call("validate_address", "usps", recipient())
-
-
-async def test_address_timeout(make_runner: Any) -> None:
-    with respx.mock(base_url=BASE, assert_all_called=True) as mock:
-        _token(mock)
-        mock.get("/addresses/v3/address").mock(side_effect=httpx.ReadTimeout("slow"))
-        with pytest.raises(APITimeoutError):
-            await make_runner(max_retries=0).call("validate_address", "usps", recipient())
 
 
 async def test_address_fake(fake_runner: Any) -> None:
