@@ -269,11 +269,20 @@ def test_create_read_timeout_is_outcome_unknown_and_not_resent(make_client, h):
     assert info.value.idempotency_key == "k-t"
 
 
-def test_create_connect_error_is_connection_error(make_client, h):
+@pytest.mark.parametrize(
+    ("operation", "failure", "error"),
+    [
+        ("create_shipment", httpx.ConnectError("refused"), APIConnectionError),
+        ("cancel_shipment", httpx.ReadTimeout("slow"), APITimeoutError),
+    ],
+)
+def test_transport_failure_after_a_retry_is_typed(make_client, h, operation, failure, error):
+    """The fourth case of create_shipment and of cancel_shipment: a transport failure is a typed error."""
+    argument = h.shipment_request() if operation == "create_shipment" else h.NUMBER
     with respx.mock(assert_all_called=True) as mock:
-        mock.post(h.PRE_URL).mock(side_effect=httpx.ConnectError("refused"))
-        with pytest.raises(APIConnectionError):
-            make_client(max_retries=1)("create_shipment", "correos", h.shipment_request())
+        mock.post(h.PRE_URL).mock(side_effect=failure)
+        with pytest.raises(error):
+            make_client(max_retries=1)(operation, "correos", argument)
 
 
 # -- cancel_shipment: the four cases -----------------------------------------------------------------------------
@@ -325,13 +334,6 @@ def test_cancel_fault_500_after_retries_carries_fault_text(make_client, h):
             make_client(max_retries=1)("cancel_shipment", "correos", h.NUMBER)
     assert route.call_count == 2
     assert info.value.error_message == "Error de esquema: CodProducto"
-
-
-def test_cancel_timeout(make_client, h):
-    with respx.mock(assert_all_called=True) as mock:
-        mock.post(h.PRE_URL).mock(side_effect=httpx.ReadTimeout("slow"))
-        with pytest.raises(APITimeoutError):
-            make_client(max_retries=1)("cancel_shipment", "correos", h.NUMBER)
 
 
 # -- hostile XML ---------------------------------------------------------------------------------------------------
