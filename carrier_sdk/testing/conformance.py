@@ -550,19 +550,28 @@ class CarrierConformance:
         assert caught.value.carrier == self.carrier.code
 
     @pytest.mark.anyio
-    async def test_rate_limited(self, make_runner: Callable[..., OperationRunner], api: FakeCarrierAPI) -> None:
-        api.inject(FaultKind.RATE_LIMITED, count=1, retry_after=2)
-        with pytest.raises(RateLimitError) as caught:
+    @pytest.mark.parametrize(
+        ("fault", "options", "error", "expected"),
+        [
+            (FaultKind.RATE_LIMITED, {"retry_after": 2}, RateLimitError, {"status_code": 429, "retry_after": 2}),
+            (FaultKind.SERVER_ERROR, {"status": 503}, CarrierServerError, {"status_code": 503}),
+        ],
+        ids=["rate_limited", "server_error"],
+    )
+    async def test_fault_without_retries(
+        self,
+        make_runner: Callable[..., OperationRunner],
+        api: FakeCarrierAPI,
+        fault: FaultKind,
+        options: dict[str, Any],
+        error: type[CarrierError],
+        expected: dict[str, object],
+    ) -> None:
+        """A fault the caller does not retry surfaces as its typed error, with the status (and wait)."""
+        api.inject(fault, count=1, **options)
+        with pytest.raises(error) as caught:
             await self.call_probe(make_runner(max_retries=0))
-        assert caught.value.status_code == 429
-        assert caught.value.retry_after == 2
-
-    @pytest.mark.anyio
-    async def test_server_error(self, make_runner: Callable[..., OperationRunner], api: FakeCarrierAPI) -> None:
-        api.inject(FaultKind.SERVER_ERROR, count=1, status=503)
-        with pytest.raises(CarrierServerError) as caught:
-            await self.call_probe(make_runner(max_retries=0))
-        assert caught.value.status_code == 503
+        assert {name: getattr(caught.value, name) for name in expected} == expected
 
     @pytest.mark.anyio
     async def test_server_error_is_retried(self, runner: OperationRunner, api: FakeCarrierAPI) -> None:
@@ -745,11 +754,7 @@ class CarrierConformance:
 
     @pytest.mark.anyio
     async def test_day_operations_keep_secrets(
-        self,
-        client_kind: ClientKind,
-        registry: CarrierRegistry,
-        api: FakeCarrierAPI,
-        caplog: pytest.LogCaptureFixture,
+        self, make_runner: Callable[..., OperationRunner], api: FakeCarrierAPI, caplog: pytest.LogCaptureFixture
     ) -> None:
         """Failed return labels and manifests (canary secrets, rejected) leak no secret."""
         calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
@@ -764,15 +769,14 @@ class CarrierConformance:
             pytest.skip("no return label or manifest capability, or no secret in the settings")
         caplog.set_level(logging.DEBUG)
         settings = {**self.good_settings(api), **{f: f"{CANARY}-{f}" for f in fields}}
-        client = self.build_client(client_kind, registry, api, settings=settings, max_retries=1)
-        runner = OperationRunner(client)
+        runner = make_runner(settings=settings, max_retries=1)
         evidence: list[str] = []
         for method, args, kwargs in calls:
             with pytest.raises(CarrierError) as caught:
                 await runner.call(method, *args, **kwargs)
             evidence.append(_text_of(caught.value))
             evidence.append(repr(pickle.loads(pickle.dumps(caught.value))))
-        evidence.append(_text_of(client))
+        evidence.append(_text_of(runner.client))
         evidence.append(caplog.text)
         assert CANARY not in "\n".join(evidence), "a canary secret leaked from a return label or manifest call"
 
