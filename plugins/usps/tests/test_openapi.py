@@ -140,6 +140,17 @@ def _by_path(pairs: list[tuple[httpx.Request, httpx.Response]], suffix: str) -> 
     return next((rq, rs) for rq, rs in pairs if rq.url.path.endswith(suffix))
 
 
+def _check_exchange(
+    pairs: list[tuple[httpx.Request, httpx.Response]], suffix: str, spec: str, request: str, response: str
+) -> None:
+    """The JSON sent to the path ending with ``suffix`` and the fake's 200 answer validate against
+    the ``request`` and ``response`` schemas of ``spec``."""
+    sent, answer = _by_path(pairs, suffix)
+    check(spec, request, json.loads(sent.content), write=True)
+    assert answer.status_code == 200
+    check(spec, response, answer.json())
+
+
 #: Where real tracking answers (tests/external/usps: karrio's capture, USPS's own README sample)
 #: differ from Tracking 3.0's schema, the fake follows the captures. These are the only
 #: differences the schema check forgives; anything else must validate.
@@ -216,9 +227,7 @@ def test_label_requests_and_responses(session: Any) -> None:
         client.cancel_shipment("usps", shipment.tracking_number)
 
     pairs = _exchanges(fake, client, action)
-    payment_request, payment_response = _by_path(pairs, "/payment-authorization")
-    check("payments", "Parties", json.loads(payment_request.content), write=True)
-    check("payments", "Parties", payment_response.json())
+    _check_exchange(pairs, "/payment-authorization", "payments", "Parties", "Parties")
     label_request, label_response = _by_path(pairs, "/labels/v3/label")
     check("domestic-labels", "LabelRequest", json.loads(label_request.content), write=True)
     metadata, image = parse_label_response(
@@ -303,10 +312,9 @@ def test_return_label_request_and_response(session: Any) -> None:
     fake, client = session
     request = ShipmentRequest(shipper=recipient(), recipient=shipper(), parcels=[parcel()], reference="RMA-1")
     pairs = _exchanges(fake, client, lambda: client.create_return_label("usps", request))
-    sent, answer = _by_path(pairs, "/labels/v3/return-label")
-    check("domestic-labels", "ReturnLabelRequest", json.loads(sent.content), write=True)
-    assert answer.status_code == 200
-    check("domestic-labels", "ReturnLabelVendorResponse", answer.json())
+    _check_exchange(
+        pairs, "/labels/v3/return-label", "domestic-labels", "ReturnLabelRequest", "ReturnLabelVendorResponse"
+    )
 
 
 def test_scan_form_request_and_response(session: Any) -> None:
@@ -315,10 +323,7 @@ def test_scan_form_request_and_response(session: Any) -> None:
         "usps", ShipmentRequest(shipper=shipper(), recipient=recipient(), parcels=[parcel()])
     )
     pairs = _exchanges(fake, client, lambda: client.create_manifest("usps", [bought], origin=shipper()))
-    sent, answer = _by_path(pairs, "/scan-forms/v3/scan-form")
-    check("scan-forms", "SCANFormRequest", json.loads(sent.content), write=True)
-    assert answer.status_code == 200
-    check("scan-forms", "SCANFormVendorResponse", answer.json())
+    _check_exchange(pairs, "/scan-forms/v3/scan-form", "scan-forms", "SCANFormRequest", "SCANFormVendorResponse")
 
 
 def test_scan_form_error_answer(session: Any) -> None:
