@@ -17,7 +17,6 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from carrier_sdk import (
     Address,
-    CarrierRegistry,
     Client,
     Parcel,
     ShipmentRequest,
@@ -25,7 +24,7 @@ from carrier_sdk import (
     default_plugin_manager,
 )
 from carrier_sdk.sandbox import Sandbox
-from carrier_sdk.testing import FakeCarrier, VirtualClock
+from carrier_sdk.testing import FakeCarrier, VirtualClock, make_client, make_registry
 
 CANARY_KEY = "canary-key-7f3a9c1e5b"
 CANARY_KEY_ID = "canary-id-2d8e4f6a0c"
@@ -101,29 +100,18 @@ def telemetry() -> Iterator[Telemetry]:
 
 
 @pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock()
-
-
-@pytest.fixture
-def sandbox(clock: VirtualClock) -> Sandbox:
-    registry = CarrierRegistry()
-    registry.add(FakeCarrier)
-    sandbox = Sandbox(registry=registry, clock=clock)
+def sandbox(carrier_clock: VirtualClock) -> Sandbox:
+    sandbox = Sandbox(registry=make_registry(FakeCarrier), clock=carrier_clock)
     sandbox.fake("fakecarrier").api_key = CANARY_KEY  # type: ignore[attr-defined]
     return sandbox
 
 
 @pytest.fixture
-def client(sandbox: Sandbox, clock: VirtualClock) -> Iterator[Client]:
+def client(sandbox: Sandbox, carrier_clock: VirtualClock) -> Iterator[Client]:
+    """A client of the test kit (virtual time, no environment) with the canary key id."""
     settings = {"fakecarrier": {**sandbox.settings_for("fakecarrier"), "api_key_id": CANARY_KEY_ID}}
-    with Client(
-        settings=settings,
-        sandbox=sandbox,
-        registry=sandbox.registry,
-        clock=clock,
-        sleep=clock.sleep,
-        environ={},
+    with make_client(
+        "sync", settings=settings, sandbox=sandbox, registry=sandbox.registry, clock=carrier_clock
     ) as made:
         yield made
 

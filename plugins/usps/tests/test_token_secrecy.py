@@ -11,27 +11,26 @@ import pickle
 import traceback
 
 import pytest
-from carrier_sdk_usps import UspsCarrier
 from carrier_sdk_usps.fake import UspsFake
 
-from carrier_sdk import CarrierError, Client, Parcel, ShipmentRequest
+from carrier_sdk import CarrierError, CarrierRegistry, Parcel, ShipmentRequest
 from carrier_sdk.fakes import FaultKind
-from carrier_sdk.testing import make_registry
+from carrier_sdk.testing import make_client
 
 from .conftest import recipient, shipper
 
 
-def test_tokens_never_leak(caplog: pytest.LogCaptureFixture) -> None:
-    registry = make_registry(UspsCarrier)
+def test_tokens_never_leak(registry: CarrierRegistry, caplog: pytest.LogCaptureFixture) -> None:
     fake = UspsFake()
     request = ShipmentRequest(shipper=shipper(), recipient=recipient(), parcels=[Parcel(weight=1, weight_unit="lb")])
     caplog.set_level(logging.DEBUG)
     errors: list[CarrierError] = []
-    with Client(
-        settings={"usps": fake.settings()},
+    settings = {"usps": fake.settings()}
+    with make_client(
+        "sync",
+        settings=settings,
         registry=registry,
         transport=fake.transport(),
-        sleep=lambda s: None,
         max_retries=1,
         rate_limits={"usps": None},
     ) as client:
