@@ -114,21 +114,6 @@ def missing_keys(expected: Any, actual: Any, path: str = "$") -> list[str]:
     return []
 
 
-@pytest.fixture
-def corpus() -> Any:
-    """The harness helpers (test modules cannot import a conftest under importlib mode)."""
-    import types
-
-    return types.SimpleNamespace(
-        bytes=corpus_bytes,
-        json=corpus_json,
-        Wire=CorpusWire,
-        reply=reply,
-        shape=shape,
-        missing_keys=missing_keys,
-    )
-
-
 # -- route-table wire (USPS corpus): scripted answers by method and path ---------------------------
 
 #: Alias used by the USPS corpus test.

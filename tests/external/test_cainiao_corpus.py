@@ -21,6 +21,8 @@ from carrier_sdk import (
     TrackingStatus,
 )
 
+from .conftest import CorpusWire, corpus_bytes, reply
+
 S = TrackingStatus
 SETTINGS = {"logistic_provider_id": "RESOURCE_CODE", "secret_key": "corpus-secret"}
 
@@ -29,14 +31,14 @@ def _form(request: httpx.Request) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
 
 
-def _by_msg_type(corpus: Any, **bodies: str) -> Any:
+def _by_msg_type(**bodies: str) -> Any:
     """Answer each LINK request with the corpus body named for its ``msg_type``."""
 
     def answer(request: httpx.Request) -> httpx.Response | None:
         name = bodies.get(_form(request)["msg_type"].replace(".", "_"))
-        return None if name is None else corpus.reply(corpus.bytes("cainiao", name))
+        return None if name is None else reply(corpus_bytes("cainiao", name))
 
-    return corpus.Wire(answer)
+    return CorpusWire(answer)
 
 
 @dataclass(frozen=True)
@@ -120,8 +122,8 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.body)
-def test_tracking_body(corpus: Any, corpus_run: Any, case: Case) -> None:
-    wire = _by_msg_type(corpus, cnge_track_get=case.body)
+def test_tracking_body(corpus_run: Any, case: Case) -> None:
+    wire = _by_msg_type(cnge_track_get=case.body)
     info = corpus_run("cainiao", SETTINGS, wire, "track", case.number, carrier="cainiao")
 
     [request] = wire.requests
@@ -152,18 +154,18 @@ def test_tracking_body(corpus: Any, corpus_run: Any, case: Case) -> None:
     assert info.related_numbers == case.related
 
 
-def test_unknown_number_body_is_not_found(corpus: Any, corpus_run: Any) -> None:
+def test_unknown_number_body_is_not_found(corpus_run: Any) -> None:
     # LP + 11 digits is no shape recognize() claims: sent because the caller names Cainiao.
-    wire = _by_msg_type(corpus, cnge_track_get="detail_unknown_number.json")
+    wire = _by_msg_type(cnge_track_get="detail_unknown_number.json")
     with pytest.raises(TrackingNotFoundError):
         corpus_run("cainiao", SETTINGS, wire, "track", "LP00000000000", carrier="cainiao")
     assert len(wire.requests) == 1
 
 
 def test_order_and_waybill_bodies_make_a_shipment(
-    corpus: Any, corpus_run: Any, make_shipment_request: Callable[..., ShipmentRequest]
+    corpus_run: Any, make_shipment_request: Callable[..., ShipmentRequest]
 ) -> None:
-    wire = _by_msg_type(corpus, cnge_order_create="link_order_create.json", cnge_waybill_get="link_waybill_get.json")
+    wire = _by_msg_type(cnge_order_create="link_order_create.json", cnge_waybill_get="link_waybill_get.json")
     request = make_shipment_request("SHOP-0001")  # the bodies answer any order: its fields are not checked here
     shipment = corpus_run("cainiao", SETTINGS, wire, "create_shipment", "cainiao", request)
     assert [_form(r)["msg_type"] for r in wire.requests] == ["cnge.order.create", "cnge.waybill.get"]

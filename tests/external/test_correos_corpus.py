@@ -13,6 +13,8 @@ import pytest
 
 from carrier_sdk import Address, LabelFormat, Parcel, ShipmentRequest, TrackingNotFoundError, TrackingStatus
 
+from .conftest import CorpusWire, corpus_bytes, reply
+
 S = TrackingStatus
 SETTINGS = {
     "tracking_user": "corpus-user",
@@ -24,13 +26,13 @@ SETTINGS = {
 TRACK_PREFIX = "https://localizador.correos.es/canonico/eventos_envio_servicio_auth/"
 
 
-def _tracking_wire(corpus: Any, body: str) -> Any:
+def _tracking_wire(body: str) -> Any:
     def answer(request: httpx.Request) -> httpx.Response | None:
         if request.method != "GET" or not str(request.url).startswith(TRACK_PREFIX):
             return None
-        return corpus.reply(corpus.bytes("correos", body))
+        return reply(corpus_bytes("correos", body))
 
-    return corpus.Wire(answer)
+    return CorpusWire(answer)
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,8 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.body)
-def test_tracking_body(corpus: Any, corpus_run: Any, case: Case) -> None:
-    wire = _tracking_wire(corpus, case.body)
+def test_tracking_body(corpus_run: Any, case: Case) -> None:
+    wire = _tracking_wire(case.body)
     info = corpus_run("correos", SETTINGS, wire, "track", case.number, carrier="correos")
 
     [request] = wire.requests
@@ -100,15 +102,15 @@ def test_tracking_body(corpus: Any, corpus_run: Any, case: Case) -> None:
     assert info.status_detail == info.events[-1].description
 
 
-def test_repeated_eventos_keys_would_collapse_in_a_plain_dict(corpus: Any) -> None:
+def test_repeated_eventos_keys_would_collapse_in_a_plain_dict() -> None:
     # Why the adapter decodes with an object_pairs_hook: json.loads keeps the last key only.
-    body = corpus.bytes("correos", "localizador_delivered_repeated_eventos.json")
+    body = corpus_bytes("correos", "localizador_delivered_repeated_eventos.json")
     assert body.count(b'"eventos"') == 4
     assert isinstance(json.loads(body)[0]["eventos"], dict)
 
 
-def test_not_found_body(corpus: Any, corpus_run: Any) -> None:
-    wire = _tracking_wire(corpus, "localizador_not_found.json")
+def test_not_found_body(corpus_run: Any) -> None:
+    wire = _tracking_wire("localizador_not_found.json")
     with pytest.raises(TrackingNotFoundError) as info:
         corpus_run("correos", SETTINGS, wire, "track", "PQAZXT0710002040128224R")
     assert info.value.error_code == "3"
@@ -116,13 +118,13 @@ def test_not_found_body(corpus: Any, corpus_run: Any) -> None:
     assert len(wire.requests) == 1
 
 
-def test_preregistro_body_makes_a_shipment(corpus: Any, corpus_run: Any) -> None:
+def test_preregistro_body_makes_a_shipment(corpus_run: Any) -> None:
     def answer(request: httpx.Request) -> httpx.Response | None:
         if request.method == "POST" and b"PreregistroEnvio" in request.content:
-            return corpus.reply(corpus.bytes("correos", "preregistro_ok.xml"), content_type="text/xml; charset=utf-8")
+            return reply(corpus_bytes("correos", "preregistro_ok.xml"), content_type="text/xml; charset=utf-8")
         return None
 
-    wire = corpus.Wire(answer)
+    wire = CorpusWire(answer)
     request = ShipmentRequest(
         shipper=Address(
             name="Jose Gonzalez", street1="San Juan 12", city="Boecillo", postal_code="47151", country="ES"
@@ -140,5 +142,5 @@ def test_preregistro_body_makes_a_shipment(corpus: Any, corpus_run: Any) -> None
     assert shipment.carrier_reference == "PQ1001100000006N"
     assert shipment.label is not None
     assert shipment.label.format is LabelFormat.PDF
-    fichero = corpus.bytes("correos", "preregistro_ok.xml").split(b"<Fichero>")[1].split(b"</Fichero>")[0]
+    fichero = corpus_bytes("correos", "preregistro_ok.xml").split(b"<Fichero>")[1].split(b"</Fichero>")[0]
     assert shipment.label.data == base64.b64decode(fichero)

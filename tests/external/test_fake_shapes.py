@@ -26,6 +26,8 @@ from carrier_sdk._plugins import default_plugin_manager
 from carrier_sdk.sandbox import Sandbox
 from carrier_sdk.testing import OperationRunner
 
+from .conftest import corpus_bytes, corpus_json, missing_keys, shape
+
 
 class Recorder:
     """Drives the public client against one fake, keeping every answer's body."""
@@ -50,28 +52,28 @@ class Recorder:
             return runner(method, *args, **kwargs)
 
 
-def _covers(corpus: Any, expected_body: Any, actual_body: Any) -> None:
-    missing = corpus.missing_keys(corpus.shape(expected_body), corpus.shape(actual_body))
+def _covers(expected_body: Any, actual_body: Any) -> None:
+    missing = missing_keys(shape(expected_body), shape(actual_body))
     assert missing == [], f"the fake lacks corpus keys: {missing}"
 
 
 # -- Cainiao ------------------------------------------------------------------------------------
 
 
-def test_cainiao_link_track_answer(corpus: Any) -> None:
+def test_cainiao_link_track_answer() -> None:
     rec = Recorder("cainiao")
     rec.call("track", rec.fake.scenario_numbers["delivered"])
-    _covers(corpus, corpus.json("cainiao", "link_track_get_lp.json"), json.loads(rec.bodies[-1]))
+    _covers(corpus_json("cainiao", "link_track_get_lp.json"), json.loads(rec.bodies[-1]))
 
 
 @pytest.mark.parametrize(
     "body", ["detail_ae010698498_in_transit.json", "detail_lp_clear_customs.json", "detail_unknown_number.json"]
 )
-def test_cainiao_detail_json_answer(corpus: Any, body: str) -> None:
+def test_cainiao_detail_json_answer(body: str) -> None:
     rec = Recorder("cainiao")
     info = rec.call("track", rec.fake.detail_json_numbers["detail_json"])
     answer = json.loads(rec.bodies[-1])
-    _covers(corpus, corpus.json("cainiao", body), answer)
+    _covers(corpus_json("cainiao", body), answer)
     # As in the corpus, timeStr is the epoch at UTC+8 whatever timeZone says; the adapter reads
     # the epoch, so the instants are the ones the fake planned.
     details = answer["module"][0]["detailList"]
@@ -79,13 +81,13 @@ def test_cainiao_detail_json_answer(corpus: Any, body: str) -> None:
     assert sorted(int(e.occurred_at.timestamp() * 1000) for e in info.events) == sorted(d["time"] for d in details)
 
 
-def test_cainiao_order_and_waybill_answers(corpus: Any, make_shipment_request: Callable[..., ShipmentRequest]) -> None:
+def test_cainiao_order_and_waybill_answers(make_shipment_request: Callable[..., ShipmentRequest]) -> None:
     rec = Recorder("cainiao")
     request = make_shipment_request()
     rec.call("create_shipment", "cainiao", request)
     order, waybill = (json.loads(b) for b in rec.bodies[-2:])
-    _covers(corpus, corpus.json("cainiao", "link_order_create.json"), order)
-    _covers(corpus, corpus.json("cainiao", "link_waybill_get.json"), waybill)
+    _covers(corpus_json("cainiao", "link_order_create.json"), order)
+    _covers(corpus_json("cainiao", "link_waybill_get.json"), waybill)
 
 
 # -- Correos ------------------------------------------------------------------------------------
@@ -98,39 +100,39 @@ def _localizador(raw: bytes) -> Any:
 @pytest.mark.parametrize(
     "body", ["localizador_delivered.json", "localizador_pickup.json", "localizador_classified_list.json"]
 )
-def test_correos_found_answer(corpus: Any, body: str) -> None:
+def test_correos_found_answer(body: str) -> None:
     rec = Recorder("correos")
     rec.call("track", rec.fake.scenario_numbers["delivered"])
-    _covers(corpus, corpus.json("correos", body), _localizador(rec.bodies[-1]))
+    _covers(corpus_json("correos", body), _localizador(rec.bodies[-1]))
 
 
-def test_correos_not_found_answer(corpus: Any) -> None:
+def test_correos_not_found_answer() -> None:
     rec = Recorder("correos")
     with pytest.raises(TrackingNotFoundError):
         rec.call("track", rec.fake.scenario_numbers["unknown"])
     answer = json.loads(rec.bodies[-1])
-    _covers(corpus, corpus.json("correos", "localizador_not_found.json"), answer)
+    _covers(corpus_json("correos", "localizador_not_found.json"), answer)
     assert answer[0]["eventos"] is None
 
 
-def test_correos_single_object_variant(corpus: Any) -> None:
+def test_correos_single_object_variant() -> None:
     rec = Recorder("correos")
     info = rec.call("track", rec.fake.extra_numbers["single_event"])
     answer = json.loads(rec.bodies[-1])
-    assert isinstance(corpus.json("correos", "localizador_classified_single_object.json")[0]["eventos"], dict)
+    assert isinstance(corpus_json("correos", "localizador_classified_single_object.json")[0]["eventos"], dict)
     assert isinstance(answer[0]["eventos"], dict)
-    _covers(corpus, corpus.json("correos", "localizador_classified_single_object.json"), answer)
+    _covers(corpus_json("correos", "localizador_classified_single_object.json"), answer)
     assert len(info.events) == 1
 
 
-def test_correos_repeated_eventos_variant(corpus: Any) -> None:
+def test_correos_repeated_eventos_variant() -> None:
     rec = Recorder("correos")
     info = rec.call("track", rec.fake.extra_numbers["repeated_eventos"])
     raw = rec.bodies[-1]
-    corpus_raw = corpus.bytes("correos", "localizador_delivered_repeated_eventos.json")
+    corpus_raw = corpus_bytes("correos", "localizador_delivered_repeated_eventos.json")
     assert corpus_raw.count(b'"eventos"') > 1
     assert raw.count(b'"eventos"') == len(info.events) > 1
-    _covers(corpus, _localizador(corpus_raw), _localizador(raw))
+    _covers(_localizador(corpus_raw), _localizador(raw))
 
 
 def _paths(element: ET.Element, prefix: str = "") -> set[str]:
@@ -142,7 +144,7 @@ def _paths(element: ET.Element, prefix: str = "") -> set[str]:
     return out
 
 
-def test_correos_preregistro_answer(corpus: Any) -> None:
+def test_correos_preregistro_answer() -> None:
     rec = Recorder("correos")
     request = ShipmentRequest(
         shipper=Address(
@@ -154,6 +156,6 @@ def test_correos_preregistro_answer(corpus: Any) -> None:
         parcels=[Parcel(weight="44", weight_unit="g")],
     )
     rec.call("create_shipment", "correos", request)
-    expected = _paths(ET.fromstring(corpus.bytes("correos", "preregistro_ok.xml")))
+    expected = _paths(ET.fromstring(corpus_bytes("correos", "preregistro_ok.xml")))
     actual = _paths(ET.fromstring(rec.bodies[-1]))
     assert expected - actual == set()
