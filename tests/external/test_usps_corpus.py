@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from carrier_sdk_usps import UspsCarrier, reconcile_label
+from carrier_sdk_usps.fake import UspsFake
 
 from carrier_sdk import (
     Address,
@@ -40,15 +41,8 @@ from carrier_sdk.testing import OperationRunner, make_registry, sample_address
 from .conftest import CORPUS, Route, Wire, corpus_bytes, corpus_json
 
 CARRIER = "usps"
-SETTINGS: dict[str, Any] = {
-    "client_id": "corpus-client",
-    "client_secret": "corpus-secret",
-    "crid": "12345678",
-    "mid": "123456",
-    "manifest_mid": "123456",
-    "account_type": "EPS",
-    "account_number": "1000000000",
-}
+#: The USPS fake's account (CRID, MIDs, EPS account) with credentials of the corpus's own.
+SETTINGS: dict[str, Any] = {**UspsFake().settings(), "client_id": "corpus-client", "client_secret": "corpus-secret"}
 TOKEN = json.dumps({"access_token": "corpus-token", "token_type": "Bearer", "expires_in": 28799}).encode()
 PAYMENT = json.dumps({"paymentAuthorizationToken": "corpus-payment-token"}).encode()
 

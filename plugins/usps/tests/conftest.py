@@ -16,15 +16,8 @@ from carrier_sdk.testing import OperationRunner, make_registry, sample_address
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASE = "https://apis.usps.com"
-SETTINGS: dict[str, Any] = {
-    "client_id": "client-123",
-    "client_secret": "s3cr3t-value",
-    "crid": "12345678",
-    "mid": "123456",
-    "manifest_mid": "123456",
-    "account_type": "EPS",
-    "account_number": "1000000000",
-}
+#: The fake's account (CRID, MIDs, EPS account) with these tests' own API credentials.
+SETTINGS: dict[str, Any] = {**UspsFake().settings(), "client_id": "client-123", "client_secret": "s3cr3t-value"}
 
 
 def load(name: str) -> Any:
