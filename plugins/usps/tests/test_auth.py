@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -147,11 +148,9 @@ def test_token_single_flight_sync_threads(registry: CarrierRegistry) -> None:
         except BaseException as err:  # pragma: no cover - reported below
             errors.append(err)
 
-    threads = [threading.Thread(target=work) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with ThreadPoolExecutor(max_workers=20) as pool:  # leaving the block waits for all 20
+        for _ in range(20):
+            pool.submit(work)
     client.close()
     assert errors == []
     assert fake.calls["token"] == 1
