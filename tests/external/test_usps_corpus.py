@@ -24,8 +24,6 @@ from carrier_sdk import (
     Address,
     AuthenticationError,
     Client,
-    Customs,
-    CustomsItem,
     InvalidRequestError,
     LabelFormat,
     Location,
@@ -36,7 +34,7 @@ from carrier_sdk import (
     ShipmentRequest,
     TrackingStatus,
 )
-from carrier_sdk.testing import OperationRunner, make_registry, sample_address
+from carrier_sdk.testing import OperationRunner, make_registry, sample_address, sample_customs
 
 from .conftest import CORPUS, Route, Wire, corpus_bytes, corpus_json
 
@@ -49,17 +47,7 @@ PAYMENT = json.dumps({"paymentAuthorizationToken": "corpus-payment-token"}).enco
 SHIPPER = sample_address("st-louis")
 DOMESTIC_TO = sample_address("st-louis-home")
 ABROAD_TO = sample_address("canberra")
-CUSTOMS = Customs(
-    items=[
-        CustomsItem(
-            description="Books",
-            quantity=1,
-            value=Money(amount="20", currency="USD"),
-            weight="0.5",
-            origin_country="US",
-        )
-    ]
-)
+CUSTOMS = sample_customs()  # the body answers any declaration: its fields are not checked here
 
 
 def utc(text: str) -> datetime:
