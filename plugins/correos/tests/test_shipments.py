@@ -27,6 +27,7 @@ from carrier_sdk import (
     ValidationError,
 )
 from carrier_sdk.adapters import local_name
+from carrier_sdk.testing import sample_customs, sample_customs_item
 
 NS = "{http://www.correos.es/iris6/services/preregistroetiquetas}"
 SOAP = "{http://schemas.xmlsoap.org/soap/envelope/}"
@@ -100,21 +101,11 @@ def test_reference_falls_back_to_idempotency_key_and_service_overrides_product(m
 
 
 def test_international_shipment_carries_customs(make_client, h):
-    customs = Customs(
-        items=[
-            CustomsItem(
-                description="Camiseta & <algodón>",
-                quantity=2,
-                value=Money(amount="12.50", currency="EUR"),
-                weight="0.2",
-                hs_code="6109.10",
-                origin_country="ES",
-            )
-        ]
-    )
+    # The kit's item line (two of 200 g each, HS 9503.00.41) with a description to escape, priced in euros.
+    item = sample_customs_item(description="Camiseta & <algodón>", value=Money(amount="12.50", currency="EUR"))
     request = h.shipment_request(
         recipient=h.address(name="Jane", city="Paris", postal_code="75001", country="FR", state=""),
-        customs=customs,
+        customs=sample_customs(item),
         service="S0410",
     )
     with respx.mock(assert_all_called=True) as mock:
@@ -125,7 +116,7 @@ def test_international_shipment_carries_customs(make_client, h):
     assert _text(root, "PreregistroEnvio/Envio/Aduana/TipoEnvio") == "2"
     assert _text(root, f"{line}/Cantidad") == "2"
     assert _text(root, f"{line}/Descripcion") == "Camiseta & <algodón>"
-    assert _text(root, f"{line}/NTarifario") == "610910"
+    assert _text(root, f"{line}/NTarifario") == "95030041"
     assert _text(root, f"{line}/Pesoneto") == "400"
     assert _text(root, f"{line}/Valorneto") == "2500"  # [A] cents
     assert _text(root, "PreregistroEnvio/Destinatario/Pais") == "FR"
