@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 from .._models import Address, Customs, CustomsItem, Money, Parcel, ShipmentRequest
 
 __all__ = [
@@ -76,7 +78,7 @@ def sample_addresses(country: str) -> tuple[Address, Address]:
     return sample_address(shipper), sample_address(recipient)
 
 
-def sample_customs_item(**changes: Any) -> CustomsItem:
+def sample_customs_item(**changes: object) -> CustomsItem:
     """One customs item line: two jigsaw puzzles made in China (HS 9503.00.41, SKU 373871), 12.34 USD
     and 200 g each.
 
@@ -85,21 +87,21 @@ def sample_customs_item(**changes: Any) -> CustomsItem:
 
     .. versionadded:: 0.1
     """
-    fields: dict[str, Any] = {
-        "description": "Jigsaw puzzle",
-        "quantity": 2,
-        "value": Money(amount="12.34", currency="USD"),
-        "weight": "200",
-        "weight_unit": "g",
-        "hs_code": "9503.00.41",
-        "origin_country": "CN",
-        "sku": "373871",
-    }
-    fields.update(changes)
-    return CustomsItem(**fields)
+    item = CustomsItem(
+        description="Jigsaw puzzle",
+        quantity=2,
+        value=Money(amount="12.34", currency="USD"),
+        weight="200",
+        weight_unit="g",
+        hs_code="9503.00.41",
+        origin_country="CN",
+        sku="373871",
+    )
+    fields: dict[str, Any] = dict(changes)  # checked by the model's converters
+    return attrs.evolve(item, **fields)
 
 
-def sample_customs(*items: CustomsItem, **changes: Any) -> Customs:
+def sample_customs(*items: CustomsItem, **changes: object) -> Customs:
     """A customs declaration of ``items`` (one :func:`sample_customs_item` when none is given) with
     the importer's tax id ``P210001518521``.
 
@@ -109,11 +111,12 @@ def sample_customs(*items: CustomsItem, **changes: Any) -> Customs:
 
     .. versionadded:: 0.1
     """
-    fields: dict[str, Any] = {"importer_tax_id": "P210001518521", **changes}
-    return Customs(items=list(items) or [sample_customs_item()], **fields)
+    customs = Customs(items=list(items) or [sample_customs_item()], importer_tax_id="P210001518521")
+    fields: dict[str, Any] = dict(changes)  # checked by the model's converters
+    return attrs.evolve(customs, **fields)
 
 
-def cross_border_request(reference: str = "ORDER-1", **changes: Any) -> ShipmentRequest:
+def cross_border_request(reference: str = "ORDER-1", **changes: object) -> ShipmentRequest:
     """A Hangzhou -> New York label request: one 0.5 kg parcel of 24 x 10 x 4.2 cm and the
     :func:`sample_customs` declaration (the sandbox's Cainiao fake accepts it).
 
@@ -123,12 +126,12 @@ def cross_border_request(reference: str = "ORDER-1", **changes: Any) -> Shipment
 
     .. versionadded:: 0.1
     """
-    fields: dict[str, Any] = {
-        "shipper": sample_address("hangzhou"),
-        "recipient": sample_address("new-york"),
-        "parcels": [Parcel(weight="0.5", weight_unit="kg", length="24", width="10", height="4.2")],
-        "customs": sample_customs(),
-        "reference": reference,
-    }
-    fields.update(changes)
-    return ShipmentRequest(**fields)
+    request = ShipmentRequest(
+        shipper=sample_address("hangzhou"),
+        recipient=sample_address("new-york"),
+        parcels=[Parcel(weight="0.5", weight_unit="kg", length="24", width="10", height="4.2")],
+        customs=sample_customs(),
+        reference=reference,
+    )
+    fields: dict[str, Any] = dict(changes)  # checked by the model's converters
+    return attrs.evolve(request, **fields)

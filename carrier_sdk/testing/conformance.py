@@ -70,7 +70,7 @@ from .._models import (
 )
 from .._registry import CarrierRegistry
 from .._settings import Secret, load_settings
-from ..fakes import FakeCarrierAPI, FaultKind, stable_random
+from ..fakes import FakeCarrierAPI, FaultKind, FaultOptions, stable_random
 from ..sandbox import Sandbox, load_fake
 from ._kit import CLIENT_KINDS, ClientKind, OperationRunner, make_client, make_registry, offline_transport
 from ._samples import sample_addresses
@@ -553,8 +553,8 @@ class CarrierConformance:
     @pytest.mark.parametrize(
         ("fault", "options", "error", "expected"),
         [
-            (FaultKind.RATE_LIMITED, {"retry_after": 2}, RateLimitError, {"status_code": 429, "retry_after": 2}),
-            (FaultKind.SERVER_ERROR, {"status": 503}, CarrierServerError, {"status_code": 503}),
+            ("rate_limited", FaultOptions(retry_after=2), RateLimitError, {"status_code": 429, "retry_after": 2}),
+            ("server_error", FaultOptions(status=503), CarrierServerError, {"status_code": 503}),
         ],
         ids=["rate_limited", "server_error"],
     )
@@ -562,13 +562,13 @@ class CarrierConformance:
         self,
         make_runner: Callable[..., OperationRunner],
         api: FakeCarrierAPI,
-        fault: FaultKind,
-        options: dict[str, Any],
+        fault: str,
+        options: FaultOptions,
         error: type[CarrierError],
         expected: dict[str, object],
     ) -> None:
         """A fault the caller does not retry surfaces as its typed error, with the status (and wait)."""
-        api.inject(fault, count=1, **options)
+        api.inject(FaultKind(fault), count=1, **options)
         with pytest.raises(error) as caught:
             await self.call_probe(make_runner(max_retries=0))
         assert {name: getattr(caught.value, name) for name in expected} == expected
