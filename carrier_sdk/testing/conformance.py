@@ -568,7 +568,7 @@ class CarrierConformance:
         expected: dict[str, object],
     ) -> None:
         """A fault the caller does not retry surfaces as its typed error, with the status (and wait)."""
-        api.inject(FaultKind(fault), count=1, **options)
+        api.inject(FaultKind(fault), **options)  # on the next call only (count=1 by default)
         with pytest.raises(error) as caught:
             await self.call_probe(make_runner(max_retries=0))
         assert {name: getattr(caught.value, name) for name in expected} == expected
