@@ -20,7 +20,6 @@ from carrier_sdk import (
     Address,
     APIConnectionError,
     APITimeoutError,
-    Customs,
     CustomsItem,
     InvalidRequestError,
     LabelFormat,
@@ -33,7 +32,7 @@ from carrier_sdk import (
     ValidationError,
 )
 from carrier_sdk.fakes import FaultKind
-from carrier_sdk.testing import sample_address
+from carrier_sdk.testing import sample_address, sample_customs, sample_customs_item
 
 from .conftest import BASE, load, parcel, recipient, shipper
 
@@ -86,21 +85,9 @@ def _shipment_request(**kwargs: Any) -> ShipmentRequest:
     return ShipmentRequest(**values)
 
 
-def _international_request() -> ShipmentRequest:
-    customs = Customs(
-        items=[
-            CustomsItem(
-                description="Cotton T-shirt",
-                quantity=2,
-                value=Money(amount="12.50", currency="USD"),
-                weight="0.3",
-                weight_unit="lb",
-                hs_code="610910",
-                origin_country="US",
-            )
-        ],
-        contents_type="merchandise",
-    )
+def _international_request(*items: CustomsItem) -> ShipmentRequest:
+    """To Canberra, declaring ``items`` (the test kit's: two 200 g jigsaw puzzles at 12.34 USD) as merchandise."""
+    customs = sample_customs(*items, contents_type="merchandise")
     return _shipment_request(recipient=sample_address("canberra"), customs=customs)
 
 
@@ -285,29 +272,38 @@ async def test_label_json_variant(make_runner: Any) -> None:
     assert shipment.idempotency_key == "not-a-uuid"
 
 
-async def test_international_label(make_runner: Any) -> None:
+@pytest.mark.parametrize(
+    ("item", "weights"),
+    [
+        (sample_customs_item(), (0.45, 0.89)),  # 200 g = 0.4409 lb each, 0.8818 lb in all: rounded up
+        (sample_customs_item(weight="0.3", weight_unit="lb"), (0.3, 0.6)),  # pounds are sent as they are
+    ],
+    ids=["grams", "pounds"],
+)
+async def test_international_label(make_runner: Any, item: CustomsItem, weights: tuple[float, float]) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token(mock)
         _payment(mock)
         route = mock.post("/international-labels/v3/international-label").respond(
             201, json=load("international_label.json"), headers={"content-type": "application/vnd.usps.labels+json"}
         )
-        shipment = await make_runner().call("create_shipment", "usps", _international_request(), idempotency_key=KEY)
+        request = _international_request(item)
+        shipment = await make_runner().call("create_shipment", "usps", request, idempotency_key=KEY)
     body = json.loads(route.calls.last.request.content)
     assert body["toAddress"]["countryISOAlpha2Code"] == "AU"
     assert body["toAddress"]["country"] == "Australia"
     assert body["packageDescription"]["mailClass"] == "PRIORITY_MAIL_INTERNATIONAL"
     assert body["customsForm"]["customsContentType"] == "MERCHANDISE"
     assert body["customsForm"]["contents"][0] == {
-        "itemDescription": "Cotton T-shirt",
+        "itemDescription": "Jigsaw puzzle",
         "itemQuantity": 2,
-        "itemValue": 12.5,
-        "itemTotalValue": 25.0,
+        "itemValue": 12.34,
+        "itemTotalValue": 24.68,
         "weightUOM": "lb",
-        "itemWeight": 0.3,
-        "itemTotalWeight": 0.6,
-        "countryofOrigin": "US",
-        "HSTariffNumber": "610910",
+        "itemWeight": weights[0],
+        "itemTotalWeight": weights[1],
+        "countryofOrigin": "CN",
+        "HSTariffNumber": "95030041",
     }
     assert "x-idempotency-key" not in route.calls.last.request.headers
     assert shipment.tracking_number == "EC123456785US"
