@@ -8,6 +8,7 @@ a tunnel's local end) and the in-process sandbox are always allowed.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 import httpx
@@ -17,6 +18,7 @@ from ._exceptions import ConfigurationError
 __all__ = ["check_cleartext", "is_loopback"]
 
 
+@functools.lru_cache(maxsize=256)  # asked on every cleartext request; a client talks to few hosts
 def is_loopback(host: str) -> bool:
     """``localhost`` (and its subdomains), ``127.0.0.0/8`` and ``::1``."""
     name = host.strip("[]").rstrip(".").lower()
