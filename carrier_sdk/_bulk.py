@@ -297,7 +297,7 @@ def _unexpected(job: Job, err: Exception) -> list[TrackingResult]:
 #: than it computes: running several at once pays off.
 WAITING_RATIO = 2.0
 #: Jobs run in the calling thread first; the median wall/CPU ratio of the last this many decides.
-PROBE_JOBS = 5
+PROBE_JOBS = 3
 
 
 def _timed(
