@@ -24,41 +24,25 @@ from carrier_sdk_usps._wire import (
 from carrier_sdk import Confidence, TrackingStatus, ValidationError
 from carrier_sdk.testing import make_registry
 
-VALID_IMPB = [
-    "9400111899223855123450",
-    "9420550123456789012346",
-    "9300199999999999999999",
-    "9201901649173123456788",
-    "9400136106195372355532",
-    "9434650899562092878282",
-]
-
-
-@pytest.mark.parametrize("number", VALID_IMPB)
-def test_impb_22_high(number: str) -> None:
-    found = UspsCarrier.recognize(number)
-    assert found is not None
-    assert found.confidence is Confidence.HIGH
-
-
-@pytest.mark.parametrize("prefix", ["42063118", "420631182628"])
-def test_impb_with_routing_high(prefix: str) -> None:
-    found = UspsCarrier.recognize(prefix + "9400111899223855123450")
-    assert found is not None
-    assert found.confidence is Confidence.HIGH
-    assert UspsCarrier.recognize(prefix + "9400111899223855123451") is None
-
 
 @pytest.mark.parametrize(
     ("number", "confidence"),
     [
+        ("9400111899223855123450", Confidence.HIGH),  # IMPB, 22 digits
+        ("9420550123456789012346", Confidence.HIGH),
+        ("9300199999999999999999", Confidence.HIGH),
+        ("9201901649173123456788", Confidence.HIGH),
+        ("9400136106195372355532", Confidence.HIGH),
+        ("9434650899562092878282", Confidence.HIGH),
+        ("420631189400111899223855123450", Confidence.HIGH),  # routing code (420 + ZIP) first
+        ("4206311826289400111899223855123450", Confidence.HIGH),  # routing code (420 + ZIP+4) first
         ("RB112233447US", Confidence.HIGH),
         ("EC123456785US", Confidence.HIGH),
         ("03001234567890123459", Confidence.MEDIUM),
         ("8212345678", Confidence.LOW),
     ],
 )
-def test_other_formats(number: str, confidence: Confidence) -> None:
+def test_recognized(number: str, confidence: Confidence) -> None:
     found = UspsCarrier.recognize(number)
     assert found is not None
     assert found.confidence is confidence
@@ -71,6 +55,8 @@ def test_other_formats(number: str, confidence: Confidence) -> None:
         "RR123456785SG",  # valid S10 but not issued by USPS
         "9400111899223100012927",  # "nice" fixture number failing mod 10
         "9400111899223855123451",
+        "420631189400111899223855123451",  # a routing code does not mend a bad check digit
+        "4206311826289400111899223855123451",
         "03001234567890123458",
         "940011189922385512345",
         "HELLO",
