@@ -98,11 +98,8 @@ def test_map_status_never_raises(code: str) -> None:
 )
 def test_time_zone_normalisation(text: str, hours: float | None) -> None:
     tz = parse_time_zone(text)
-    if hours is None:
-        assert tz is None
-    else:
-        assert tz is not None
-        assert tz.utcoffset(None) == timedelta(hours=hours)
+    offset = None if tz is None else tz.utcoffset(None)
+    assert offset == (None if hours is None else timedelta(hours=hours))
 
 
 @pytest.mark.parametrize(
