@@ -8,7 +8,6 @@ with ``strptime`` after the same suffix stripping, over hand-picked and generate
 from __future__ import annotations
 
 import random
-import re
 from datetime import datetime
 from unittest import mock
 
@@ -16,12 +15,18 @@ import pytest
 from carrier_sdk_usps import _mapping
 from carrier_sdk_usps._mapping import _parse_local
 
-NEVER = re.compile(r"(?!)")
+
+class StrptimeOnly(datetime):
+    """``datetime`` whose ``fromisoformat`` refuses every text: each fast path falls back to ``strptime``."""
+
+    @classmethod
+    def fromisoformat(cls, date_string: str) -> StrptimeOnly:
+        raise ValueError(f"fast path off: {date_string!r}")
 
 
 def reference(text: str) -> datetime | None:
-    """``_parse_local`` with its fast path switched off: every value goes through the strptime formats."""
-    with mock.patch.object(_mapping, "_ISO_LOCAL", NEVER):
+    """``_parse_local`` with every ``fromisoformat`` fast path switched off."""
+    with mock.patch.object(_mapping, "datetime", StrptimeOnly):
         return _parse_local(text)
 
 
