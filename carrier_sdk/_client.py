@@ -49,13 +49,8 @@ from ._day import (
     pickup_flow,
 )
 from ._engine import AsyncEngine, Engine, SyncEngine, _Shared
-from ._enums import Capability, Confidence, LocationKind
-from ._exceptions import (
-    AmbiguousCarrierError,
-    ConfigurationError,
-    UnknownCarrierError,
-    ValidationError,
-)
+from ._enums import Capability, LocationKind
+from ._exceptions import ConfigurationError, ValidationError
 from ._flow import Flow, drive_async, drive_sync
 from ._locations import ServiceLocation, locations_flow
 from ._models import (
@@ -256,24 +251,7 @@ class BaseClient(Engine):
         return self.registry.identify(number)
 
     def _resolve(self, number: str, carrier: str | None = None) -> type[Carrier]:
-        if carrier is not None:
-            return self.registry.get(carrier)
-        candidates = self.identify(number)
-        if not candidates:
-            raise UnknownCarrierError(
-                f"no installed carrier recognizes {number!r}; pass carrier= explicitly",
-                number=number,
-            )
-        best = candidates[0].confidence
-        top = [c for c in candidates if c.confidence == best]
-        if len(top) > 1 or (best < Confidence.MEDIUM and len(candidates) > 1):
-            names = ", ".join(f"{c.carrier} ({c.confidence})" for c in candidates)
-            raise AmbiguousCarrierError(
-                f"{number!r} could belong to several carriers: {names}; pass carrier=",
-                number=number,
-                candidates=candidates,
-            )
-        return self.registry.get(top[0].carrier)
+        return self.registry.resolve(number, carrier)
 
     def _carrier(self, code: str, capability: Capability | None = None) -> Carrier:
         carrier_cls = self.registry.get(code)

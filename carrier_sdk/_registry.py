@@ -8,8 +8,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from ._carrier import Carrier
-from ._enums import Capability
-from ._exceptions import ConfigurationError, PluginLoadError, UnknownCarrierError
+from ._enums import Capability, Confidence
+from ._exceptions import (
+    AmbiguousCarrierError,
+    ConfigurationError,
+    PluginLoadError,
+    UnknownCarrierError,
+    ValidationError,
+)
 from ._identify import normalize_number
 from ._models import CarrierInfo, Identification
 
@@ -221,6 +227,36 @@ class CarrierRegistry:
                 found.append(claim)
         found.sort(key=lambda i: (-i.confidence, i.carrier))
         return found
+
+    def resolve(self, number: str, carrier: str | None = None) -> type[Carrier]:
+        """The carrier of ``number``: ``carrier`` when given, else the one carrier that claims it
+        with the most confidence (a low-confidence claim counts only when it is the only one).
+
+        Raises:
+            ValidationError: ``number`` is not text.
+            UnknownCarrierError: ``carrier`` is not installed, or no carrier claims ``number``.
+            AmbiguousCarrierError: Several carriers claim ``number`` alike; pass ``carrier``.
+        """
+        if carrier is not None:
+            return self.get(carrier)
+        if not isinstance(number, str):
+            raise ValidationError("a tracking number is text", field="number", constraint="str")
+        candidates = self.identify(number)
+        if not candidates:
+            raise UnknownCarrierError(
+                f"no installed carrier recognizes {number!r}; pass carrier= explicitly",
+                number=number,
+            )
+        best = candidates[0].confidence
+        top = [c for c in candidates if c.confidence == best]
+        if len(top) > 1 or (best < Confidence.MEDIUM and len(candidates) > 1):
+            names = ", ".join(f"{c.carrier} ({c.confidence})" for c in candidates)
+            raise AmbiguousCarrierError(
+                f"{number!r} could belong to several carriers: {names}; pass carrier=",
+                number=number,
+                candidates=candidates,
+            )
+        return self.get(top[0].carrier)
 
     @staticmethod
     def operation_for(capability: Capability) -> str:

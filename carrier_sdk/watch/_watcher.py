@@ -110,8 +110,8 @@ class _Core:
     def resolve(self, number: str, carrier: str | None) -> tuple[str, str]:
         if not isinstance(number, str) or not number.strip():
             raise ValidationError("a tracking number is non-empty text", field="number", constraint="str")
-        code = self.client._resolve(number.strip(), carrier).code
-        return code, self.client.registry.get(code).check_number(number.strip())
+        carrier_cls = self.client.registry.resolve(number.strip(), carrier)
+        return carrier_cls.code, carrier_cls.check_number(number.strip())
 
     def new_parcel(
         self, code: str, number: str, *, journey: str = "", metadata: Mapping[str, Any] | None = None
