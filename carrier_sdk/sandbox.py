@@ -46,7 +46,10 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 import httpx
 
+from ._enums import TrackingStatus
 from ._exceptions import ConfigurationError, UnknownCarrierError
+from ._flow import drive_sync
+from ._settings import load_settings
 from .fakes import FakeCarrierAPI, FaultKind, FaultOptions, decode_state
 
 if TYPE_CHECKING:
@@ -300,7 +303,9 @@ class Sandbox:
         as on a real parcel (a label bought now and moved 12 hours shows events up to 12 hours
         ahead). Works for labels bought in the sandbox, scenario numbers and generated
         numbers; the move is part of the fake's state (:meth:`save` keeps it, :meth:`reset`
-        forgets it).
+        forgets it). The parcel is read as its adapter reads it: the carrier's own track flow,
+        sent straight to the fake (one attempt, no client), so faults injected on ``track``
+        apply to these reads too.
 
         Args:
             number: The tracking number.
@@ -316,9 +321,6 @@ class Sandbox:
 
         .. versionadded:: 0.2
         """
-        from ._client import Client
-        from ._enums import TrackingStatus
-
         if (hours is None) == (to_status is None):
             raise ConfigurationError("give exactly one of hours and to_status")
         if hours is not None and not (isinstance(hours, int | float) and math.isfinite(hours) and hours > 0):
@@ -329,9 +331,15 @@ class Sandbox:
             except ValueError:
                 choices = ", ".join(s.value for s in TrackingStatus)
                 raise ConfigurationError(f"unknown status {to_status!r}: choose one of {choices}") from None
-        with Client(sandbox=self, registry=self.registry, max_retries=0) as client:
-            before = client.track(number, carrier=carrier)
-            fake = self.fake(before.carrier)
+        carrier_cls = self.registry.resolve(number, carrier)
+        fake = self.fake(carrier_cls.code)
+        impl = carrier_cls(load_settings(carrier_cls, self.settings_for(carrier_cls.code)))
+        with httpx.Client(transport=self.transport()) as http:
+
+            def read(tracking_number: str) -> TrackingInfo:
+                return drive_sync(impl.track(impl.check_number(tracking_number)), http.send)
+
+            before = read(number)
             if fake.is_cancelled(before.tracking_number):
                 raise ConfigurationError(f"{before.tracking_number} was cancelled: a cancelled label does not move")
             with fake._lock:
@@ -372,12 +380,12 @@ class Sandbox:
             if start is not None and before.events:
                 # The first move: start the planned history where the parcel's own began, so the
                 # events it already showed keep their instants and the move only adds events.
-                probe = client.track(number, carrier=fake.carrier_code)
+                probe = read(number)
                 if probe.events:
                     lead = probe.events[0].occurred_at.timestamp() - start
                     with fake._lock:
                         fake.plans[number]["start"] = before.events[0].occurred_at.timestamp() - lead
-            return client.track(number, carrier=fake.carrier_code)
+            return read(number)
 
     # -- state that outlives the process ----------------------------------------------------
 
