@@ -41,9 +41,6 @@ class TrackingStatus(enum.StrEnum):
         """Whether no further movement is expected (delivered, returned or cancelled)."""
         return self in _FINAL
 
-    def __str__(self) -> str:
-        return self.value
-
 
 _FINAL = frozenset({TrackingStatus.DELIVERED, TrackingStatus.RETURNED_TO_SENDER, TrackingStatus.CANCELLED})
 
@@ -70,9 +67,6 @@ class Capability(enum.StrEnum):
     #: Find drop-off points (:meth:`Client.find_locations() <carrier_sdk.Client.find_locations>`).
     FIND_LOCATIONS = "find_locations"
 
-    def __str__(self) -> str:
-        return self.value
-
 
 class Confidence(enum.IntEnum):
     """How sure a carrier is that a tracking number is one of its own."""
@@ -91,9 +85,6 @@ class Environment(enum.StrEnum):
     PRODUCTION = "production"
     TEST = "test"
 
-    def __str__(self) -> str:
-        return self.value
-
 
 class WeightUnit(enum.StrEnum):
     """Units for :attr:`Parcel.weight`."""
@@ -103,9 +94,6 @@ class WeightUnit(enum.StrEnum):
     OZ = "oz"
     LB = "lb"
 
-    def __str__(self) -> str:
-        return self.value
-
 
 class DimensionUnit(enum.StrEnum):
     """Units for parcel dimensions."""
@@ -113,9 +101,6 @@ class DimensionUnit(enum.StrEnum):
     MM = "mm"
     CM = "cm"
     IN = "in"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class LabelFormat(enum.StrEnum):
@@ -125,9 +110,6 @@ class LabelFormat(enum.StrEnum):
     PNG = "png"
     ZPL = "zpl"
     TIFF = "tiff"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class LocationKind(enum.StrEnum):
@@ -140,15 +122,9 @@ class LocationKind(enum.StrEnum):
     #: A self-service parcel locker.
     PARCEL_LOCKER = "parcel_locker"
 
-    def __str__(self) -> str:
-        return self.value
-
 
 class DistanceUnit(enum.StrEnum):
     """Units for :class:`~carrier_sdk.Distance`."""
 
     KM = "km"
     MI = "mi"
-
-    def __str__(self) -> str:
-        return self.value

@@ -31,9 +31,6 @@ class ParcelState(enum.StrEnum):
     #: The carrier did not know the number after the configured number of attempts.
     NOT_FOUND = "not_found"
 
-    def __str__(self) -> str:
-        return self.value
-
 
 class TerminalReason(enum.StrEnum):
     """Why a parcel stopped being watched."""
@@ -45,9 +42,6 @@ class TerminalReason(enum.StrEnum):
     STALE = "stale"
     #: The carrier did not know the number after ``Schedule.not_found_attempts`` polls.
     NOT_FOUND = "not_found"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 _FINAL_REASONS = {
