@@ -18,7 +18,7 @@ import attrs
 
 from ._enums import LabelFormat, WeightUnit
 from ._exceptions import ValidationError
-from ._models import Address, Shipment, _format, _opt_date, _weight_unit
+from ._models import Address, Shipment, _format, _opt_date, _strings, _weight_unit
 from ._validation import check_positive, check_text, to_decimal
 
 if TYPE_CHECKING:
@@ -33,10 +33,6 @@ MAX_MANIFEST_NUMBERS = 40_000
 
 def _reason(value: str) -> str:
     return check_text(value, "reason", max_length=500)
-
-
-def _numbers(value: Iterable[str]) -> tuple[str, ...]:
-    return tuple(value)
 
 
 def _refusals(value: Iterable[ManifestRefusal]) -> tuple[ManifestRefusal, ...]:
@@ -65,7 +61,7 @@ class Manifest:
     manifest_id: str
     document: bytes = attrs.field(repr=False)
     format: LabelFormat = attrs.field(converter=_format)
-    tracking_numbers: tuple[str, ...] = attrs.field(converter=_numbers)
+    tracking_numbers: tuple[str, ...] = attrs.field(converter=_strings)
     refused: tuple[ManifestRefusal, ...] = attrs.field(default=(), converter=_refusals)
     ship_date: date | None = attrs.field(default=None, converter=_opt_date)
 
