@@ -1,20 +1,23 @@
 """The engine both clients drive: the attempt/retry decision, and its sync and async drivers.
 
 :class:`Engine` holds what is decided once (request preparation, the should-retry decision,
-error mapping, the purchase guarantee); :class:`SyncEngine` and :class:`AsyncEngine` write only
-sending, reading, sleeping and single flight twice. The clients inherit them.
+error mapping, the purchase guarantee) and writes each request of a flow once, sans-I/O, as
+:data:`Steps`: a generator that asks for a rate-limit slot, a read, a sleep or a shared request
+and decides on each reply. :class:`SyncEngine` and :class:`AsyncEngine` only perform those steps
+(and keep their own in-process single flight: threads or tasks). The clients inherit them.
 """
 
 from __future__ import annotations
 
 import contextvars
+import functools
 import logging
 import ssl
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeAlias, TypeVar, cast
 
 import attrs
 import httpx
@@ -86,6 +89,53 @@ class _Final:
     response: httpx.Response | None = None
     error: BaseException | None = None
     reason: str = ""
+
+
+class _Read(NamedTuple):
+    """Send ``request`` and read its answer; the driver replies with the response or the transport error."""
+
+    options: RequestOptions
+    request: httpx.Request
+    deadline_at: float
+
+
+class _Sleep(NamedTuple):
+    """Sleep ``seconds`` (a rate-limit slot, a backoff); the driver replies ``None``."""
+
+    seconds: float
+
+
+class _Reserve(NamedTuple):
+    """Reserve a slot of ``limiter`` within ``within`` seconds; the driver replies the wait for it."""
+
+    limiter: Any
+    within: float
+
+
+class _SingleFlight(NamedTuple):
+    """Share ``request`` with the callers sending the same one at once (``options.singleflight``); the
+    driver replies the response, from its own single flight whose leader performs ``_leader_steps``."""
+
+    options: RequestOptions
+    request: httpx.Request
+    deadline_at: float
+
+
+class _AcrossProcesses(NamedTuple):
+    """Perform ``steps`` if this process leads for ``scope`` (carrier, credential, key): one process
+    at a time sends, the others take its success from the state backend; the driver replies the
+    response."""
+
+    scope: tuple[str, str, str]
+    request: httpx.Request
+    steps: Steps
+    remaining: Callable[[], float]
+
+
+#: What the engine asks a driver to do for one request (sans-I/O: the engine decides, the sync or
+#: async driver performs each step and sends back its reply), ending with the final response.
+Steps: TypeAlias = Generator["_Step", Any, httpx.Response]
+_Step: TypeAlias = "_Read | _Sleep | _Reserve | _SingleFlight | _AcrossProcesses"
 
 
 class _Call:
@@ -220,31 +270,91 @@ class Engine:
         request.headers.setdefault("User-Agent", _USER_AGENT)
         request.headers["Accept-Encoding"] = _ACCEPT_ENCODING
 
-    def _begin_attempt(
-        self, options: RequestOptions, request: httpx.Request, deadline_at: float, call: _Call | None
-    ) -> float:
-        """Stamp the attempt's deadline on ``request`` and mark a purchase in flight; the start time."""
-        self._prepare(request, deadline_at)
-        if call is not None and options.purchase:
-            call.in_flight = True  # from here until an outcome is decided, a failure is ambiguous
-        return time.perf_counter()
+    # -- one request, as steps both drivers perform ----------------------------------------------
 
-    def _settle_attempt(
+    def _request_steps(self, carrier: Carrier, request: httpx.Request, deadline_at: float, call: _Call | None) -> Steps:
+        """One request of a flow: the cleartext check, single flight or the retry loop, the purchase's bookkeeping."""
+        check_cleartext(request, carrier=carrier.code, allowed=self.allow_insecure_http or self._sandbox_flag)
+        options = options_of(request)
+        if call is not None:
+            call.sending(options)
+        response: httpx.Response
+        if options.singleflight:
+            response = yield _SingleFlight(options, request, deadline_at)
+        else:
+            response = yield from self._retry_steps(carrier, options, request, deadline_at, call)
+        if call is not None:
+            call.settled(options, response)
+        return response
+
+    def _leader_steps(
+        self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float
+    ) -> Steps:
+        """A single flight's leader: sends the request, in one process at a time where state is shared."""
+        if not self.state.shared or self._get_sandbox() is not None:
+            return (yield from self._retry_steps(carrier, options, request, deadline_at, None))
+        response: httpx.Response = yield _AcrossProcesses(
+            (carrier.code, carrier.credential_id(), options.singleflight or ""),
+            request,
+            self._retry_steps(carrier, options, request, deadline_at, None),
+            lambda: deadline_at - self._clock(),
+        )
+        return response
+
+    def _retry_steps(
+        self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float, call: _Call | None
+    ) -> Steps:
+        """Attempts under tenacity's wait and stop until one is final (see :meth:`_retrying`).
+
+        tenacity's ``iter`` says what comes next (an attempt, or a sleep the driver performs); when
+        a stop fires it raises the call's error (``give_up``).
+        """
+        import tenacity
+
+        retrying = tenacity.Retrying(**self._retrying(carrier, options, deadline_at))
+        retrying.begin()
+        state = tenacity.RetryCallState(retrying, fn=None, args=(), kwargs={})
+        while True:
+            action = retrying.iter(state)
+            if isinstance(action, tenacity.DoSleep):
+                state.prepare_for_next_attempt()
+                yield _Sleep(float(action))
+                continue
+            assert isinstance(action, tenacity.DoAttempt)  # a stop raised the call's error (``give_up``)
+            try:
+                return (
+                    yield from self._attempt_steps(carrier, options, request, state.attempt_number, deadline_at, call)
+                )
+            except RetryableFailure as failure:
+                state.set_exception((type(failure), failure, failure.__traceback__))
+
+    def _attempt_steps(
         self,
         carrier: Carrier,
         options: RequestOptions,
         request: httpx.Request,
         attempt: int,
+        deadline_at: float,
         call: _Call | None,
-        started: float,
-        response: httpx.Response | None,
-        error: httpx.TransportError | None,
-    ) -> httpx.Response:
-        """Log one attempt and decide it: the final response, or raise what ended or retries it.
+    ) -> Steps:
+        """One attempt: its rate-limit slot, the exchange, its log and decision.
 
-        Both drivers call this outside their ``except`` block, so a raised error never carries the
+        The outcome is raised here, not in the driver's ``except`` block, so no error carries the
         transport error (and its live request) as its implicit context.
         """
+        if options.rate_limited:
+            self._prepare(request, deadline_at)  # the deadline first: a refused request takes no slot
+            wait = yield _Reserve(self._limiter(carrier), deadline_at - self._clock())
+            if wait > 0:
+                if self._clock() + wait >= deadline_at:
+                    raise _client_side_limited(carrier, options, wait)
+                yield _Sleep(wait)
+        self._prepare(request, deadline_at)
+        if call is not None and options.purchase:
+            call.in_flight = True  # from here until an outcome is decided, a failure is ambiguous
+        started = time.perf_counter()
+        reply = yield _Read(options, request, deadline_at)
+        response, error = (reply, None) if isinstance(reply, httpx.Response) else (None, reply)
         self._log_response(carrier, options, request, attempt, response, error, started)
         outcome = self._decide(carrier, options, attempt, error=error, response=response)
         if call is not None and options.purchase:
@@ -682,61 +792,32 @@ class SyncEngine(Engine):
             if token is not None:
                 _SYNC_DEADLINE.reset(token)
 
-    def _attempt(
-        self,
-        carrier: Carrier,
-        options: RequestOptions,
-        request: httpx.Request,
-        attempt: int,
-        deadline_at: float,
-        call: _Call | None = None,
-    ) -> httpx.Response:
-        if options.rate_limited:
-            self._prepare(request, deadline_at)  # the deadline first: a refused request takes no slot
-            wait = self._limiter(carrier).reserve(within=deadline_at - self._clock())
-            if wait > 0:
-                if self._clock() + wait >= deadline_at:
-                    raise _client_side_limited(carrier, options, wait)
-                self._sleep(wait)
-        started = self._begin_attempt(options, request, deadline_at, call)
-        response: httpx.Response | None = None
-        error: httpx.TransportError | None = None
-        try:
-            response = self._read(carrier, options, request, deadline_at)
-        except httpx.TransportError as err:
-            error = err
-        return self._settle_attempt(carrier, options, request, attempt, call, started, response, error)
+    def _perform(self, carrier: Carrier, steps: Steps) -> httpx.Response:
+        """Drive ``steps`` to the response, performing each step it asks for (see :data:`Steps`)."""
+        return drive_sync(steps, functools.partial(self._step, carrier))
+
+    def _step(self, carrier: Carrier, step: _Step) -> Any:
+        """Perform one step; a transport error is the reply, so the engine raises what follows from it."""
+        if isinstance(step, _Reserve):
+            return step.limiter.reserve(within=step.within)
+        if isinstance(step, _Read):
+            try:
+                return self._read(carrier, step.options, step.request, step.deadline_at)
+            except httpx.TransportError as err:
+                return err
+        if isinstance(step, _Sleep):
+            return self._sleep(step.seconds)
+        if isinstance(step, _SingleFlight):
+            return self._send_singleflight(carrier, step.options, step.request, step.deadline_at)
+        from .state._flight import shared_flight
+
+        send = functools.partial(self._perform, carrier, step.steps)
+        return shared_flight(self.state, step.scope, step.request, send, remaining=step.remaining, sleep=self._sleep)
 
     def _send(
         self, carrier: Carrier, request: httpx.Request, deadline_at: float, call: _Call | None = None
     ) -> httpx.Response:
-        check_cleartext(request, carrier=carrier.code, allowed=self.allow_insecure_http or self._sandbox_flag)
-        options = options_of(request)
-        if call is not None:
-            call.sending(options)
-        if options.singleflight:
-            response = self._send_singleflight(carrier, options, request, deadline_at)
-        else:
-            response = self._send_retrying(carrier, options, request, deadline_at, call)
-        if call is not None:
-            call.settled(options, response)
-        return response
-
-    def _send_retrying(
-        self,
-        carrier: Carrier,
-        options: RequestOptions,
-        request: httpx.Request,
-        deadline_at: float,
-        call: _Call | None = None,
-    ) -> httpx.Response:
-        import tenacity
-
-        retrying = tenacity.Retrying(sleep=self._sleep, **self._retrying(carrier, options, deadline_at))
-        for attempt in retrying:
-            with attempt:
-                return self._attempt(carrier, options, request, attempt.retry_state.attempt_number, deadline_at, call)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self._perform(carrier, self._request_steps(carrier, request, deadline_at, call))
 
     def _send_singleflight(
         self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float
@@ -769,7 +850,7 @@ class SyncEngine(Engine):
                     continue
                 raise _own_copy(err) from None
         try:
-            response = self._send_across_processes(carrier, options, request, deadline_at)
+            response = self._perform(carrier, self._leader_steps(carrier, options, request, deadline_at))
         except BaseException as err:
             future.set_exception(err)
             raise
@@ -780,22 +861,6 @@ class SyncEngine(Engine):
             with shared.lock:
                 if shared.singleflight_sync.get(key) is future:
                     shared.singleflight_sync.pop(key, None)
-
-    def _send_across_processes(
-        self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float
-    ) -> httpx.Response:
-        if not self.state.shared or self._get_sandbox() is not None:
-            return self._send_retrying(carrier, options, request, deadline_at)
-        from .state._flight import shared_flight
-
-        return shared_flight(
-            self.state,
-            (carrier.code, carrier.credential_id(), options.singleflight or ""),
-            request,
-            lambda: self._send_retrying(carrier, options, request, deadline_at),
-            remaining=lambda: deadline_at - self._clock(),
-            sleep=self._sleep,
-        )
 
     def _run(self, carrier: Carrier, flow: Flow[T], *, key: str | None = None) -> T:
         with observing(carrier.code, sandbox=self._sandbox_flag):
@@ -848,64 +913,35 @@ class AsyncEngine(Engine):
         finally:
             await response.aclose()
 
-    async def _attempt(
-        self,
-        carrier: Carrier,
-        options: RequestOptions,
-        request: httpx.Request,
-        attempt: int,
-        deadline_at: float,
-        call: _Call | None = None,
-    ) -> httpx.Response:
-        if options.rate_limited:
-            self._prepare(request, deadline_at)  # the deadline first: a refused request takes no slot
-            limiter, within = self._limiter(carrier), deadline_at - self._clock()
-            wait = await limiter.areserve(within) if self.state.shared else limiter.reserve(within)
-            if wait > 0:
-                if self._clock() + wait >= deadline_at:
-                    raise _client_side_limited(carrier, options, wait)
-                await self._sleep(wait)
-        started = self._begin_attempt(options, request, deadline_at, call)
-        response: httpx.Response | None = None
-        error: httpx.TransportError | None = None
-        try:
-            response = await self._read(carrier, options, request)
-        except httpx.TransportError as err:
-            error = err
-        return self._settle_attempt(carrier, options, request, attempt, call, started, response, error)
+    async def _perform(self, carrier: Carrier, steps: Steps) -> httpx.Response:
+        """Async :meth:`SyncEngine._perform`."""
+        return await drive_async(steps, functools.partial(self._step, carrier))
+
+    async def _step(self, carrier: Carrier, step: _Step) -> Any:
+        """Async :meth:`SyncEngine._step` (a shared limiter's slot is reserved without blocking the loop)."""
+        if isinstance(step, _Reserve):
+            limiter, within = step.limiter, step.within
+            return await limiter.areserve(within) if self.state.shared else limiter.reserve(within)
+        if isinstance(step, _Read):
+            try:
+                return await self._read(carrier, step.options, step.request)
+            except httpx.TransportError as err:
+                return err
+        if isinstance(step, _Sleep):
+            return await self._sleep(step.seconds)
+        if isinstance(step, _SingleFlight):
+            return await self._send_singleflight(carrier, step.options, step.request, step.deadline_at)
+        from .state._flight import shared_flight_async
+
+        send = functools.partial(self._perform, carrier, step.steps)
+        return await shared_flight_async(
+            self.state, step.scope, step.request, send, remaining=step.remaining, sleep=self._sleep
+        )
 
     async def _send(
         self, carrier: Carrier, request: httpx.Request, deadline_at: float, call: _Call | None = None
     ) -> httpx.Response:
-        check_cleartext(request, carrier=carrier.code, allowed=self.allow_insecure_http or self._sandbox_flag)
-        options = options_of(request)
-        if call is not None:
-            call.sending(options)
-        if options.singleflight:
-            response = await self._send_singleflight(carrier, options, request, deadline_at)
-        else:
-            response = await self._send_retrying(carrier, options, request, deadline_at, call)
-        if call is not None:
-            call.settled(options, response)
-        return response
-
-    async def _send_retrying(
-        self,
-        carrier: Carrier,
-        options: RequestOptions,
-        request: httpx.Request,
-        deadline_at: float,
-        call: _Call | None = None,
-    ) -> httpx.Response:
-        import tenacity
-
-        retrying = tenacity.AsyncRetrying(sleep=self._sleep, **self._retrying(carrier, options, deadline_at))
-        async for attempt in retrying:
-            with attempt:
-                return await self._attempt(
-                    carrier, options, request, attempt.retry_state.attempt_number, deadline_at, call
-                )
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await self._perform(carrier, self._request_steps(carrier, request, deadline_at, call))
 
     async def _send_singleflight(
         self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float
@@ -932,7 +968,7 @@ class AsyncEngine(Engine):
         future = asyncio.get_running_loop().create_future()
         shared.singleflight_async[key] = future
         try:
-            response = await self._send_across_processes(carrier, options, request, deadline_at)
+            response = await self._perform(carrier, self._leader_steps(carrier, options, request, deadline_at))
         except asyncio.CancelledError:
             future.cancel()  # followers fetch again; one caller's cancellation cancels no other
             raise
@@ -947,22 +983,6 @@ class AsyncEngine(Engine):
         finally:
             if shared.singleflight_async.get(key) is future:
                 shared.singleflight_async.pop(key, None)
-
-    async def _send_across_processes(
-        self, carrier: Carrier, options: RequestOptions, request: httpx.Request, deadline_at: float
-    ) -> httpx.Response:
-        if not self.state.shared or self._get_sandbox() is not None:
-            return await self._send_retrying(carrier, options, request, deadline_at)
-        from .state._flight import shared_flight_async
-
-        return await shared_flight_async(
-            self.state,
-            (carrier.code, carrier.credential_id(), options.singleflight or ""),
-            request,
-            lambda: self._send_retrying(carrier, options, request, deadline_at),
-            remaining=lambda: deadline_at - self._clock(),
-            sleep=self._sleep,
-        )
 
     async def _run(self, carrier: Carrier, flow: Flow[T], *, key: str | None = None) -> T:
         import asyncio
