@@ -43,6 +43,7 @@ def sent_for_sure_not(error: BaseException) -> bool:
     return isinstance(error, _NEVER_SENT)
 
 
+@attrs.define(kw_only=True, auto_exc=True)
 class RetryableFailure(Exception):
     """A failed attempt the engine allows to retry; tenacity decides whether there is room.
 
@@ -54,21 +55,14 @@ class RetryableFailure(Exception):
         cause: ``"HTTP 503"`` or the transport error's class name, for the log.
     """
 
-    def __init__(
-        self,
-        *,
-        error: BaseException | None,
-        response: httpx.Response | None,
-        retry_after: float | None,
-        timed_out: bool,
-        cause: str,
-    ) -> None:
-        super().__init__(cause)
-        self.error = error
-        self.response = response
-        self.retry_after = retry_after
-        self.timed_out = timed_out
-        self.cause = cause
+    error: BaseException | None
+    response: httpx.Response | None
+    retry_after: float | None
+    timed_out: bool
+    cause: str
+
+    def __str__(self) -> str:
+        return self.cause
 
 
 @attrs.frozen(kw_only=True)
