@@ -221,6 +221,20 @@ class BaseClient(Engine):
         clone._owns_http = False
         return clone
 
+    def _pool_options(self, transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None) -> dict[str, Any]:
+        """The connection pool's options, the same for both clients: this client's timeout, no
+        redirects (they could carry credentials elsewhere), the default limits, and, over the
+        network, the proxy environment and one verifying TLS context; a given transport is taken as is.
+        """
+        return {
+            "transport": transport,
+            "timeout": self.timeout,
+            "follow_redirects": False,
+            "limits": DEFAULT_LIMITS,
+            "trust_env": transport is None,
+            "verify": _ssl_context() if transport is None else True,
+        }
+
     # -- carriers and discovery ---------------------------------------------------------------
 
     @property
@@ -504,14 +518,7 @@ class Client(BaseClient, SyncEngine):
         box = self._get_sandbox()
         if transport is None and box is not None:
             transport = _SandboxHosts(box.transport(), box)
-        self._http = httpx.Client(
-            transport=transport,
-            timeout=self.timeout,
-            follow_redirects=False,
-            limits=DEFAULT_LIMITS,
-            trust_env=transport is None,
-            verify=_ssl_context() if transport is None else True,
-        )
+        self._http = httpx.Client(**self._pool_options(transport))
         # The whole-call deadline reaches every socket read, write and connect (trickling servers).
         self._deadline_enforced = _install_sync_deadline(self._http)
 
@@ -840,14 +847,7 @@ class AsyncClient(BaseClient, AsyncEngine):
         inner = transport.inner if isinstance(transport, _AiohttpCompat) else transport
         name = getattr(inner, "backend_name", type(inner).__name__) if inner is not None else "httpx"
         self.http_backend: str = name
-        self._http = httpx.AsyncClient(
-            transport=transport,
-            timeout=self.timeout,
-            follow_redirects=False,
-            limits=DEFAULT_LIMITS,
-            trust_env=transport is None,
-            verify=_ssl_context() if transport is None else True,
-        )
+        self._http = httpx.AsyncClient(**self._pool_options(transport))
 
     async def aclose(self) -> None:
         """Close the connection pool (only the client that created it closes it)."""
