@@ -89,7 +89,9 @@ class Request:
         self.operation = ""
 
 
-class AdversarialServer:
+class AdversarialServer(contextlib.AbstractContextManager["AdversarialServer"]):
+    """The server; a context manager (the stdlib's ``__enter__`` returns it) that closes on exit."""
+
     def __init__(
         self,
         behave: Callable[[Request], Action] | None = None,
@@ -112,9 +114,6 @@ class AdversarialServer:
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self._accept, daemon=True)
         self.thread.start()
-
-    def __enter__(self) -> AdversarialServer:
-        return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
