@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from carrier_sdk import Address, Parcel, ShipmentRequest
 from carrier_sdk.state import MemoryState, RedisState, SQLiteState, StateBackend
+from carrier_sdk.testing import sample_addresses
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,6 +23,14 @@ HOME = Address(name="Jane", street1="1 Main St", city="Springfield", country="US
 def home_shipment(reference: str) -> ShipmentRequest:
     """One parcel of weight 1 from :data:`HOME` to :data:`HOME`, under ``reference``."""
     return ShipmentRequest(shipper=HOME, recipient=HOME, parcels=[Parcel(weight=1)], reference=reference)
+
+
+def domestic_request(country: str, reference: str = "", weight: str = "1") -> ShipmentRequest:
+    """One parcel of ``weight`` (the default unit) between the test kit's sample addresses of ``country``."""
+    shipper, recipient = sample_addresses(country)
+    return ShipmentRequest(
+        shipper=shipper, recipient=recipient, parcels=(Parcel(weight=Decimal(weight)),), reference=reference
+    )
 
 
 def run_captured(

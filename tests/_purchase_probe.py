@@ -17,30 +17,27 @@ import resource
 import sys
 import time
 import tracemalloc
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from carrier_sdk import AsyncClient, Client, Parcel, Shipment, ShipmentRequest
-from carrier_sdk.testing.conformance import sample_addresses
+from carrier_sdk import AsyncClient, Client, Shipment, ShipmentRequest, from_dict, to_dict
 
 #: How often the async path's ticker looks at the event loop, in seconds.
 TICK = 0.01
 
 
 def measure_purchase(
-    path: str, carrier: str, settings: dict[str, Any], *, country: str, reference: str, key: str, deadline: float
+    path: str, carrier: str, settings: dict[str, Any], request: ShipmentRequest, *, key: str, deadline: float
 ) -> dict[str, Any]:
-    """Buy a one-parcel label between ``country``'s sample addresses on ``path`` (``sync``,
-    ``async-httpx`` or ``async-aiohttp``) in a fresh interpreter; what it measured."""
+    """Buy ``request``'s label on ``path`` (``sync``, ``async-httpx`` or ``async-aiohttp``) in a
+    fresh interpreter; what it measured."""
     from ._helpers import run_captured
 
     spec = {
         "path": path,
         "carrier": carrier,
         "settings": settings,
-        "country": country,
-        "reference": reference,
+        "request": to_dict(request),
         "key": key,
         "deadline": deadline,
     }
@@ -58,10 +55,7 @@ def _rss() -> int:
 def _probe(spec: dict[str, Any]) -> dict[str, Any]:
     path, carrier, key = spec["path"], spec["carrier"], spec["key"]
     options: dict[str, Any] = {"settings": {carrier: spec["settings"]}, "environ": {}, "deadline": spec["deadline"]}
-    shipper, recipient = sample_addresses(spec["country"])
-    request = ShipmentRequest(
-        shipper=shipper, recipient=recipient, parcels=(Parcel(weight=Decimal("1")),), reference=spec["reference"]
-    )
+    request = from_dict(ShipmentRequest, spec["request"])
     lags = [0.0]
 
     def sync() -> Shipment:

@@ -19,6 +19,7 @@ from carrier_sdk_usps.fake import fake_impb
 
 from carrier_sdk.sandbox import Sandbox
 from carrier_sdk.state import PurchaseStatus, RedisState
+from carrier_sdk.testing import cross_border_request
 
 HERE = Path(__file__).resolve().parent
 
@@ -154,14 +155,12 @@ def test_track_chunk_reports_errors_per_number(cluster: Cluster) -> None:
     assert results["NOT-A-NUMBER"].error_type == "ValidationError"
 
 
-def test_buy_labels_has_per_item_results_and_redelivery_buys_nothing_twice(
-    cluster: Cluster, make_shipment_request: Any
-) -> None:
+def test_buy_labels_has_per_item_results_and_redelivery_buys_nothing_twice(cluster: Cluster) -> None:
     from carrier_sdk.celery import PurchaseOutcome, buy_labels, purchase_item
 
     items = [
-        purchase_item("cainiao", make_shipment_request("A-1")),
-        purchase_item("cainiao", make_shipment_request("A-2")),
+        purchase_item("cainiao", cross_border_request("A-1")),
+        purchase_item("cainiao", cross_border_request("A-2")),
         {"carrier": "cainiao", "request": {"bogus": True}, "idempotency_key": "bad-1"},
     ]
     # The same task twice at once stands for a broker redelivery racing the original.

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from carrier_sdk import Client, Parcel, ShipmentRequest, TrackingStatus
-from carrier_sdk.testing.conformance import sample_addresses
+from carrier_sdk import Client, TrackingStatus
+
+from ._helpers import domestic_request
 
 
 def _in_a_running_loop(cell: object) -> None:
@@ -29,8 +30,7 @@ def test_every_sync_operation_works_inside_a_running_loop() -> None:
             seen["track_many"] = sorted((r.number, r.ok) for r in client.track_many(wanted))
             seen["wanted"] = sorted(zip(wanted, [True, True, False], strict=True))
             seen["journey"] = [leg.carrier for leg in client.track_journey(numbers["cainiao"]["handover"]).legs]
-            shipper, recipient = sample_addresses("US")
-            request = ShipmentRequest(shipper=shipper, recipient=recipient, parcels=[Parcel(weight=1)])
+            request = domestic_request("US")
             shipment = client.create_shipment("usps", request)
             seen["cancel"] = client.cancel_shipment("usps", shipment.tracking_number).cancelled
             seen["loop_thread"] = threading.current_thread() is threading.main_thread()

@@ -7,29 +7,22 @@ runs on the sync client, the async client over httpx and the async client over a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 
 from carrier_sdk import (
-    Address,
     AsyncClient,
     Client,
-    Customs,
-    CustomsItem,
     InvalidRequestError,
-    Money,
     OutcomeUnknownError,
-    Parcel,
     ResponseError,
     ShipmentRequest,
 )
-from carrier_sdk.testing import make_registry
-from carrier_sdk.testing.conformance import sample_addresses
+from carrier_sdk.testing import cross_border_request, make_registry, sample_address
 
+from ._helpers import domestic_request
 from .adversarial import AdversarialServer, Forward, Request, Reset, Respond
 
 carrier_sdk_cainiao = pytest.importorskip("carrier_sdk_cainiao")
@@ -77,9 +70,7 @@ def buy(path: str, code: str, carrier_cls: type, settings: dict[str, Any], reque
 
 
 @pytest.mark.parametrize("failure", ["503", "reset"])
-def test_cainiao_waybill_failure_after_order_is_outcome_unknown(
-    path: str, failure: str, make_shipment_request: Callable[[str], ShipmentRequest]
-) -> None:
+def test_cainiao_waybill_failure_after_order_is_outcome_unknown(path: str, failure: str) -> None:
     from carrier_sdk_cainiao._carrier import CainiaoCarrier
     from carrier_sdk_cainiao.fake import CainiaoFake
 
@@ -92,7 +83,7 @@ def test_cainiao_waybill_failure_after_order_is_outcome_unknown(
 
     with AdversarialServer(behave, api=fake, host_url="https://link.cainiao.com") as server:
         settings = fake.settings(base_url=server.url + "/gateway/link.do")
-        outcome = buy(path, "cainiao", CainiaoCarrier, settings, make_shipment_request("SHOP-REF-9"), "cn-key-1")
+        outcome = buy(path, "cainiao", CainiaoCarrier, settings, cross_border_request("SHOP-REF-9"), "cn-key-1")
         orders = server.count("create_shipment")
     assert orders == 1, f"{orders} orders created for one call"
     assert isinstance(outcome, OutcomeUnknownError), repr(outcome)
@@ -106,13 +97,6 @@ def test_cainiao_waybill_failure_after_order_is_outcome_unknown(
 
 
 # -- Correos: a 200 answer without its result element -------------------------------------------
-
-
-def _correos_request() -> ShipmentRequest:
-    shipper, recipient = sample_addresses("ES")
-    return ShipmentRequest(
-        shipper=shipper, recipient=recipient, parcels=(Parcel(weight=Decimal("1")),), reference="ES-REF-1"
-    )
 
 
 def test_correos_200_without_result_is_not_a_refusal(path: str) -> None:
@@ -132,8 +116,9 @@ def test_correos_200_without_result_is_not_a_refusal(path: str) -> None:
     def behave(request: Request) -> Any:
         return Forward(strip_result) if request.operation == "create_shipment" else Forward()
 
+    request = domestic_request("ES", "ES-REF-1")
     with AdversarialServer(behave, api=fake, host_url="https://preregistroenvios.correos.es") as server:
-        outcome = buy(path, "correos", CorreosCarrier, fake.settings(base_url=server.url), _correos_request(), "es-1")
+        outcome = buy(path, "correos", CorreosCarrier, fake.settings(base_url=server.url), request, "es-1")
         registrations = server.count("create_shipment")
     assert registrations == 1
     assert not isinstance(outcome, InvalidRequestError), f"reported as refused: {outcome}"
@@ -149,26 +134,8 @@ def test_correos_200_without_result_is_not_a_refusal(path: str) -> None:
 
 
 def _usps_international() -> ShipmentRequest:
-    shipper, _ = sample_addresses("US")
-    to = Address(
-        name="John Smith", street1="14 Kendall Lane", city="Canberra", state="ACT", postal_code="2601", country="AU"
-    )
-    item = CustomsItem(
-        description="Cotton T-shirt",
-        quantity=2,
-        value=Money(amount=Decimal("12.50"), currency="USD"),
-        weight=Decimal("0.3"),
-        weight_unit="lb",
-        hs_code="610910",
-        origin_country="US",
-    )
-    return ShipmentRequest(
-        shipper=shipper,
-        recipient=to,
-        parcels=(Parcel(weight=Decimal("0.5")),),
-        customs=Customs(items=(item,), contents_type="merchandise"),
-        reference="INTL-7",
-    )
+    """Washington -> Canberra with the test kit's customs declaration."""
+    return cross_border_request("INTL-7", shipper=sample_address("washington"), recipient=sample_address("canberra"))
 
 
 @pytest.mark.parametrize("failure", ["reset", "truncated"])

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -23,14 +22,12 @@ from carrier_sdk import (
     AsyncClient,
     Client,
     OutcomeUnknownError,
-    Parcel,
     ResponseTooLargeError,
-    ShipmentRequest,
 )
 from carrier_sdk.adapters import DEFAULT_MAX_BODY
 from carrier_sdk.testing import make_registry
-from carrier_sdk.testing.conformance import sample_addresses
 
+from ._helpers import domestic_request
 from .adversarial import AdversarialServer, Forward, Request
 
 MiB = 1024 * 1024
@@ -123,11 +120,6 @@ def _call(path: str, carrier: str, adapter: type[Any], settings: dict[str, Any],
     return asyncio.run(main())
 
 
-def _purchase(country: str) -> ShipmentRequest:
-    shipper, recipient = sample_addresses(country)
-    return ShipmentRequest(shipper=shipper, recipient=recipient, parcels=(Parcel(weight=Decimal("1")),), reference="C")
-
-
 def _skip_aiohttp(path: str) -> None:
     if path == "async-aiohttp":
         pytest.importorskip("httpx_aiohttp")
@@ -166,7 +158,7 @@ def test_correos_preregistration_answer_has_its_own_cap(path: str, declared: boo
     from carrier_sdk_correos._carrier import PREREGISTRO_MAX_BODY
 
     adapter, fake, _, _ = _case("correos")
-    request = _purchase("ES")
+    request = domestic_request("ES", "C")
     total = 12 * MiB
 
     def behave(request: Request) -> Any:
@@ -190,7 +182,7 @@ def test_usps_label_answer_over_30_mib_is_refused_unread(path: str) -> None:
     from carrier_sdk.adapters import LABEL_MAX_BODY
 
     adapter, fake, host_url, _ = _case("usps")
-    request = _purchase("US")
+    request = domestic_request("US", "C")
 
     def behave(request: Request) -> Any:
         if request.method == "POST" and request.path == "/labels/v3/label":

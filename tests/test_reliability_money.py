@@ -13,7 +13,6 @@ import json
 import pickle
 import time
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any, ClassVar
 
 import httpx
@@ -25,16 +24,15 @@ from carrier_sdk import (
     CarrierRegistry,
     Client,
     OutcomeUnknownError,
-    Parcel,
     ResponseError,
-    ShipmentRequest,
 )
 from carrier_sdk.testing import FakeCarrier, make_registry
-from carrier_sdk.testing.conformance import sample_addresses
 
+from ._helpers import domestic_request
 from .adversarial import AdversarialServer, Hang, PartialThenReset, Request, Reset, Respond, free_port
 
 PATHS = ["sync", "async-httpx", "async-aiohttp"]
+REQUEST = domestic_request("US", "order-77", weight="0.5")
 
 
 class KeylessCarrier(FakeCarrier):
@@ -50,13 +48,6 @@ def _registry() -> CarrierRegistry:
     return make_registry(KeylessCarrier)
 
 
-def _request() -> ShipmentRequest:
-    shipper, recipient = sample_addresses("US")
-    return ShipmentRequest(
-        shipper=shipper, recipient=recipient, parcels=(Parcel(weight=Decimal("0.5")),), reference="order-77"
-    )
-
-
 def buy(path: str, base_url: str, *, key: str = "caller-key-1", **options: Any) -> Any:
     """One create_shipment over ``path``; returns the Shipment or the exception raised."""
     settings = {"keyless": {"api_key_id": "id", "api_key": "fake-key", "base_url": base_url}}
@@ -64,7 +55,7 @@ def buy(path: str, base_url: str, *, key: str = "caller-key-1", **options: Any) 
     if path == "sync":
         with Client(settings=settings, registry=_registry(), **options) as client:
             try:
-                return client.create_shipment("keyless", _request(), idempotency_key=key)
+                return client.create_shipment("keyless", REQUEST, idempotency_key=key)
             except Exception as err:
                 return err
 
@@ -78,7 +69,7 @@ def buy(path: str, base_url: str, *, key: str = "caller-key-1", **options: Any) 
         ) as client:
             assert (client.http_backend == "AiohttpTransport") == (backend == "aiohttp")
             try:
-                return await client.create_shipment("keyless", _request(), idempotency_key=key)
+                return await client.create_shipment("keyless", REQUEST, idempotency_key=key)
             except Exception as err:
                 return err
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from ._helpers import domestic_request
 from ._purchase_probe import measure_purchase
 from .adversarial import AdversarialServer, Forward, Request, Respond
 
@@ -61,7 +62,7 @@ def measure(path: str) -> dict[str, Any]:
     with AdversarialServer(behave, api=fake, host_url="https://apis.usps.com") as server:
         settings = fake.settings(base_url=server.url)
         result = measure_purchase(
-            path, "usps", settings, country="US", reference="BIG-1", key="big-key", deadline=DEADLINE
+            path, "usps", settings, domestic_request("US", "BIG-1"), key="big-key", deadline=DEADLINE
         )
         labels = server.count("POST /labels/v3/label")
     result["size"] = len(body)

@@ -15,6 +15,7 @@ import pytest
 
 from carrier_sdk._xml import MAX_XML_ELEMENTS, parse_xml
 
+from ._helpers import domestic_request
 from ._purchase_probe import measure_purchase
 from .adversarial import AdversarialServer, Forward, Request, Respond
 
@@ -57,7 +58,7 @@ def test_29_mib_soap_of_empty_elements(path: str) -> None:
     with AdversarialServer(behave, api=fake, host_url="https://preregistroenvios.correos.es") as server:
         settings = fake.settings(base_url=server.url)
         result = measure_purchase(
-            path, "correos", settings, country="ES", reference="XML-1", key="xml-key", deadline=20
+            path, "correos", settings, domestic_request("ES", "XML-1"), key="xml-key", deadline=20
         )
     # A 2xx purchase answer it cannot read: the outcome is unknown, under the caller's key.
     assert "OutcomeUnknownError" in result.get("error_types", ()), result

@@ -12,6 +12,8 @@ from carrier_sdk import Client, TrackingInfo
 from carrier_sdk.sandbox import ADVANCE_LADDER, Sandbox
 from carrier_sdk.watch import event_id
 
+from ._helpers import domestic_request
+
 DAY = 86400.0
 #: Two sandbox creation instants far apart (2033 and 2036, on the hour): histories must follow them.
 T1 = 1_999_998_000.0
@@ -135,19 +137,13 @@ def test_advance_only_adds_events(code: str) -> None:
 
 def _buy(client: Client, code: str) -> str:
     """A label bought in the sandbox (SingPost sells none: one of its scenario numbers)."""
-    from carrier_sdk import Capability, Customs, CustomsItem, Money, Parcel, ShipmentRequest
-    from carrier_sdk.testing.conformance import sample_addresses
+    from carrier_sdk import Capability
+    from carrier_sdk.testing import cross_border_request
 
     sandbox = client.sandbox
     assert sandbox is not None
     if Capability.CREATE_SHIPMENT not in client.registry.get(code).capabilities:
         return sandbox.fake(code).scenario_numbers["in_transit"]
-    shipper, recipient = sample_addresses({"correos": "ES", "cainiao": "CN"}.get(code, "US"))
-    customs = None
     if code == "cainiao":  # Cainiao ships abroad only
-        _, recipient = sample_addresses("US")
-        value = Money(amount="25", currency="USD")
-        item = CustomsItem(description="Puzzle", value=value, weight="1", hs_code="950300", origin_country="CN")
-        customs = Customs(items=[item])
-    request = ShipmentRequest(shipper=shipper, recipient=recipient, parcels=(Parcel(weight=1),), customs=customs)
-    return client.create_shipment(code, request).tracking_number
+        return client.create_shipment(code, cross_border_request()).tracking_number
+    return client.create_shipment(code, domestic_request("ES" if code == "correos" else "US")).tracking_number

@@ -24,13 +24,9 @@ from carrier_sdk import (
 from carrier_sdk._ratelimit import Window
 from carrier_sdk.sandbox import Sandbox
 from carrier_sdk.state import MemoryState, PurchaseStatus, RedisState, SharedRateLimiter, SQLiteState, StateBackend
+from carrier_sdk.testing import cross_border_request
 
 from ._helpers import open_backend
-
-
-@pytest.fixture
-def shipment_request(make_shipment_request: Any) -> Any:
-    return make_shipment_request
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -87,11 +83,11 @@ def test_a_429_pauses_every_client_on_the_state(shared: StateBackend) -> None:
         two.track(number)
 
 
-def test_same_key_in_two_clients_buys_once(shared: StateBackend, shipment_request: Any) -> None:
+def test_same_key_in_two_clients_buys_once(shared: StateBackend) -> None:
     sandbox = Sandbox(carriers=["cainiao"])
     with Client(sandbox=sandbox, state=shared) as one, Client(sandbox=sandbox, state=shared) as two:
-        first = one.create_shipment("cainiao", shipment_request(), idempotency_key="order-1")
-        again = two.create_shipment("cainiao", shipment_request(), idempotency_key="order-1")
+        first = one.create_shipment("cainiao", cross_border_request(), idempotency_key="order-1")
+        again = two.create_shipment("cainiao", cross_border_request(), idempotency_key="order-1")
     assert again == first
     assert first.idempotency_key == "order-1"
     assert sandbox.fake("cainiao").calls["create_shipment"] == 1
@@ -100,54 +96,54 @@ def test_same_key_in_two_clients_buys_once(shared: StateBackend, shipment_reques
     assert record.status is PurchaseStatus.DONE
 
 
-def test_same_key_for_another_request_is_refused_before_any_io(shared: StateBackend, shipment_request: Any) -> None:
+def test_same_key_for_another_request_is_refused_before_any_io(shared: StateBackend) -> None:
     sandbox = Sandbox(carriers=["cainiao"])
     with Client(sandbox=sandbox, state=shared) as client:
-        client.create_shipment("cainiao", shipment_request(), idempotency_key="order-1")
+        client.create_shipment("cainiao", cross_border_request(), idempotency_key="order-1")
         with pytest.raises(ValidationError, match="different request"):
-            client.create_shipment("cainiao", shipment_request("OTHER"), idempotency_key="order-1")
+            client.create_shipment("cainiao", cross_border_request("OTHER"), idempotency_key="order-1")
     assert sandbox.fake("cainiao").calls["create_shipment"] == 1
 
 
-def test_a_key_in_flight_elsewhere_is_in_progress_then_unknown(shared: StateBackend, shipment_request: Any) -> None:
+def test_a_key_in_flight_elsewhere_is_in_progress_then_unknown(shared: StateBackend) -> None:
     sandbox = Sandbox(carriers=["cainiao"])
     key = shared.purchase_key("cainiao", "order-1")
     from carrier_sdk.state._ledger import request_fingerprint
 
-    shared.begin_purchase(key, "another-process", 0.5, request_fingerprint(shipment_request()))
+    shared.begin_purchase(key, "another-process", 0.5, request_fingerprint(cross_border_request()))
     with Client(sandbox=sandbox, state=shared) as client:
         with pytest.raises(PurchaseInProgressError) as info:
-            client.create_shipment("cainiao", shipment_request(), idempotency_key="order-1")
+            client.create_shipment("cainiao", cross_border_request(), idempotency_key="order-1")
         assert 0 < info.value.retry_after <= 0.5
         assert info.value.idempotency_key == "order-1"
         settled = shared.wait_for_purchase("cainiao", "order-1", timeout=5, poll=0.05)
         assert settled is not None
         assert settled.status is PurchaseStatus.UNKNOWN
         with pytest.raises(OutcomeUnknownError, match="lease expired"):
-            client.create_shipment("cainiao", shipment_request(), idempotency_key="order-1")
+            client.create_shipment("cainiao", cross_border_request(), idempotency_key="order-1")
     assert sandbox.fake("cainiao").calls["create_shipment"] == 0
 
 
-def test_an_ambiguous_purchase_is_recorded_unknown(shared: StateBackend, shipment_request: Any) -> None:
+def test_an_ambiguous_purchase_is_recorded_unknown(shared: StateBackend) -> None:
     sandbox = Sandbox(carriers=["cainiao"])
     sandbox.inject("cainiao", "lost_response", operation="create_shipment")
     with Client(sandbox=sandbox, state=shared) as client:
         with pytest.raises(OutcomeUnknownError):
-            client.create_shipment("cainiao", shipment_request(), idempotency_key="order-1")
+            client.create_shipment("cainiao", cross_border_request(), idempotency_key="order-1")
         record = shared.purchase("cainiao", "order-1")
         assert record is not None
         assert record.status is PurchaseStatus.UNKNOWN
         with pytest.raises(OutcomeUnknownError):
-            client.create_shipment("cainiao", shipment_request(), idempotency_key="order-1")
+            client.create_shipment("cainiao", cross_border_request(), idempotency_key="order-1")
         shared.forget("cainiao", "order-1")  # reconciled by hand: nothing was bought ... or was it
     assert sandbox.fake("cainiao").calls["create_shipment"] == 1
 
 
-def test_the_ledger_fails_closed_unless_the_caller_opts_out(shipment_request: Any) -> None:
+def test_the_ledger_fails_closed_unless_the_caller_opts_out() -> None:
     sandbox = Sandbox(carriers=["cainiao"])
     down = RedisState(f"redis://127.0.0.1:{closed_port()}/0", retry_for=0.1)
     with Client(sandbox=sandbox, state=down) as client, pytest.raises(StateBackendError, match="begin_purchase"):
-        client.create_shipment("cainiao", shipment_request(), idempotency_key="order-1")
+        client.create_shipment("cainiao", cross_border_request(), idempotency_key="order-1")
     down.close()
     assert sandbox.fake("cainiao").calls["create_shipment"] == 0
 
@@ -156,10 +152,10 @@ def test_the_ledger_fails_closed_unless_the_caller_opts_out(shipment_request: An
             raise StateBackendError("ledger down", backend="test://", operation="begin_purchase")
 
     with Client(sandbox=sandbox, state=LedgerDown()) as client, pytest.raises(StateBackendError):
-        client.create_shipment("cainiao", shipment_request(), idempotency_key="order-1")
+        client.create_shipment("cainiao", cross_border_request(), idempotency_key="order-1")
     assert sandbox.fake("cainiao").calls["create_shipment"] == 0
     with Client(sandbox=sandbox, state=LedgerDown(), ledger_required=False) as client:
-        shipment = client.create_shipment("cainiao", shipment_request(), idempotency_key="order-1")
+        shipment = client.create_shipment("cainiao", cross_border_request(), idempotency_key="order-1")
     assert shipment.tracking_number
     assert sandbox.fake("cainiao").calls["create_shipment"] == 1
 
@@ -185,7 +181,7 @@ def test_in_process_sandbox_tokens_stay_in_the_process(shared: StateBackend) -> 
     assert two.fake("usps").calls["token"] == 1
 
 
-def test_async_client_on_shared_state(shared: StateBackend, shipment_request: Any) -> None:
+def test_async_client_on_shared_state(shared: StateBackend) -> None:
     sandbox = Sandbox(carriers=["usps", "cainiao"])
     number = sandbox.scenario_numbers()["usps"]["in_transit"]
     limits = {"usps": RateLimit((Window(4, 30.0),))}  # one token request + three tracks
@@ -195,8 +191,8 @@ def test_async_client_on_shared_state(shared: StateBackend, shipment_request: An
             await asyncio.gather(*(client.track(number) for _ in range(3)))
             with pytest.raises(Exception, match="client-side rate limit"):
                 await client.track(number)
-            one = await client.create_shipment("cainiao", shipment_request(), idempotency_key="k")
-            two = await client.create_shipment("cainiao", shipment_request(), idempotency_key="k")
+            one = await client.create_shipment("cainiao", cross_border_request(), idempotency_key="k")
+            two = await client.create_shipment("cainiao", cross_border_request(), idempotency_key="k")
             return one, two
 
     one, two = asyncio.run(main())

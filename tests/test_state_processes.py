@@ -24,6 +24,7 @@ from carrier_sdk import RateLimit, to_dict
 from carrier_sdk._ratelimit import Window
 from carrier_sdk.sandbox import Sandbox
 from carrier_sdk.state import PurchaseStatus, RedisState
+from carrier_sdk.testing import cross_border_request
 
 WORKER = Path(__file__).with_name("_state_worker.py")
 
@@ -149,9 +150,7 @@ def test_eight_cold_processes_make_one_token_request(
     assert tokens == 1
 
 
-def test_a_worker_killed_mid_purchase_never_buys_twice(
-    redis_url: str, sandbox_server: tuple[Sandbox, Any], make_shipment_request: Any
-) -> None:
+def test_a_worker_killed_mid_purchase_never_buys_twice(redis_url: str, sandbox_server: tuple[Sandbox, Any]) -> None:
     sandbox, server = sandbox_server
     sandbox.set_latency(1.5, "cainiao")  # the purchase is in flight for 1.5 s
     job = {
@@ -160,7 +159,7 @@ def test_a_worker_killed_mid_purchase_never_buys_twice(
         "state": redis_url,
         "carrier": "cainiao",
         "key": "order-kill-1",
-        "request": to_dict(make_shipment_request()),
+        "request": to_dict(cross_border_request()),
         "deadline": 3.0,  # the ledger lease: 3 s + 5 s
     }
     first = start_worker(job)
