@@ -158,17 +158,12 @@ class _Core:
 
     def budget(self, code: str, now: float) -> tuple[int, float]:
         """``(batch size, calls allowed now)`` for carrier ``code`` (``inf``: no limit)."""
-        impl = self.client._carrier(code)
-        batch = max(1, impl.track_batch_size())
-        limiter = self.client._limiter(impl)
+        batch, limit, headroom = self.client.tracking_pace(code)
         pacer = self.pacers.get(code)
-        if pacer is None or pacer.limit != limiter.limit:
-            pacer = self.pacers[code] = Pacer(limiter.limit, now)
-        # A limiter shared through a state backend (Client(state=...)) cannot be peeked at: then
-        # the pacer alone keeps this process under the limit, and the client waits if others
-        # used the shared slots meanwhile.
-        peek = getattr(limiter, "headroom", None)
-        headroom = peek() if callable(peek) else None
+        if pacer is None or pacer.limit != limit:
+            pacer = self.pacers[code] = Pacer(limit, now)
+        # Where the client's limiter cannot be peeked at, the pacer alone keeps this process
+        # under the limit, and the client waits if others used the shared slots meanwhile.
         allowed = min(pacer.allowance(now), math.inf if headroom is None else headroom)
         return batch, allowed
 
