@@ -56,6 +56,44 @@ def _flight_key(carrier: str, credential: str, key: str) -> str:
     return f"{carrier}:{hashed(carrier, credential, key)}"
 
 
+class _Turn:
+    """One caller's turn at a shared flight: its rules, written once. The sync and async
+    drivers only put the steps in order (the async one runs each step in a worker thread)."""
+
+    def __init__(self, state: StateBackend, scope: tuple[str, str, str], request: httpx.Request) -> None:
+        self.state = state
+        self.carrier = scope[0]
+        self.key = _flight_key(*scope)
+        self.owner = uuid.uuid4().hex
+        self.request = request
+        self.since = state.now()
+
+    def published(self) -> httpx.Response | None:
+        """The response another caller published for this turn (asked again once the lease is
+        taken: it may have been published just before), if any."""
+        return _decode(self.state.get_flight(self.key), self.request, self.since)
+
+    def lead(self, left: float) -> bool:
+        """Take the lease (``True``: this caller sends), unless the call's deadline has passed."""
+        if left <= 0:
+            raise APITimeoutError(
+                "the call's deadline passed while another process was fetching the same token",
+                carrier=self.carrier,
+                operation="singleflight",
+            )
+        return self.state.acquire(self.key, self.owner, min(left, 60.0))
+
+    def publish(self, response: httpx.Response) -> httpx.Response:
+        """Share ``response`` with the others when it succeeded; return it."""
+        if 200 <= response.status_code < 300:
+            self.state.put_flight(self.key, _encode(response, self.state.now()), FLIGHT_TTL)
+        return response
+
+    def release(self) -> None:
+        """Give the lease back."""
+        self.state.release(self.key, self.owner)
+
+
 def shared_flight(
     state: StateBackend,
     scope: tuple[str, str, str],
@@ -67,31 +105,18 @@ def shared_flight(
 ) -> httpx.Response:
     """Send ``request`` through ``send`` in at most one process at a time for ``scope``
     (carrier, credential, single-flight key); share a successful response with the others."""
-    key = _flight_key(*scope)
-    owner = uuid.uuid4().hex
-    since = state.now()
+    turn = _Turn(state, scope, request)
     while True:
-        published = _decode(state.get_flight(key), request, since)
+        published = turn.published()
         if published is not None:
             return published
         left = remaining()
-        if left <= 0:
-            raise APITimeoutError(
-                "the call's deadline passed while another process was fetching the same token",
-                carrier=scope[0],
-                operation="singleflight",
-            )
-        if state.acquire(key, owner, min(left, 60.0)):
+        if turn.lead(left):
             try:
-                published = _decode(state.get_flight(key), request, since)
-                if published is not None:
-                    return published
-                response = send()
-                if 200 <= response.status_code < 300:
-                    state.put_flight(key, _encode(response, state.now()), FLIGHT_TTL)
-                return response
+                published = turn.published()
+                return published if published is not None else turn.publish(send())
             finally:
-                state.release(key, owner)
+                turn.release()
         sleep(min(_POLL, left))
 
 
@@ -105,32 +130,18 @@ async def shared_flight_async(
     sleep: Callable[[float], Awaitable[None]],
 ) -> httpx.Response:
     """Async :func:`shared_flight` (backend calls run in a worker thread)."""
-    import asyncio
+    from asyncio import to_thread
 
-    key = _flight_key(*scope)
-    owner = uuid.uuid4().hex
-    since = await asyncio.to_thread(state.now)
+    turn = await to_thread(_Turn, state, scope, request)
     while True:
-        published = _decode(await asyncio.to_thread(state.get_flight, key), request, since)
+        published = await to_thread(turn.published)
         if published is not None:
             return published
         left = remaining()
-        if left <= 0:
-            raise APITimeoutError(
-                "the call's deadline passed while another process was fetching the same token",
-                carrier=scope[0],
-                operation="singleflight",
-            )
-        if await asyncio.to_thread(state.acquire, key, owner, min(left, 60.0)):
+        if await to_thread(turn.lead, left):
             try:
-                published = _decode(await asyncio.to_thread(state.get_flight, key), request, since)
-                if published is not None:
-                    return published
-                response = await send()
-                if 200 <= response.status_code < 300:
-                    stamp = await asyncio.to_thread(state.now)
-                    await asyncio.to_thread(state.put_flight, key, _encode(response, stamp), FLIGHT_TTL)
-                return response
+                published = await to_thread(turn.published)
+                return published if published is not None else await to_thread(turn.publish, await send())
             finally:
-                await asyncio.to_thread(state.release, key, owner)
+                await to_thread(turn.release)
         await sleep(min(_POLL, left))
