@@ -1,8 +1,9 @@
 """``Client`` and ``AsyncClient``: twins over one :class:`BaseClient`.
 
-The base holds configuration and carrier lookup; the engine it inherits (``_engine``) holds
-request preparation, error mapping and the retry *decision*, and its sync and async drivers
-write only sending, reading and sleeping twice.
+The base holds configuration, carrier lookup and every operation, built once as a (carrier,
+flow) pair; the engine it inherits (``_engine``) writes each request once as sans-I/O steps
+(preparation, rate limit, retry decision, error mapping), which the sync and async drivers only
+perform. Each public method of the twins is one line that runs an operation.
 """
 
 from __future__ import annotations

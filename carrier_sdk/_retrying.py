@@ -121,7 +121,8 @@ def strategies(
     before_sleep: Callable[[tenacity.RetryCallState], None],
     give_up: Callable[[tenacity.RetryCallState], Any],
 ) -> dict[str, Any]:
-    """The keyword arguments of ``tenacity.Retrying``/``AsyncRetrying`` for one request."""
+    """The keyword arguments of the ``tenacity.Retrying`` whose ``iter`` paces one request's attempts
+    (``Engine._retry_steps``: the same loop for both clients)."""
     return {
         "retry": tenacity.retry_if_exception_type(RetryableFailure),
         "wait": wait_retry_after(wait_full_jitter(rng, multiplier=policy.initial_delay, max=policy.max_delay)),
