@@ -307,13 +307,22 @@ class Engine:
         """Attempts under tenacity's wait and stop until one is final (see :meth:`_retrying`).
 
         tenacity's ``iter`` says what comes next (an attempt, or a sleep the driver performs); when
-        a stop fires it raises the call's error (``give_up``).
+        a stop fires it raises the call's error (``give_up``). The first attempt is made before the
+        loop exists, since most requests need no other: the loop (and tenacity's import) is set up
+        only when that attempt may be retried, and is handed its failure as attempt 1.
         """
+        try:
+            return (yield from self._attempt_steps(carrier, options, request, 1, deadline_at, call))
+        except RetryableFailure as failure:
+            first = failure
         import tenacity
 
         retrying = tenacity.Retrying(**self._retrying(carrier, options, deadline_at))
         retrying.begin()
         state = tenacity.RetryCallState(retrying, fn=None, args=(), kwargs={})
+        action = retrying.iter(state)
+        assert isinstance(action, tenacity.DoAttempt)  # attempt 1: the one made above
+        state.set_exception((type(first), first, first.__traceback__))
         while True:
             action = retrying.iter(state)
             if isinstance(action, tenacity.DoSleep):

@@ -55,5 +55,13 @@ def test_sync_sandbox_loads_no_event_loop_or_server(code: str) -> None:
     assert _loaded_after(code, ("asyncio", "http.server")) == []
 
 
+def test_a_call_without_retries_loads_no_retry_loop() -> None:
+    code = (
+        "import carrier_sdk; c = carrier_sdk.Client(sandbox=True); "
+        "c.track(c.sandbox.fake('usps').scenario_numbers['delivered'])"
+    )
+    assert _loaded_after(code, ("tenacity", "carrier_sdk._retrying")) == []
+
+
 def test_entry_point_group_is_the_pluggy_project() -> None:
     assert ENTRY_POINT_GROUP == hookspecs.PROJECT_NAME
