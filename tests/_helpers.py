@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import subprocess
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from carrier_sdk import Address, Parcel, ShipmentRequest
+from carrier_sdk import Address, AsyncClient, Client, Parcel, ShipmentRequest
 from carrier_sdk.state import MemoryState, RedisState, SQLiteState, StateBackend
 from carrier_sdk.testing import sample_addresses
 
@@ -55,3 +57,38 @@ def open_backend(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> I
         yield state
     finally:
         state.close()
+
+
+def run_on_path(path: str, op: Callable[[Any], Any], *, skip_waits: bool = False, **options: Any) -> Any:
+    """Run ``op(client)`` on a client for ``path`` and return its result or the exception it raised.
+
+    ``path`` is ``sync`` (:class:`~carrier_sdk.Client`), ``async-httpx`` or ``async-aiohttp``
+    (:class:`~carrier_sdk.AsyncClient` over that backend, checked; ``op``'s result is awaited).
+    The client is built from ``options`` (``environ`` defaults to ``{}``) and closed after;
+    ``skip_waits`` makes its sleeps between retries return at once.
+    """
+    options.setdefault("environ", {})
+    if path == "sync":
+        if skip_waits:
+            options["sleep"] = lambda seconds: None
+        with Client(**options) as client:
+            try:
+                return op(client)
+            except Exception as err:
+                return err
+
+    async def no_wait(seconds: float) -> None:
+        return None
+
+    async def main() -> Any:
+        backend = path.removeprefix("async-")
+        if skip_waits:
+            options["sleep"] = no_wait
+        async with AsyncClient(http_backend=backend, **options) as client:
+            assert (client.http_backend == "AiohttpTransport") == (backend == "aiohttp"), client.http_backend
+            try:
+                return await op(client)
+            except Exception as err:
+                return err
+
+    return asyncio.run(main())

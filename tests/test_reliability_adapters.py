@@ -6,15 +6,12 @@ runs on the sync client, the async client over httpx and the async client over a
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
 import pytest
 
 from carrier_sdk import (
-    AsyncClient,
-    Client,
     InvalidRequestError,
     OutcomeUnknownError,
     ResponseError,
@@ -22,7 +19,7 @@ from carrier_sdk import (
 )
 from carrier_sdk.testing import cross_border_request, make_registry, sample_address
 
-from ._helpers import domestic_request
+from ._helpers import domestic_request, run_on_path
 from .adversarial import AdversarialServer, Forward, Request, Reset, Respond
 
 carrier_sdk_cainiao = pytest.importorskip("carrier_sdk_cainiao")
@@ -38,32 +35,15 @@ def path(request: pytest.FixtureRequest) -> str:
 
 
 def buy(path: str, code: str, carrier_cls: type, settings: dict[str, Any], request: ShipmentRequest, key: str) -> Any:
-    registry = make_registry(carrier_cls)
-    options: dict[str, Any] = {"timeout": httpx.Timeout(3.0), "max_retries": 2, "environ": {}}
-    if path == "sync":
-        with Client(settings={code: settings}, registry=registry, sleep=lambda s: None, **options) as client:
-            try:
-                return client.create_shipment(code, request, idempotency_key=key)
-            except Exception as err:
-                return err
-
-    async def no_sleep(seconds: float) -> None:
-        return None
-
-    async def main() -> Any:
-        async with AsyncClient(
-            settings={code: settings},
-            registry=registry,
-            http_backend=path.removeprefix("async-"),  # type: ignore[arg-type]
-            sleep=no_sleep,
-            **options,
-        ) as client:
-            try:
-                return await client.create_shipment(code, request, idempotency_key=key)
-            except Exception as err:
-                return err
-
-    return asyncio.run(main())
+    return run_on_path(
+        path,
+        lambda c: c.create_shipment(code, request, idempotency_key=key),
+        skip_waits=True,
+        settings={code: settings},
+        registry=make_registry(carrier_cls),
+        timeout=httpx.Timeout(3.0),
+        max_retries=2,
+    )
 
 
 # -- Cainiao: the order is created, then the waybill step fails ---------------------------------

@@ -10,7 +10,6 @@ flood's end.
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 from typing import Any
@@ -19,15 +18,13 @@ import attrs
 import pytest
 
 from carrier_sdk import (
-    AsyncClient,
-    Client,
     OutcomeUnknownError,
     ResponseTooLargeError,
 )
 from carrier_sdk.adapters import DEFAULT_MAX_BODY
 from carrier_sdk.testing import make_registry
 
-from ._helpers import domestic_request
+from ._helpers import domestic_request, run_on_path
 from .adversarial import AdversarialServer, Forward, Request
 
 MiB = 1024 * 1024
@@ -97,27 +94,12 @@ def _case(carrier: str) -> tuple[type[Any], Any, str, str]:
 
 
 def _call(path: str, carrier: str, adapter: type[Any], settings: dict[str, Any], call: str, arg: Any) -> Any:
-    registry = make_registry(adapter)
-    options: dict[str, Any] = {"settings": {carrier: settings}, "registry": registry, "environ": {}, "deadline": 20}
-    if path == "sync":
-        with Client(**options) as client:
-            try:
-                if call == "track":
-                    return client.track(arg, carrier=carrier)
-                return client.create_shipment(carrier, arg, idempotency_key="cap-key")
-            except Exception as err:
-                return err
+    def op(client: Any) -> Any:
+        if call == "track":
+            return client.track(arg, carrier=carrier)
+        return client.create_shipment(carrier, arg, idempotency_key="cap-key")
 
-    async def main() -> Any:
-        async with AsyncClient(**options, http_backend=path.removeprefix("async-")) as client:  # type: ignore[arg-type]
-            try:
-                if call == "track":
-                    return await client.track(arg, carrier=carrier)
-                return await client.create_shipment(carrier, arg, idempotency_key="cap-key")
-            except Exception as err:
-                return err
-
-    return asyncio.run(main())
+    return run_on_path(path, op, settings={carrier: settings}, registry=make_registry(adapter), deadline=20)
 
 
 def _skip_aiohttp(path: str) -> None:

@@ -6,7 +6,6 @@ httpx and the async client over aiohttp.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,15 +16,14 @@ import pytest
 
 from carrier_sdk import (
     APITimeoutError,
-    AsyncClient,
     CarrierRegistry,
     CarrierServerError,
-    Client,
     RelatedNumber,
     RetryPolicy,
 )
 from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, fake_number, make_registry
 
+from ._helpers import run_on_path
 from .adversarial import AdversarialServer, Delay, Forward, Request, Respond, Trickle
 
 
@@ -40,29 +38,8 @@ def call(
     path: str, settings: dict[str, Any], registry: CarrierRegistry, op: Callable[[Any], Any], **options: Any
 ) -> Any:
     """Run ``op(client)`` on ``path``; returns (result or exception, seconds)."""
-    options.setdefault("environ", {})
     started = time.monotonic()
-    if path == "sync":
-        with Client(settings=settings, registry=registry, **options) as client:
-            try:
-                result = op(client)
-            except Exception as err:
-                result = err
-        return result, time.monotonic() - started
-
-    async def main() -> Any:
-        async with AsyncClient(
-            settings=settings,
-            registry=registry,
-            http_backend=path.removeprefix("async-"),  # type: ignore[arg-type]
-            **options,
-        ) as client:
-            try:
-                return await op(client)
-            except Exception as err:
-                return err
-
-    result = asyncio.run(main())
+    result = run_on_path(path, op, settings=settings, registry=registry, **options)
     return result, time.monotonic() - started
 
 

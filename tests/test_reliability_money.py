@@ -8,7 +8,6 @@ request surely never left (nothing listens).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import pickle
 import time
@@ -20,15 +19,13 @@ import pytest
 
 from carrier_sdk import (
     APIConnectionError,
-    AsyncClient,
     CarrierRegistry,
-    Client,
     OutcomeUnknownError,
     ResponseError,
 )
 from carrier_sdk.testing import FakeCarrier, make_registry
 
-from ._helpers import domestic_request
+from ._helpers import domestic_request, run_on_path
 from .adversarial import AdversarialServer, Hang, PartialThenReset, Request, Reset, Respond, free_port
 
 PATHS = ["sync", "async-httpx", "async-aiohttp"]
@@ -52,28 +49,13 @@ def buy(path: str, base_url: str, *, key: str = "caller-key-1", **options: Any) 
     """One create_shipment over ``path``; returns the Shipment or the exception raised."""
     settings = {"keyless": {"api_key_id": "id", "api_key": "fake-key", "base_url": base_url}}
     options.setdefault("timeout", httpx.Timeout(2.0))
-    if path == "sync":
-        with Client(settings=settings, registry=_registry(), **options) as client:
-            try:
-                return client.create_shipment("keyless", REQUEST, idempotency_key=key)
-            except Exception as err:
-                return err
-
-    async def main() -> Any:
-        backend = path.removeprefix("async-")
-        async with AsyncClient(
-            settings=settings,
-            registry=_registry(),
-            http_backend=backend,  # type: ignore[arg-type]
-            **options,
-        ) as client:
-            assert (client.http_backend == "AiohttpTransport") == (backend == "aiohttp")
-            try:
-                return await client.create_shipment("keyless", REQUEST, idempotency_key=key)
-            except Exception as err:
-                return err
-
-    return asyncio.run(main())
+    return run_on_path(
+        path,
+        lambda c: c.create_shipment("keyless", REQUEST, idempotency_key=key),
+        settings=settings,
+        registry=_registry(),
+        **options,
+    )
 
 
 LABEL = json.dumps({"number": "FK100000009", "label": "%PDF-1.4", "price": "7.10"}).encode()

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import pathlib
 from typing import Any
 
 import pytest
 
-from carrier_sdk import AsyncClient, Client
 from carrier_sdk.testing import FakeCarrier, FakeCarrierAPIServer, fake_number, make_registry
 
+from ._helpers import run_on_path
 from .adversarial import AdversarialServer, Request, Respond
+
+
+def track_once(path: str, settings: dict[str, Any]) -> None:
+    """One fake-carrier track over plain http without retries; its outcome is not the point, what reached
+    the server is."""
+    run_on_path(
+        path,
+        lambda c: c.track(fake_number(2)),
+        settings=settings,
+        registry=make_registry(FakeCarrier),
+        max_retries=0,
+        allow_insecure_http=True,
+    )
 
 
 @pytest.mark.parametrize("path", ["sync", "async-httpx", "async-aiohttp"])
@@ -25,7 +36,6 @@ def test_env_proxy_is_honoured_on_every_transport(path: str, monkeypatch: pytest
         seen.append(request.path)  # a forward proxy receives the absolute URL
         return Respond(503, (("content-type", "application/json"),), b"{}")
 
-    registry = make_registry(FakeCarrier)
     with AdversarialServer(proxy) as server:
         for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
             monkeypatch.delenv(name, raising=False)
@@ -33,25 +43,7 @@ def test_env_proxy_is_honoured_on_every_transport(path: str, monkeypatch: pytest
         monkeypatch.setenv("NO_PROXY", "")
         monkeypatch.setenv("no_proxy", "")
         settings = {"fakecarrier": FakeCarrierAPIServer().settings(base_url="http://carrier.invalid")}
-        if path == "sync":
-            client = Client(settings=settings, registry=registry, environ={}, max_retries=0, allow_insecure_http=True)
-            with client, contextlib.suppress(Exception):
-                client.track(fake_number(2))
-        else:
-
-            async def main() -> None:
-                async with AsyncClient(
-                    settings=settings,
-                    registry=registry,
-                    environ={},
-                    max_retries=0,
-                    allow_insecure_http=True,
-                    http_backend=path.removeprefix("async-"),  # type: ignore[arg-type]
-                ) as client:
-                    with contextlib.suppress(Exception):
-                        await client.track(fake_number(2))
-
-            asyncio.run(main())
+        track_once(path, settings)
     assert seen, f"{path}: the request did not go through HTTP_PROXY"
     assert seen[0].startswith("http://carrier.invalid/")
 
@@ -67,7 +59,6 @@ def test_netrc_credentials_are_never_sent(path: str, monkeypatch: pytest.MonkeyP
         seen.append(request.headers)
         return Respond(503, (("content-type", "application/json"),), b"{}")
 
-    registry = make_registry(FakeCarrier)
     with AdversarialServer(record) as server:
         for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
             monkeypatch.delenv(name, raising=False)
@@ -76,24 +67,6 @@ def test_netrc_credentials_are_never_sent(path: str, monkeypatch: pytest.MonkeyP
         netrc.chmod(0o600)
         monkeypatch.setenv("NETRC", str(netrc))
         settings = {"fakecarrier": FakeCarrierAPIServer().settings(base_url=server.url)}
-        if path == "sync":
-            client = Client(settings=settings, registry=registry, environ={}, max_retries=0, allow_insecure_http=True)
-            with client, contextlib.suppress(Exception):
-                client.track(fake_number(2))
-        else:
-
-            async def main() -> None:
-                async with AsyncClient(
-                    settings=settings,
-                    registry=registry,
-                    environ={},
-                    max_retries=0,
-                    allow_insecure_http=True,
-                    http_backend=path.removeprefix("async-"),  # type: ignore[arg-type]
-                ) as client:
-                    with contextlib.suppress(Exception):
-                        await client.track(fake_number(2))
-
-            asyncio.run(main())
+        track_once(path, settings)
     assert seen, f"{path}: no request reached the server"
     assert not any("basic" in v.lower() for headers in seen for k, v in headers.items() if k.lower() == "authorization")

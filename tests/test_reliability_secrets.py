@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import pickle
 from typing import Any
 
 import httpx
 import pytest
 
-from carrier_sdk import APIConnectionError, APIError, AsyncClient, CarrierRegistry, Client
+from carrier_sdk import APIConnectionError, APIError, CarrierRegistry
 from carrier_sdk.testing import FakeCarrier, fake_number, make_registry
 
+from ._helpers import run_on_path
 from .adversarial import AdversarialServer, Forward, Request, Reset, Respond
 
 
@@ -23,24 +23,7 @@ def path(request: pytest.FixtureRequest) -> str:
 
 
 def run(path: str, settings: dict[str, Any], registry: CarrierRegistry, op: Any) -> Any:
-    options: dict[str, Any] = {"environ": {}, "max_retries": 0}
-    if path == "sync":
-        with Client(settings=settings, registry=registry, **options) as client:
-            try:
-                return op(client)
-            except Exception as err:
-                return err
-
-    async def main() -> Any:
-        async with AsyncClient(
-            settings=settings, registry=registry, http_backend=path.removeprefix("async-"), **options
-        ) as client:
-            try:
-                return await op(client)
-            except Exception as err:
-                return err
-
-    return asyncio.run(main())
+    return run_on_path(path, op, settings=settings, registry=registry, max_retries=0)
 
 
 def _everything_kept(err: BaseException) -> str:
