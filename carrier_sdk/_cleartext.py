@@ -37,6 +37,6 @@ def check_cleartext(request: httpx.Request, *, carrier: str, allowed: bool) -> N
     raise ConfigurationError(
         f"{carrier}: refusing to send a request to http://{request.url.host} in cleartext (credentials "
         "would cross the network unencrypted); use an https:// URL, or pass allow_insecure_http=True "
-        "to Client/AsyncClient to allow cleartext on purpose",
+        "to Client/AsyncClient (--allow-insecure-http on the command line) to allow cleartext on purpose",
         carrier=carrier,
     )

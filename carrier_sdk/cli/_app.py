@@ -79,6 +79,7 @@ class State:
     json: bool = False
     timeout: float | None = None
     max_retries: int | None = None
+    allow_insecure_http: bool = False
     seed: int = 0
     state_url: str | None = None
     _client: Client | None = attrs.field(default=None, init=False)
@@ -176,6 +177,8 @@ class State:
                 kwargs["timeout"] = self.timeout
             if self.max_retries is not None:
                 kwargs["max_retries"] = self.max_retries
+            if self.allow_insecure_http:
+                kwargs["allow_insecure_http"] = True
             if self.overrides.transport is not None:
                 kwargs["transport"] = self.overrides.transport
             if self.overrides.sleep is not None:
@@ -332,6 +335,12 @@ def _enable_debug_logging(ctx: click.Context) -> None:
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Per-request timeout in seconds.")
 @click.option("--max-retries", type=click.IntRange(min=0), help="Retries after the first attempt.")
 @click.option(
+    "--allow-insecure-http",
+    is_flag=True,
+    help="Allow plain http:// carrier URLs (base_url) to hosts other than loopback: credentials would "
+    "cross the network unencrypted. Off by default.",
+)
+@click.option(
     "--seed", type=int, default=0, show_default=True, help="Seed of the sandbox fakes and of generated numbers."
 )
 @click.option(
@@ -351,6 +360,7 @@ def cli(
     json_: bool,
     timeout: float | None,
     max_retries: int | None,
+    allow_insecure_http: bool,
     seed: int,
     state_url: str | None,
     verbose: bool,
@@ -372,6 +382,7 @@ def cli(
         json=json_,
         timeout=timeout,
         max_retries=max_retries,
+        allow_insecure_http=allow_insecure_http,
         seed=seed,
         state_url=state_url,
     )
