@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import contextvars
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from xml.etree.ElementTree import Element, TreeBuilder
 
 from ._exceptions import APITimeoutError, ResponseError
 
 if TYPE_CHECKING:
+    import xml.parsers.expat
+
     import httpx
 
 __all__ = ["MAX_XML_DEPTH", "MAX_XML_ELEMENTS", "MAX_XML_TEXT", "local_name", "parse_xml"]
@@ -41,35 +43,69 @@ class _Refused(Exception):
         self.reason = reason
 
 
-class _Builder(TreeBuilder):
-    """A tree builder that counts elements, depth and text as the parser feeds it."""
+def _refuse_dtd(*_: object) -> None:
+    raise _Refused("DTDs and entities are not accepted")
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.depth = 0
-        self.elements = 0
-        self.text = 0
 
-    def start(self, tag: Any, attrs: Any) -> Element:
-        self.depth += 1
-        self.elements += 1
-        self.text = 0
-        if self.depth > MAX_XML_DEPTH:
+#: The expat handlers that see a DTD, an entity declaration or an external entity: each refuses.
+_DTD_HANDLERS = (
+    "StartDoctypeDeclHandler",
+    "EntityDeclHandler",
+    "UnparsedEntityDeclHandler",
+    "ExternalEntityRefHandler",
+)
+
+
+def _build_with(parser: xml.parsers.expat.XMLParserType, *, count_text: bool) -> TreeBuilder:
+    """Set expat's handlers to build the document with ElementTree's C ``TreeBuilder``, counting
+    elements, depth and (only when ``count_text``) the characters of each text; a DTD, an entity
+    declaration or an external entity is refused. Returns the builder to close after parsing.
+
+    One Python call per start and end tag; character data goes straight to the builder.
+    """
+    builder = TreeBuilder()
+    names: dict[str, str] = {}
+    depth = elements = text = 0
+
+    def name(raw: str) -> str:  # expat's "uri}local" -> ElementTree's "{uri}local", memoized
+        fixed = names.get(raw)
+        if fixed is None:
+            fixed = names[raw] = "{" + raw if "}" in raw else raw
+        return fixed
+
+    def start(tag: str, attrs: list[str]) -> None:
+        nonlocal depth, elements, text
+        depth += 1
+        elements += 1
+        text = 0
+        if depth > MAX_XML_DEPTH:
             raise _Refused("nesting too deep")
-        if self.elements > MAX_XML_ELEMENTS:
+        if elements > MAX_XML_ELEMENTS:
             raise _Refused(f"more than {MAX_XML_ELEMENTS} elements")
-        return super().start(tag, attrs)
+        attrib = {name(attrs[i]): attrs[i + 1] for i in range(0, len(attrs), 2)} if attrs else {}
+        builder.start(names.get(tag) or name(tag), attrib)
 
-    def end(self, tag: Any) -> Element:
-        self.depth -= 1
-        self.text = 0
-        return super().end(tag)
+    def end(tag: str) -> None:
+        nonlocal depth, text
+        depth -= 1
+        text = 0
+        builder.end(names.get(tag) or name(tag))
 
-    def data(self, data: str) -> None:
-        self.text += len(data)
-        if self.text > MAX_XML_TEXT:
+    def data(chunk: str) -> None:
+        nonlocal text
+        text += len(chunk)
+        if text > MAX_XML_TEXT:
             raise _Refused(f"an element's text exceeds {MAX_XML_TEXT} characters")
-        super().data(data)
+        builder.data(chunk)
+
+    parser.buffer_text = True
+    parser.ordered_attributes = True
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = data if count_text else builder.data
+    for handler in _DTD_HANDLERS:
+        setattr(parser, handler, _refuse_dtd)
+    return builder
 
 
 def parse_xml(
@@ -91,9 +127,6 @@ def parse_xml(
     """
     import xml.parsers.expat
 
-    import defusedxml
-    import defusedxml.ElementTree as SafeET
-
     def fail(reason: str) -> ResponseError:
         return ResponseError(
             f"unusable XML response: {reason}",
@@ -111,7 +144,9 @@ def parse_xml(
         # Every "<" outside CDATA and comments opens or closes a tag: refuse without building anything.
         raise fail(f"more than {MAX_XML_ELEMENTS} elements")
     deadline = CALL_DEADLINE.get()
-    parser = SafeET.DefusedXMLParser(target=_Builder(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    parser = xml.parsers.expat.ParserCreate(None, "}")
+    # A text cannot hold more characters than the body has bytes: count only when it could.
+    builder = _build_with(parser, count_text=len(body) > MAX_XML_TEXT)
     try:
         view = memoryview(body)
         for start in range(0, len(body), _CHUNK):
@@ -119,13 +154,12 @@ def parse_xml(
                 raise APITimeoutError(
                     "the call's deadline passed while parsing the response", carrier=carrier, operation=operation
                 )
-            parser.feed(bytes(view[start : start + _CHUNK]))
-        root: Element = parser.close()
+            parser.Parse(bytes(view[start : start + _CHUNK]), False)
+        parser.Parse(b"", True)
+        root: Element = builder.close()
     except _Refused as refused:
         raise fail(refused.reason) from None
-    except defusedxml.DefusedXmlException:
-        raise fail("DTDs and entities are not accepted") from None
-    except (SafeET.ParseError, xml.parsers.expat.ExpatError, ValueError) as err:
+    except (xml.parsers.expat.ExpatError, ValueError) as err:
         raise fail(f"not well-formed ({type(err).__name__})") from None
     except RecursionError:
         raise fail("nesting too deep") from None
