@@ -19,7 +19,7 @@ import attrs
 from ._enums import LabelFormat, WeightUnit
 from ._exceptions import ValidationError
 from ._models import Address, Shipment, _format, _opt_date, _strings, _weight_unit
-from ._validation import check_positive, check_text, to_decimal
+from ._validation import check_int, check_positive, check_text, to_decimal
 
 if TYPE_CHECKING:
     from ._carrier import Carrier
@@ -79,13 +79,7 @@ def _pickup_date(value: date | str) -> date:
 
 
 def _package_count(value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 999:
-        raise ValidationError(
-            f"package_count must be a whole number from 1 to 999, got {value!r}",
-            field="package_count",
-            constraint="1-999",
-        )
-    return value
+    return check_int(value, "package_count", low=1, high=999, what="a whole number from 1 to 999", constraint="1-999")
 
 
 def _pickup_weight(value: Decimal | float | int | str) -> Decimal:

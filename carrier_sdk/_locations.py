@@ -18,7 +18,7 @@ import attrs
 from ._enums import DistanceUnit, LocationKind
 from ._exceptions import ValidationError
 from ._models import Address, _enum
-from ._validation import check_text, to_decimal
+from ._validation import check_int, check_text, to_decimal
 
 if TYPE_CHECKING:
     from ._carrier import Carrier
@@ -63,11 +63,7 @@ class Distance:
 
 
 def _weekday(value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 6:
-        raise ValidationError(
-            f"weekday must be 0 (Monday) to 6 (Sunday), got {value!r}", field="weekday", constraint="0-6"
-        )
-    return value
+    return check_int(value, "weekday", low=0, high=6, what="0 (Monday) to 6 (Sunday)", constraint="0-6")
 
 
 def _clock(value: time | str) -> time:

@@ -25,7 +25,7 @@ from ._enums import (
 )
 from ._exceptions import CarrierError, ValidationError
 from ._serialization import JSONValue
-from ._validation import check_country, check_currency, check_positive, check_text, to_decimal
+from ._validation import check_country, check_currency, check_int, check_positive, check_text, to_decimal
 
 __all__ = [
     "Address",
@@ -287,13 +287,7 @@ def _hs_code(value: str) -> str:
 
 
 def _quantity(value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValidationError(
-            f"quantity must be a positive integer, got {value!r}",
-            field="quantity",
-            constraint=">= 1",
-        )
-    return value
+    return check_int(value, "quantity", low=1, what="a positive integer", constraint=">= 1")
 
 
 @attrs.frozen(kw_only=True)

@@ -14,6 +14,7 @@ from .iso import COUNTRY_CODES, CURRENCY_CODES
 __all__ = [
     "check_country",
     "check_currency",
+    "check_int",
     "check_positive",
     "check_text",
     "to_decimal",
@@ -60,6 +61,14 @@ def check_text(value: Any, field: str, *, max_length: int, required: bool = Fals
     if required and not text:
         raise ValidationError(f"{field} is required", field=field, constraint="non-empty")
     return text
+
+
+def check_int(value: Any, field: str, *, low: int, high: int | None = None, what: str, constraint: str) -> int:
+    """Return ``value`` if it is an ``int`` (not a ``bool``) from ``low`` to ``high``, or raise
+    ``"{field} must be {what}, got {value!r}"``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        raise ValidationError(f"{field} must be {what}, got {value!r}", field=field, constraint=constraint)
+    return value
 
 
 def to_decimal(value: Any, field: str) -> Decimal:
