@@ -247,12 +247,7 @@ class CorreosCarrier(Carrier):
         self._require_shipping("create_shipment")
         reference = (request.reference or idempotency_key)[:100]
         envelope = create_shipment_body(
-            request,
-            labeller_code=self.settings.labeller_code,
-            reference=reference,
-            now=datetime.fromtimestamp(self.clock(), UTC),
-            contract_number=self.settings.contract_number,
-            client_number=self.settings.client_number,
+            request, self.settings, reference=reference, now=datetime.fromtimestamp(self.clock(), UTC)
         )
         response = yield self._soap_request(
             PREREGISTRO_SOAP_ACTION,

@@ -33,6 +33,7 @@ from carrier_sdk import (
     WeightUnit,
 )
 
+from ._settings import CorreosSettings
 from ._wire import (
     CUSTOMS_TIPO_ENVIO,
     CUSTOMS_VALUE_IN_CENTS,
@@ -347,16 +348,9 @@ def _customs(parent: Element, request: ShipmentRequest) -> None:
         add_child(line, "Valorneto", str(int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))))
 
 
-def create_shipment_body(
-    request: ShipmentRequest,
-    *,
-    labeller_code: str,
-    reference: str,
-    now: datetime,
-    contract_number: str = "",
-    client_number: str = "",
-) -> bytes:
-    """The ``PreregistroEnvio`` SOAP envelope for ``request``; raises :class:`ValidationError`."""
+def create_shipment_body(request: ShipmentRequest, account: CorreosSettings, *, reference: str, now: datetime) -> bytes:
+    """The ``PreregistroEnvio`` SOAP envelope for ``request``, sent as ``account`` (its labeller
+    code, and its contract and client numbers when set); raises :class:`ValidationError`."""
     if len(request.parcels) != 1:
         raise ValidationError(
             "Correos PreRegistro takes exactly one parcel (multi-parcel is not supported yet)",
@@ -377,6 +371,7 @@ def create_shipment_body(
         )
     product = (request.service or DEFAULT_PRODUCT).strip().upper()
     _check(product, "CodProducto", "service")
+    labeller_code = account.labeller_code
     _check(labeller_code, "CodEtiquetador", "labeller_code")
     _check(reference, "ReferenciaCliente", "reference")
     parcel = request.parcels[0]
@@ -386,10 +381,10 @@ def create_shipment_body(
     add_child(pre, "IdiomaErrores", ERROR_LANGUAGE)
     add_child(pre, "FechaOperacion", now.astimezone(ZoneInfo(MADRID_TZ)).strftime("%d-%m-%Y %H:%M:%S"))
     add_child(pre, "CodEtiquetador", labeller_code)
-    if contract_number:
-        add_child(pre, "NumContrato", contract_number)
-    if client_number:
-        add_child(pre, "NumCliente", client_number)
+    if account.contract_number:
+        add_child(pre, "NumContrato", account.contract_number)
+    if account.client_number:
+        add_child(pre, "NumCliente", account.client_number)
     add_child(pre, "TotalBultos", "1")
     add_child(pre, "ModDevEtiqueta", LABEL_MODE_PDF)
     _party(pre, "Remitente", request.shipper, "shipper", domestic=True)
