@@ -655,10 +655,8 @@ class Carrier:
         """Parse an XML body with the hardened parser (see :func:`carrier_sdk._xml.parse_xml`)."""
         from ._xml import parse_xml
 
-        return parse_xml(
-            response.content,
-            carrier=self.code,
-            operation=operation,
-            request=redact_request(response.request, self.sensitive_headers),
-            status_code=response.status_code,
-        )
+        try:
+            return parse_xml(response.content, carrier=self.code, operation=operation, status_code=response.status_code)
+        except ResponseError as err:
+            err.request = redact_request(response.request, self.sensitive_headers)  # redacted only when it is raised
+            raise
