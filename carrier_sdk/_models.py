@@ -8,7 +8,7 @@ timezone-aware UTC; collections are tuples.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -602,6 +602,60 @@ class TrackingEvent:
     carrier_status_text: str = ""
     location: Location | None = None
     local_time: str = ""
+
+    @classmethod
+    def _parsed(
+        cls,
+        *,
+        occurred_at: datetime,
+        status: TrackingStatus,
+        description: str = "",
+        carrier_status_code: str = "",
+        carrier_status_text: str = "",
+        location: Location | None = None,
+        local_time: str = "",
+    ) -> TrackingEvent:
+        """The event an adapter's parser builds, once per event of every history it reads.
+
+        Equal to ``TrackingEvent(...)`` with the same arguments (the only converted fields are
+        ``occurred_at`` and ``status``): when they are already what the converters return (a
+        ``datetime`` in the ``UTC`` zone, a :class:`TrackingStatus`) the fields are set without
+        the generated ``__init__``; anything else goes through it, converters and checks included.
+        """
+        if type(occurred_at) is not datetime or occurred_at.tzinfo is not UTC or type(status) is not TrackingStatus:
+            return cls(
+                occurred_at=occurred_at,
+                status=status,
+                description=description,
+                carrier_status_code=carrier_status_code,
+                carrier_status_text=carrier_status_text,
+                location=location,
+                local_time=local_time,
+            )
+        event = object.__new__(cls)
+        _set_occurred_at(event, occurred_at)
+        _set_status(event, status)
+        _set_description(event, description)
+        _set_carrier_status_code(event, carrier_status_code)
+        _set_carrier_status_text(event, carrier_status_text)
+        _set_location(event, location)
+        _set_local_time(event, local_time)
+        return event
+
+
+def _setter(cls: type, name: str) -> Callable[[object, object], None]:
+    """The ``__set__`` of a slotted attrs class's field: sets it on a frozen instance, by name."""
+    setter: Callable[[object, object], None] = vars(cls)[name].__set__
+    return setter
+
+
+_set_occurred_at = _setter(TrackingEvent, "occurred_at")
+_set_status = _setter(TrackingEvent, "status")
+_set_description = _setter(TrackingEvent, "description")
+_set_carrier_status_code = _setter(TrackingEvent, "carrier_status_code")
+_set_carrier_status_text = _setter(TrackingEvent, "carrier_status_text")
+_set_location = _setter(TrackingEvent, "location")
+_set_local_time = _setter(TrackingEvent, "local_time")
 
 
 def _sorted_events(value: Iterable[TrackingEvent]) -> tuple[TrackingEvent, ...]:

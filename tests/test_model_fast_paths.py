@@ -1,10 +1,12 @@
-"""The models' converters pass already-normalized values through untouched (issue 17).
+"""The fast paths for what the adapters' parsers build (issue 17) build what the validated
+constructor builds.
 
-An adapter's parser hands ``TrackingEvent`` a UTC datetime and a ``TrackingStatus`` member; the
-converters return those as they are instead of re-checking them. These tests show that this
-changes nothing: the same values given in any other accepted form (an ISO string, another
-offset, the status's text) build an equal model, and input that is not normalized is still
-converted and validated.
+An adapter's parser hands ``TrackingEvent`` a UTC datetime and a ``TrackingStatus`` member: the
+converters return those as they are, and ``TrackingEvent._parsed`` (what the bundled parsers
+call) sets the fields without the generated ``__init__``. These tests show that this changes
+nothing: the same values given in any other accepted form (an ISO string, another offset, the
+status's text) build an equal model, ``_parsed`` equals the constructor on any input, and input
+that is not normalized is still converted and validated, by either path.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carrier_sdk import Client, TrackingEvent, TrackingInfo, TrackingStatus, ValidationError
+from carrier_sdk import Client, Location, TrackingEvent, TrackingInfo, TrackingStatus, ValidationError
 from carrier_sdk.sandbox import Sandbox
 
 offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(lambda m: timezone(timedelta(minutes=m)))
@@ -32,6 +34,55 @@ def test_normalized_values_build_what_user_forms_build(at: datetime, status: Tra
         assert same.occurred_at.tzinfo is UTC
         assert normalized.occurred_at.tzinfo is UTC
     assert TrackingInfo(carrier="x", tracking_number="1", status=status).status is status
+
+
+texts = st.text(max_size=20)
+
+
+@given(
+    at=aware,
+    status=st.sampled_from(TrackingStatus),
+    at_form=st.sampled_from(["utc", "offset", "iso"]),
+    status_as_member=st.booleans(),
+    description=texts,
+    code=texts,
+    local_time=texts,
+    located=st.booleans(),
+)
+def test_parsed_equals_the_constructor(
+    at: datetime,
+    status: TrackingStatus,
+    at_form: str,
+    status_as_member: bool,
+    description: str,
+    code: str,
+    local_time: str,
+    located: bool,
+) -> None:
+    fields: dict[str, Any] = {
+        "occurred_at": {"utc": at.astimezone(UTC), "offset": at, "iso": at.isoformat()}[at_form],
+        "status": status if status_as_member else status.value,
+        "description": description,
+        "carrier_status_code": code,
+        "carrier_status_text": description,
+        "location": Location(city=code) if located else None,
+        "local_time": local_time,
+    }
+    parsed = TrackingEvent._parsed(**fields)
+    built = TrackingEvent(**fields)
+    assert parsed == built
+    assert type(parsed) is TrackingEvent
+    assert parsed.occurred_at.tzinfo is UTC
+    assert parsed.status is built.status
+    assert hash(parsed) == hash(built)
+    assert repr(parsed) == repr(built)
+
+
+def test_parsed_validates_what_is_not_normalized() -> None:
+    with pytest.raises(ValidationError):
+        TrackingEvent._parsed(occurred_at=datetime(2024, 5, 1, 12), status=TrackingStatus.DELIVERED)
+    with pytest.raises(ValidationError):
+        TrackingEvent._parsed(occurred_at=datetime(2024, 5, 1, 12, tzinfo=UTC), status="lost")  # type: ignore[arg-type]
 
 
 def test_a_utc_equivalent_zone_is_still_converted_to_utc() -> None:

@@ -285,7 +285,7 @@ def to_tracking_info(carrier: str, number: str, wire: TrackRecord) -> TrackingIn
         occurred_at, local_time = event_instant(raw)
         status = map_status(raw.action_code, f"{raw.description} {raw.carrier_note}")
         events.append(
-            TrackingEvent(
+            TrackingEvent._parsed(
                 occurred_at=occurred_at,
                 status=status,
                 description=raw.description or raw.carrier_note,

@@ -212,7 +212,7 @@ def _is_return_event(event: LocalizadorEvent) -> bool:
 def _to_event(event: LocalizadorEvent) -> TrackingEvent:
     status = map_status(event.code, event.summary, phase=event.phase, phase_text=event.phase_text)
     local = f"{event.date} {event.time}".strip()
-    return TrackingEvent(
+    return TrackingEvent._parsed(
         occurred_at=madrid_to_utc(event.date, event.time),
         status=status,
         description=event.summary or event.detail,

@@ -136,7 +136,7 @@ def _events(wire_events: Iterable[WireEvent]) -> list[TrackingEvent]:
         if first > last or (first == last and EVENTS_NEWEST_FIRST):
             events.reverse()
     return [
-        TrackingEvent(
+        TrackingEvent._parsed(
             occurred_at=at,
             status=map_status(event.status_code, event.description),
             description=event.description,

@@ -430,7 +430,7 @@ def to_tracking_info(carrier: str, number: str, wire: Mapping[str, Any]) -> Trac
         code = _text(raw.get("eventCode")).upper()
         text = _text(raw.get("eventType"))
         events.append(
-            TrackingEvent(
+            TrackingEvent._parsed(
                 occurred_at=instant,
                 status=map_status(code, text),
                 description=text,
