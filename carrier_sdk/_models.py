@@ -8,6 +8,7 @@ timezone-aware UTC; collections are tuples.
 from __future__ import annotations
 
 import enum
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -658,8 +659,11 @@ _set_location = _setter(TrackingEvent, "location")
 _set_local_time = _setter(TrackingEvent, "local_time")
 
 
+_instant = operator.attrgetter("occurred_at")
+
+
 def _sorted_events(value: Iterable[TrackingEvent]) -> tuple[TrackingEvent, ...]:
-    return tuple(sorted(value, key=lambda e: e.occurred_at))
+    return tuple(sorted(value, key=_instant))
 
 
 @attrs.frozen(kw_only=True)
@@ -710,8 +714,9 @@ class TrackingInfo:
     @staticmethod
     def status_of(events: Iterable[TrackingEvent]) -> TrackingStatus:
         """The status of the chronologically latest event, ``UNKNOWN`` if there is none."""
-        ordered = _sorted_events(events)
-        return ordered[-1].status if ordered else TrackingStatus.UNKNOWN
+        given = tuple(events)
+        # The last of the latest in the given order: what the stable sort would put last.
+        return max(reversed(given), key=_instant).status if given else TrackingStatus.UNKNOWN
 
 
 @attrs.frozen(kw_only=True)

@@ -145,3 +145,17 @@ def test_every_adapters_events_equal_the_validated_construction(code: str) -> No
                 assert event.occurred_at.tzinfo is UTC
                 events += 1
     assert events > 0
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(min_value=0, max_value=3), st.sampled_from(TrackingStatus)),
+        max_size=8,
+    )
+)
+def test_status_of_is_the_last_event_of_the_stable_sort(rows: list[tuple[int, TrackingStatus]]) -> None:
+    """Ties included: the latest instant that comes last in the given order decides."""
+    events = [TrackingEvent(occurred_at=datetime(2024, 5, 1, hour, tzinfo=UTC), status=s) for hour, s in rows]
+    expected = sorted(events, key=lambda e: e.occurred_at)[-1].status if events else TrackingStatus.UNKNOWN
+    assert TrackingInfo.status_of(events) is expected
+    assert TrackingInfo.status_of(iter(events)) is expected
