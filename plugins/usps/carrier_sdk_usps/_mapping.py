@@ -423,7 +423,7 @@ def to_tracking_info(carrier: str, number: str, wire: Mapping[str, Any]) -> Trac
         raise TypeError("trackingEvents is not a list")
     events = []
     for raw in raw_events:
-        if not isinstance(raw, Mapping):
+        if type(raw) is not dict and not isinstance(raw, Mapping):  # dict first: the ABC check is slower
             raise TypeError("tracking event is not an object")
         placed = event_instant(raw)
         if placed is None:
