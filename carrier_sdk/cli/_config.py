@@ -13,9 +13,12 @@ import click
 from .. import Address, RateRequest, ShipmentRequest, ValidationError, from_dict
 from ._errors import EXIT_USAGE, CliError
 
-__all__ = ["address_from", "load_config", "load_document", "rate_request_from", "shipment_request_from"]
+__all__ = ["DOCUMENT", "address_from", "load_config", "load_document", "rate_request_from", "shipment_request_from"]
 
 T = TypeVar("T")
+
+#: A document argument or option (JSON or TOML): a file path, or ``-`` for stdin.
+DOCUMENT = click.Path(dir_okay=False, allow_dash=True)
 
 #: Fields of a shipment document that a :class:`RateRequest` also has.
 RATE_FIELDS = ("shipper", "recipient", "parcels", "service", "ship_date")

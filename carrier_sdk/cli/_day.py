@@ -10,18 +10,16 @@ import click
 
 from .. import PickupRequest, to_dict
 from ._app import State, json_option, pass_state, sandbox_option
-from ._config import address_from, load_document, shipment_request_from
+from ._config import DOCUMENT, address_from, load_document, shipment_request_from
 from ._output import console, write_new_file
 from ._shipping import report, report_label
 
 __all__ = ["manifest", "pickup", "return_label"]
 
-_DOCUMENT = click.Path(dir_okay=False, allow_dash=True)
-
 
 @click.command("return")
 @click.argument("carrier")
-@click.argument("shipment", type=_DOCUMENT)
+@click.argument("shipment", type=DOCUMENT)
 @click.option("--label-out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the label.")
 @click.option("--idempotency-key", metavar="KEY", help="Reuse KEY to retry the purchase safely.")
 @json_option
@@ -41,7 +39,7 @@ def return_label(
 @click.command()
 @click.argument("carrier")
 @click.argument("numbers", nargs=-1, required=True)
-@click.option("--origin", "origin_file", type=_DOCUMENT, required=True, help="Where the parcels are handed over.")
+@click.option("--origin", "origin_file", type=DOCUMENT, required=True, help="Where the parcels are handed over.")
 @click.option("--ship-date", type=click.DateTime(formats=["%Y-%m-%d"]), help="Mailing date (default today).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the manifest document.")
 @json_option
@@ -77,7 +75,7 @@ def pickup() -> None:
 
 @pickup.command("schedule")
 @click.argument("carrier")
-@click.argument("request_file", type=_DOCUMENT)
+@click.argument("request_file", type=DOCUMENT)
 @json_option
 @sandbox_option
 @pass_state
@@ -114,7 +112,7 @@ def pickup_cancel(state: State, carrier: str, confirmation: str) -> None:
 
 @pickup.command("availability")
 @click.argument("carrier")
-@click.option("--address", "address_file", type=_DOCUMENT, required=True, help="Address file (JSON or TOML).")
+@click.option("--address", "address_file", type=DOCUMENT, required=True, help="Address file (JSON or TOML).")
 @json_option
 @sandbox_option
 @pass_state

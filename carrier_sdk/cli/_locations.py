@@ -9,7 +9,7 @@ from rich.table import Table
 
 from .. import LocationKind, ServiceLocation, to_dict
 from ._app import State, json_option, pass_state, sandbox_option
-from ._config import address_from
+from ._config import DOCUMENT, address_from
 from ._output import clean, console
 
 __all__ = ["locations"]
@@ -31,7 +31,7 @@ def _address(location: ServiceLocation) -> str:
 @click.option(
     "--address",
     "address_file",
-    type=click.Path(dir_okay=False, allow_dash=True),
+    type=DOCUMENT,
     help="Search near this address (JSON or TOML file) instead of a postal code.",
 )
 @click.option(

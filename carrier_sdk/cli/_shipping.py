@@ -10,18 +10,11 @@ from rich.table import Table
 
 from .. import Shipment, to_dict
 from ._app import State, json_option, pass_state, sandbox_option
-from ._config import address_from, rate_request_from, shipment_request_from
+from ._config import DOCUMENT, address_from, rate_request_from, shipment_request_from
 from ._errors import EXIT_FAILED
 from ._output import console, write_new_file
 
 __all__ = ["cancel", "rates", "ship", "validate_address"]
-
-_DOCUMENT = click.Path(dir_okay=False, allow_dash=True)
-
-
-def _check_carrier(state: State, carrier: str) -> str:
-    """The installed code for ``carrier`` (case-insensitive); unknown: UnknownCarrierError -> exit 2."""
-    return state.canonical_code(carrier)
 
 
 def report(state: State, data: Any, title: str, rows: list[tuple[str, Any]], *, failed: bool = False) -> None:
@@ -43,13 +36,13 @@ def report(state: State, data: Any, title: str, rows: list[tuple[str, Any]], *, 
 
 @click.command()
 @click.argument("carrier")
-@click.option("--shipment", "shipment", type=_DOCUMENT, required=True, help="Shipment file (JSON or TOML).")
+@click.option("--shipment", "shipment", type=DOCUMENT, required=True, help="Shipment file (JSON or TOML).")
 @json_option
 @sandbox_option
 @pass_state
 def rates(state: State, carrier: str, shipment: str) -> None:
     """Quote the services of CARRIER for the parcels in a --shipment file."""
-    carrier = _check_carrier(state, carrier)
+    carrier = state.canonical_code(carrier)
     request = rate_request_from(shipment)
     quotes = state.client().rates(carrier, request)
     if state.json:
@@ -67,11 +60,11 @@ def rates(state: State, carrier: str, shipment: str) -> None:
 
 @click.command()
 @click.argument("carrier")
-@click.argument("shipment", type=_DOCUMENT, required=False)
+@click.argument("shipment", type=DOCUMENT, required=False)
 @click.option(
     "--file",
     "file_",
-    type=_DOCUMENT,
+    type=DOCUMENT,
     help="Buy many labels: one shipment per line of FILE, as JSON (JSON lines; - reads stdin).",
 )
 @click.option(
@@ -127,7 +120,7 @@ def ship(
     """
     if (shipment is None) == (file_ is None):
         state.fail("give a SHIPMENT file or --file FILE (one of them)")
-    carrier = _check_carrier(state, carrier)
+    carrier = state.canonical_code(carrier)
     if file_ is not None:
         if label_out is not None or idempotency_key is not None:
             state.fail("--label-out and --idempotency-key buy one label; with --file use --label-dir and --key-prefix")
@@ -160,7 +153,7 @@ def cancel(state: State, carrier: str, number: str) -> None:
 
     Exits 1 when the carrier did not cancel it.
     """
-    carrier = _check_carrier(state, carrier)
+    carrier = state.canonical_code(carrier)
     result = state.client().cancel_shipment(carrier, number)
     rows = [
         ("Tracking number", result.tracking_number),
@@ -173,7 +166,7 @@ def cancel(state: State, carrier: str, number: str) -> None:
 
 @click.command("validate-address")
 @click.argument("carrier")
-@click.option("--address", "address_file", type=_DOCUMENT, help="Address file (JSON or TOML); options override it.")
+@click.option("--address", "address_file", type=DOCUMENT, help="Address file (JSON or TOML); options override it.")
 @click.option("--name")
 @click.option("--company")
 @click.option("--street1")
@@ -202,7 +195,7 @@ def validate_address(
 
     Exits 1 when the carrier does not match the address.
     """
-    carrier = _check_carrier(state, carrier)
+    carrier = state.canonical_code(carrier)
     fields = {
         "name": name,
         "company": company,
