@@ -33,7 +33,8 @@ XML carriers) + the plain walk; karrio's USPS mapper on the same USPS body. Each
 one body at a time (the SDK and its baseline in turn) and reported as the median per body.
 
 Cold start: fresh interpreters (bytecode caching on), median: ``import httpx``, ``import
-carrier_sdk``, karrio's ``import karrio.sdk`` + USPS mapper, ``import httpx`` + one GET to the
+carrier_sdk`` (also both with ``click`` unimportable: with the ``[cli]`` extra installed, ``import
+httpx`` imports click, rich and pygments for its own command line), karrio's ``import karrio.sdk`` + USPS mapper, ``import httpx`` + one GET to the
 loopback server, and ``Client(sandbox=True)`` + ``carriers()`` + one ``track``.
 
 Observers: the SDK is measured without observation plugins (``CARRIER_SDK_DISABLE_PLUGINS=otel``,
@@ -730,6 +731,11 @@ def main(argv: list[str] | None = None) -> int:
     starts: dict[str, float] = {}
     starts["import httpx"] = cold(here, "import httpx", cold_repeat)
     starts["import carrier_sdk"] = cold(here, "import carrier_sdk", cold_repeat)
+    # With the [cli] extra installed, `import httpx` also imports click, rich and pygments (its
+    # httpx._main); both sides pay that. Without it (click made unimportable, as if not installed):
+    no_cli = "import sys; sys.modules['click'] = None; "
+    starts["import httpx (no click)"] = cold(here, no_cli + "import httpx", cold_repeat)
+    starts["import carrier_sdk (no click)"] = cold(here, no_cli + "import carrier_sdk", cold_repeat)
     with loopback_server(0, v3, v3r2) as base:
         starts["import httpx + one GET"] = cold(
             here,
@@ -758,6 +764,14 @@ def main(argv: list[str] | None = None) -> int:
         goal="≤ httpx + 40 ms",
         ratio_text=f"+{extra * 1e3:.0f} ms",
         met=extra <= 0.040,
+    )
+    report.add(
+        "cold `import carrier_sdk` without click/rich (httpx's cli not importable)",
+        "import httpx",
+        starts["import httpx (no click)"],
+        starts["import carrier_sdk (no click)"],
+        goal="",
+        ratio_text=f"+{(starts['import carrier_sdk (no click)'] - starts['import httpx (no click)']) * 1e3:.0f} ms",
     )
     if "karrio: import karrio.sdk + USPS" in starts:
         report.add(
