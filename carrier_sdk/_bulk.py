@@ -296,6 +296,10 @@ def _unexpected(job: Job, err: Exception) -> list[TrackingResult]:
 #: A job whose wall time is more than this many times its CPU time waits on the network more
 #: than it computes: running several at once pays off.
 WAITING_RATIO = 2.0
+#: ... provided it waits at least this long (seconds, wall minus CPU time). A job that waited a
+#: millisecond was more likely held up by the machine (another process on its core, a scheduler
+#: hiccup) than by the network; moving to threads on that would double the CPU per number.
+WAITING_MIN = 0.005
 #: Jobs run in the calling thread first; the median wall/CPU ratio of the last this many decides.
 PROBE_JOBS = 3
 
@@ -305,12 +309,12 @@ def _timed(
     job: W,
     wall: Callable[[], float],
     cpu: Callable[[], float],
-) -> tuple[list[R], float]:
-    """``run(job)`` and its wall time over its CPU time (the calling thread's)."""
+) -> tuple[list[R], float, float]:
+    """``run(job)``, its wall time over its CPU time and the time it waited (the calling thread's)."""
     wall_start, cpu_start = wall(), cpu()
     results = run(job)
-    spent = cpu() - cpu_start
-    return results, (wall() - wall_start) / spent if spent > 0 else math.inf
+    spent, elapsed = cpu() - cpu_start, wall() - wall_start
+    return results, elapsed / spent if spent > 0 else math.inf, elapsed - spent
 
 
 def run_jobs(
@@ -330,12 +334,14 @@ def run_jobs(
     Jobs run in the calling thread while they barely wait (an in-memory transport, a server
     next door): there, worker threads would only add GIL hand-offs and context switches to every
     number. Once the median wall/CPU ratio of the last :data:`PROBE_JOBS` jobs exceeds
-    :data:`WAITING_RATIO`, the rest run in a thread pool keeping ``ceil(ratio)`` jobs in flight
-    (Little's law: enough to keep one core busy while the others wait), re-estimated upwards as
-    jobs complete, never above ``concurrency``. ``early`` collects results produced while
-    ``jobs`` is pulled (numbers that could not be resolved); they are yielded as they appear.
+    :data:`WAITING_RATIO` and their median wait reaches :data:`WAITING_MIN`, the rest run in a
+    thread pool keeping ``ceil(ratio)`` jobs in flight (Little's law: enough to keep one core busy
+    while the others wait), re-estimated upwards as jobs complete, never above ``concurrency``.
+    ``early`` collects results produced while ``jobs`` is pulled (numbers that could not be
+    resolved); they are yielded as they appear.
     """
     ratios: deque[float] = deque(maxlen=PROBE_JOBS)
+    waits: deque[float] = deque(maxlen=PROBE_JOBS)
     limit = 1
     while True:
         job = next(jobs, None)
@@ -345,12 +351,13 @@ def run_jobs(
             return
         if job is FLUSH:
             continue
-        results, ratio = _timed(run, job, wall, cpu)
+        results, ratio, waited = _timed(run, job, wall, cpu)
         yield from results
         ratios.append(ratio)
+        waits.append(waited)
         if concurrency > 1 and len(ratios) == PROBE_JOBS:
             median = sorted(ratios)[PROBE_JOBS // 2]
-            if median > WAITING_RATIO:
+            if median > WAITING_RATIO and sorted(waits)[PROBE_JOBS // 2] >= WAITING_MIN:
                 limit = min(concurrency, math.ceil(median))
                 break
     yield from _run_threaded(jobs, run, concurrency, limit, early, wall, cpu)
@@ -392,7 +399,7 @@ def _run_threaded(
     import concurrent.futures
 
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="carrier-sdk")
-    pending: set[concurrent.futures.Future[tuple[list[R], float]]] = set()
+    pending: set[concurrent.futures.Future[tuple[list[R], float, float]]] = set()
     feed = _Feed(jobs, early)
 
     def start(job: W) -> None:
@@ -408,7 +415,7 @@ def _run_threaded(
             done, _ = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
             pending.difference_update(done)
             for future in done:
-                results, ratio = future.result()
+                results, ratio, _ = future.result()
                 if ratio > limit:
                     limit = min(concurrency, math.ceil(ratio))
                 yield from results

@@ -67,6 +67,12 @@ def test_jobs_that_barely_wait_run_in_the_calling_thread() -> None:
     assert set(work.threads) == {threading.get_ident()}
 
 
+def test_short_waits_stay_in_the_calling_thread() -> None:
+    work = FakeWork(wall=0.003, cpu=0.001)  # ratio 3, but 2 ms of waiting: a busy machine, not the network
+    assert len(drain(work, 30, concurrency=16)) == 30
+    assert set(work.threads) == {threading.get_ident()}
+
+
 def test_jobs_that_wait_move_to_at_most_ceil_ratio_threads() -> None:
     work = FakeWork(wall=6.0, cpu=1.0, real_sleep=0.02)  # ratio 6: six in flight keep a core busy
     numbers = drain(work, 60, concurrency=16)
