@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 import httpx
 
 from ._enums import TrackingStatus
-from ._exceptions import ConfigurationError, UnknownCarrierError
+from ._exceptions import APIConnectionError, APITimeoutError, ConfigurationError, UnknownCarrierError
 from ._flow import drive_sync
 from ._settings import load_settings
 from .fakes import FakeCarrierAPI, FaultKind, FaultOptions, decode_state
@@ -318,6 +318,7 @@ class Sandbox:
                 fake cannot show; a cancelled label; ``hours`` on a parcel that is off the ladder (a failed
                 delivery, a return): use ``to_status``.
             TrackingNotFoundError: The fake does not know ``number``.
+            APIConnectionError: A fault injected on ``track`` (:class:`APITimeoutError` for a timeout).
 
         .. versionadded:: 0.2
         """
@@ -336,8 +337,25 @@ class Sandbox:
         impl = carrier_cls(load_settings(carrier_cls, self.settings_for(carrier_cls.code)))
         with httpx.Client(transport=self.transport()) as http:
 
+            def send(request: httpx.Request) -> httpx.Response:
+                # The SDK's exception tree, as a client's track would raise (an injected fault).
+                try:
+                    return http.send(request)
+                except httpx.TimeoutException as err:
+                    raise APITimeoutError(
+                        f"track timed out reading {number} from the sandbox ({type(err).__name__})",
+                        carrier=carrier_cls.code,
+                        operation="track",
+                    ) from None
+                except httpx.TransportError as err:
+                    raise APIConnectionError(
+                        f"track failed to reach the sandbox for {number} ({type(err).__name__})",
+                        carrier=carrier_cls.code,
+                        operation="track",
+                    ) from None
+
             def read(tracking_number: str) -> TrackingInfo:
-                return drive_sync(impl.track(impl.check_number(tracking_number)), http.send)
+                return drive_sync(impl.track(impl.check_number(tracking_number)), send)
 
             before = read(number)
             if fake.is_cancelled(before.tracking_number):

@@ -14,6 +14,8 @@ import pytest
 
 from carrier_sdk import (
     Address,
+    APIConnectionError,
+    APITimeoutError,
     CarrierRegistry,
     Client,
     ConfigurationError,
@@ -156,6 +158,22 @@ def test_advance_argument_errors() -> None:
         sandbox.advance(numbers["delivery_failed"], hours=5)
     with pytest.raises(TrackingNotFoundError):
         sandbox.advance(numbers["unknown"], hours=5)
+
+
+@pytest.mark.parametrize(("kind", "error"), [("connect_error", APIConnectionError), ("timeout", APITimeoutError)])
+def test_advance_raises_the_sdk_error_for_a_fault_injected_on_track(kind: str, error: type[APIConnectionError]) -> None:
+    """advance reads the parcel through the fake, faults included: a transport fault is the SDK's
+    typed error (as a client's track raises it), never an httpx exception, and nothing moves."""
+    sandbox = Sandbox(registry=_registry())
+    number = sandbox.scenario_numbers()["fakecarrier"]["pre_transit"]
+    sandbox.inject("fakecarrier", kind, operation="track", count=1)
+    with pytest.raises(error) as caught:
+        sandbox.advance(number, hours=12)
+    assert caught.value.carrier == "fakecarrier"
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
+    moved = sandbox.advance(number, hours=12)  # the fault was used up: the move now happens
+    assert moved.status.value != "pre_transit"
 
 
 def test_ladder_is_ordered() -> None:
