@@ -1,4 +1,4 @@
-"""Virtual time and sandbox helpers for the watcher tests."""
+"""Virtual time (the kit's ``carrier_clock`` from :data:`T0`) and sandbox helpers for the watcher tests."""
 
 from __future__ import annotations
 
@@ -10,28 +10,18 @@ from typing import Any
 
 import pytest
 
-from carrier_sdk import Client
 from carrier_sdk.sandbox import Sandbox
-from carrier_sdk.testing import VirtualClock, make_client
+from carrier_sdk.testing import VirtualClock
 
 #: A virtual "now" (late 2026) after which sandbox orders unfold.
 T0 = 1_790_000_000.0
 
 
 @pytest.fixture
-def clock() -> VirtualClock:
+def carrier_clock() -> VirtualClock:
+    """The test kit's virtual clock, started at :data:`T0`; the kit's ``carrier_sandbox`` and
+    ``sandbox_client`` run on it."""
     return VirtualClock(start=T0)
-
-
-@pytest.fixture
-def sandbox(clock: VirtualClock) -> Sandbox:
-    return Sandbox(clock=clock)
-
-
-@pytest.fixture
-def client(sandbox: Sandbox, clock: VirtualClock) -> Iterator[Client]:
-    with make_client("sync", sandbox=sandbox, clock=clock) as c:
-        yield c
 
 
 def add_cainiao_order(sandbox: Sandbox, number: str, created_at: float, destination: str = "US") -> None:

@@ -182,20 +182,20 @@ def make_receiver_app(accepted: dict[str, dict[str, Any]], state: dict[str, bool
 
 
 def test_a_watcher_delivers_to_a_real_loopback_receiver_and_keeps_changes_while_it_is_down(
-    sandbox: Sandbox, clock: VirtualClock
+    carrier_sandbox: Sandbox, carrier_clock: VirtualClock
 ) -> None:
     accepted: dict[str, dict[str, Any]] = {}
     state = {"up": False}
     for index in range(3):
-        add_cainiao_order(sandbox, f"LP0000000005550{index}", created_at=T0 - 60)
+        add_cainiao_order(carrier_sandbox, f"LP0000000005550{index}", created_at=T0 - 60)
     from carrier_sdk import Client
 
     with (
         serve_asgi(make_receiver_app(accepted, state)) as base,
-        Client(sandbox=sandbox, clock=clock) as client,
+        Client(sandbox=carrier_sandbox, clock=carrier_clock) as client,
         WebhookSink(f"{base}/hook", SECRET, max_attempts=2, backoff=0.01) as sink,
     ):
-        watcher = Watcher(client, MemoryStore(), clock=clock, on_change=sink)
+        watcher = Watcher(client, MemoryStore(), clock=carrier_clock, on_change=sink)
         for index in range(3):
             watcher.add(f"LP0000000005550{index}", metadata={"order": index})
         assert watcher.run_once() == []
