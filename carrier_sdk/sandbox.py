@@ -341,15 +341,12 @@ class Sandbox:
                 # The SDK's exception tree, as a client's track would raise (an injected fault).
                 try:
                     return http.send(request)
-                except httpx.TimeoutException as err:
-                    raise APITimeoutError(
-                        f"track timed out reading {number} from the sandbox ({type(err).__name__})",
-                        carrier=carrier_cls.code,
-                        operation="track",
-                    ) from None
                 except httpx.TransportError as err:
-                    raise APIConnectionError(
-                        f"track failed to reach the sandbox for {number} ({type(err).__name__})",
+                    timed_out = isinstance(err, httpx.TimeoutException)
+                    error = APITimeoutError if timed_out else APIConnectionError
+                    what = "timed out" if timed_out else "failed"
+                    raise error(
+                        f"track {what} reading {number} from the sandbox ({type(err).__name__})",
                         carrier=carrier_cls.code,
                         operation="track",
                     ) from None
