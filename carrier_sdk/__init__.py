@@ -8,11 +8,11 @@ with an underscore are private.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._bulk import AsyncTrackingIterator, TrackingIterator, TrackingSummary
-from ._bulk_ship import AsyncShipmentIterator, ShipmentIterator, ShipmentResult, ShipmentSummary
 from ._client import AsyncClient, BaseClient, Client
 from ._constants import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, NOT_GIVEN
-from ._day import Manifest, ManifestRefusal, Pickup, PickupAvailability, PickupRequest
 from ._enums import (
     Capability,
     Confidence,
@@ -49,8 +49,7 @@ from ._exceptions import (
     UnsupportedOperationError,
     ValidationError,
 )
-from ._journey import Journey, JourneyEvent, JourneyLeg
-from ._locations import Distance, OpeningHours, ServiceLocation
+from ._lazy import lazy_exports as _lazy_exports
 from ._models import (
     Address,
     AddressCheck,
@@ -79,6 +78,12 @@ from ._registry import CarrierRegistry
 from ._retry import RetryBudget, RetryPolicy
 from ._serialization import JSONValue, from_dict, to_dict
 from ._settings import Secret
+
+if TYPE_CHECKING:  # imported on first access (below): a plain `import carrier_sdk` skips them
+    from ._bulk_ship import AsyncShipmentIterator, ShipmentIterator, ShipmentResult, ShipmentSummary
+    from ._day import Manifest, ManifestRefusal, Pickup, PickupAvailability, PickupRequest
+    from ._journey import Journey, JourneyEvent, JourneyLeg
+    from ._locations import Distance, OpeningHours, ServiceLocation
 
 __all__ = [
     "APIConnectionError",
@@ -174,9 +179,27 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> str:
-    if name == "__version__":
-        from ._version import VERSION
+# Names of the bulk-shipping, shipping-day, journey and locations models: each module is imported
+# (and its classes built) on the first access to one of its names, not by `import carrier_sdk`.
+_LAZY = {
+    **dict.fromkeys(("AsyncShipmentIterator", "ShipmentIterator", "ShipmentResult", "ShipmentSummary"), "._bulk_ship"),
+    **dict.fromkeys(("Manifest", "ManifestRefusal", "Pickup", "PickupAvailability", "PickupRequest"), "._day"),
+    **dict.fromkeys(("Journey", "JourneyEvent", "JourneyLeg"), "._journey"),
+    **dict.fromkeys(("Distance", "OpeningHours", "ServiceLocation"), "._locations"),
+}
+_lazy_getattr, _lazy_dir = _lazy_exports(__name__, _LAZY)
 
-        return VERSION
-    raise AttributeError(f"module 'carrier_sdk' has no attribute {name!r}")
+if TYPE_CHECKING:
+    __version__: str
+else:  # type checkers see the names imported above, not a __getattr__ that would accept any name
+
+    def __getattr__(name: str) -> Any:
+        if name == "__version__":
+            from ._version import VERSION
+
+            return VERSION
+        return _lazy_getattr(name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*_lazy_dir(), "__version__"})

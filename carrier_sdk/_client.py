@@ -21,15 +21,6 @@ import attrs
 import httpx
 
 from ._bulk import AsyncTrackingIterator, TrackingIterator, TrackingSummary, run_jobs, run_jobs_async, track_units
-from ._bulk_ship import (
-    AsyncShipmentIterator,
-    ShipmentIterator,
-    ShipmentResult,
-    ShipmentSummary,
-    check_concurrency,
-    key_maker,
-    purchase_units,
-)
 from ._carrier import Carrier
 from ._constants import (
     DEFAULT_CONCURRENCY,
@@ -39,21 +30,10 @@ from ._constants import (
     NOT_GIVEN,
     NotGiven,
 )
-from ._day import (
-    Manifest,
-    Pickup,
-    PickupAvailability,
-    PickupRequest,
-    check_address,
-    check_confirmation,
-    manifest_flow,
-    pickup_flow,
-)
 from ._engine import AsyncEngine, Engine, SyncEngine, _Shared
 from ._enums import Capability, LocationKind
 from ._exceptions import ConfigurationError, ValidationError
 from ._flow import Flow, drive_async, drive_sync
-from ._locations import ServiceLocation, locations_flow
 from ._models import (
     Address,
     AddressCheck,
@@ -77,8 +57,12 @@ from ._transports import _AiohttpCompat, _async_transport, _install_sync_deadlin
 from .state._base import StateBackend
 from .state._ledger import PurchaseGuard, request_fingerprint
 
-if TYPE_CHECKING:  # imported where used: a sync program never loads asyncio through the SDK
+if TYPE_CHECKING:  # imported where used: a sync program never loads asyncio through the SDK,
+    # and `import carrier_sdk` builds no bulk-shipping, shipping-day, journey or locations model
+    from ._bulk_ship import AsyncShipmentIterator, ShipmentIterator, ShipmentResult, ShipmentSummary
+    from ._day import Manifest, Pickup, PickupAvailability, PickupRequest
     from ._journey import Journey, Step
+    from ._locations import ServiceLocation
     from .sandbox import Sandbox
 
 __all__ = ["AsyncClient", "BaseClient", "Client"]
@@ -368,17 +352,25 @@ class BaseClient(Engine):
     def _op_manifest(
         self, carrier: str, items: Iterable[Shipment | str], ship_date: date | str | None, origin: Address | None
     ) -> Operation[Manifest]:
+        from ._day import manifest_flow
+
         return self._op(carrier, Capability.CREATE_MANIFEST, lambda impl: manifest_flow(impl, items, ship_date, origin))
 
     def _op_pickup(self, carrier: str, request: PickupRequest) -> Operation[Pickup]:
+        from ._day import pickup_flow
+
         return self._op(carrier, Capability.SCHEDULE_PICKUP, lambda impl: pickup_flow(impl, request))
 
     def _op_cancel_pickup(self, carrier: str, confirmation: str) -> Operation[None]:
+        from ._day import check_confirmation
+
         return self._op(
             carrier, Capability.CANCEL_PICKUP, lambda impl: impl.cancel_pickup(check_confirmation(confirmation))
         )
 
     def _op_pickup_availability(self, carrier: str, address: Address) -> Operation[PickupAvailability]:
+        from ._day import check_address
+
         return self._op(
             carrier, Capability.PICKUP_AVAILABILITY, lambda impl: impl.pickup_availability(check_address(address))
         )
@@ -386,6 +378,8 @@ class BaseClient(Engine):
     def _op_locations(
         self, carrier: str, near: Address | str, kind: LocationKind | str, limit: int
     ) -> Operation[list[ServiceLocation]]:
+        from ._locations import locations_flow
+
         return self._op(carrier, Capability.FIND_LOCATIONS, lambda impl: locations_flow(impl, near, kind, limit))
 
     def _bulk_track(
@@ -400,6 +394,8 @@ class BaseClient(Engine):
     def _bulk_buy(
         self, carrier: str, requests: Iterable[ShipmentRequest], concurrency: int, prefix: str | None
     ) -> Bulk[ShipmentResult, ShipmentSummary]:
+        from ._bulk_ship import ShipmentSummary, check_concurrency, key_maker, purchase_units
+
         self._carrier(carrier, Capability.CREATE_SHIPMENT)
         summary = ShipmentSummary()
         keys = key_maker(prefix)
@@ -686,6 +682,8 @@ class Client(BaseClient, SyncEngine):
         .. versionadded:: 0.3
         """
         bulk = self._bulk_buy(carrier, requests, concurrency, idempotency_key_prefix)
+        from ._bulk_ship import ShipmentIterator
+
         return ShipmentIterator(run_jobs(bulk.units, self._unit, bulk.concurrency, bulk.early), bulk.summary)
 
     def schedule_pickup(self, carrier: str, request: PickupRequest) -> Pickup:
@@ -955,6 +953,8 @@ class AsyncClient(BaseClient, AsyncEngine):
     ) -> AsyncShipmentIterator:
         """Async :meth:`Client.create_shipments`: an async iterator of :class:`ShipmentResult`."""
         bulk = self._bulk_buy(carrier, requests, concurrency, idempotency_key_prefix)
+        from ._bulk_ship import AsyncShipmentIterator
+
         return AsyncShipmentIterator(run_jobs_async(bulk.units, self._unit, bulk.concurrency, bulk.early), bulk.summary)
 
     async def schedule_pickup(self, carrier: str, request: PickupRequest) -> Pickup:

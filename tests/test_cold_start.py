@@ -7,12 +7,15 @@ everything). The names are modules that cost milliseconds to import and that a p
 
 from __future__ import annotations
 
+import importlib
 import json
+import pickle
 import subprocess
 import sys
 
 import pytest
 
+import carrier_sdk
 from carrier_sdk import hookspecs
 from carrier_sdk._plugins import ENTRY_POINT_GROUP
 
@@ -30,6 +33,16 @@ NOT_AT_IMPORT = (
     "http.server",
 )
 
+# Modules of the bulk-shipping, shipping-day, journey and locations models: `carrier_sdk`
+# resolves their public names on first access (PEP 562) so that a plain import builds none of
+# their classes.
+LAZY_MODULES = {
+    "carrier_sdk._bulk_ship": ("AsyncShipmentIterator", "ShipmentIterator", "ShipmentResult", "ShipmentSummary"),
+    "carrier_sdk._day": ("Manifest", "ManifestRefusal", "Pickup", "PickupAvailability", "PickupRequest"),
+    "carrier_sdk._journey": ("Journey", "JourneyEvent", "JourneyLeg"),
+    "carrier_sdk._locations": ("Distance", "OpeningHours", "ServiceLocation"),
+}
+
 
 def _loaded_after(code: str, names: tuple[str, ...]) -> list[str]:
     script = f"import json, sys\n{code}\nprint(json.dumps([n for n in {list(names)!r} if n in sys.modules]))\n"
@@ -40,6 +53,33 @@ def _loaded_after(code: str, names: tuple[str, ...]) -> list[str]:
 
 def test_import_loads_no_optional_machinery() -> None:
     assert _loaded_after("import carrier_sdk", NOT_AT_IMPORT) == []
+
+
+def test_import_loads_no_lazily_exported_module() -> None:
+    assert _loaded_after("import carrier_sdk", tuple(LAZY_MODULES)) == []
+
+
+@pytest.mark.parametrize(("module", "names"), LAZY_MODULES.items())
+def test_a_lazy_name_loads_its_module_only(module: str, names: tuple[str, ...]) -> None:
+    code = f"import carrier_sdk; {'; '.join(f'carrier_sdk.{name}' for name in names)}"
+    assert _loaded_after(code, tuple(LAZY_MODULES)) == [module]
+
+
+def test_lazy_names_are_the_defining_modules_objects_listed_and_picklable() -> None:
+    for module, names in LAZY_MODULES.items():
+        defining = importlib.import_module(module)
+        for name in names:
+            value = getattr(carrier_sdk, name)
+            assert value is getattr(defining, name)
+            assert name in carrier_sdk.__all__
+            assert name in dir(carrier_sdk)
+            assert pickle.loads(pickle.dumps(value)) is value
+    assert set(carrier_sdk.__all__) <= set(dir(carrier_sdk))
+
+
+def test_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchName'"):
+        carrier_sdk.NoSuchName  # type: ignore[attr-defined]  # noqa: B018
 
 
 @pytest.mark.parametrize(
