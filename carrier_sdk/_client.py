@@ -235,13 +235,11 @@ class BaseClient(Engine):
     def tracking_pace(self, code: str) -> tuple[int, RateLimit | None, int | None]:
         """How fast carrier ``code`` may be tracked through this client, for schedulers that poll
         through it (the watcher): the numbers one call takes, the client-side rate limit, and how
-        many calls the limit takes now without waiting (``None``: no limit, or one that cannot be
-        peeked at). Reserves nothing.
+        many calls the limit takes now without waiting (``None``: no limit). Reserves nothing.
         """
         impl = self._carrier(code)
         limiter = self._limiter(impl)
-        peek = getattr(limiter, "headroom", None)
-        headroom: int | None = peek() if callable(peek) else None
+        headroom: int | None = limiter.headroom()
         return max(1, impl.track_batch_size()), limiter.limit, headroom
 
     def plugin_report(self) -> PluginReport:

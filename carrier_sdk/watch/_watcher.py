@@ -162,8 +162,7 @@ class _Core:
         pacer = self.pacers.get(code)
         if pacer is None or pacer.limit != limit:
             pacer = self.pacers[code] = Pacer(limit, now)
-        # Where the client's limiter cannot be peeked at, the pacer alone keeps this process
-        # under the limit, and the client waits if others used the shared slots meanwhile.
+        # The headroom is a snapshot: if other processes take shared slots meanwhile, the client waits.
         allowed = min(pacer.allowance(now), math.inf if headroom is None else headroom)
         return batch, allowed
 
