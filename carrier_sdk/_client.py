@@ -259,9 +259,6 @@ class BaseClient(Engine):
             raise ValidationError("a tracking number is text", field="number", constraint="str")
         return self.registry.identify(number)
 
-    def _resolve(self, number: str, carrier: str | None = None) -> type[Carrier]:
-        return self.registry.resolve(number, carrier)
-
     def _carrier(self, code: str, capability: Capability | None = None) -> Carrier:
         carrier_cls = self.registry.get(code)
         if capability is not None and capability not in carrier_cls.capabilities:
@@ -315,7 +312,7 @@ class BaseClient(Engine):
         return Operation(impl, make(impl))
 
     def _op_track(self, number: str, carrier: str | None) -> Operation[TrackingInfo]:
-        impl = self._carrier(self._resolve(number, carrier).code, Capability.TRACK)
+        impl = self._carrier(self.registry.resolve(number, carrier).code, Capability.TRACK)
         return Operation(impl, impl.track(impl.check_number(number)))
 
     def _op_rates(self, carrier: str, request: RateRequest) -> Operation[list[Rate]]:
@@ -386,7 +383,7 @@ class BaseClient(Engine):
         if concurrency < 1:
             raise ValidationError("concurrency must be >= 1", field="concurrency", constraint=">= 1")
         early: list[TrackingResult] = []
-        units = track_units(numbers, carrier, lambda n: self._resolve(n, carrier), self._carrier, early)
+        units = track_units(numbers, carrier, lambda n: self.registry.resolve(n, carrier), self._carrier, early)
         return Bulk(units, early, TrackingSummary(), concurrency)
 
     def _bulk_buy(
@@ -411,7 +408,7 @@ class BaseClient(Engine):
         return planner.plan(
             number,
             carrier,
-            resolve=lambda n, c: self._resolve(n, c).code,
+            resolve=lambda n, c: self.registry.resolve(n, c).code,
             registry=self.registry,
             remaining=lambda: deadline_at - self._clock(),
             deadline=self.deadline,
