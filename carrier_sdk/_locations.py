@@ -200,13 +200,14 @@ def check_near(near: object) -> Address | str:
 
 def check_limit(limit: object) -> int:
     """``limit`` when it is a whole number from 1 to :data:`MAX_LOCATIONS`."""
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LOCATIONS:
-        raise ValidationError(
-            f"limit must be a whole number from 1 to {MAX_LOCATIONS}, got {limit!r}",
-            field="limit",
-            constraint=f"1-{MAX_LOCATIONS}",
-        )
-    return limit
+    return check_int(
+        limit,
+        "limit",
+        low=1,
+        high=MAX_LOCATIONS,
+        what=f"a whole number from 1 to {MAX_LOCATIONS}",
+        constraint=f"1-{MAX_LOCATIONS}",
+    )
 
 
 def locations_flow(
