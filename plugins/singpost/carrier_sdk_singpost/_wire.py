@@ -232,11 +232,6 @@ def _field(fields: dict[str, ET.Element], *names: str) -> str:
     return ""
 
 
-def _text(element: ET.Element | None, *names: str) -> str:
-    """Text of the first child named one of ``names`` (fallback names for renamed fields)."""
-    return "" if element is None else _field(_fields(element), *names)
-
-
 def _bool(fields: dict[str, ET.Element], name: str) -> bool | None:
     child = fields.get(name)
     if child is None:
@@ -261,14 +256,15 @@ def parse_response(root: ET.Element) -> WireResponse:
     item_list = _child(root, "ItemsTrackingDetailList")
     if status is None and item_list is None:
         raise ValueError(f"not a tracking response (root <{local_name(str(root.tag))}>)")
-    error_code = _text(status, "ErrorCode") or SUCCESS_CODE
+    status_fields = {} if status is None else _fields(status)
+    error_code = _field(status_fields, "ErrorCode") or SUCCESS_CODE
     items: list[WireItem] = []
     if item_list is not None:
         items.extend(_item(element) for element in _children(item_list, "ItemTrackingDetail"))
     return WireResponse(
         root=local_name(str(root.tag)),
         error_code=error_code,
-        error_desc=_text(status, "ErrorDesc", "ErrorDescription", "ErrorMessage"),
+        error_desc=_field(status_fields, "ErrorDesc", "ErrorDescription", "ErrorMessage"),
         items=tuple(items),
     )
 
