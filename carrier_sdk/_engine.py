@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextvars
 import functools
 import logging
-import ssl
 import threading
 import time
 from collections.abc import Awaitable, Callable, Generator
@@ -43,7 +42,15 @@ from ._ratelimit import RateLimit
 from ._reading import _Reader
 from ._redact import redact_request, redact_response, scrub_text
 from ._registry import CarrierRegistry
-from ._retry import RetryableFailure, RetryBudget, RetryPolicy, parse_retry_after, sent_for_sure_not
+from ._retry import (
+    RetryableFailure,
+    RetryBudget,
+    RetryPolicy,
+    parse_retry_after,
+    sent_for_sure_not,
+    tls_failure,
+    transport_error,
+)
 from ._transports import _SYNC_DEADLINE
 from ._version import VERSION
 from .state._ledger import guarded_purchase, guarded_purchase_async
@@ -64,12 +71,6 @@ logger = logging.getLogger("carrier_sdk")
 #: True while a call runs as part of bulk work (track_many): it then retries up to
 #: ``RetryPolicy.max_retries`` times; single calls use ``interactive_max_retries``.
 _BULK: contextvars.ContextVar[bool] = contextvars.ContextVar("carrier_sdk_bulk", default=False)
-
-
-def _host_of(request: httpx.Request) -> str:
-    """``host[:port]`` a request went to (no path, query or credentials)."""
-    url = request.url
-    return f"{url.host}:{url.port}" if url.port else url.host
 
 
 T = TypeVar("T")
@@ -404,7 +405,7 @@ class Engine:
         if error is not None:
             if not isinstance(error, httpx.TransportError):
                 return _Final(error=error)
-            if _tls_failure(error):
+            if tls_failure(error):
                 # A certificate that does not verify will not verify on the next attempt either.
                 return _Final(error=error, reason="not retryable")
             never_sent = sent_for_sure_not(error)
@@ -505,7 +506,7 @@ class Engine:
         if not options.purchase:
             if response is not None:
                 return self._status_error(carrier, options, response)
-            return self._map_transport_error(carrier, options, error, redacted)
+            return transport_error(error, carrier=carrier.code, operation=options.operation, request=redacted)
         return OutcomeUnknownError(
             f"{options.operation} may or may not have happened ({cause}); reconcile with "
             f"idempotency key {options.idempotency_key or ''!r} before buying again",
@@ -614,36 +615,6 @@ class Engine:
             if error.request is None:
                 error.request = redact_request(call.bought.request, carrier.sensitive_headers)
 
-    def _map_transport_error(
-        self,
-        carrier: Carrier,
-        options: RequestOptions,
-        error: BaseException | None,
-        redacted: httpx.Request | None,
-    ) -> APIError:
-        kind = type(error).__name__
-        host = f" ({_host_of(redacted)})" if redacted is not None else ""
-        if error is not None and _tls_failure(error):
-            return APIConnectionError(
-                f"{options.operation} failed: the carrier's TLS certificate{host} did not verify",
-                carrier=carrier.code,
-                request=redacted,
-                operation=options.operation,
-            )
-        if isinstance(error, httpx.TimeoutException):
-            return APITimeoutError(
-                f"{options.operation} timed out{' waiting for ' + _host_of(redacted) if redacted else ''} ({kind})",
-                carrier=carrier.code,
-                request=redacted,
-                operation=options.operation,
-            )
-        return APIConnectionError(
-            f"{options.operation} failed to connect{' to ' + _host_of(redacted) if redacted else ''} ({kind})",
-            carrier=carrier.code,
-            request=redacted,
-            operation=options.operation,
-        )
-
     def _finish(self, carrier: Carrier, options: RequestOptions, final: _Final) -> httpx.Response:
         if final.response is not None:
             return final.response
@@ -654,7 +625,9 @@ class Engine:
             request = error._request if isinstance(error, httpx.RequestError) else None
             redacted = redact_request(request, carrier.sensitive_headers) if request is not None else None
             # Chain a copy that holds the redacted request, never the live one (credentials).
-            raise self._map_transport_error(carrier, options, error, redacted) from _redacted_cause(error, redacted)
+            raise transport_error(
+                error, carrier=carrier.code, operation=options.operation, request=redacted
+            ) from _redacted_cause(error, redacted)
         assert error is not None
         raise error
 
@@ -693,18 +666,6 @@ class Engine:
 
     def _deadline_at(self) -> float:
         return self._clock() + self.deadline
-
-
-def _tls_failure(error: BaseException) -> bool:
-    """Whether ``error`` (or what caused it) is a TLS verification failure."""
-    seen: BaseException | None = error
-    for _ in range(8):
-        if seen is None:
-            return False
-        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def _own_copy(error: BaseException) -> BaseException:

@@ -1,4 +1,5 @@
-"""The retry policy, ``Retry-After``, the retry budget and the failure the engine may retry.
+"""The retry policy, ``Retry-After``, the retry budget, the failure the engine may retry and the
+typed error a transport failure becomes.
 
 The engine's decision (``Engine._decide``) says whether a failure may be retried; tenacity's
 strategies (``carrier_sdk._retrying``, imported on a client's first request) wait, stop and log.
@@ -10,12 +11,15 @@ from __future__ import annotations
 import email.utils
 import math
 import random
+import ssl
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import attrs
 import httpx
+
+from ._exceptions import APIConnectionError, APITimeoutError
 
 __all__ = [
     "RETRYABLE_STATUSES",
@@ -24,6 +28,8 @@ __all__ = [
     "RetryPolicy",
     "parse_retry_after",
     "sent_for_sure_not",
+    "tls_failure",
+    "transport_error",
 ]
 
 #: Statuses retried for idempotent requests.
@@ -41,6 +47,54 @@ _NEVER_SENT: tuple[type[Exception], ...] = (
 def sent_for_sure_not(error: BaseException) -> bool:
     """Whether ``error`` proves the request never reached the carrier (safe to resend a purchase)."""
     return isinstance(error, _NEVER_SENT)
+
+
+def tls_failure(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) is a TLS verification failure."""
+    seen: BaseException | None = error
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _host_of(request: httpx.Request) -> str:
+    """``host[:port]`` a request went to (no path, query or credentials)."""
+    url = request.url
+    return f"{url.host}:{url.port}" if url.port else url.host
+
+
+def transport_error(
+    error: BaseException | None, *, carrier: str, operation: str, request: httpx.Request | None
+) -> APIConnectionError:
+    """The SDK's error for a transport failure of ``operation``: :class:`APITimeoutError` for a
+    timeout, else :class:`APIConnectionError` (a TLS verification failure says so). ``request``
+    (already redacted) names the host and is attached; the caller decides what to chain."""
+    kind = type(error).__name__
+    host = f" ({_host_of(request)})" if request is not None else ""
+    if error is not None and tls_failure(error):
+        return APIConnectionError(
+            f"{operation} failed: the carrier's TLS certificate{host} did not verify",
+            carrier=carrier,
+            request=request,
+            operation=operation,
+        )
+    if isinstance(error, httpx.TimeoutException):
+        return APITimeoutError(
+            f"{operation} timed out{' waiting for ' + _host_of(request) if request else ''} ({kind})",
+            carrier=carrier,
+            request=request,
+            operation=operation,
+        )
+    return APIConnectionError(
+        f"{operation} failed to connect{' to ' + _host_of(request) if request else ''} ({kind})",
+        carrier=carrier,
+        request=request,
+        operation=operation,
+    )
 
 
 @attrs.define(kw_only=True, auto_exc=True)

@@ -47,8 +47,9 @@ from typing import TYPE_CHECKING, Any, Unpack
 import httpx
 
 from ._enums import TrackingStatus
-from ._exceptions import APIConnectionError, APITimeoutError, ConfigurationError, UnknownCarrierError
+from ._exceptions import ConfigurationError, UnknownCarrierError
 from ._flow import drive_sync
+from ._retry import transport_error
 from ._settings import load_settings
 from .fakes import FakeCarrierAPI, FaultKind, FaultOptions, decode_state
 
@@ -342,14 +343,7 @@ class Sandbox:
                 try:
                     return http.send(request)
                 except httpx.TransportError as err:
-                    timed_out = isinstance(err, httpx.TimeoutException)
-                    error = APITimeoutError if timed_out else APIConnectionError
-                    what = "timed out" if timed_out else "failed"
-                    raise error(
-                        f"track {what} reading {number} from the sandbox ({type(err).__name__})",
-                        carrier=carrier_cls.code,
-                        operation="track",
-                    ) from None
+                    raise transport_error(err, carrier=carrier_cls.code, operation="track", request=None) from None
 
             def read(tracking_number: str) -> TrackingInfo:
                 return drive_sync(impl.track(impl.check_number(tracking_number)), send)
