@@ -11,8 +11,8 @@ import click
 from .. import PickupRequest, to_dict
 from ._app import State, json_option, pass_state, sandbox_option
 from ._config import DOCUMENT, address_from, load_document, shipment_request_from
-from ._output import console, write_new_file
-from ._shipping import report, report_label
+from ._output import console, report, write_new_file
+from ._shipping import report_label
 
 __all__ = ["manifest", "pickup", "return_label"]
 

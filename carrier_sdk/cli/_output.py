@@ -6,15 +6,20 @@ import errno
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import click
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from .. import Journey, TrackingInfo, TrackingResult, TrackingSummary, to_dict
 from .._exceptions import CarrierError
+from ._errors import EXIT_FAILED
 from ._words import cli_words
+
+if TYPE_CHECKING:
+    from ._app import State
 
 __all__ = [
     "clean",
@@ -22,6 +27,7 @@ __all__ = [
     "error_dict",
     "journey_dict",
     "journey_tables",
+    "report",
     "result_dict",
     "result_line",
     "summary_tables",
@@ -213,6 +219,23 @@ def summary_tables(summary: TrackingSummary) -> list[Any]:
             table.add_row(key, str(count))
         out.append(table)
     return out
+
+
+def report(state: State, data: Any, title: str, rows: list[tuple[str, Any]], *, failed: bool = False) -> None:
+    """One call's result: ``data`` as JSON with ``--json``, else ``rows`` as a table titled
+    ``title`` (empty values left out); then exit 1 when ``failed``."""
+    if state.json:
+        state.emit_json(data)
+    else:
+        table = Table(title=title, title_justify="left", show_header=False)
+        table.add_column("Field", style="bold")
+        table.add_column("Value")
+        for key, value in rows:
+            if value not in (None, "", ()):
+                table.add_row(key, str(value))
+        console().print(table)
+    if failed:
+        raise click.exceptions.Exit(EXIT_FAILED)
 
 
 def write_new_file(path: Path, data: bytes, *, attempts: int = 1000) -> Path:

@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 import click
-from rich.table import Table
 
 from .. import ShipmentRequest, ShipmentResult, ShipmentSummary, ValidationError, from_dict
 from ._app import State
 from ._errors import EXIT_AUTH, EXIT_FAILED, EXIT_OUTCOME_UNKNOWN
-from ._output import console, error_dict, write_new_file
+from ._output import error_dict, report, write_new_file
 from ._track import _Progress, count_lines, progress_enabled
 
 __all__ = ["ship_file"]
@@ -109,18 +108,13 @@ def _save(result: ShipmentResult, label_dir: Path) -> tuple[Path | None, str]:
 
 def _summary(state: State, summary: ShipmentSummary, prefix: str, labels_lost: int) -> None:
     data = {**summary.as_dict(), "idempotency_key_prefix": prefix, "labels_not_written": labels_lost}
-    if state.json:
-        state.emit_json({"summary": data})
-        return
-    table = Table(title="Summary", title_justify="left", show_header=False)
-    table.add_column("Field", style="bold")
-    table.add_column("Value")
-    for key in ("total", "bought", "failed", "outcome_unknown", "labels_not_written"):
-        table.add_row(key.replace("_", " ").capitalize(), str(data[key]))
-    for name, count in summary.by_error.items():
-        table.add_row(f"  {name}", str(count))
-    table.add_row("Key prefix (rerun with --key-prefix to buy nothing twice)", prefix)
-    console().print(table)
+    rows: list[tuple[str, Any]] = [
+        (key.replace("_", " ").capitalize(), data[key])
+        for key in ("total", "bought", "failed", "outcome_unknown", "labels_not_written")
+    ]
+    rows += [(f"  {name}", count) for name, count in summary.by_error.items()]
+    rows.append(("Key prefix (rerun with --key-prefix to buy nothing twice)", prefix))
+    report(state, {"summary": data}, "Summary", rows)
 
 
 def ship_file(

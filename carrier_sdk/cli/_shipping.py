@@ -12,26 +12,9 @@ from .. import Shipment, to_dict
 from ._app import State, json_option, pass_state, sandbox_option
 from ._config import DOCUMENT, address_from, rate_request_from, shipment_request_from
 from ._errors import EXIT_FAILED
-from ._output import console, write_new_file
+from ._output import console, report, write_new_file
 
 __all__ = ["cancel", "rates", "ship", "validate_address"]
-
-
-def report(state: State, data: Any, title: str, rows: list[tuple[str, Any]], *, failed: bool = False) -> None:
-    """One call's result: ``data`` as JSON with ``--json``, else ``rows`` as a table titled
-    ``title`` (empty values left out); then exit 1 when ``failed``."""
-    if state.json:
-        state.emit_json(data)
-    else:
-        table = Table(title=title, title_justify="left", show_header=False)
-        table.add_column("Field", style="bold")
-        table.add_column("Value")
-        for key, value in rows:
-            if value not in (None, "", ()):
-                table.add_row(key, str(value))
-        console().print(table)
-    if failed:
-        raise click.exceptions.Exit(EXIT_FAILED)
 
 
 @click.command()
