@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -186,12 +187,31 @@ def map_status(code: str, text: str = "") -> TrackingStatus:
     return status
 
 
+#: The shape nearly every wall time has (two-digit fields, ASCII digits): ``fromisoformat`` reads
+#: it with its offset appended in one call, to the same instant as the general path below.
+_ISO_LOCAL = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?", re.ASCII)
+
+
+@functools.lru_cache(maxsize=64)
+def _iso_offset(zone: timezone) -> str:
+    """``zone``'s offset as an ISO suffix (``+08:00``)."""
+    offset = zone.utcoffset(None)
+    hours, minutes = divmod(abs(int(offset.total_seconds())) // 60, 60)
+    return f"{'-' if offset < timedelta(0) else '+'}{hours:02d}:{minutes:02d}"
+
+
 def _local_instant(event: RawEvent, default: timezone | None) -> datetime | None:
-    match = _LOCAL.match(event.local_time)
-    if match is None:
-        return None
+    text = event.local_time
     tz = parse_time_zone(event.time_zone) or default
     if tz is None:
+        return None
+    if _ISO_LOCAL.fullmatch(text):
+        try:  # not contextlib.suppress: that is three more calls, for every event
+            return datetime.fromisoformat(text + _iso_offset(tz)).astimezone(UTC)
+        except ValueError:
+            pass  # out-of-range fields: the general path raises the error
+    match = _LOCAL.match(text)
+    if match is None:
         return None
     year, month, day, hour, minute, second = map(int, match.groups(0))  # no seconds: 0
     return datetime(year, month, day, hour, minute, second, tzinfo=tz).astimezone(UTC)
@@ -227,11 +247,22 @@ _BRACKETED_PLACE = re.compile(r"^\[([^\[\]]{1,80})\]\s*")
 def event_location(event: RawEvent) -> Location | None:
     """Where ``event`` happened: the sent location, else the ``[Town]`` prefix of its text."""
     if event.location:
-        return Location(facility=event.location[:200])
+        return _facility(event.location[:200])
     match = _BRACKETED_PLACE.match(event.description)
     if match is not None:
-        return Location(city=match.group(1).strip())
+        return _town(match.group(1).strip())
     return None
+
+
+# A history names a few places, each in many events; a Location is immutable, so one is shared.
+@functools.lru_cache(maxsize=256)
+def _facility(name: str) -> Location:
+    return Location(facility=name)
+
+
+@functools.lru_cache(maxsize=256)
+def _town(name: str) -> Location:
+    return Location(city=name)
 
 
 _COUNTRY_NAMES = {

@@ -235,6 +235,8 @@ class TrackRecord:
 
 
 def _epoch_ms(value: Any) -> int | None:
+    if type(value) is int:  # the common case first
+        return value
     if isinstance(value, bool):
         raise TypeError("time is a boolean")
     if isinstance(value, int):
@@ -247,6 +249,8 @@ def _epoch_ms(value: Any) -> int | None:
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:  # the common case first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, str):
@@ -366,6 +370,7 @@ _TZ = re.compile(r"^(?:GMT|UTC)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?$", re.IGNORE
 
 
 @functools.lru_cache(maxsize=64)  # a history repeats one or two zones in every event
+@functools.lru_cache(maxsize=64)  # every event of a history repeats its zone's text
 def parse_time_zone(text: str) -> timezone | None:
     """``"+8"``, ``"GMT+8"``, ``"GMT-3"``, ``"GMT+02:00"``, ``"UTC"`` -> a fixed offset; else ``None``."""
     value = text.strip()

@@ -117,6 +117,41 @@ def test_local_time_to_utc(local: str, zone: str, utc: datetime) -> None:
     assert raw == f"{local} {zone}"
 
 
+@given(
+    at=st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2099, 12, 31)),
+    offset_minutes=st.integers(min_value=-14 * 60, max_value=14 * 60).map(lambda m: m - m % 15),
+    separator=st.sampled_from([" ", "T"]),
+    seconds=st.booleans(),
+    padded=st.booleans(),
+)
+def test_wall_times_of_every_shape_read_to_the_same_instant(
+    at: datetime, offset_minutes: int, separator: str, seconds: bool, padded: bool
+) -> None:
+    # Two-digit ISO-shaped times take a fromisoformat fast path, the rest (single-digit fields)
+    # the regex path: both must give datetime(fields, tzinfo=zone) in UTC.
+    hours, minutes = divmod(abs(offset_minutes), 60)
+    zone = f"GMT{'-' if offset_minutes < 0 else '+'}{hours:02d}:{minutes:02d}"
+    fields = f"%Y-%m-%d{separator}%H:%M{':%S' if seconds else ''}"
+    text = (
+        at.strftime(fields)
+        if padded
+        else f"{at.year}-{at.month}-{at.day}{separator}{at.hour}:{at.minute:02d}"
+        + (f":{at.second:02d}" if seconds else "")
+    )
+    expected = at.replace(microsecond=0, second=at.second if seconds else 0)
+    expected = expected.replace(tzinfo=parse_time_zone(zone)).astimezone(UTC)
+    assert event_instant(RawEvent(local_time=text, time_zone=zone))[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("2024-02-30 10:00:00", "day"), ("2024-08-22 24:00:00", "hour"), ("2024-13-01 10:00", "month")],
+)
+def test_impossible_wall_times_raise(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        event_instant(RawEvent(local_time=text, time_zone="GMT+8"))
+
+
 def test_epoch_wins_over_time_str_and_wall_time_is_the_fallback() -> None:
     # Corpus (tests/external/cainiao): timeStr is the epoch rendered at GMT+8 whatever timeZone
     # says, so the epoch is the instant and timeStr + timeZone would be 11 hours off here.

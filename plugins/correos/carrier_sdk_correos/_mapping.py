@@ -209,6 +209,12 @@ def _is_return_event(event: LocalizadorEvent) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=256)  # a history names a few units, each in many events
+def _unit_location(unit: str) -> Location:
+    """The place of an event scanned at ``unit`` (a :class:`Location` is immutable: shared)."""
+    return Location(facility=unit, city=unit_town(unit), country="ES")
+
+
 def _to_event(event: LocalizadorEvent) -> TrackingEvent:
     status = map_status(event.code, event.summary, phase=event.phase, phase_text=event.phase_text)
     local = f"{event.date} {event.time}".strip()
@@ -218,7 +224,7 @@ def _to_event(event: LocalizadorEvent) -> TrackingEvent:
         description=event.summary or event.detail,
         carrier_status_code=event.code,
         carrier_status_text=event.detail or event.summary,
-        location=Location(facility=event.unit, city=unit_town(event.unit), country="ES") if event.unit else None,
+        location=_unit_location(event.unit) if event.unit else None,
         local_time=f"{local} {MADRID_TZ}",
     )
 

@@ -235,19 +235,28 @@ def madrid_to_utc(date_text: str, time_text: str = "") -> datetime:
     is taken as the first occurrence (summer time, UTC+2) and a non-existent one with the offset
     in force before the jump (winter time, UTC+1). Raises ``ValueError`` on malformed text.
     """
+    year, month, day = _day(date_text)
+    hour = minute = second = 0
+    time_text = time_text.strip()
+    if time_text:
+        time_match = _TIME.match(time_text)
+        if time_match is None:
+            raise ValueError("horEvento is not HH:MM:SS")
+        hour_text, minute_text, second_text = time_match.groups()
+        hour, minute = int(hour_text), int(minute_text)
+        second = int(second_text) if second_text else 0
+    local = datetime(year, month, day, hour, minute, second, tzinfo=_madrid(), fold=0)
+    return local.astimezone(UTC)
+
+
+@functools.lru_cache(maxsize=256)  # a history has several events a day: each date is read once
+def _day(date_text: str) -> tuple[int, int, int]:
+    """``DD/MM/YYYY`` -> ``(year, month, day)``; ``ValueError`` when it is not that shape."""
     date_match = _DATE.match(date_text.strip())
     if date_match is None:
         raise ValueError("fecEvento is not DD/MM/YYYY")
     day, month, year = map(int, date_match.groups())
-    hour = minute = second = 0
-    if time_text.strip():
-        time_match = _TIME.match(time_text.strip())
-        if time_match is None:
-            raise ValueError("horEvento is not HH:MM:SS")
-        hour, minute = int(time_match.group(1)), int(time_match.group(2))
-        second = int(time_match.group(3) or 0)
-    local = datetime(year, month, day, hour, minute, second, tzinfo=_madrid(), fold=0)
-    return local.astimezone(UTC)
+    return year, month, day
 
 
 def _str(value: Any) -> str:

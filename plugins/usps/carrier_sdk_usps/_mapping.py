@@ -221,16 +221,20 @@ def _offset(value: str) -> tzinfo | None:
 
 
 def _parse_aware(text: str) -> datetime | None:
-    value = text.strip()
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(value)
+    try:  # Python 3.11 reads a trailing "Z" itself (as UTC): the common case is one call
+        parsed = datetime.fromisoformat(text)
     except ValueError:
+        value = text.strip()
+        if value.endswith(("Z", "z")):
+            value = value[:-1] + "+00:00"
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    zone = parsed.tzinfo
+    if zone is None:
         return None
-    if parsed.tzinfo is None:
-        return None
-    return parsed.astimezone(UTC)
+    return parsed if zone is UTC else parsed.astimezone(UTC)
 
 
 _LOCAL_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")
@@ -338,7 +342,25 @@ def _text(value: Any) -> str:
 # -- tracking ----------------------------------------------------------------------------------
 
 
-def _location(event: Mapping[str, Any]) -> Location | None:
+def _location(event: Mapping[str, Any], seen: dict[tuple[Any, ...], Location | None] | None = None) -> Location | None:
+    """Where ``event`` happened; ``seen`` memoizes places by their raw fields within one history."""
+    if seen is not None:
+        get = event.get
+        key = (
+            get("eventCity"),
+            get("eventState"),
+            get("eventZIP"),
+            get("eventZIPCode"),
+            get("eventCountry"),
+            get("firm"),
+        )
+        try:
+            return seen[key]
+        except KeyError:
+            location = seen[key] = _location(event)
+            return location
+        except TypeError:  # an unhashable field (hostile body): read it uncached
+            pass
     city = _text(event.get("eventCity"))
     state = _text(event.get("eventState"))
     postal_code = _text(event.get("eventZIP")) or _text(event.get("eventZIPCode"))
@@ -422,6 +444,7 @@ def to_tracking_info(carrier: str, number: str, wire: Mapping[str, Any]) -> Trac
     if not isinstance(raw_events, list):
         raise TypeError("trackingEvents is not a list")
     events = []
+    places: dict[tuple[Any, ...], Location | None] = {}
     for raw in raw_events:
         if type(raw) is not dict and not isinstance(raw, Mapping):  # dict first: the ABC check is slower
             raise TypeError("tracking event is not an object")
@@ -438,7 +461,7 @@ def to_tracking_info(carrier: str, number: str, wire: Mapping[str, Any]) -> Trac
                 description=text,
                 carrier_status_code=code,
                 carrier_status_text=text,
-                location=_location(raw),
+                location=_location(raw, places),
                 local_time=local,
             )
         )

@@ -44,6 +44,7 @@ def reference(text: str) -> datetime | None:
         "2024-01-05T24:00:00",
         "2024-01-05T10:11:60",
         "\uff12\uff10\uff12\uff14-01-05T10:11:12",  # fullwidth digits take the strptime path
+        "2024-01-05T10:11:12.\uff11\uff12Z",  # a fullwidth fraction: stripped, then the second ISO path
         "2024-1-5T1:2:3",
         "2024-01-05",
         "10:11",
