@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from .._exceptions import ConfigurationError
 from ..watch._model import ParcelState, TrackingChange, WatchedParcel
-from ..watch._store import ParcelQuery, Store
+from ..watch._store import CommitBatch, ParcelQuery, Store
 from ._redis import connection_options, redact_url, redis_errors
 
 __all__ = ["RedisWatchStore"]
@@ -203,21 +203,16 @@ class RedisWatchStore(Store):
         first = self._call("next_due", lambda: self._redis.zrange(self._due, 0, 0, withscores=True))
         return float(first[0][1]) if first else None
 
-    def commit(
-        self,
-        updates: Sequence[WatchedParcel],
-        changes: Sequence[TrackingChange] = (),
-        additions: Sequence[WatchedParcel] = (),
-    ) -> list[TrackingChange]:
-        by_id = {c.change_id: c for c in changes}
-        batch: dict[str, Any] = {
-            "u": [self._parcel_args(p) for p in updates],
-            "a": [self._parcel_args(p) for p in additions],
-            "c": [{"i": c.change_id, "j": json.dumps(c.to_dict(), separators=(",", ":"))} for c in changes],
+    def commit(self, batch: CommitBatch) -> list[TrackingChange]:
+        by_id = {c.change_id: c for c in batch.changes}
+        payload: dict[str, Any] = {
+            "u": [self._parcel_args(p) for p in batch.updates],
+            "a": [self._parcel_args(p) for p in batch.additions],
+            "c": [{"i": c.change_id, "j": json.dumps(c.to_dict(), separators=(",", ":"))} for c in batch.changes],
         }
         keys = [self._parcels, self._due, self._outbox, self._changes, self._delivered, self._seq]
         # An empty Lua table encodes as {}: ipairs over it is fine either way.
-        raw = self._call("commit", lambda: self._commit(keys=keys, args=[json.dumps(batch)]))
+        raw = self._call("commit", lambda: self._commit(keys=keys, args=[json.dumps(payload)]))
         queued = json.loads(raw)
         return [by_id[i] for i in (queued if isinstance(queued, list) else [])]
 

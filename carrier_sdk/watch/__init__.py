@@ -15,7 +15,7 @@ from ._model import ParcelState, TerminalReason, TrackingChange, WatchedParcel, 
 from ._push import DEFAULT_MAX_PUSH_BODY, PushReceiver, PushVerifier, cainiao_verifier, record_push
 from ._schedule import DEFAULT_TABLE, Pacer, Schedule
 from ._sqlite import SCHEMA_VERSION, SQLiteStore, default_store_path
-from ._store import MemoryStore, ParcelQuery, Store
+from ._store import CommitBatch, MemoryStore, ParcelQuery, Store
 from ._watcher import AsyncWatcher, OnChange, Watcher, WatcherOptions
 from ._webhook import (
     CHANGE_ID_HEADER,
@@ -49,6 +49,7 @@ __all__ = [
     "verify",
     "SCHEMA_VERSION",
     "AsyncWatcher",
+    "CommitBatch",
     "MemoryStore",
     "OnChange",
     "Pacer",

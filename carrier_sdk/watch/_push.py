@@ -29,7 +29,7 @@ from .._settings import Secret
 from ._diff import apply_info, merge_push
 from ._model import TrackingChange, WatchedParcel
 from ._schedule import Schedule
-from ._store import Store
+from ._store import CommitBatch, Store
 
 __all__ = ["DEFAULT_MAX_PUSH_BODY", "PushReceiver", "PushVerifier", "cainiao_verifier", "record_push"]
 
@@ -102,10 +102,9 @@ def record_push(
     merged = merge_push(parcel, info)
     updated, change = apply_info(parcel, merged, now=when, schedule=rules, rng=rng or random.Random(), source="push")
     changes = [change] if change is not None else []
-    if new:
-        store.commit([], changes, [updated])
-    else:
-        store.commit([updated], changes)
+    store.commit(
+        CommitBatch(additions=[updated], changes=changes) if new else CommitBatch(updates=[updated], changes=changes)
+    )
     return change
 
 

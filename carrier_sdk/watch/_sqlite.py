@@ -15,7 +15,7 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from typing import Any
 from .._exceptions import ConfigurationError
 from .._models import TrackingInfo
 from ._model import ParcelState, TerminalReason, TrackingChange, WatchedParcel
-from ._store import ParcelQuery, Store
+from ._store import CommitBatch, ParcelQuery, Store
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore", "default_store_path"]
 
@@ -316,27 +316,22 @@ class SQLiteStore(Store):
 
     # -- the one write after a poll -----------------------------------------------------------
 
-    def commit(
-        self,
-        updates: Sequence[WatchedParcel],
-        changes: Sequence[TrackingChange] = (),
-        additions: Sequence[WatchedParcel] = (),
-    ) -> list[TrackingChange]:
-        bodies = [(c, json.dumps(c.to_dict(), separators=(",", ":"))) for c in changes]
+    def commit(self, batch: CommitBatch) -> list[TrackingChange]:
+        bodies = [(c, json.dumps(c.to_dict(), separators=(",", ":"))) for c in batch.changes]
         now = time.time()
         queued = []
         with self._transaction() as db:
-            if updates:
+            if batch.updates:
                 db.executemany(
                     "UPDATE parcels SET journey = ?, metadata = ?, state = ?, terminal_reason = ?, info = ?, "
                     "seen = ?, added_at = ?, next_poll_at = ?, last_polled_at = ?, last_event_at = ?, errors = ?, "
                     "not_found = ?, last_error = ? WHERE carrier = ? AND number = ?",
-                    (_row(p)[2:] + p.key for p in updates),
+                    (_row(p)[2:] + p.key for p in batch.updates),
                 )
-            if additions:
+            if batch.additions:
                 db.executemany(
                     f"INSERT OR IGNORE INTO parcels ({_COLUMNS}) VALUES ({', '.join('?' * 15)})",
-                    (_row(p) for p in additions),
+                    (_row(p) for p in batch.additions),
                 )
             for change, body in bodies:
                 cursor = db.execute(

@@ -3,10 +3,10 @@
 A store keeps two things: the watched parcels (:class:`WatchedParcel`, keyed by
 ``(carrier, number)``) and the outbox of changes (:class:`TrackingChange`, keyed by their stable
 ``change_id``) not yet accepted by every sink. The watcher's only write after a poll is
-:meth:`Store.commit`, which must be atomic: parcels updated, new legs added and changes queued
-all together or not at all. That is what makes a crash between a poll and its store lose nothing
-(the parcel is polled again and the same change, with the same id, is found again) and
-duplicate nothing (a change id already in the outbox or already delivered is ignored).
+:meth:`Store.commit` of one :class:`CommitBatch`, which must be atomic: parcels updated, new legs
+added and changes queued all together or not at all. That is what makes a crash between a poll
+and its store lose nothing (the parcel is polled again and the same change, with the same id, is
+found again) and duplicate nothing (a change id already in the outbox or already delivered is ignored).
 
 Backends: :class:`MemoryStore` (tests, one process), :class:`~carrier_sdk.watch.SQLiteStore`
 (the default, one machine). A new backend passes :class:`carrier_sdk.watch.contract.StoreContract`.
@@ -22,7 +22,7 @@ import attrs
 
 from ._model import ParcelState, TrackingChange, WatchedParcel
 
-__all__ = ["MemoryStore", "ParcelQuery", "Store"]
+__all__ = ["CommitBatch", "MemoryStore", "ParcelQuery", "Store"]
 
 
 @attrs.frozen(kw_only=True)
@@ -55,6 +55,22 @@ class ParcelQuery:
         """The answer from every parcel of a store: those that match, in order, up to ``limit``."""
         selected = sorted((p for p in parcels if self.matches(p)), key=lambda p: (p.next_poll_at, p.key))
         return selected if self.limit is None else selected[: max(self.limit, 0)]
+
+
+@attrs.frozen(kw_only=True)
+class CommitBatch:
+    """One atomic write to a store (:meth:`~carrier_sdk.watch.Store.commit`): the parcels a poll
+    updated, the new legs it found and the changes it revealed, stored together or not at all.
+
+    .. versionadded:: 0.2
+    """
+
+    #: Parcels replaced by their new version (one removed meanwhile stays removed).
+    updates: Sequence[WatchedParcel] = ()
+    #: Changes queued in the outbox, each unless its ``change_id`` was ever queued before.
+    changes: Sequence[TrackingChange] = ()
+    #: Parcels to start watching, each unless its key is already watched.
+    additions: Sequence[WatchedParcel] = ()
 
 
 class Store(abc.ABC):
@@ -118,14 +134,9 @@ class Store(abc.ABC):
         """The earliest ``next_poll_at`` of a watched parcel, or ``None`` when none is watched."""
 
     @abc.abstractmethod
-    def commit(
-        self,
-        updates: Sequence[WatchedParcel],
-        changes: Sequence[TrackingChange] = (),
-        additions: Sequence[WatchedParcel] = (),
-    ) -> list[TrackingChange]:
-        """Atomically: replace ``updates`` (parcels removed meanwhile stay removed), add
-        ``additions`` not yet watched, and queue ``changes`` whose id was never seen.
+    def commit(self, batch: CommitBatch) -> list[TrackingChange]:
+        """Atomically: replace ``batch.updates`` (parcels removed meanwhile stay removed), add
+        ``batch.additions`` not yet watched, and queue ``batch.changes`` whose id was never seen.
 
         Returns the changes actually queued (the others were already queued or delivered).
         """
@@ -190,20 +201,15 @@ class MemoryStore(Store):
             times = [p.next_poll_at for p in self._parcels.values() if p.state == ParcelState.WATCHING]
         return min(times) if times else None
 
-    def commit(
-        self,
-        updates: Sequence[WatchedParcel],
-        changes: Sequence[TrackingChange] = (),
-        additions: Sequence[WatchedParcel] = (),
-    ) -> list[TrackingChange]:
+    def commit(self, batch: CommitBatch) -> list[TrackingChange]:
         with self._lock:
-            for parcel in updates:
+            for parcel in batch.updates:
                 if parcel.key in self._parcels:
                     self._parcels[parcel.key] = parcel
-            for parcel in additions:
+            for parcel in batch.additions:
                 self._parcels.setdefault(parcel.key, parcel)
             queued = []
-            for change in changes:
+            for change in batch.changes:
                 if change.change_id in self._outbox or change.change_id in self._delivered:
                     continue
                 self._outbox[change.change_id] = change

@@ -27,7 +27,7 @@ from .._models import RelatedNumber, TrackingResult
 from ._diff import apply_error, apply_info, apply_not_found
 from ._model import ParcelState, TrackingChange, WatchedParcel
 from ._schedule import Pacer, Schedule
-from ._store import Store
+from ._store import CommitBatch, Store
 
 if TYPE_CHECKING:
     from .._client import AsyncClient, BaseClient, Client
@@ -243,7 +243,7 @@ class _Core:
             updates.append(updated)
             if change is not None:
                 changes.append(change)
-        return self.store.commit(updates, changes, additions)
+        return self.store.commit(CommitBatch(updates=updates, changes=changes, additions=additions))
 
     def close(self) -> None:
         if self.owns_store:
@@ -353,7 +353,7 @@ class _Base:
             parcels = self._core.store.parcels(state=ParcelState.WATCHING)
         else:
             parcels = [p for n in numbers for p in self._core.lookup(n, None) if p.state is ParcelState.WATCHING]
-        self._core.store.commit([attrs.evolve(p, next_poll_at=now) for p in parcels])
+        self._core.store.commit(CommitBatch(updates=[attrs.evolve(p, next_poll_at=now) for p in parcels]))
         return len(parcels)
 
     def idle_for(self, max_idle: float = 60.0) -> float:

@@ -25,7 +25,7 @@ import attrs
 from .._enums import TrackingStatus
 from .._models import Location, RelatedNumber, TrackingEvent, TrackingInfo
 from ._model import ParcelState, TerminalReason, TrackingChange, WatchedParcel
-from ._store import Store
+from ._store import CommitBatch, Store
 
 __all__ = ["StoreContract", "sample_change", "sample_parcel"]
 
@@ -155,7 +155,7 @@ class StoreContract:
         store.add(parcel)
         updated = attrs.evolve(parcel, errors=0, state=ParcelState.DONE, terminal_reason=TerminalReason.DELIVERED)
         leg = sample_parcel("B1", carrier="cainiao")
-        queued = store.commit([updated], [sample_change("c1", "A1")], [leg])
+        queued = store.commit(CommitBatch(updates=[updated], changes=[sample_change("c1", "A1")], additions=[leg]))
         assert [c.change_id for c in queued] == ["c1"]
         assert store.get("usps", "A1") == updated
         assert store.get("cainiao", "B1") == leg
@@ -166,29 +166,29 @@ class StoreContract:
         parcel = sample_parcel("A1")
         store.add(parcel)
         store.remove("usps", "A1")
-        store.commit([attrs.evolve(parcel, errors=9)])
+        store.commit(CommitBatch(updates=[attrs.evolve(parcel, errors=9)]))
         assert store.get("usps", "A1") is None
 
     def test_commit_does_not_overwrite_an_existing_addition(self) -> None:
         store = self.make_store()
         existing = sample_parcel("A1", errors=3)
         store.add(existing)
-        store.commit([], [], [sample_parcel("A1", errors=0)])
+        store.commit(CommitBatch(additions=[sample_parcel("A1", errors=0)]))
         assert store.get("usps", "A1") == existing
 
     def test_a_change_id_is_queued_once_even_after_delivery(self) -> None:
         store = self.make_store()
-        assert len(store.commit([], [sample_change("c1")])) == 1
-        assert store.commit([], [sample_change("c1")]) == []
+        assert len(store.commit(CommitBatch(changes=[sample_change("c1")]))) == 1
+        assert store.commit(CommitBatch(changes=[sample_change("c1")])) == []
         store.mark_delivered(["c1"])
         assert store.pending() == []
-        assert store.commit([], [sample_change("c1")]) == []
+        assert store.commit(CommitBatch(changes=[sample_change("c1")])) == []
         assert store.pending() == []
 
     def test_pending_is_oldest_first_and_paged(self) -> None:
         store = self.make_store()
         for index in range(5):
-            store.commit([], [sample_change(f"c{index}")])
+            store.commit(CommitBatch(changes=[sample_change(f"c{index}")]))
         assert [c.change_id for c in store.pending()] == ["c0", "c1", "c2", "c3", "c4"]
         assert [c.change_id for c in store.pending(limit=2)] == ["c0", "c1"]
         store.mark_delivered(["c1", "c3", "unknown"])
@@ -197,7 +197,7 @@ class StoreContract:
     def test_change_round_trip(self) -> None:
         store = self.make_store()
         change = sample_change(terminal=True, terminal_reason=TerminalReason.DELIVERED, source="push")
-        store.commit([], [change])
+        store.commit(CommitBatch(changes=[change]))
         assert store.pending() == [change]
 
     def test_concurrent_commits_lose_nothing(self) -> None:
@@ -205,7 +205,11 @@ class StoreContract:
 
         def worker(base: int) -> None:
             for index in range(25):
-                store.commit([], [sample_change(f"t{base}-{index}")], [sample_parcel(f"N{base}-{index}")])
+                store.commit(
+                    CommitBatch(
+                        changes=[sample_change(f"t{base}-{index}")], additions=[sample_parcel(f"N{base}-{index}")]
+                    )
+                )
 
         threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
         for thread in threads:

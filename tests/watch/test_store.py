@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from carrier_sdk import ConfigurationError
-from carrier_sdk.watch import SCHEMA_VERSION, MemoryStore, SQLiteStore, Store, default_store_path
+from carrier_sdk.watch import SCHEMA_VERSION, CommitBatch, MemoryStore, SQLiteStore, Store, default_store_path
 from carrier_sdk.watch.contract import StoreContract, sample_change, sample_parcel
 
 
@@ -44,9 +44,9 @@ def test_sqlite_uses_wal_and_the_current_schema(tmp_path: Path) -> None:
 def test_two_handles_on_one_file_share_parcels_and_changes(tmp_path: Path) -> None:
     one, two = SQLiteStore(tmp_path / "w.sqlite3"), SQLiteStore(tmp_path / "w.sqlite3")
     one.add(sample_parcel("A1"))
-    one.commit([], [sample_change("c1")])
+    one.commit(CommitBatch(changes=[sample_change("c1")]))
     assert two.get("usps", "A1") == sample_parcel("A1")
-    assert two.commit([], [sample_change("c1")]) == []  # the id is known to the file, not to a process
+    assert two.commit(CommitBatch(changes=[sample_change("c1")])) == []  # the id is known to the file, not to a process
     two.mark_delivered(["c1"])
     assert one.pending() == []
     one.close()
@@ -69,7 +69,7 @@ def test_a_crash_inside_the_transaction_rolls_back(tmp_path: Path, monkeypatch: 
 
     monkeypatch.setattr(store, "_db", Dying())
     with pytest.raises(sqlite3.OperationalError):
-        store.commit([sample_parcel("A1", errors=7)], [sample_change("c1")])
+        store.commit(CommitBatch(updates=[sample_parcel("A1", errors=7)], changes=[sample_change("c1")]))
     monkeypatch.setattr(store, "_db", real)
     assert store.get("usps", "A1") == sample_parcel("A1", errors=0)
     assert store.pending() == []
