@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
 
 import attrs
 import click
@@ -39,6 +39,7 @@ __all__ = [
     "json_option",
     "pass_state",
     "sandbox_option",
+    "state_options",
 ]
 
 #: ``CARRIER_SDK_*`` variables that are not carrier settings (never warned about).
@@ -57,6 +58,9 @@ GLOBAL_VARIABLES = frozenset(
 )
 
 logger = logging.getLogger("carrier_sdk")
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @attrs.define(kw_only=True)
@@ -260,6 +264,12 @@ def _subcommand_flag(name: str, help: str) -> Callable[[Callable[..., Any]], Cal
 json_option = _subcommand_flag("json", _JSON_HELP)
 #: ``--sandbox`` on a subcommand: same as the group's.
 sandbox_option = _subcommand_flag("sandbox", _SANDBOX_HELP)
+
+
+def state_options(command: Callable[Concatenate[State, P], R]) -> Callable[P, R]:
+    """What a subcommand that calls the carriers takes last: :data:`json_option`,
+    :data:`sandbox_option` and the run's :class:`State`, passed as its first argument."""
+    return json_option(sandbox_option(pass_state(command)))
 
 
 def _error_payload(err: BaseException) -> dict[str, Any]:

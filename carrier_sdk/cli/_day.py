@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from .. import PickupRequest, to_dict
-from ._app import State, json_option, pass_state, sandbox_option
+from ._app import State, state_options
 from ._config import DOCUMENT, address_from, load_document, shipment_request_from
 from ._output import console, report, write_new_file
 from ._shipping import report_label
@@ -22,9 +22,7 @@ __all__ = ["manifest", "pickup", "return_label"]
 @click.argument("shipment", type=DOCUMENT)
 @click.option("--label-out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the label.")
 @click.option("--idempotency-key", metavar="KEY", help="Reuse KEY to retry the purchase safely.")
-@json_option
-@sandbox_option
-@pass_state
+@state_options
 def return_label(
     state: State, carrier: str, shipment: str, label_out: Path | None, idempotency_key: str | None
 ) -> None:
@@ -42,9 +40,7 @@ def return_label(
 @click.option("--origin", "origin_file", type=DOCUMENT, required=True, help="Where the parcels are handed over.")
 @click.option("--ship-date", type=click.DateTime(formats=["%Y-%m-%d"]), help="Mailing date (default today).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the manifest document.")
-@json_option
-@sandbox_option
-@pass_state
+@state_options
 def manifest(
     state: State, carrier: str, numbers: tuple[str, ...], origin_file: str, ship_date: Any, out: Path | None
 ) -> None:
@@ -76,9 +72,7 @@ def pickup() -> None:
 @pickup.command("schedule")
 @click.argument("carrier")
 @click.argument("request_file", type=DOCUMENT)
-@json_option
-@sandbox_option
-@pass_state
+@state_options
 def pickup_schedule(state: State, carrier: str, request_file: str) -> None:
     """Ask CARRIER to collect parcels (REQUEST_FILE: address, pickup_date, package_count, total_weight ...)."""
     from .._serialization import from_dict
@@ -97,9 +91,7 @@ def pickup_schedule(state: State, carrier: str, request_file: str) -> None:
 @pickup.command("cancel")
 @click.argument("carrier")
 @click.argument("confirmation")
-@json_option
-@sandbox_option
-@pass_state
+@state_options
 def pickup_cancel(state: State, carrier: str, confirmation: str) -> None:
     """Cancel the pickup CONFIRMATION scheduled with CARRIER."""
     carrier = state.canonical_code(carrier)
@@ -113,9 +105,7 @@ def pickup_cancel(state: State, carrier: str, confirmation: str) -> None:
 @pickup.command("availability")
 @click.argument("carrier")
 @click.option("--address", "address_file", type=DOCUMENT, required=True, help="Address file (JSON or TOML).")
-@json_option
-@sandbox_option
-@pass_state
+@state_options
 def pickup_availability(state: State, carrier: str, address_file: str) -> None:
     """Whether CARRIER collects parcels at an address. Exits 1 when it does not."""
     carrier = state.canonical_code(carrier)

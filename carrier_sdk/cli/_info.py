@@ -10,7 +10,7 @@ from rich.text import Text
 
 from .. import to_dict
 from .._identify import S10_PATTERN, impb_check_digit, normalize_number, plausibility_problem, s10_check_digit
-from ._app import State, json_option, pass_state, sandbox_option
+from ._app import State, state_options
 from ._errors import EXIT_FAILED
 from ._output import clean, console
 
@@ -18,9 +18,7 @@ __all__ = ["carriers", "identify"]
 
 
 @click.command()
-@json_option
-@sandbox_option
-@pass_state
+@state_options
 def carriers(state: State) -> None:
     """List installed carriers, their capabilities and versions, and plugins that failed to load.
 
@@ -91,9 +89,7 @@ def why_unrecognized(number: str) -> str:
 
 @click.command()
 @click.argument("numbers", nargs=-1, required=True)
-@json_option
-@sandbox_option
-@pass_state
+@state_options
 def identify(state: State, numbers: tuple[str, ...]) -> None:
     """Show which installed carriers recognize each tracking NUMBER, most confident first.
 

@@ -8,7 +8,7 @@ import click
 from rich.table import Table
 
 from .. import LocationKind, ServiceLocation, to_dict
-from ._app import State, json_option, pass_state, sandbox_option
+from ._app import State, state_options
 from ._config import DOCUMENT, address_from
 from ._output import clean, console
 
@@ -42,9 +42,7 @@ def _address(location: ServiceLocation) -> str:
     help="Which places: staffed counters, self-service lockers, or drop-off (entry) points.",
 )
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True, help="At most this many.")
-@json_option
-@sandbox_option
-@pass_state
+@state_options
 def locations(state: State, carrier: str, near: str | None, address_file: str | None, kind: str, limit: int) -> None:
     """CARRIER's places of --kind near NEAR (a postal code) or --address FILE, nearest first where
     the carrier says. A postal code the carrier cannot use is a usage error (exit 2)."""

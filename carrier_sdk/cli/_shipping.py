@@ -9,7 +9,7 @@ import click
 from rich.table import Table
 
 from .. import Shipment, to_dict
-from ._app import State, json_option, pass_state, sandbox_option
+from ._app import State, state_options
 from ._config import DOCUMENT, address_from, rate_request_from, shipment_request_from
 from ._errors import EXIT_FAILED
 from ._output import console, report, write_new_file
@@ -20,9 +20,7 @@ __all__ = ["cancel", "rates", "ship", "validate_address"]
 @click.command()
 @click.argument("carrier")
 @click.option("--shipment", "shipment", type=DOCUMENT, required=True, help="Shipment file (JSON or TOML).")
-@json_option
-@sandbox_option
-@pass_state
+@state_options
 def rates(state: State, carrier: str, shipment: str) -> None:
     """Quote the services of CARRIER for the parcels in a --shipment file."""
     carrier = state.canonical_code(carrier)
@@ -80,9 +78,7 @@ def rates(state: State, carrier: str, shipment: str) -> None:
     metavar="KEY",
     help="Reuse KEY to retry a purchase safely: the carrier returns the first label, not a second one.",
 )
-@json_option
-@sandbox_option
-@pass_state
+@state_options
 def ship(
     state: State,
     carrier: str,
@@ -128,9 +124,7 @@ def ship(
 @click.command()
 @click.argument("carrier")
 @click.argument("number")
-@json_option
-@sandbox_option
-@pass_state
+@state_options
 def cancel(state: State, carrier: str, number: str) -> None:
     """Cancel (void or refund) the label NUMBER bought from CARRIER.
 
@@ -158,9 +152,7 @@ def cancel(state: State, carrier: str, number: str) -> None:
 @click.option("--state", "state_")
 @click.option("--postal-code")
 @click.option("--country", help="ISO 3166-1 alpha-2 code.")
-@json_option
-@sandbox_option
-@pass_state
+@state_options
 def validate_address(
     state: State,
     carrier: str,

@@ -12,7 +12,7 @@ import click
 from .. import ConfigurationError, TrackingResult, TrackingSummary
 from .._constants import DEFAULT_CONCURRENCY
 from .._identify import normalize_number
-from ._app import State, iter_nonblank, json_option, pass_state, sandbox_option
+from ._app import State, iter_nonblank, state_options
 from ._errors import EXIT_AUTH, EXIT_FAILED
 from ._output import (
     console,
@@ -261,9 +261,7 @@ def _journeys(state: State, numbers: list[str], carrier: str | None, max_legs: i
     default=None,
     help="Force the progress bar on or off (default: on for bulk work when stderr is a terminal).",
 )
-@json_option
-@sandbox_option
-@pass_state
+@state_options
 def track(
     state: State,
     numbers: tuple[str, ...],

@@ -22,7 +22,7 @@ from rich.text import Text
 from .._enums import TrackingStatus
 from .._exceptions import CarrierError
 from ..watch import ParcelState, SQLiteStore, TrackingChange, WatchedParcel, Watcher, WebhookSink
-from ._app import State, iter_nonblank, json_option, pass_state, sandbox_option
+from ._app import State, iter_nonblank, state_options
 from ._errors import EXIT_FAILED
 from ._output import clean, console, error_dict
 
@@ -106,9 +106,7 @@ def _metadata(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--file", "file", type=click.File("r", encoding="utf-8"), help="Read numbers from FILE ('-': stdin).")
 @click.option("--carrier", metavar="CODE", help="The numbers' carrier (default: identified from each number).")
 @click.option("--meta", multiple=True, metavar="KEY=VALUE", help="Metadata copied into every change (repeatable).")
-@json_option
-@sandbox_option
-@pass_state
+@state_options
 @click.pass_context
 def add(
     ctx: click.Context,
@@ -167,9 +165,7 @@ _STATUS_CHOICES = sorted({s.value for s in TrackingStatus} | {s.value for s in P
     help="Only parcels with this last known status, or in this state (watching, done, not_found).",
 )
 @click.option("--carrier", metavar="CODE", help="Only this carrier's parcels.")
-@json_option
-@sandbox_option
-@pass_state
+@state_options
 @click.pass_context
 def list_(ctx: click.Context, state: State, status: str | None, carrier: str | None) -> None:
     """List watched parcels, soonest due first."""
@@ -206,9 +202,7 @@ def list_(ctx: click.Context, state: State, status: str | None, carrier: str | N
 @watch.command()
 @click.argument("numbers", nargs=-1, required=True)
 @click.option("--carrier", metavar="CODE", help="Only at this carrier (default: every carrier watching the number).")
-@json_option
-@sandbox_option
-@pass_state
+@state_options
 @click.pass_context
 def remove(ctx: click.Context, state: State, numbers: tuple[str, ...], carrier: str | None) -> None:
     """Stop watching NUMBERS (their changes already queued are still delivered)."""
@@ -283,9 +277,7 @@ def _live_table(watcher: Watcher, latest: dict[tuple[str, str], TrackingChange],
     help="Longest sleep between rounds, in seconds.",
 )
 @click.option("--rounds", type=click.IntRange(min=1), hidden=True, help="Stop after ROUNDS rounds (tests).")
-@json_option
-@sandbox_option
-@pass_state
+@state_options
 @click.pass_context
 def run(
     ctx: click.Context,
