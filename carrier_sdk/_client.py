@@ -22,6 +22,7 @@ import httpx
 
 from ._bulk import AsyncTrackingIterator, TrackingIterator, TrackingSummary, run_jobs, run_jobs_async, track_units
 from ._carrier import Carrier
+from ._closing import AsyncClosing, Closing
 from ._constants import (
     DEFAULT_CONCURRENCY,
     DEFAULT_DEADLINE,
@@ -451,7 +452,7 @@ def _finite_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
     return value
 
 
-class Client(BaseClient, SyncEngine):
+class Client(BaseClient, SyncEngine, Closing):
     """The synchronous client.
 
     Args:
@@ -532,12 +533,6 @@ class Client(BaseClient, SyncEngine):
             self._http.close()
             if self._owns_state:
                 self.state.close()
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<Client carriers={self.registry.codes()!r} sandbox={self._sandbox_flag}>"
@@ -789,7 +784,7 @@ def _check_key(key: Any) -> str:
     return key
 
 
-class AsyncClient(BaseClient, AsyncEngine):
+class AsyncClient(BaseClient, AsyncEngine, AsyncClosing):
     """The asynchronous client: the same methods as :class:`Client`, as coroutines.
 
     Takes the same arguments as :class:`Client`, with an async ``transport`` and ``sleep``, plus
@@ -862,12 +857,6 @@ class AsyncClient(BaseClient, AsyncEngine):
             await self.state.aclose_loop()
             if self._owns_state:
                 self.state.close()
-
-    async def __aenter__(self) -> AsyncClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         return f"<AsyncClient carriers={self.registry.codes()!r} sandbox={self._sandbox_flag}>"

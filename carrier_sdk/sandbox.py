@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 import httpx
 
+from ._closing import Closing
 from ._enums import TrackingStatus
 from ._exceptions import ConfigurationError, UnknownCarrierError
 from ._flow import drive_sync
@@ -649,7 +650,7 @@ class SandboxAsyncTransport(httpx.AsyncBaseTransport):
 _HOP_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "keep-alive"})
 
 
-class SandboxServer:
+class SandboxServer(Closing):
     """A running loopback HTTP server for a :class:`Sandbox` (see :meth:`Sandbox.serve`).
 
     Attributes:
@@ -687,12 +688,6 @@ class SandboxServer:
 
     def __repr__(self) -> str:
         return f"<SandboxServer {self.url} carriers={sorted(self.base_urls)!r}{' closed' if self.closed else ''}>"
-
-    def __enter__(self) -> SandboxServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         """Stop serving and release the port."""

@@ -17,6 +17,7 @@ import httpx
 
 from .._carrier import Carrier
 from .._client import AsyncClient, Client
+from .._closing import AsyncClosing, Closing
 from .._registry import CarrierRegistry
 
 __all__ = [
@@ -129,7 +130,7 @@ def make_client(kind: ClientKind, *, clock: VirtualClock | None = None, **option
     raise ValueError(f"client kind must be 'sync' or 'async', not {kind!r}")
 
 
-class OperationRunner:
+class OperationRunner(Closing, AsyncClosing):
     """Runs client operations the same way on a :class:`~carrier_sdk.Client` or an
     :class:`~carrier_sdk.AsyncClient`, so one test body covers both.
 
@@ -212,15 +213,3 @@ class OperationRunner:
             self.client.close()
         if self._loop is not None:
             self._loop.close()
-
-    def __enter__(self) -> OperationRunner:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    async def __aenter__(self) -> OperationRunner:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 import attrs
 
+from .._closing import AsyncClosing, Closing
 from .._enums import TrackingStatus
 from .._exceptions import CarrierError, TrackingNotFoundError, ValidationError
 from .._models import RelatedNumber, TrackingResult
@@ -374,7 +375,7 @@ class _Base:
         return self._core.select(status, state, due_before, carrier)
 
 
-class Watcher(_Base):
+class Watcher(_Base, Closing):
     """Follows parcels through a :class:`~carrier_sdk.Client`: polls what is due, reports changes.
 
     Args:
@@ -399,12 +400,6 @@ class Watcher(_Base):
 
     def __repr__(self) -> str:
         return f"<Watcher store={self._core.store!r}>"
-
-    def __enter__(self) -> Watcher:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the store if the watcher created it (the client is yours to close)."""
@@ -457,7 +452,7 @@ class Watcher(_Base):
             pass
 
 
-class AsyncWatcher(_Base):
+class AsyncWatcher(_Base, AsyncClosing):
     """The :class:`Watcher` for an :class:`~carrier_sdk.AsyncClient`; the same arguments.
 
     ``on_change`` callbacks may be coroutine functions (awaited) or plain functions. Store
@@ -473,12 +468,6 @@ class AsyncWatcher(_Base):
 
     def __repr__(self) -> str:
         return f"<AsyncWatcher store={self._core.store!r}>"
-
-    async def __aenter__(self) -> AsyncWatcher:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the store if the watcher created it (the client is yours to close)."""

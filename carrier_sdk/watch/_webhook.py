@@ -25,6 +25,7 @@ from typing import Any, TypedDict, Unpack
 
 import httpx
 
+from .._closing import AsyncClosing, Closing
 from .._exceptions import CarrierError, ConfigurationError
 from .._settings import Secret
 from ._model import TrackingChange
@@ -225,7 +226,7 @@ class _SinkBase:
         return False
 
 
-class WebhookSink(_SinkBase):
+class WebhookSink(_SinkBase, Closing):
     """POST each change as signed JSON to ``url`` (use it as a :class:`Watcher` ``on_change``).
 
     Args:
@@ -275,14 +276,8 @@ class WebhookSink(_SinkBase):
         """Close the connection pool."""
         self._http.close()
 
-    def __enter__(self) -> WebhookSink:
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class AsyncWebhookSink(_SinkBase):
+class AsyncWebhookSink(_SinkBase, AsyncClosing):
     """The :class:`WebhookSink` for an :class:`AsyncWatcher`: the same arguments, awaited.
 
     .. versionadded:: 0.2
@@ -316,9 +311,3 @@ class AsyncWebhookSink(_SinkBase):
     async def aclose(self) -> None:
         """Close the connection pool."""
         await self._http.aclose()
-
-    async def __aenter__(self) -> AsyncWebhookSink:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
