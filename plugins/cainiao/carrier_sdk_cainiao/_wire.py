@@ -235,8 +235,6 @@ class TrackRecord:
 
 
 def _epoch_ms(value: Any) -> int | None:
-    if type(value) is int:  # the common case first
-        return value
     if isinstance(value, bool):
         raise TypeError("time is a boolean")
     if isinstance(value, int):
@@ -249,8 +247,6 @@ def _epoch_ms(value: Any) -> int | None:
 
 
 def _text(value: Any) -> str:
-    if type(value) is str:  # the common case first
-        return value.strip()
     if value is None:
         return ""
     if isinstance(value, str):
