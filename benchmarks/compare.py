@@ -7,6 +7,8 @@ peer's benchmark-only venv ``.venv-bench-peer`` from ``benchmarks/requirements-p
     .venv/bin/python benchmarks/compare.py --quick      # tiny sizes, a smoke run (seconds)
     .venv/bin/python benchmarks/compare.py --no-peer    # without karrio
     .venv/bin/python benchmarks/compare.py --profile sdk-sync   # cProfile one SDK variant
+    .venv/bin/python benchmarks/compare.py --only parse         # the parse rows alone, 3 rounds
+    .venv/bin/python benchmarks/compare.py --only aiohttp-parts # AsyncClient/aiohttp with its trace, wrapper off
 
 Everything talks to ONE loopback fake USPS APIs v3 server of this script's own (a stdlib asyncio
 server in a child process, port 0, optional per-request latency). It answers the OAuth token
@@ -595,6 +597,12 @@ def main(argv: list[str] | None = None) -> int:
         help="instead of the comparison: cProfile one SDK variant (0 ms) and print the top 30 by tottime",
     )
     parser.add_argument(
+        "--only",
+        choices=("parse", "aiohttp-parts"),
+        help="instead of the comparison: the parse rows alone, 3 rounds (parse), or the AsyncClient "
+        "aiohttp row taken apart: connection trace and error mapping switched off in turn (aiohttp-parts)",
+    )
+    parser.add_argument(
         "--observers", action="store_true", help="keep installed observation plugins (carrier-sdk-otel) on"
     )
     args = parser.parse_args(argv)
@@ -616,6 +624,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.profile:
         return profile(args.profile, v3, v3r2, numbers, warmup, parse_events)
+    if args.only == "parse":
+        return parse_only(parse_events, parse_repeat)
+    if args.only == "aiohttp-parts":
+        return aiohttp_parts(v3, v3r2, numbers, warmup, latencies, rounds=1 if args.quick else 3)
 
     peer: Path | None = None
     if not args.no_peer:
@@ -815,6 +827,75 @@ def main(argv: list[str] | None = None) -> int:
     measurements["table"] = report.rows
     if args.json:
         args.json.write_text(json.dumps(measurements, indent=2, default=str))
+    return 0
+
+
+def parse_only(events: int, repeat: int, rounds: int = 3) -> int:
+    """The parse rows alone: each adapter against its baseline, ``rounds`` times; the median ratio."""
+    sandbox = Sandbox()
+    with Client(sandbox=sandbox) as client:
+        for code in sandbox.codes:
+            captured = Captured(sandbox, client, code)
+            body = stretch(captured.body, events)
+            runs = [time_parse_pair(captured, body, repeat) for _ in range(rounds)]
+            ratios = [sdk_s / base_s for sdk_s, base_s, _ in runs]
+            print(
+                f"parse {code:9} {runs[0][2]} events: ratio {statistics.median(ratios):.2f} "
+                f"(rounds {', '.join(f'{r:.2f}' for r in ratios)}), "
+                f"sdk {statistics.median(r[0] for r in runs) * 1e6:.0f} µs, "
+                f"baseline {statistics.median(r[1] for r in runs) * 1e6:.0f} µs"
+            )
+    return 0
+
+
+def aiohttp_parts(
+    v3: str, v3r2: str, numbers: list[str], warmup: list[str], latencies: list[float], rounds: int
+) -> int:
+    """``AsyncClient`` over aiohttp against raw httpx-aiohttp, with the SDK's transport additions
+    switched off in turn: aiohttp's connection trace (the evidence that a request was never sent),
+    then also the wrapper that maps aiohttp's failures onto httpx's meaning. A measurement of what
+    those guarantees cost, not a configuration: both are private and always on in the SDK."""
+    import carrier_sdk._client as client_module
+    from carrier_sdk import _transports
+
+    real = _transports._async_transport
+
+    def untraced_session(self: Any) -> Any:
+        import aiohttp
+
+        connector = aiohttp.TCPConnector(keepalive_timeout=self.limits.keepalive_expiry, ssl=self.ssl_context)
+        return aiohttp.ClientSession(connector=connector)
+
+    def transport(mode: str) -> Callable[[str], Any]:
+        def make(backend: str) -> Any:
+            compat = real(backend)
+            if mode == "traced":
+                return compat
+            compat.inner.traced = False
+            compat.inner.get_client = untraced_session.__get__(compat.inner)
+            return compat if mode == "untraced" else compat.inner
+
+        return make
+
+    variants = {"traced": "traced", "untraced": "untraced", "untraced, unmapped": "bare"}
+    for latency_ms in latencies:
+        cpu: dict[str, list[float]] = {name: [] for name in ("raw httpx-aiohttp", *variants)}
+        with loopback_server(latency_ms / 1000, v3, v3r2) as base:
+            try:
+                for _ in range(rounds):
+                    cpu["raw httpx-aiohttp"].append(raw_async(base, numbers, warmup, aiohttp=True).cpu_per_number)
+                    for name, mode in variants.items():
+                        client_module._async_transport = transport(mode)
+                        cpu[name].append(sdk_async(base, numbers, warmup, "v3", "aiohttp").cpu_per_number)
+            finally:
+                client_module._async_transport = real
+        raw_cpu = statistics.median(cpu["raw httpx-aiohttp"])
+        for name, values in cpu.items():
+            label = name if name.startswith("raw") else f"AsyncClient aiohttp, {name}"
+            print(
+                f"{latency_ms:4g} ms  {label:42} CPU/number {fmt_time(statistics.median(values)):>9}  "
+                f"ratio {statistics.median(values) / raw_cpu:.2f}"
+            )
     return 0
 
 

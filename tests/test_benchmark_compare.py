@@ -83,3 +83,26 @@ def test_table_has_the_goals(quick_run: dict[str, object]) -> None:
     cold = quick_run["cold"]
     assert isinstance(cold, dict)
     assert {"import httpx", "import carrier_sdk", "Client(sandbox) + carriers() + track"} <= set(cold)
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("parse", ["parse usps", "parse cainiao", "parse correos", "parse singpost"]),
+        ("aiohttp-parts", ["raw httpx-aiohttp", "traced", "untraced", "untraced, unmapped"]),
+    ],
+)
+def test_focused_modes_run(mode: str, expected: list[str]) -> None:
+    pytest.importorskip("carrier_sdk_usps")
+    pytest.importorskip("httpx_aiohttp")
+    proc = subprocess.run(
+        [sys.executable, str(COMPARE), "--only", mode, "--quick", "--numbers", "6", "--latencies", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for text in expected:
+        assert text in proc.stdout, proc.stdout
