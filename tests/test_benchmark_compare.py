@@ -17,32 +17,20 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPARE = ROOT / "benchmarks" / "compare.py"
 
 
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+def run_compare(*args: str) -> str:
+    """``compare.py --quick`` with ``args`` in a fresh interpreter; its standard output."""
     pytest.importorskip("carrier_sdk_usps")
     pytest.importorskip("httpx_aiohttp")
-    out = tmp_path_factory.mktemp("compare") / "compare.json"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(COMPARE),
-            "--quick",
-            "--no-peer",
-            "--numbers",
-            "8",
-            "--latencies",
-            "0",
-            "--json",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        check=False,
-    )
+    command = [sys.executable, str(COMPARE), "--quick", "--latencies", "0", *args]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=ROOT, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "| workload | baseline |" in proc.stdout
+    return proc.stdout
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    out = tmp_path_factory.mktemp("compare") / "compare.json"
+    assert "| workload | baseline |" in run_compare("--no-peer", "--numbers", "8", "--json", str(out))
     data: dict[str, object] = json.loads(out.read_text())
     return data
 
@@ -93,16 +81,6 @@ def test_table_has_the_goals(quick_run: dict[str, object]) -> None:
     ],
 )
 def test_focused_modes_run(mode: str, expected: list[str]) -> None:
-    pytest.importorskip("carrier_sdk_usps")
-    pytest.importorskip("httpx_aiohttp")
-    proc = subprocess.run(
-        [sys.executable, str(COMPARE), "--only", mode, "--quick", "--numbers", "6", "--latencies", "0"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    output = run_compare("--only", mode, "--numbers", "6")
     for text in expected:
-        assert text in proc.stdout, proc.stdout
+        assert text in output, output
