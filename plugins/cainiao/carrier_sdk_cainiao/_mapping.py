@@ -247,22 +247,11 @@ _BRACKETED_PLACE = re.compile(r"^\[([^\[\]]{1,80})\]\s*")
 def event_location(event: RawEvent) -> Location | None:
     """Where ``event`` happened: the sent location, else the ``[Town]`` prefix of its text."""
     if event.location:
-        return _facility(event.location[:200])
+        return Location(facility=event.location[:200])
     match = _BRACKETED_PLACE.match(event.description)
     if match is not None:
-        return _town(match.group(1).strip())
+        return Location(city=match.group(1).strip())
     return None
-
-
-# A history names a few places, each in many events; a Location is immutable, so one is shared.
-@functools.lru_cache(maxsize=256)
-def _facility(name: str) -> Location:
-    return Location(facility=name)
-
-
-@functools.lru_cache(maxsize=256)
-def _town(name: str) -> Location:
-    return Location(city=name)
 
 
 _COUNTRY_NAMES = {

@@ -366,7 +366,6 @@ _TZ = re.compile(r"^(?:GMT|UTC)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?$", re.IGNORE
 
 
 @functools.lru_cache(maxsize=64)  # a history repeats one or two zones in every event
-@functools.lru_cache(maxsize=64)  # every event of a history repeats its zone's text
 def parse_time_zone(text: str) -> timezone | None:
     """``"+8"``, ``"GMT+8"``, ``"GMT-3"``, ``"GMT+02:00"``, ``"UTC"`` -> a fixed offset; else ``None``."""
     value = text.strip()
