@@ -179,6 +179,7 @@ def map_status(code: str, text: str = "", *, phase: str = "", phase_text: str = 
         return S.UNKNOWN
 
 
+@functools.lru_cache(maxsize=512)  # a history repeats a few (code, summary, phase) combinations
 def _status(code: str, summary: str, phase: str, phase_text: str) -> TrackingStatus:
     phase_folded = _fold(phase_text).upper()
     if "DEVOLUC" in phase_folded:
@@ -202,10 +203,15 @@ def _status(code: str, summary: str, phase: str, phase_text: str) -> TrackingSta
 
 
 def _is_return_event(event: LocalizadorEvent) -> bool:
+    return _returning(event.code, event.phase_text, event.summary)
+
+
+@functools.lru_cache(maxsize=512)  # a history repeats a few (code, phase, summary) combinations
+def _returning(code: str, phase_text: str, summary: str) -> bool:
     return (
-        event.code.strip().upper() in RETURN_EVENT_CODES
-        or "DEVOLUC" in _fold(event.phase_text).upper()
-        or "devolucion" in _fold(event.summary).lower()
+        code.strip().upper() in RETURN_EVENT_CODES
+        or "DEVOLUC" in _fold(phase_text).upper()
+        or "devolucion" in _fold(summary).lower()
     )
 
 
@@ -216,7 +222,8 @@ def _unit_location(unit: str) -> Location:
 
 
 def _to_event(event: LocalizadorEvent) -> TrackingEvent:
-    status = map_status(event.code, event.summary, phase=event.phase, phase_text=event.phase_text)
+    # The wire fields are text already: _status directly, without map_status's coercions.
+    status = _status(event.code, event.summary, event.phase, event.phase_text)
     local = f"{event.date} {event.time}".strip()
     return TrackingEvent._parsed(
         occurred_at=madrid_to_utc(event.date, event.time),
