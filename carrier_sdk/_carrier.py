@@ -7,6 +7,7 @@ adapter never touches sockets, retries, timeouts or rate limits.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -215,6 +216,15 @@ def _finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError("number out of range")
     return value
+
+
+@functools.lru_cache(maxsize=16)
+def _json_decoder(object_pairs_hook: Callable[[list[tuple[str, object]]], object] | None) -> json.JSONDecoder:
+    """The strict decoder for one ``object_pairs_hook``, built once: ``json.loads`` with keyword
+    arguments builds a new decoder (and its scanner) on every call."""
+    return json.JSONDecoder(
+        parse_constant=_reject_constant, parse_float=_finite_float, object_pairs_hook=object_pairs_hook
+    )
 
 
 class Carrier:
@@ -642,12 +652,7 @@ class Carrier:
         if not text.strip():
             raise self.response_error(response, "empty body", operation=operation)
         try:
-            return json.loads(
-                text,
-                parse_constant=_reject_constant,
-                parse_float=_finite_float,
-                object_pairs_hook=object_pairs_hook,
-            )
+            return _json_decoder(object_pairs_hook).decode(text)
         except (ValueError, RecursionError) as err:
             raise self.response_error(response, f"invalid JSON ({type(err).__name__})", operation=operation) from None
 

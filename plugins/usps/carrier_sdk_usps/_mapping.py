@@ -367,25 +367,7 @@ def _text(value: Any) -> str:
 # -- tracking ----------------------------------------------------------------------------------
 
 
-def _location(event: Mapping[str, Any], seen: dict[tuple[Any, ...], Location | None] | None = None) -> Location | None:
-    """Where ``event`` happened; ``seen`` memoizes places by their raw fields within one history."""
-    if seen is not None:
-        get = event.get
-        key = (
-            get("eventCity"),
-            get("eventState"),
-            get("eventZIP"),
-            get("eventZIPCode"),
-            get("eventCountry"),
-            get("firm"),
-        )
-        try:
-            return seen[key]
-        except KeyError:
-            location = seen[key] = _location(event)
-            return location
-        except TypeError:  # an unhashable field (hostile body): read it uncached
-            pass
+def _location(event: Mapping[str, Any]) -> Location | None:
     city = _text(event.get("eventCity"))
     state = _text(event.get("eventState"))
     postal_code = _text(event.get("eventZIP")) or _text(event.get("eventZIPCode"))
@@ -477,16 +459,33 @@ def to_tracking_info(carrier: str, number: str, wire: Mapping[str, Any]) -> Trac
         if placed is None:
             continue  # an event with no usable time cannot be ordered; keep the rest
         instant, local = placed
-        code = _text(raw.get("eventCode")).upper()
-        text = _text(raw.get("eventType"))
+        get = raw.get
+        code = _text(get("eventCode")).upper()
+        text = _text(get("eventType"))
+        status = EVENT_CODE_STATUS.get(code)  # map_status's first look-up, on the code normalized here
+        # A history repeats a few places: each distinct set of raw fields builds one Location.
+        place = (
+            get("eventCity"),
+            get("eventState"),
+            get("eventZIP"),
+            get("eventZIPCode"),
+            get("eventCountry"),
+            get("firm"),
+        )
+        try:
+            location = places[place]
+        except KeyError:
+            location = places[place] = _location(raw)
+        except TypeError:  # an unhashable field (hostile body): read uncached
+            location = _location(raw)
         events.append(
             TrackingEvent._parsed(
                 occurred_at=instant,
-                status=map_status(code, text),
+                status=map_status(code, text) if status is None else status,
                 description=text,
                 carrier_status_code=code,
                 carrier_status_text=text,
-                location=_location(raw, places),
+                location=location,
                 local_time=local,
             )
         )
