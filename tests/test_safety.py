@@ -142,6 +142,7 @@ HOSTILE_JSON = [
     b'{"number": NaN}',
     b'{"number": Infinity}',
     b'{"number": 1e400}',
+    b'\xef\xbb\xbf{"number": "x", "events": []}',  # a UTF-8 byte order mark before the JSON
     b"\xff\xfe\x00garbage",
     b"<html><body>502 Bad Gateway</body></html>",
     b'{"number": "x", "events": [{"at": "yesterday"}]}',
