@@ -367,6 +367,19 @@ def _text(value: Any) -> str:
 # -- tracking ----------------------------------------------------------------------------------
 
 
+def _memo_location(event: Mapping[str, Any], seen: dict[tuple[Any, ...], Location | None]) -> Location | None:
+    """:func:`_location`, memoized in ``seen`` by the raw fields: a history repeats a few places."""
+    get = event.get
+    key = (get("eventCity"), get("eventState"), get("eventZIP"), get("eventZIPCode"), get("eventCountry"), get("firm"))
+    try:
+        return seen[key]
+    except KeyError:
+        location = seen[key] = _location(event)
+        return location
+    except TypeError:  # an unhashable field (hostile body): read it uncached
+        return _location(event)
+
+
 def _location(event: Mapping[str, Any]) -> Location | None:
     city = _text(event.get("eventCity"))
     state = _text(event.get("eventState"))
@@ -463,21 +476,6 @@ def to_tracking_info(carrier: str, number: str, wire: Mapping[str, Any]) -> Trac
         code = _text(get("eventCode")).upper()
         text = _text(get("eventType"))
         status = EVENT_CODE_STATUS.get(code)  # map_status's first look-up, on the code normalized here
-        # A history repeats a few places: each distinct set of raw fields builds one Location.
-        place = (
-            get("eventCity"),
-            get("eventState"),
-            get("eventZIP"),
-            get("eventZIPCode"),
-            get("eventCountry"),
-            get("firm"),
-        )
-        try:
-            location = places[place]
-        except KeyError:
-            location = places[place] = _location(raw)
-        except TypeError:  # an unhashable field (hostile body): read uncached
-            location = _location(raw)
         events.append(
             TrackingEvent._parsed(
                 occurred_at=instant,
@@ -485,7 +483,7 @@ def to_tracking_info(carrier: str, number: str, wire: Mapping[str, Any]) -> Trac
                 description=text,
                 carrier_status_code=code,
                 carrier_status_text=text,
-                location=location,
+                location=_memo_location(raw, places),
                 local_time=local,
             )
         )
