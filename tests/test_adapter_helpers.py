@@ -9,9 +9,11 @@ import pickle
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
+from zoneinfo import ZoneInfo
 
 import attrs
 import httpx
@@ -515,3 +517,38 @@ def test_every_adapter_name_is_on_the_reference_page() -> None:
         name for name in adapters.__all__ if f"carrier_sdk.{name}`" not in page and f"adapters.{name}" not in page
     ]
     assert missing == []
+
+
+# -- at_offset -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("wall", "offset", "utc"),
+    [
+        ("2024-11-15T16:32:33", timedelta(hours=-5), datetime(2024, 11, 15, 21, 32, 33, tzinfo=UTC)),
+        ("2024-11-15 16:32", timedelta(hours=5, minutes=30), datetime(2024, 11, 15, 11, 2, tzinfo=UTC)),
+        ("2024-12-31T23:00:00", timedelta(hours=-5), datetime(2025, 1, 1, 4, 0, tzinfo=UTC)),
+        ("2024-11-15T00:00:00", timedelta(0), datetime(2024, 11, 15, tzinfo=UTC)),
+        ("2024-11-15T00:00:00", timedelta(hours=1, seconds=30), datetime(2024, 11, 14, 22, 59, 30, tzinfo=UTC)),
+    ],
+)
+def test_at_offset_reads_a_wall_time_at_a_fixed_offset(wall: str, offset: timedelta, utc: datetime) -> None:
+    at = adapters.at_offset(wall, timezone(offset))
+    assert at == utc
+    assert at.tzinfo is UTC
+    assert at == datetime.fromisoformat(wall).replace(tzinfo=timezone(offset)).astimezone(UTC)
+
+
+@pytest.mark.parametrize(
+    ("wall", "zone", "message"),
+    [
+        ("2024-11-15T16:32:33Z", UTC, "Invalid isoformat"),  # an offset of its own
+        ("2024-02-30T10:00:00", UTC, "day"),
+        ("yesterday", UTC, "Invalid isoformat"),
+        ("2024-07-01T10:00:00", ZoneInfo("Europe/Madrid"), "not a fixed offset"),
+        ("2024-07-01T10:00:00", timezone(timedelta(microseconds=5)), "not a fixed offset"),
+    ],
+)
+def test_at_offset_refuses_what_it_cannot_read(wall: str, zone: tzinfo, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        adapters.at_offset(wall, zone)

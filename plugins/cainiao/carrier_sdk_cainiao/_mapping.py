@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -28,6 +27,7 @@ from carrier_sdk import (
     ValidationError,
     WeightUnit,
 )
+from carrier_sdk.adapters import at_offset
 from carrier_sdk.iso import country_code as iso_country_code
 
 from ._wire import RawEvent, TrackRecord, parse_time_zone
@@ -187,17 +187,9 @@ def map_status(code: str, text: str = "") -> TrackingStatus:
     return status
 
 
-#: The shape nearly every wall time has (two-digit fields, ASCII digits): ``fromisoformat`` reads
-#: it with its offset appended in one call, to the same instant as the general path below.
+#: The shape nearly every wall time has (two-digit fields, ASCII digits): ``at_offset`` reads it
+#: in one call, to the same instant as the general path below.
 _ISO_LOCAL = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?", re.ASCII)
-
-
-@functools.lru_cache(maxsize=64)
-def _iso_offset(zone: timezone) -> str:
-    """``zone``'s offset as an ISO suffix (``+08:00``)."""
-    offset = zone.utcoffset(None)
-    hours, minutes = divmod(abs(int(offset.total_seconds())) // 60, 60)
-    return f"{'-' if offset < timedelta(0) else '+'}{hours:02d}:{minutes:02d}"
 
 
 def _local_instant(event: RawEvent, default: timezone | None) -> datetime | None:
@@ -207,7 +199,7 @@ def _local_instant(event: RawEvent, default: timezone | None) -> datetime | None
         return None
     if _ISO_LOCAL.fullmatch(text):
         try:  # not contextlib.suppress: that is three more calls, for every event
-            return datetime.fromisoformat(text + _iso_offset(tz)).astimezone(UTC)
+            return at_offset(text, tz)
         except ValueError:
             pass  # out-of-range fields: the general path raises the error
     match = _LOCAL.match(text)

@@ -49,6 +49,7 @@ from carrier_sdk import (
     ValidationError,
     WeightUnit,
 )
+from carrier_sdk.adapters import at_offset
 from carrier_sdk.iso import country_name
 
 from ._wire import (
@@ -283,14 +284,6 @@ def _parse_time_only(text: str) -> time | None:
     return None
 
 
-@functools.lru_cache(maxsize=64)
-def _iso_suffix(zone: tzinfo) -> str:
-    """A fixed offset (from :func:`parse_offset`) as ISO text: ``-05:00``."""
-    offset = zone.utcoffset(None) or timedelta(0)
-    hours, minutes = divmod(abs(int(offset.total_seconds())) // 60, 60)
-    return f"{'-' if offset < timedelta(0) else '+'}{hours:02d}:{minutes:02d}"
-
-
 def _iso_at_offset(text: str, offset: tzinfo) -> datetime | None:
     """The common case of :func:`event_instant` in one ``fromisoformat`` call: an ISO-shaped
     local time (what :func:`_parse_local` reads first) read with ``offset`` appended, in UTC.
@@ -299,7 +292,7 @@ def _iso_at_offset(text: str, offset: tzinfo) -> datetime | None:
     if iso is None:
         return None
     try:  # not contextlib.suppress: that is three more calls, for every event
-        return datetime.fromisoformat(iso[1] + _iso_suffix(offset)).astimezone(UTC)
+        return at_offset(iso[1], offset)
     except ValueError:
         return None
 
