@@ -202,12 +202,9 @@ def _status(code: str, summary: str, phase: str, phase_text: str) -> TrackingSta
     return S.UNKNOWN
 
 
-def _is_return_event(event: LocalizadorEvent) -> bool:
-    return _returning(event.code, event.phase_text, event.summary)
-
-
 @functools.lru_cache(maxsize=512)  # a history repeats a few (code, phase, summary) combinations
-def _returning(code: str, phase_text: str, summary: str) -> bool:
+def _is_return_event(code: str, phase_text: str, summary: str) -> bool:
+    """Whether an event with this ``codEvento``, ``desFase`` and ``desTextoResumen`` is on the way back."""
     return (
         code.strip().upper() in RETURN_EVENT_CODES
         or "DEVOLUC" in _fold(phase_text).upper()
@@ -249,7 +246,7 @@ def to_tracking_info(carrier: str, number: str, wire: LocalizadorShipment) -> Tr
     events: list[TrackingEvent] = []
     returning = False
     for event, raw in pairs:
-        if _is_return_event(raw):
+        if _is_return_event(raw.code, raw.phase_text, raw.summary):
             returning = True
         if returning and event.status is S.DELIVERED:
             event = attrs.evolve(event, status=S.RETURNED_TO_SENDER)
