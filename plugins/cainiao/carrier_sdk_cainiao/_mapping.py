@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -176,6 +177,12 @@ def map_action_code(code: object) -> TrackingStatus:
     return status or TrackingStatus.UNKNOWN
 
 
+@functools.lru_cache(maxsize=512)  # histories repeat a few (actionCode, description) pairs
+def _event_status(code: str, description: str, note: str) -> TrackingStatus:
+    """:func:`map_status` of an event's code with its description and note as the text."""
+    return map_status(code, f"{description} {note}")
+
+
 def map_status(code: str, text: str = "") -> TrackingStatus:
     """The actionCode's status; for a code the table does not know, a hold phrase in ``text``
     gives ``HELD``; otherwise ``UNKNOWN``. Never raises."""
@@ -240,7 +247,7 @@ def event_location(event: RawEvent) -> Location | None:
     """Where ``event`` happened: the sent location, else the ``[Town]`` prefix of its text."""
     if event.location:
         return Location(facility=event.location[:200])
-    match = _BRACKETED_PLACE.match(event.description)
+    match = _BRACKETED_PLACE.match(event.description) if event.description.startswith("[") else None
     if match is not None:
         return Location(city=match.group(1).strip())
     return None
@@ -295,7 +302,7 @@ def to_tracking_info(carrier: str, number: str, wire: TrackRecord) -> TrackingIn
     events = []
     for raw in wire.events:
         occurred_at, local_time = event_instant(raw)
-        status = map_status(raw.action_code, f"{raw.description} {raw.carrier_note}")
+        status = _event_status(raw.action_code, raw.description, raw.carrier_note)
         events.append(
             TrackingEvent._parsed(
                 occurred_at=occurred_at,

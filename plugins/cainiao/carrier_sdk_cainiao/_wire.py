@@ -235,6 +235,9 @@ class TrackRecord:
 
 
 def _epoch_ms(value: Any) -> int | None:
+    if type(value) is str:  # the common case first: every event's "time" is read here
+        digits = value.strip()
+        return int(digits) if digits.isdigit() and len(digits) >= 10 else None
     if isinstance(value, bool):
         raise TypeError("time is a boolean")
     if isinstance(value, int):
@@ -247,6 +250,8 @@ def _epoch_ms(value: Any) -> int | None:
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:  # the common case first: six fields of every event are read here
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, str):
@@ -266,7 +271,7 @@ def _location(value: Any) -> str:
 
 
 def _event(item: Any) -> RawEvent:
-    if not isinstance(item, Mapping):
+    if type(item) is not dict and not isinstance(item, Mapping):  # a dict skips the ABC check
         raise TypeError("trace entry is not an object")
     get = item.get
     raw_time = get("time")

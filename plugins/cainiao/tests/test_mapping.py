@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import attrs
 import pytest
 from carrier_sdk_cainiao import CainiaoCarrier
 from carrier_sdk_cainiao._mapping import (
@@ -15,11 +16,22 @@ from carrier_sdk_cainiao._mapping import (
     PREFER_LOCAL_TIME,
     error_class,
     event_instant,
+    event_location,
     map_action_code,
     map_status,
     minor_units,
+    to_tracking_info,
 )
-from carrier_sdk_cainiao._wire import RawEvent, parse_envelope, parse_success, parse_time_zone
+from carrier_sdk_cainiao._wire import (
+    RawEvent,
+    TrackRecord,
+    _epoch_ms,
+    _event,
+    _text,
+    parse_envelope,
+    parse_success,
+    parse_time_zone,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -247,3 +259,50 @@ def test_hold_phrases_map_to_held_only_for_codes_the_table_does_not_know() -> No
     assert map_status("AE_CC_HOLD", "包裹被海关扣留") is TrackingStatus.HELD
     assert map_status("CC_IM_START", "Held by customs") is TrackingStatus.IN_TRANSIT
     assert map_status("TRANSIT_PORT_REROUTE_CALLBACK", "Carrier update") is TrackingStatus.UNKNOWN
+
+
+class _Text(str):
+    """A ``str`` subclass: the wire readers' exact-``str`` fast paths do not take it."""
+
+
+@given(st.text(alphabet=st.sampled_from("0123456789 \t\n\u00a0\u0663\u00b2abc-:"), max_size=16))
+def test_exact_str_fast_paths_read_text_as_the_general_path_does(value: str) -> None:
+    # _text and _epoch_ms check for an exact str first (every event's fields go through them);
+    # a str subclass takes the general isinstance path, which must agree on every text.
+    assert _text(value) == _text(_Text(value))
+    try:
+        fast: object = _epoch_ms(value)
+    except ValueError as err:  # int() of digits that str.isdigit accepts but int refuses ("²")
+        fast = type(err)
+    try:
+        general: object = _epoch_ms(_Text(value))
+    except ValueError as err:
+        general = type(err)
+    assert fast == general
+
+
+def test_an_event_in_a_mapping_that_is_not_a_dict_reads_the_same() -> None:
+    from types import MappingProxyType
+
+    item = {"time": "2024-08-22 10:00:00", "timeZone": "GMT+8", "actionCode": "GTMS_SIGNED", "desc": " Delivered "}
+    assert _event(MappingProxyType(item)) == _event(item)
+    with pytest.raises(TypeError):
+        _event(["not", "an", "object"])
+
+
+def test_event_status_reads_description_and_note_as_map_status_text() -> None:
+    # The per-event status is cached by (code, description, note); the note can decide a hold.
+    held = RawEvent(action_code="UNLISTED_CODE", description="Update", carrier_note="held by customs")
+    plain = RawEvent(action_code="UNLISTED_CODE", description="Update", carrier_note="")
+    at = {"epoch_ms": 1_724_292_000_000}
+    info = to_tracking_info("cainiao", "LP1", TrackRecord(events=(attrs.evolve(held, **at), attrs.evolve(plain, **at))))
+    assert [e.status for e in info.events] == [TrackingStatus.HELD, TrackingStatus.UNKNOWN]
+
+
+@pytest.mark.parametrize(
+    ("description", "city"),
+    [("[Shatian Town] Processing at sorting center", "Shatian Town"), ("Processing [Shatian Town]", None), ("", None)],
+)
+def test_bracketed_town_is_read_only_at_the_start(description: str, city: str | None) -> None:
+    location = event_location(RawEvent(description=description))
+    assert (location.city if location else None) == city
