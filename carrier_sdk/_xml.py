@@ -1,5 +1,5 @@
 """Hardened XML parsing for adapters: no entities, no DTDs, no network; bounded depth, element
-count and text size; one pass; the call's deadline checked while parsing.
+count and text size; one pass over a well-formed body; the call's deadline checked while parsing.
 
 Parser errors of every kind end as one :class:`~carrier_sdk.ResponseError`.
 """
@@ -7,9 +7,10 @@ Parser errors of every kind end as one :class:`~carrier_sdk.ResponseError`.
 from __future__ import annotations
 
 import contextvars
+import re
 import time
 from typing import TYPE_CHECKING
-from xml.etree.ElementTree import Element, TreeBuilder
+from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLParser
 
 from ._exceptions import APITimeoutError, ResponseError
 
@@ -108,6 +109,35 @@ def _build_with(parser: xml.parsers.expat.XMLParserType, *, count_text: bool) ->
     return builder
 
 
+#: The encoding an XML declaration names, if any (``<?xml version="1.0" encoding="utf-8"?>``).
+_DECLARED_ENCODING = re.compile(rb"""<\?xml[^>]*?\sencoding\s*=\s*["']([^"']*)["']""")
+#: Encodings in which every markup declaration is the bytes ``<!``, whatever the document says.
+_ASCII_ENCODINGS = frozenset((b"utf-8", b"utf8", b"us-ascii", b"ascii"))
+
+
+def _plain(body: bytes) -> bool:
+    """Whether the per-tag checks could refuse ``body`` for its depth alone: UTF-8 or ASCII (no NUL
+    byte, no UTF-16 mark, no other declared encoding) without a single ``<!`` (so no DTD, entity
+    declaration, comment or CDATA section), with fewer ``<`` than the element limit (every element
+    takes one) and no more bytes than one text may have characters."""
+    if len(body) > MAX_XML_TEXT or b"<!" in body or b"\x00" in body or body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    if body.count(b"<") > MAX_XML_ELEMENTS:
+        return False
+    declared = _DECLARED_ENCODING.match(body.removeprefix(b"\xef\xbb\xbf"))
+    return declared is None or declared.group(1).lower() in _ASCII_ENCODINGS
+
+
+def _too_deep(root: Element) -> bool:
+    """Whether an element stands deeper than :data:`MAX_XML_DEPTH`: one level at a time, no recursion."""
+    level = [root]
+    for _ in range(MAX_XML_DEPTH - 1):
+        level = [child for element in level for child in element]
+        if not level:
+            return False
+    return any(len(element) for element in level)
+
+
 def parse_xml(
     body: bytes | str,
     *,
@@ -119,7 +149,10 @@ def parse_xml(
     """Parse ``body`` once, refusing DTDs, entities, deep nesting, too many elements and huge texts.
 
     The document is fed in 256 KiB chunks; between chunks the current call's deadline (when a
-    client is running one) is checked, so parsing never runs past it.
+    client is running one) is checked, so parsing never runs past it. A UTF-8 body with no ``<!``
+    and fewer ``<`` than the element limit cannot break any limit but the depth: ElementTree's C
+    parser builds it and the depth is checked after, level by level. Any other body is checked
+    tag by tag as it is read.
 
     Raises:
         ResponseError: The body is empty, not well-formed or breaks a limit.
@@ -144,16 +177,35 @@ def parse_xml(
         # Every "<" outside CDATA and comments opens or closes a tag: refuse without building anything.
         raise fail(f"more than {MAX_XML_ELEMENTS} elements")
     deadline = CALL_DEADLINE.get()
+
+    def check_deadline() -> None:
+        if deadline is not None and time.monotonic() > deadline:
+            raise APITimeoutError(
+                "the call's deadline passed while parsing the response", carrier=carrier, operation=operation
+            )
+
+    if _plain(body):
+        # What the per-tag checks below guard against cannot be in this body, except depth:
+        # ElementTree's C parser builds it (no Python call per tag), and the depth is checked after.
+        fast = XMLParser()
+        try:
+            for start in range(0, len(body), _CHUNK):
+                check_deadline()
+                fast.feed(body[start : start + _CHUNK])
+            tree: Element = fast.close()
+        except ParseError:
+            pass  # the checked parse below says why, and which sign came first
+        else:
+            if _too_deep(tree):
+                raise fail("nesting too deep")
+            return tree
     parser = xml.parsers.expat.ParserCreate(None, "}")
     # A text cannot hold more characters than the body has bytes: count only when it could.
     builder = _build_with(parser, count_text=len(body) > MAX_XML_TEXT)
     try:
         view = memoryview(body)
         for start in range(0, len(body), _CHUNK):
-            if deadline is not None and time.monotonic() > deadline:
-                raise APITimeoutError(
-                    "the call's deadline passed while parsing the response", carrier=carrier, operation=operation
-                )
+            check_deadline()
             parser.Parse(bytes(view[start : start + _CHUNK]), False)
         parser.Parse(b"", True)
         root: Element = builder.close()
