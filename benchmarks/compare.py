@@ -62,12 +62,14 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
 import httpx
 
-from carrier_sdk import AsyncClient, Client
+from carrier_sdk import AsyncClient, Client, Location, TrackingEvent, TrackingInfo
 from carrier_sdk.sandbox import Sandbox
 
 HERE = Path(__file__).resolve().parent
@@ -830,8 +832,40 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def output_floor(body: bytes, info: TrackingInfo) -> Callable[[], TrackingInfo]:
+    """What no parser of ``body`` into typed models can skip, as one call: decoding the body as the
+    baseline does, then building the very models the adapter built, from values already read
+    (each event's instant from its ISO text, its ``Location``, the event, the ``TrackingInfo``).
+    Reading the wire fields, checking them and mapping codes are left out: the floor of a parse."""
+    decode: Callable[[], object] = (lambda: ET.fromstring(body)) if is_xml(body) else (lambda: json.loads(body))
+    events = [
+        (
+            event.occurred_at.isoformat(),
+            attrs.asdict(event.location) if event.location else None,
+            {f.name: getattr(event, f.name) for f in attrs.fields(TrackingEvent)},
+        )
+        for event in info.events
+    ]
+    fields = {f.name: getattr(info, f.name) for f in attrs.fields(TrackingInfo) if f.init}
+    read_instant, parsed = datetime.fromisoformat, TrackingEvent._parsed
+
+    def build() -> TrackingInfo:
+        decode()
+        built = []
+        for instant, location, values in events:
+            values = {**values, "occurred_at": read_instant(instant)}
+            values["location"] = Location(**location) if location else None
+            built.append(parsed(**values))
+        return TrackingInfo(**{**fields, "events": built})
+
+    if build() != info:
+        raise AssertionError("the floor did not rebuild what the adapter parsed")
+    return build
+
+
 def parse_only(events: int, repeat: int, rounds: int = 3) -> int:
-    """The parse rows alone: each adapter against its baseline, ``rounds`` times; the median ratio."""
+    """The parse rows alone: each adapter against its baseline, ``rounds`` times; the median ratio,
+    and the floor (:func:`output_floor`) against the same baseline."""
     sandbox = Sandbox()
     with Client(sandbox=sandbox) as client:
         for code in sandbox.codes:
@@ -839,13 +873,27 @@ def parse_only(events: int, repeat: int, rounds: int = 3) -> int:
             body = stretch(captured.body, events)
             runs = [time_parse_pair(captured, body, repeat) for _ in range(rounds)]
             ratios = [sdk_s / base_s for sdk_s, base_s, _ in runs]
+            floor, walk = output_floor(body, captured.info), baseline(body)
+            floors = [median_of_pair(floor, walk, repeat) for _ in range(rounds)]
             print(
                 f"parse {code:9} {runs[0][2]} events: ratio {statistics.median(ratios):.2f} "
                 f"(rounds {', '.join(f'{r:.2f}' for r in ratios)}), "
                 f"sdk {statistics.median(r[0] for r in runs) * 1e6:.0f} µs, "
-                f"baseline {statistics.median(r[1] for r in runs) * 1e6:.0f} µs"
+                f"baseline {statistics.median(r[1] for r in runs) * 1e6:.0f} µs; "
+                f"floor {statistics.median(floors):.2f}x the baseline"
             )
     return 0
+
+
+def median_of_pair(first: Callable[[], object], second: Callable[[], object], repeat: int) -> float:
+    """The ratio of the medians of ``first`` and ``second``, run alternately ``repeat`` times."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeat):
+        for fn, into in ((first, times[0]), (second, times[1])):
+            start = time.perf_counter()
+            fn()
+            into.append(time.perf_counter() - start)
+    return statistics.median(times[0]) / statistics.median(times[1])
 
 
 def aiohttp_parts(

@@ -76,7 +76,7 @@ def test_table_has_the_goals(quick_run: dict[str, object]) -> None:
 @pytest.mark.parametrize(
     ("mode", "expected"),
     [
-        ("parse", ["parse usps", "parse cainiao", "parse correos", "parse singpost"]),
+        ("parse", ["parse usps", "parse cainiao", "parse correos", "parse singpost", "x the baseline"]),
         ("aiohttp-parts", ["raw httpx-aiohttp", "traced", "untraced", "untraced, unmapped"]),
     ],
 )
