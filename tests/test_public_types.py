@@ -80,6 +80,10 @@ ALLOWED_ANY = {
     "carrier_sdk.testing.OperationRunner.__call__->": "the named operation's result",
     "carrier_sdk.testing.OperationRunner.open(options)": "Client options",
     "carrier_sdk.testing.make_client(options)": "Client options",
+    "carrier_sdk.testing.carrier_client_options->": "Client options",
+    "carrier_sdk.testing.carrier_runner(carrier_client_options)": "Client options",
+    "carrier_sdk.testing.carrier_settings->": "raw settings values of the adapter's own settings class",
+    "carrier_sdk.testing.carrier_runner(carrier_settings)": "raw settings values of the adapter's own settings class",
     "carrier_sdk.testing.conformance.CarrierConformance.build_client(kwargs)": "Client options",
     "carrier_sdk.testing.conformance.CarrierConformance.call_probe->": "the probed operation's result",
     # Sandbox state: each fake's own attributes, tagged JSON (to retype with JSONValue, see fakes.py).

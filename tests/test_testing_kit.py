@@ -13,7 +13,17 @@ import httpx
 import pytest
 
 import carrier_sdk.testing as testing
-from carrier_sdk import AsyncClient, CarrierRegistry, Client, RateLimit, TrackingStatus
+from carrier_sdk import (
+    AsyncClient,
+    AuthenticationError,
+    CarrierRegistry,
+    CarrierServerError,
+    Client,
+    Confidence,
+    RateLimit,
+    TrackingStatus,
+)
+from carrier_sdk.adapters import Carrier
 from carrier_sdk.fakes import Fault, FaultKind
 from carrier_sdk.sandbox import Sandbox
 from carrier_sdk.testing import (
@@ -23,6 +33,8 @@ from carrier_sdk.testing import (
     FakeCarrierAPIServer,
     OperationRunner,
     VirtualClock,
+    assert_not_recognized,
+    assert_recognized,
     make_client,
     make_registry,
     offline_transport,
@@ -54,6 +66,12 @@ def test_plugin_exports_every_fixture() -> None:
         "sandbox_runner",
         "make_runner",
         "offline_runner",
+        "carrier_class",
+        "carrier_settings",
+        "carrier_client_options",
+        "carrier_runner",
+        "assert_recognized",
+        "assert_not_recognized",
     ):
         assert name in testing.__all__
         assert hasattr(testing, name)
@@ -257,6 +275,96 @@ def test_offline_transport_fails_the_test_on_any_request(client_kind: ClientKind
     assert not api.requests
 
 
+# -- the carrier under test: carrier_class, carrier_settings, carrier_client_options, carrier_runner --
+
+
+def test_carrier_runner_defaults_to_fakecarrier_and_its_fakes_settings(
+    carrier_class: type[Carrier], carrier_runner: Any, client_kind: ClientKind, carrier_clock: VirtualClock
+) -> None:
+    assert carrier_class is FakeCarrier
+    api = FakeCarrierAPIServer()
+    api.inject("rate_limited", operation="track", retry_after=3)
+    runner = carrier_runner(transport=api.transport())
+    assert runner.kind == client_kind
+    assert runner("track", NUMBERS["delivered"]).status is TrackingStatus.DELIVERED
+    assert carrier_clock.sleeps == [3]  # make_runner's virtual time
+    assert api.calls["track"] == 2
+
+
+class TestAnAdapterConftestOverridesTheCarrierUnderTest:
+    """What an adapter's ``conftest.py`` does: the registry and the runner follow the overrides."""
+
+    @pytest.fixture
+    def carrier_class(self) -> type[Carrier]:
+        from carrier_sdk_usps import UspsCarrier
+
+        return UspsCarrier
+
+    @pytest.fixture
+    def carrier_settings(self) -> dict[str, Any]:
+        return {"client_id": "id-1", "client_secret": "secret-1"}
+
+    @pytest.fixture
+    def carrier_client_options(self) -> dict[str, Any]:
+        return {"max_retries": 0}
+
+    def test_the_registry_holds_the_class(self, carrier_registry: CarrierRegistry) -> None:
+        assert carrier_registry.codes() == ["usps"]
+
+    def test_the_runner_configures_it_and_calls_may_change_settings_and_options(self, carrier_runner: Any) -> None:
+        from carrier_sdk_usps.fake import UspsFake
+
+        fake = UspsFake(seed=1)
+        number = fake.scenario_numbers["delivered"]
+        with pytest.raises(AuthenticationError):  # carrier_settings: credentials the fake does not know
+            carrier_runner(transport=fake.transport())("track", number)
+        fake.inject("server_error", operation="track")
+        with pytest.raises(CarrierServerError):  # carrier_client_options: no retry
+            carrier_runner(settings=fake.settings(), transport=fake.transport())("track", number)
+        fake.inject("server_error", operation="track")
+        runner = carrier_runner(settings=fake.settings(), transport=fake.transport(), max_retries=1)
+        assert runner("track", number).status is TrackingStatus.DELIVERED
+
+
+# -- recognition assertions ------------------------------------------------------------------
+
+
+def test_assert_recognized_checks_the_whole_claim() -> None:
+    claim = assert_recognized(FakeCarrier, "fk 1234 5678 5", Confidence.HIGH)  # normalized first
+    assert claim.carrier == "fakecarrier"
+    assert assert_recognized(FakeCarrier, "FK123456785") == claim  # any confidence
+    with pytest.raises(AssertionError, match="FakeCarrier claims 'FK123456785' with HIGH, not LOW"):
+        assert_recognized(FakeCarrier, "FK123456785", Confidence.LOW)
+    with pytest.raises(AssertionError, match=r"FakeCarrier.recognize\('FK123456784'\) claims nothing"):
+        assert_recognized(FakeCarrier, "FK123456784")
+
+
+def test_assert_recognized_refuses_a_claim_for_another_carrier_or_without_reason() -> None:
+    class Borrower(FakeCarrier):
+        code = "borrower"
+
+        @classmethod
+        def recognize(cls, number: str) -> Any:
+            return FakeCarrier.recognize(number)  # claims for "fakecarrier"
+
+    class Mute(FakeCarrier):
+        @classmethod
+        def recognize(cls, number: str) -> Any:
+            return cls.claim(Confidence.HIGH, " ") if number == "FK123456785" else None
+
+    with pytest.raises(AssertionError, match="for 'fakecarrier', not 'borrower'"):
+        assert_recognized(Borrower, "FK123456785")
+    with pytest.raises(AssertionError, match="without a reason"):
+        assert_recognized(Mute, "FK123456785")
+
+
+def test_assert_not_recognized() -> None:
+    assert_not_recognized(FakeCarrier, "fk 1234 5678 4")  # wrong check digit
+    assert_not_recognized(FakeCarrier, "")
+    with pytest.raises(AssertionError, match=r"FakeCarrier.recognize\('FK123456785'\) claims it"):
+        assert_not_recognized(FakeCarrier, "fk-1234-5678-5")
+
+
 # -- the one fault-injection signature ------------------------------------------------------
 
 
@@ -297,4 +405,6 @@ def test_documented_worked_example_passes(tmp_path: Path) -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "6 passed" in result.stdout  # the new test runs once per client kind
+    # test_shipping.py: 6 (one test runs once per client kind); test_adapter_kit.py: 5 (two of its
+    # tests run once per client kind)
+    assert "11 passed" in result.stdout

@@ -2,12 +2,15 @@
 
 Use as an opt-in pytest plugin: ``pytest_plugins = ["carrier_sdk.testing"]``. That registers the
 sandbox fixtures (``carrier_sandbox``, ``sandbox_client``, ``async_sandbox_client``,
-``sandbox_runner``, ``make_runner``, ``offline_runner``, ``client_kind``, ``carrier_respx``, ``inject_fault``,
-``carrier_registry``, ``carrier_clock``). The kit under them: one :class:`VirtualClock`, :func:`make_client` (a client
-of either kind in virtual time) and one :class:`OperationRunner` (runs a client call the same way
-for either kind). Sample requests to send: :func:`sample_address` (a named place, with changes),
-:func:`sample_addresses`, :func:`sample_customs`, :func:`cross_border_request`. Adapter authors subclass
-:class:`carrier_sdk.testing.conformance.CarrierConformance`.
+``sandbox_runner``, ``make_runner``, ``offline_runner``, ``client_kind``, ``carrier_respx``,
+``inject_fault``, ``carrier_registry``, ``carrier_clock``, and for an adapter's own tests
+``carrier_class``, ``carrier_settings``, ``carrier_client_options``, ``carrier_runner``). The kit
+under them: one :class:`VirtualClock`, :func:`make_client` (a client of either kind in virtual time)
+and one :class:`OperationRunner` (runs a client call the same way for either kind). Sample requests
+to send: :func:`sample_address` (a named place, with changes), :func:`sample_addresses`,
+:func:`sample_customs`, :func:`cross_border_request`. Adapter authors subclass
+:class:`carrier_sdk.testing.conformance.CarrierConformance`, and check what their ``recognize``
+claims with :func:`assert_recognized` and :func:`assert_not_recognized`.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from ._kit import (
     make_registry,
     offline_transport,
 )
+from ._recognition import assert_not_recognized, assert_recognized
 from ._samples import (
     cross_border_request,
     sample_address,
@@ -53,6 +57,8 @@ __all__ = [
     "ClientKind",
     "OperationRunner",
     "VirtualClock",
+    "assert_not_recognized",
+    "assert_recognized",
     "cross_border_request",
     "fake_number",
     "make_client",

@@ -2,8 +2,13 @@
 
 Enable them with ``pytest_plugins = ["carrier_sdk.testing"]`` in your ``conftest.py``.
 
-* ``carrier_registry``: a fresh :class:`~carrier_sdk.CarrierRegistry` holding
-  :class:`~carrier_sdk.testing.FakeCarrier`;
+* ``carrier_class``: the adapter under test (default :class:`~carrier_sdk.testing.FakeCarrier`);
+  an adapter's ``conftest.py`` overrides it, with ``carrier_settings`` and
+  ``carrier_client_options``, and ``carrier_registry`` and ``carrier_runner`` follow;
+* ``carrier_registry``: a fresh :class:`~carrier_sdk.CarrierRegistry` holding ``carrier_class``;
+* ``carrier_settings``: the settings of ``carrier_class`` that ``carrier_runner`` uses (default:
+  those its fake accepts);
+* ``carrier_client_options``: client options every ``carrier_runner`` client gets (default none);
 * ``carrier_sandbox_registry``: the registry the sandbox serves (default ``None``: the installed
   plugins); override it in your ``conftest.py`` to pin carriers;
 * ``carrier_sandbox_seed``: the sandbox seed (default 0);
@@ -22,21 +27,24 @@ Enable them with ``pytest_plugins = ["carrier_sdk.testing"]`` in your ``conftest
 * ``make_runner``: ``make_runner(**client_options)`` opens an
   :class:`~carrier_sdk.testing.OperationRunner` over a client of ``client_kind`` in the
   virtual time of ``carrier_clock`` (closed after the test), for clients you wire yourself;
-* ``offline_runner``: a ``make_runner`` runner whose client fails the test if it sends anything.
+* ``offline_runner``: a ``make_runner`` runner whose client fails the test if it sends anything;
+* ``carrier_runner``: ``carrier_runner(settings=None, **client_options)``, a ``make_runner``
+  runner whose client holds ``carrier_registry`` and ``carrier_class``'s settings.
 
 .. versionadded:: 0.1
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .._carrier import Carrier
 from .._client import AsyncClient, Client
 from .._registry import CarrierRegistry
-from ..sandbox import Sandbox
+from ..sandbox import Sandbox, load_fake
 from ._fake_carrier import FakeCarrier
 from ._kit import CLIENT_KINDS, ClientKind, OperationRunner, VirtualClock, make_client, make_registry, offline_transport
 
@@ -45,12 +53,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "async_sandbox_client",
+    "carrier_class",
+    "carrier_client_options",
     "carrier_clock",
     "carrier_registry",
     "carrier_respx",
+    "carrier_runner",
     "carrier_sandbox",
     "carrier_sandbox_registry",
     "carrier_sandbox_seed",
+    "carrier_settings",
     "client_kind",
     "inject_fault",
     "make_runner",
@@ -61,9 +73,45 @@ __all__ = [
 
 
 @pytest.fixture
-def carrier_registry() -> CarrierRegistry:
-    """A fresh registry holding only :class:`~carrier_sdk.testing.FakeCarrier`."""
-    return make_registry(FakeCarrier)
+def carrier_class() -> type[Carrier]:
+    """The adapter under test: :class:`~carrier_sdk.testing.FakeCarrier` unless a ``conftest.py``
+    overrides this fixture (``return AcmeCarrier``).
+
+    .. versionadded:: 0.4
+    """
+    return FakeCarrier
+
+
+@pytest.fixture
+def carrier_registry(carrier_class: type[Carrier]) -> CarrierRegistry:
+    """A fresh registry holding only ``carrier_class`` (no plugin discovery).
+
+    .. versionchanged:: 0.4
+       It holds ``carrier_class``, which is :class:`~carrier_sdk.testing.FakeCarrier` by default.
+    """
+    return make_registry(carrier_class)
+
+
+@pytest.fixture
+def carrier_settings(carrier_class: type[Carrier]) -> Mapping[str, Any]:
+    """The settings of ``carrier_class`` that ``carrier_runner`` clients get unless a call names
+    others. Default: the settings its fake accepts (``FakeCarrierAPI.settings()``); override it
+    to test your own credentials.
+
+    .. versionadded:: 0.4
+    """
+    return load_fake(carrier_class)().settings()
+
+
+@pytest.fixture
+def carrier_client_options() -> Mapping[str, Any]:
+    """Client options (as :func:`~carrier_sdk.testing.make_client` takes them) that every
+    ``carrier_runner`` client gets unless a call names them: none by default. Override it, for
+    example with ``{"max_retries": 2}`` or ``{"rate_limits": {"acme": None}}``.
+
+    .. versionadded:: 0.4
+    """
+    return {}
 
 
 @pytest.fixture
@@ -156,6 +204,34 @@ def make_runner(client_kind: ClientKind, carrier_clock: VirtualClock) -> Iterato
     yield make
     for runner in made:
         runner.close()
+
+
+@pytest.fixture
+def carrier_runner(
+    make_runner: Callable[..., OperationRunner],
+    carrier_class: type[Carrier],
+    carrier_registry: CarrierRegistry,
+    carrier_settings: Mapping[str, Any],
+    carrier_client_options: Mapping[str, Any],
+) -> Callable[..., OperationRunner]:
+    """``carrier_runner(settings=None, **client_options)``: a ``make_runner`` runner (of
+    ``client_kind``, in ``carrier_clock``'s time, closed after the test) whose client holds
+    ``carrier_registry`` and configures ``carrier_class`` with ``settings`` (``carrier_settings``
+    when ``None``). ``client_options`` are added to ``carrier_client_options``, and win::
+
+        def test_track(carrier_runner, fake):
+            runner = carrier_runner(transport=fake.transport())
+            assert runner("track", fake.scenario_numbers["delivered"]).status == "delivered"
+
+    .. versionadded:: 0.4
+    """
+
+    def make(settings: Mapping[str, Any] | None = None, **client_options: Any) -> OperationRunner:
+        chosen = carrier_settings if settings is None else settings
+        options = {**carrier_client_options, **client_options}
+        return make_runner(settings={carrier_class.code: dict(chosen)}, registry=carrier_registry, **options)
+
+    return make
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import pytest
 from carrier_sdk import (
     Address,
     Client,
+    Confidence,
     OutcomeUnknownError,
     Parcel,
     RateRequest,
@@ -16,6 +17,7 @@ from carrier_sdk import (
 )
 from carrier_sdk.adapters import CarrierRegistry
 from carrier_sdk.fakes import FaultKind
+from carrier_sdk.testing import assert_not_recognized, assert_recognized
 
 from carrier_sdk_acme import AcmeCarrier, register_carriers
 from carrier_sdk_acme.fake import AcmeFake, number
@@ -42,10 +44,10 @@ def client(api: AcmeFake) -> Client:
 def test_recognize() -> None:
     good = number(12345678)
     wrong_check_digit = good[:-1] + str((int(good[-1]) + 1) % 10)
-    assert AcmeCarrier.recognize(good) is not None
-    assert AcmeCarrier.recognize(wrong_check_digit) is None
-    assert AcmeCarrier.recognize(good[:-1] + "\u00b2") is None  # a digit, but not an ASCII one
-    assert AcmeCarrier.recognize("NOT-A-NUMBER") is None
+    assert_recognized(AcmeCarrier, good, Confidence.HIGH)
+    assert_not_recognized(AcmeCarrier, wrong_check_digit)
+    assert_not_recognized(AcmeCarrier, good[:-1] + "\u00b2")  # a digit, but not an ASCII one
+    assert_not_recognized(AcmeCarrier, "NOT-A-NUMBER")
 
 
 def test_map_status() -> None:

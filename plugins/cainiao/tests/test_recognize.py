@@ -6,6 +6,7 @@ import pytest
 from carrier_sdk_cainiao import CainiaoCarrier
 
 from carrier_sdk import Confidence, ValidationError
+from carrier_sdk.testing import assert_not_recognized, assert_recognized
 
 
 @pytest.mark.parametrize(
@@ -21,11 +22,7 @@ from carrier_sdk import Confidence, ValidationError
     ],
 )
 def test_recognized(number: str, confidence: Confidence) -> None:
-    claim = CainiaoCarrier.recognize(number)
-    assert claim is not None
-    assert claim.carrier == "cainiao"
-    assert claim.confidence is confidence
-    assert claim.reason
+    assert_recognized(CainiaoCarrier, number, confidence)
 
 
 @pytest.mark.parametrize(
@@ -42,7 +39,7 @@ def test_recognized(number: str, confidence: Confidence) -> None:
     ],
 )
 def test_not_recognized(number: str) -> None:
-    assert CainiaoCarrier.recognize(number) is None
+    assert_not_recognized(CainiaoCarrier, number)
 
 
 def test_check_number_normalizes_and_rejects() -> None:

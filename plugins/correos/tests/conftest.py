@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -8,8 +7,9 @@ import pytest
 from carrier_sdk_correos._carrier import CorreosCarrier
 from carrier_sdk_correos.fake import CorreosFake
 
-from carrier_sdk import Address, CarrierRegistry, Parcel, ShipmentRequest
-from carrier_sdk.testing import OperationRunner, make_registry, sample_address
+from carrier_sdk import Address, Parcel, ShipmentRequest
+from carrier_sdk.adapters import Carrier
+from carrier_sdk.testing import sample_address
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TRACK_BASE = "https://localizador.correos.es"
@@ -31,27 +31,20 @@ def fixture_bytes(name: str) -> bytes:
 
 
 @pytest.fixture
-def registry() -> CarrierRegistry:
-    return make_registry(CorreosCarrier)
+def carrier_class() -> type[Carrier]:
+    """The test kit's ``carrier_registry`` and ``carrier_runner`` (over a client of each kind in
+    turn: ``carrier_runner(transport=...)("track", number)``) are for Correos, with ``SETTINGS``."""
+    return CorreosCarrier
+
+
+@pytest.fixture
+def carrier_settings() -> dict[str, Any]:
+    return SETTINGS
 
 
 @pytest.fixture
 def fake() -> CorreosFake:
     return CorreosFake(seed=0, clock=lambda: 1_780_000_000.0)
-
-
-@pytest.fixture
-def make_client(
-    make_runner: Callable[..., OperationRunner], registry: CarrierRegistry
-) -> Callable[..., OperationRunner]:
-    """``make_client(settings=None, transport=None, **client_options)``: the test kit's runner over a
-    Correos client of each kind in turn (``client("track", number)``)."""
-
-    def make(settings: dict[str, Any] | None = None, transport: Any = None, **options: Any) -> OperationRunner:
-        correos = {"correos": dict(SETTINGS if settings is None else settings)}
-        return make_runner(settings=correos, registry=registry, transport=transport, **options)
-
-    return make
 
 
 def address(**overrides: Any) -> Address:

@@ -9,6 +9,7 @@ from carrier_sdk_correos._settings import CorreosSettings
 
 from carrier_sdk import Capability, Confidence, ConfigurationError, TrackingStatus
 from carrier_sdk.adapters import load_settings
+from carrier_sdk.testing import assert_not_recognized, assert_recognized
 
 
 @pytest.mark.parametrize(
@@ -24,10 +25,7 @@ from carrier_sdk.adapters import load_settings
     ],
 )
 def test_recognize(number, confidence):
-    found = CorreosCarrier.recognize(number)
-    assert found is not None
-    assert found.carrier == "correos"
-    assert found.confidence == confidence
+    assert_recognized(CorreosCarrier, number, confidence)
 
 
 @pytest.mark.parametrize(
@@ -42,7 +40,7 @@ def test_recognize(number, confidence):
     ],
 )
 def test_recognize_rejects(number):
-    assert CorreosCarrier.recognize(number) is None
+    assert_not_recognized(CorreosCarrier, number)
 
 
 def test_metadata():

@@ -22,8 +22,8 @@ from carrier_sdk.fakes import FaultKind
 STATUSES = {s.value for s in TrackingStatus}
 
 
-def test_scenario_numbers_give_their_status(make_client, fake):
-    client = make_client(fake.settings(), fake.transport())
+def test_scenario_numbers_give_their_status(carrier_runner, fake):
+    client = carrier_runner(fake.settings(), transport=fake.transport())
     for name, number in fake.scenario_numbers.items():
         assert CorreosCarrier.recognize(number) is not None, name
         if name in STATUSES and name != "unknown":
@@ -35,8 +35,8 @@ def test_scenario_numbers_give_their_status(make_client, fake):
     assert client("track", fake.extra_numbers["international"]).events
 
 
-def test_unknown_number_is_codError_3(make_client, fake):
-    client = make_client(fake.settings(), fake.transport())
+def test_unknown_number_is_codError_3(carrier_runner, fake):
+    client = carrier_runner(fake.settings(), transport=fake.transport())
     with pytest.raises(TrackingNotFoundError) as info:
         client("track", fake.scenario_numbers["unknown"])
     assert info.value.error_code == "3"
@@ -47,8 +47,8 @@ def test_unknown_number_is_codError_3(make_client, fake):
     assert response.json()[0]["eventos"] is None
 
 
-def test_fault_scenarios(make_client, fake):
-    client = make_client(fake.settings(), fake.transport(), max_retries=1)
+def test_fault_scenarios(carrier_runner, fake):
+    client = carrier_runner(fake.settings(), transport=fake.transport(), max_retries=1)
     with pytest.raises(CarrierServerError):
         client("track", fake.scenario_numbers["fault_server_error"])
     with pytest.raises(APITimeoutError):
@@ -69,17 +69,17 @@ def test_histories_are_deterministic_and_shuffled():
     assert CorreosFake(seed=1).history(generated) == CorreosFake(seed=1).history(generated)
 
 
-def test_bad_credentials_get_401(make_client, fake):
+def test_bad_credentials_get_401(carrier_runner, fake):
     settings = {**fake.settings(), "tracking_password": "wrong", "preregistro_password": "wrong"}
-    client = make_client(settings, fake.transport())
+    client = carrier_runner(settings, transport=fake.transport())
     with pytest.raises(AuthenticationError):
         client("track", fake.scenario_numbers["delivered"])
     with pytest.raises(AuthenticationError):
         client("cancel_shipment", "correos", fake.scenario_numbers["delivered"])
 
 
-def test_shipment_lifecycle(make_client, fake, h):
-    client = make_client(fake.settings(), fake.transport())
+def test_shipment_lifecycle(carrier_runner, fake, h):
+    client = carrier_runner(fake.settings(), transport=fake.transport())
     shipment = client("create_shipment", "correos", h.shipment_request(), idempotency_key="life-1")
     assert DOMESTIC_CODE_PATTERN.match(shipment.tracking_number)
     assert shipment.tracking_number[2:6] == fake.labeller_code
@@ -100,10 +100,10 @@ def test_shipment_lifecycle(make_client, fake, h):
         client("cancel_shipment", "correos", "PQ10BC0000000000128001A")
 
 
-def test_fake_refusal_is_typed(make_client, fake, h):
+def test_fake_refusal_is_typed(carrier_runner, fake, h):
     from carrier_sdk import InvalidRequestError
 
-    client = make_client(fake.settings(), fake.transport())
+    client = carrier_runner(fake.settings(), transport=fake.transport())
     with pytest.raises(InvalidRequestError) as info:
         client("create_shipment", "correos", h.shipment_request(service="S9999"))
     assert info.value.error_code == "1027"
@@ -121,8 +121,8 @@ def test_malformed_soap_gets_a_fault(fake):
     assert response.status_code == 500
 
 
-def test_base_switches(make_client, fake, h):
-    client = make_client(fake.settings(), fake.transport(), max_retries=0)
+def test_base_switches(carrier_runner, fake, h):
+    client = carrier_runner(fake.settings(), transport=fake.transport(), max_retries=0)
     fake.inject(FaultKind.MALFORMED, operation="create_shipment")
     from carrier_sdk import OutcomeUnknownError
 
@@ -142,9 +142,9 @@ def test_base_switches(make_client, fake, h):
     assert not fake.calls
 
 
-def test_fake_settings_with_base_url(make_client, fake):
+def test_fake_settings_with_base_url(carrier_runner, fake):
     settings = fake.settings("http://127.0.0.1:9999")
     assert settings["preregistro_url"] == "http://127.0.0.1:9999/preregistroenvios"
     assert settings["tracking_base_url"].endswith("/canonico/eventos_envio_servicio_auth")
-    client = make_client(settings, fake.transport())
+    client = carrier_runner(settings, transport=fake.transport())
     assert client("track", fake.scenario_numbers["delivered"]).status is TrackingStatus.DELIVERED

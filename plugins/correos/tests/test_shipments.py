@@ -45,10 +45,10 @@ def _text(root: ET.Element, path: str) -> str | None:
 # -- create_shipment: 1. the request ---------------------------------------------------------------------
 
 
-def test_create_request_is_built_correctly(make_client, h):
+def test_create_request_is_built_correctly(carrier_runner, h):
     with respx.mock(assert_all_called=True) as mock:
         route = mock.post(h.PRE_URL).respond(200, content=h.fixture_bytes("preregistro_ok.xml"))
-        make_client()("create_shipment", "correos", h.shipment_request(), idempotency_key="key-1")
+        carrier_runner()("create_shipment", "correos", h.shipment_request(), idempotency_key="key-1")
     request = route.calls.last.request
     assert request.headers["soapaction"] == "PreRegistro"
     assert request.headers["content-type"] == "text/xml; charset=utf-8"
@@ -70,13 +70,13 @@ def test_create_request_is_built_correctly(make_client, h):
     assert _text(root, "PreregistroEnvio/Envio/Aduana") is None
 
 
-def test_xml_escaping_round_trips(make_client, h):
+def test_xml_escaping_round_trips(carrier_runner, h):
     request = h.shipment_request(
         recipient=h.address(name="Smith & Sons <Ltd>", company="A&B \"Q\" 'S'", street1="Pl. Ñ & <1>", city="Peñíscola")
     )
     with respx.mock(assert_all_called=True) as mock:
         route = mock.post(h.PRE_URL).respond(200, content=h.fixture_bytes("preregistro_ok.xml"))
-        make_client()("create_shipment", "correos", request)
+        carrier_runner()("create_shipment", "correos", request)
     raw = route.calls.last.request.content
     assert b"Smith &amp; Sons &lt;Ltd&gt;" in raw
     assert "Peñíscola".encode() in raw
@@ -87,10 +87,10 @@ def test_xml_escaping_round_trips(make_client, h):
     assert _text(root, "PreregistroEnvio/Destinatario/DatosDireccion/Localidad") == "Peñíscola"
 
 
-def test_reference_falls_back_to_idempotency_key_and_service_overrides_product(make_client, h):
+def test_reference_falls_back_to_idempotency_key_and_service_overrides_product(carrier_runner, h):
     with respx.mock(assert_all_called=True) as mock:
         route = mock.post(h.PRE_URL).respond(200, content=h.fixture_bytes("preregistro_ok.xml"))
-        shipment = make_client()(
+        shipment = carrier_runner()(
             "create_shipment", "correos", h.shipment_request(reference="", service="s0235"), idempotency_key="my-key-7"
         )
     root = _sent(route)
@@ -100,7 +100,7 @@ def test_reference_falls_back_to_idempotency_key_and_service_overrides_product(m
     assert shipment.idempotency_key == "my-key-7"
 
 
-def test_international_shipment_carries_customs(make_client, h):
+def test_international_shipment_carries_customs(carrier_runner, h):
     # The kit's item line (two of 200 g each, HS 9503.00.41) with a description to escape, priced in euros.
     item = sample_customs_item(description="Camiseta & <algodón>", value=Money(amount="12.50", currency="EUR"))
     request = h.shipment_request(
@@ -110,7 +110,7 @@ def test_international_shipment_carries_customs(make_client, h):
     )
     with respx.mock(assert_all_called=True) as mock:
         route = mock.post(h.PRE_URL).respond(200, content=h.fixture_bytes("preregistro_ok.xml"))
-        make_client()("create_shipment", "correos", request)
+        carrier_runner()("create_shipment", "correos", request)
     root = _sent(route)
     line = "PreregistroEnvio/Envio/Aduana/DescAduanera/DATOSADUANA"
     assert _text(root, "PreregistroEnvio/Envio/Aduana/TipoEnvio") == "2"
@@ -139,7 +139,7 @@ def test_international_shipment_carries_customs(make_client, h):
         ({"shipper_country": "FR"}, "shipper.country"),
     ],
 )
-def test_length_limits_are_validated_before_sending(make_client, h, overrides, field):
+def test_length_limits_are_validated_before_sending(carrier_runner, h, overrides, field):
     recipient = {k.removeprefix("recipient_"): v for k, v in overrides.items() if k.startswith("recipient_")}
     kwargs = {}
     if recipient:
@@ -154,17 +154,17 @@ def test_length_limits_are_validated_before_sending(make_client, h, overrides, f
     with respx.mock(assert_all_called=False) as mock:
         route = mock.post(h.PRE_URL)
         with pytest.raises(ValidationError) as info:
-            make_client()("create_shipment", "correos", h.shipment_request(**kwargs))
+            carrier_runner()("create_shipment", "correos", h.shipment_request(**kwargs))
     assert info.value.field == field
     assert info.value.constraint
     assert not route.called
 
 
-def test_tracking_only_settings_raise_configuration_error_before_any_request(make_client, h):
+def test_tracking_only_settings_raise_configuration_error_before_any_request(carrier_runner, h):
     settings = {"tracking_user": "u", "tracking_password": "p"}
     with respx.mock(assert_all_called=False) as mock:
         route = mock.route()
-        client = make_client(settings)
+        client = carrier_runner(settings)
         with pytest.raises(ConfigurationError, match="preregistro_user"):
             client("create_shipment", "correos", h.shipment_request())
         with pytest.raises(ConfigurationError, match="labeller_code"):
@@ -185,10 +185,10 @@ def test_create_flow_raises_configuration_error_before_yielding(h):
 # -- create_shipment: 2. success ------------------------------------------------------------------------------
 
 
-def test_create_success_parses_by_element_names(make_client, h):
+def test_create_success_parses_by_element_names(carrier_runner, h):
     with respx.mock(assert_all_called=True) as mock:
         mock.post(h.PRE_URL).respond(200, content=h.fixture_bytes("preregistro_ok.xml"))
-        shipment = make_client()("create_shipment", "correos", h.shipment_request())
+        shipment = carrier_runner()("create_shipment", "correos", h.shipment_request())
     assert shipment.carrier == "correos"
     assert shipment.tracking_number == "PQ10BC0721392610108021C"
     assert shipment.carrier_reference == "0XXX100000001234"
@@ -210,52 +210,52 @@ def test_create_success_parses_by_element_names(make_client, h):
         (500, "soap_fault.xml", "soapenv:Client", "Error de esquema: CodProducto"),
     ],
 )
-def test_create_refusal_is_typed_with_carrier_code_and_not_resent(make_client, h, status, fixture, code, message):
+def test_create_refusal_is_typed_with_carrier_code_and_not_resent(carrier_runner, h, status, fixture, code, message):
     with respx.mock(assert_all_called=True) as mock:
         route = mock.post(h.PRE_URL).respond(status, content=h.fixture_bytes(fixture))
         with pytest.raises(InvalidRequestError) as info:
-            make_client()("create_shipment", "correos", h.shipment_request(), idempotency_key="k-refused")
+            carrier_runner()("create_shipment", "correos", h.shipment_request(), idempotency_key="k-refused")
     assert route.call_count == 1
     assert (info.value.status_code, info.value.error_code, info.value.error_message) == (status, code, message)
 
 
-def test_create_server_fault_on_http_500_is_outcome_unknown(make_client, h):
+def test_create_server_fault_on_http_500_is_outcome_unknown(carrier_runner, h):
     # A Server fault may come after the shipment was registered: never resend, reconcile.
     body = h.fixture_bytes("soap_fault.xml").replace(b"soapenv:Client", b"soapenv:Server")
     with respx.mock(assert_all_called=True) as mock:
         route = mock.post(h.PRE_URL).respond(500, content=body)
         with pytest.raises(OutcomeUnknownError) as info:
-            make_client()("create_shipment", "correos", h.shipment_request(), idempotency_key="k-500")
+            carrier_runner()("create_shipment", "correos", h.shipment_request(), idempotency_key="k-500")
     assert route.call_count == 1
     assert info.value.idempotency_key == "k-500"
     assert info.value.reference == "ORDER-1"
 
 
-def test_create_401_is_authentication_error(make_client, h):
+def test_create_401_is_authentication_error(carrier_runner, h):
     with respx.mock(assert_all_called=True) as mock:
         mock.post(h.PRE_URL).respond(401, text="Unauthorized")
         with pytest.raises(AuthenticationError) as info:
-            make_client()("create_shipment", "correos", h.shipment_request())
+            carrier_runner()("create_shipment", "correos", h.shipment_request())
     assert "pre-secret-canary" not in repr(info.value) + str(info.value)
 
 
-def test_create_bad_label_base64_is_outcome_unknown(make_client, h):
+def test_create_bad_label_base64_is_outcome_unknown(carrier_runner, h):
     body = h.fixture_bytes("preregistro_ok.xml").replace(b"JVBERi0xLjQKJSBmYWtlCiUlRU9GCg==", b"!!not base64!!")
     with respx.mock(assert_all_called=True) as mock:
         mock.post(h.PRE_URL).respond(200, content=body)
         with pytest.raises(OutcomeUnknownError) as info:  # registered (2xx), label unreadable
-            make_client()("create_shipment", "correos", h.shipment_request())
+            carrier_runner()("create_shipment", "correos", h.shipment_request())
     assert info.value.identifiers.get("CodEnvio")
 
 
 # -- create_shipment: 4. transport failures ---------------------------------------------------------------------
 
 
-def test_create_read_timeout_is_outcome_unknown_and_not_resent(make_client, h):
+def test_create_read_timeout_is_outcome_unknown_and_not_resent(carrier_runner, h):
     with respx.mock(assert_all_called=True) as mock:
         route = mock.post(h.PRE_URL).mock(side_effect=httpx.ReadTimeout("slow"))
         with pytest.raises(OutcomeUnknownError) as info:
-            make_client()("create_shipment", "correos", h.shipment_request(), idempotency_key="k-t")
+            carrier_runner()("create_shipment", "correos", h.shipment_request(), idempotency_key="k-t")
     assert route.call_count == 1
     assert info.value.idempotency_key == "k-t"
 
@@ -267,22 +267,22 @@ def test_create_read_timeout_is_outcome_unknown_and_not_resent(make_client, h):
         ("cancel_shipment", httpx.ReadTimeout("slow"), APITimeoutError),
     ],
 )
-def test_transport_failure_after_a_retry_is_typed(make_client, h, operation, failure, error):
+def test_transport_failure_after_a_retry_is_typed(carrier_runner, h, operation, failure, error):
     """The fourth case of create_shipment and of cancel_shipment: a transport failure is a typed error."""
     argument = h.shipment_request() if operation == "create_shipment" else h.NUMBER
     with respx.mock(assert_all_called=True) as mock:
         mock.post(h.PRE_URL).mock(side_effect=failure)
         with pytest.raises(error):
-            make_client(max_retries=1)(operation, "correos", argument)
+            carrier_runner(max_retries=1)(operation, "correos", argument)
 
 
 # -- cancel_shipment: the four cases -----------------------------------------------------------------------------
 
 
-def test_cancel_request_is_built_correctly(make_client, h):
+def test_cancel_request_is_built_correctly(carrier_runner, h):
     with respx.mock(assert_all_called=True) as mock:
         route = mock.post(h.PRE_URL).respond(200, content=h.fixture_bytes("anular_ok.xml"))
-        result = make_client()("cancel_shipment", "correos", h.NUMBER.lower())
+        result = carrier_runner()("cancel_shipment", "correos", h.NUMBER.lower())
     request = route.calls.last.request
     assert request.headers["soapaction"] == "AnularOp"
     assert request.headers["content-type"] == "text/xml; charset=utf-8"
@@ -293,36 +293,36 @@ def test_cancel_request_is_built_correctly(make_client, h):
     assert result.status == "cancelled"
 
 
-def test_cancel_refused_is_typed(make_client, h):
+def test_cancel_refused_is_typed(carrier_runner, h):
     with respx.mock(assert_all_called=True) as mock:
         mock.post(h.PRE_URL).respond(200, content=h.fixture_bytes("anular_error.xml"))
         with pytest.raises(InvalidRequestError) as info:
-            make_client()("cancel_shipment", "correos", h.NUMBER)
+            carrier_runner()("cancel_shipment", "correos", h.NUMBER)
     assert info.value.error_code == "65"
     assert info.value.error_message == "El envío ya ha sido admitido"
 
 
-def test_cancel_unknown_is_not_found_and_repeat_is_success(make_client, h):
+def test_cancel_unknown_is_not_found_and_repeat_is_success(carrier_runner, h):
     unknown = h.fixture_bytes("anular_error.xml").replace(b">65<", b">67<")
     again = h.fixture_bytes("anular_error.xml").replace(b">65<", b">66<")
     with respx.mock(assert_all_called=True) as mock:
         mock.post(h.PRE_URL).mock(
             side_effect=[httpx.Response(200, content=unknown), httpx.Response(200, content=again)]
         )
-        client = make_client()
+        client = carrier_runner()
         with pytest.raises(NotFoundError):
             client("cancel_shipment", "correos", h.NUMBER)
         assert client("cancel_shipment", "correos", h.NUMBER).status == "already_cancelled"
 
 
-def test_cancel_fault_500_after_retries_carries_fault_text(make_client, h):
+def test_cancel_fault_500_after_retries_carries_fault_text(carrier_runner, h):
     from carrier_sdk import CarrierServerError
 
     body = h.fixture_bytes("soap_fault.xml").replace(b"soapenv:Client", b"soapenv:Server")
     with respx.mock(assert_all_called=True) as mock:
         route = mock.post(h.PRE_URL).respond(500, content=body)
         with pytest.raises(CarrierServerError) as info:
-            make_client(max_retries=1)("cancel_shipment", "correos", h.NUMBER)
+            carrier_runner(max_retries=1)("cancel_shipment", "correos", h.NUMBER)
     assert route.call_count == 2
     assert info.value.error_message == "Error de esquema: CodProducto"
 
@@ -356,8 +356,8 @@ _NOT_SOAP = b"<RespuestaPreregistroEnvio><Resultado>0</Resultado></RespuestaPrer
     ids=["billion-laughs", "xxe", "deep", "truncated", "not-soap", "empty", "bad-bytes"],
 )  # fmt: skip
 @pytest.mark.parametrize("operation", ["create", "cancel"])
-def test_hostile_xml_is_rejected_quickly(make_client, h, body, operation):
-    client = make_client(max_retries=0)
+def test_hostile_xml_is_rejected_quickly(carrier_runner, h, body, operation):
+    client = carrier_runner(max_retries=0)
     with respx.mock(assert_all_called=True) as mock:
         mock.post(h.PRE_URL).respond(200, content=body)
         call = (
@@ -372,18 +372,18 @@ def test_hostile_xml_is_rejected_quickly(make_client, h, body, operation):
         assert time.perf_counter() - started < 1.0
 
 
-def test_customs_lines_limit_and_currency(make_client, h):
+def test_customs_lines_limit_and_currency(carrier_runner, h):
     item = CustomsItem(description="x", value=Money(amount=Decimal(1), currency="USD"), weight=1, origin_country="ES")
     request = h.shipment_request(
         recipient=h.address(country="FR", postal_code="75001", state=""), customs=Customs(items=[item])
     )
     with pytest.raises(ValidationError) as info:
-        make_client()("create_shipment", "correos", request)
+        carrier_runner()("create_shipment", "correos", request)
     assert info.value.field == "customs.items.value.currency"
     eur = CustomsItem(description="x", value=Money(amount=1, currency="EUR"), weight=1, origin_country="ES")
     request = h.shipment_request(
         recipient=h.address(country="FR", postal_code="75001", state=""), customs=Customs(items=[eur] * 6)
     )
     with pytest.raises(ValidationError) as info:
-        make_client()("create_shipment", "correos", request)
+        carrier_runner()("create_shipment", "correos", request)
     assert info.value.field == "customs.items"

@@ -33,10 +33,10 @@ def _route(mock, h, number=None):
 # -- 1. the request ------------------------------------------------------------------------------
 
 
-def test_track_request_is_built_correctly(make_client, h):
+def test_track_request_is_built_correctly(carrier_runner, h):
     with respx.mock(base_url=h.TRACK_BASE, assert_all_called=True) as mock:
         route = _route(mock, h).respond(200, content=h.fixture_bytes("tracking_delivered.json"))
-        make_client()("track", h.NUMBER.lower(), carrier="correos")
+        carrier_runner()("track", h.NUMBER.lower(), carrier="correos")
     request = route.calls.last.request
     assert request.method == "GET"
     assert request.url.path == f"{h.TRACK_PATH}/{h.NUMBER}"
@@ -45,23 +45,23 @@ def test_track_request_is_built_correctly(make_client, h):
     assert request.headers["authorization"] == f"Basic {expected}"
 
 
-def test_track_base_url_override(make_client, h):
+def test_track_base_url_override(carrier_runner, h):
     settings = {**h.SETTINGS, "tracking_base_url": "https://proxy.example/loc/"}
     with respx.mock(assert_all_called=True) as mock:
         route = mock.get(f"https://proxy.example/loc/{h.NUMBER}").respond(
             200, content=h.fixture_bytes("tracking_delivered.json")
         )
-        make_client(settings)("track", h.NUMBER, carrier="correos")
+        carrier_runner(settings)("track", h.NUMBER, carrier="correos")
     assert route.called
 
 
 # -- 2. success payloads -----------------------------------------------------------------------------
 
 
-def test_track_success_parses_sorted_utc_events_and_related(make_client, h):
+def test_track_success_parses_sorted_utc_events_and_related(carrier_runner, h):
     with respx.mock(base_url=h.TRACK_BASE, assert_all_called=True) as mock:
         _route(mock, h).respond(200, content=h.fixture_bytes("tracking_delivered.json"))
-        info = make_client()("track", h.NUMBER)
+        info = carrier_runner()("track", h.NUMBER)
     assert info.carrier == "correos"
     assert info.tracking_number == h.NUMBER
     assert info.status is S.DELIVERED
@@ -77,18 +77,18 @@ def test_track_success_parses_sorted_utc_events_and_related(make_client, h):
     )
 
 
-def test_track_bare_object_body_is_accepted(make_client, h):
+def test_track_bare_object_body_is_accepted(carrier_runner, h):
     body = json.loads(h.fixture_bytes("tracking_delivered.json"))[0]
     with respx.mock(base_url=h.TRACK_BASE, assert_all_called=True) as mock:
         _route(mock, h).respond(200, json=body)
-        info = make_client()("track", h.NUMBER)
+        info = carrier_runner()("track", h.NUMBER)
     assert info.status is S.DELIVERED
 
 
-def test_track_returned_parcel_is_not_delivered(make_client, h):
+def test_track_returned_parcel_is_not_delivered(carrier_runner, h):
     with respx.mock(base_url=h.TRACK_BASE, assert_all_called=True) as mock:
         _route(mock, h).respond(200, content=h.fixture_bytes("tracking_returned.json"))
-        info = make_client()("track", h.NUMBER)
+        info = carrier_runner()("track", h.NUMBER)
     assert info.status is S.RETURNED_TO_SENDER
     assert [e.status for e in info.events] == [
         S.IN_TRANSIT,
@@ -109,22 +109,22 @@ def test_track_returned_parcel_is_not_delivered(make_client, h):
     ],
     ids=["not-found", "other-code"],
 )
-def test_track_carrier_errors_are_typed(make_client, h, body, error, code, message):
+def test_track_carrier_errors_are_typed(carrier_runner, h, body, error, code, message):
     with respx.mock(base_url=h.TRACK_BASE, assert_all_called=True) as mock:
         _route(mock, h).respond(200, content=h.fixture_bytes(body))
         with pytest.raises(error) as info:
-            make_client()("track", h.NUMBER)
+            carrier_runner()("track", h.NUMBER)
     assert type(info.value) is error
     assert info.value.error_code == code
     assert message in (info.value.error_message or "")
     assert info.value.status_code == 200
 
 
-def test_track_401_is_authentication_error_without_secret(make_client, h):
+def test_track_401_is_authentication_error_without_secret(carrier_runner, h):
     with respx.mock(base_url=h.TRACK_BASE, assert_all_called=True) as mock:
         _route(mock, h).respond(401, text="Unauthorized")
         with pytest.raises(AuthenticationError) as info:
-            make_client()("track", h.NUMBER)
+            carrier_runner()("track", h.NUMBER)
     assert "trk-secret-canary" not in repr(info.value) + str(info.value)
     assert info.value.request is not None
     assert "trk-secret" not in str(info.value.request.headers)
@@ -134,28 +134,28 @@ def test_track_401_is_authentication_error_without_secret(make_client, h):
     "body",
     [b"[]", b"{}", b'[{"error": {"codError": "0"}, "eventos": [{"fecEvento": "bad"}]}]', b"<html>", b'"x"'],
 )
-def test_track_malformed_payload_is_response_error(make_client, h, body):
+def test_track_malformed_payload_is_response_error(carrier_runner, h, body):
     with respx.mock(base_url=h.TRACK_BASE, assert_all_called=True) as mock:
         _route(mock, h).respond(200, content=body)
         with pytest.raises((ResponseError, TrackingNotFoundError)):
-            make_client()("track", h.NUMBER)
+            carrier_runner()("track", h.NUMBER)
 
 
 # -- 4. transport failures -------------------------------------------------------------------------------
 
 
-def test_track_connection_error(make_client, h):
+def test_track_connection_error(carrier_runner, h):
     with respx.mock(base_url=h.TRACK_BASE, assert_all_called=True) as mock:
         _route(mock, h).mock(side_effect=httpx.ConnectError("refused"))
         with pytest.raises(APIConnectionError):
-            make_client(max_retries=1)("track", h.NUMBER)
+            carrier_runner(max_retries=1)("track", h.NUMBER)
 
 
-def test_track_timeout(make_client, h):
+def test_track_timeout(carrier_runner, h):
     with respx.mock(base_url=h.TRACK_BASE, assert_all_called=True) as mock:
         _route(mock, h).mock(side_effect=httpx.ReadTimeout("slow"))
         with pytest.raises(APITimeoutError):
-            make_client(max_retries=1)("track", h.NUMBER)
+            carrier_runner(max_retries=1)("track", h.NUMBER)
 
 
 # -- mapping details ----------------------------------------------------------------------------------------

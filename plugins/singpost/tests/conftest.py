@@ -1,8 +1,7 @@
-"""Shared fixtures: a registry with SingPost, a fake, and ``drive`` running calls on both clients."""
+"""Shared fixtures: SingPost as the test kit's carrier under test, and its fake."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +9,7 @@ import pytest
 from carrier_sdk_singpost import SingPostCarrier
 from carrier_sdk_singpost.fake import SingPostFake
 
-from carrier_sdk import CarrierRegistry
-from carrier_sdk.testing import OperationRunner, make_registry
+from carrier_sdk.adapters import Carrier
 
 FIXTURES = Path(__file__).parent / "fixtures"
 API_KEY = "sp-test-key-0123456789"
@@ -24,32 +22,17 @@ def fixture_bytes(name: str) -> bytes:
 
 
 @pytest.fixture
-def registry() -> CarrierRegistry:
-    return make_registry(SingPostCarrier)
+def carrier_class() -> type[Carrier]:
+    """The test kit's ``carrier_registry`` and ``carrier_runner`` (over a client of each kind in
+    turn: ``carrier_runner(transport=...)("track", number)``) are for SingPost, with ``API_KEY``."""
+    return SingPostCarrier
+
+
+@pytest.fixture
+def carrier_settings() -> dict[str, Any]:
+    return {"api_key": API_KEY}
 
 
 @pytest.fixture
 def fake() -> SingPostFake:
     return SingPostFake(seed=0)
-
-
-@pytest.fixture
-def drive(make_runner: Callable[..., OperationRunner], registry: CarrierRegistry) -> Callable[..., Any]:
-    """``drive(method, *args, settings=..., transport=..., max_retries=..., **kwargs)`` runs one
-    client method on a fresh client of each kind in turn (the test kit's runner)."""
-
-    def run(
-        method: str,
-        *args: Any,
-        settings: dict[str, Any] | None = None,
-        transport: Any = None,
-        max_retries: int | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        options: dict[str, Any] = {} if max_retries is None else {"max_retries": max_retries}
-        singpost = {"singpost": settings if settings is not None else {"api_key": API_KEY}}
-        return make_runner(settings=singpost, registry=registry, transport=transport, **options)(
-            method, *args, **kwargs
-        )
-
-    return run

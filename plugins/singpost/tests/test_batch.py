@@ -14,11 +14,11 @@ from carrier_sdk import CarrierServerError, ResponseError, TrackingNotFoundError
 from .conftest import API_KEY, APIM_HOST, APIM_PATH, fixture_bytes
 
 
-def test_mixed_batch_never_fails_whole(drive):
+def test_mixed_batch_never_fails_whole(carrier_runner):
     numbers = ["RR123456785SG", "RA987654326SG", "EE000012349SG", "CP314159268ES"]
     with respx.mock(base_url=APIM_HOST, assert_all_called=True) as mock:
         mock.post(APIM_PATH).mock(return_value=httpx.Response(200, content=fixture_bytes("track_batch_mixed.xml")))
-        results = {r.number: r for r in drive("track_many", numbers, carrier="singpost")}
+        results = {r.number: r for r in carrier_runner()("track_many", numbers, carrier="singpost")}
     assert set(results) == set(numbers)
     found = results["RR123456785SG"].info
     assert found is not None
@@ -56,18 +56,20 @@ def test_track_batch_chunks_to_batch_size():
     assert all(info.tracking_number == n for n, info in outcome.items())
 
 
-def test_batch_error_code_fails_the_request(drive, fake):
+def test_batch_error_code_fails_the_request(carrier_runner, fake):
     numbers = [fake.scenario_numbers["delivered"], fake.scenario_numbers["fault_error_code"]]
-    results = drive("track_many", numbers, settings=fake.settings(), transport=fake.transport())
+    results = carrier_runner(settings=fake.settings(), transport=fake.transport())("track_many", numbers)
     assert len(results) == 2
     assert all(isinstance(r.error, CarrierServerError) for r in results)
 
 
-def test_batch_with_fake_covers_every_status(drive, fake):
+def test_batch_with_fake_covers_every_status(carrier_runner, fake):
     scenario = fake.scenario_numbers
     statuses = [s.value for s in TrackingStatus if s.value in scenario and s is not TrackingStatus.UNKNOWN]
     numbers = [scenario[s] for s in statuses] + [scenario["unknown"]]
-    results = {r.number: r for r in drive("track_many", numbers, settings=fake.settings(), transport=fake.transport())}
+    results = {
+        r.number: r for r in carrier_runner(settings=fake.settings(), transport=fake.transport())("track_many", numbers)
+    }
     for status in statuses:
         info = results[scenario[status]].info
         assert info is not None, status
@@ -77,7 +79,7 @@ def test_batch_with_fake_covers_every_status(drive, fake):
 
 
 @pytest.mark.anyio
-async def test_async_track_many_native(registry, fake):
+async def test_async_track_many_native(carrier_registry, fake):
     from carrier_sdk import AsyncClient
 
     async def no_sleep(s):
@@ -85,7 +87,7 @@ async def test_async_track_many_native(registry, fake):
 
     async with AsyncClient(
         settings={"singpost": fake.settings()},
-        registry=registry,
+        registry=carrier_registry,
         transport=fake.transport(),
         sleep=no_sleep,
         environ={},

@@ -24,7 +24,7 @@ from carrier_sdk import (
     ValidationError,
 )
 from carrier_sdk.adapters import s10_check_digit
-from carrier_sdk.testing import make_registry, offline_transport
+from carrier_sdk.testing import assert_not_recognized, assert_recognized, make_registry, offline_transport
 
 from .conftest import API_KEY
 
@@ -59,17 +59,12 @@ def test_fake_path_resolves():
 
 @pytest.mark.parametrize("number", ["RR123456785SG", "RA987654326SG", "EE000012349SG"])
 def test_recognize_singpost_s10_high(number):
-    ident = SingPostCarrier.recognize(number)
-    assert ident is not None
-    assert ident.confidence is Confidence.HIGH
-    assert ident.carrier == "singpost"
+    assert_recognized(SingPostCarrier, number, Confidence.HIGH)
 
 
 @pytest.mark.parametrize("number", ["CP314159268ES", "UA555555555CN", "RB112233447US"])
 def test_recognize_foreign_s10_low(number):
-    ident = SingPostCarrier.recognize(number)
-    assert ident is not None
-    assert ident.confidence is Confidence.LOW
+    assert_recognized(SingPostCarrier, number, Confidence.LOW)
 
 
 @pytest.mark.parametrize(
@@ -84,15 +79,15 @@ def test_recognize_foreign_s10_low(number):
     ],
 )
 def test_recognize_rejects(number):
-    assert SingPostCarrier.recognize(number) is None
+    assert_not_recognized(SingPostCarrier, number)
 
 
 def test_check_digit_rule_per_serial():
     for serial in ("00000000", "12345678", "99999999", "31415926"):
         good = f"RR{serial}{s10_check_digit(serial)}SG"
         bad = f"RR{serial}{(s10_check_digit(serial) + 1) % 10}SG"
-        assert SingPostCarrier.recognize(good) is not None
-        assert SingPostCarrier.recognize(bad) is None
+        assert_recognized(SingPostCarrier, good, Confidence.HIGH)
+        assert_not_recognized(SingPostCarrier, bad)
 
 
 def test_check_number_accepts_smartpac_when_named():
@@ -183,9 +178,9 @@ PARCEL = Parcel(weight=Decimal("1.2"))
         ("validate_address", ("singpost", ADDRESS)),
     ],
 )
-def test_unsupported_operations_raise_before_io(drive, method, args):
+def test_unsupported_operations_raise_before_io(carrier_runner, method, args):
     with pytest.raises(UnsupportedOperationError) as caught:
-        drive(method, *args, transport=offline_transport())
+        carrier_runner(transport=offline_transport())(method, *args)
     assert caught.value.carrier == "singpost"
 
 

@@ -97,41 +97,44 @@ def test_custom_history_and_reset():
         ("fault_rate_limited", RateLimitError),
     ],
 )
-def test_failure_scenarios_through_the_client(drive, fake, scenario, error_class):
+def test_failure_scenarios_through_the_client(carrier_runner, fake, scenario, error_class):
     with pytest.raises(error_class):
-        drive("track", fake.scenario_numbers[scenario], settings=fake.settings(), transport=fake.transport())
+        carrier_runner(settings=fake.settings(), transport=fake.transport())("track", fake.scenario_numbers[scenario])
 
 
-def test_wrong_key_through_the_client(drive, fake):
+def test_wrong_key_through_the_client(carrier_runner, fake):
     settings = {**fake.settings(), "api_key": "nope"}
     with pytest.raises(AuthenticationError) as caught:
-        drive("track", fake.scenario_numbers["delivered"], settings=settings, transport=fake.transport())
+        carrier_runner(settings=settings, transport=fake.transport())("track", fake.scenario_numbers["delivered"])
     assert "nope" not in str(caught.value)
 
 
-def test_injected_faults(drive, fake):
+def test_injected_faults(carrier_runner, fake):
     number = fake.scenario_numbers["delivered"]
     fake.inject(FaultKind.SERVER_ERROR, operation="track", count=2)
-    info = drive("track", number, settings=fake.settings(), transport=fake.transport(), max_retries=2)
+    info = carrier_runner(settings=fake.settings(), transport=fake.transport(), max_retries=2)("track", number)
     assert info.status is TrackingStatus.DELIVERED
     assert fake.calls["track"] == 3
     fake.inject(FaultKind.MALFORMED, operation="track")
     with pytest.raises(ResponseError):
-        drive("track", number, settings=fake.settings(), transport=fake.transport())
+        carrier_runner(settings=fake.settings(), transport=fake.transport())("track", number)
     fake.inject(FaultKind.RATE_LIMITED, operation="track", retry_after=0)
-    assert drive("track", number, settings=fake.settings(), transport=fake.transport()).status.value == "delivered"
+    assert (
+        carrier_runner(settings=fake.settings(), transport=fake.transport())("track", number).status.value
+        == "delivered"
+    )
 
 
-def test_every_url_answers(drive, fake):
+def test_every_url_answers(carrier_runner, fake):
     for base_url in fake.base_urls:
-        info = drive(
-            "track", fake.scenario_numbers["pre_transit"], settings=fake.settings(base_url), transport=fake.transport()
+        info = carrier_runner(settings=fake.settings(base_url), transport=fake.transport())(
+            "track", fake.scenario_numbers["pre_transit"]
         )
         assert info.status is TrackingStatus.PRE_TRANSIT
 
 
-def test_unmapped_code_gives_unknown_status(drive, fake):
-    info = drive("track", fake.extra_numbers["unmapped"], settings=fake.settings(), transport=fake.transport())
+def test_unmapped_code_gives_unknown_status(carrier_runner, fake):
+    info = carrier_runner(settings=fake.settings(), transport=fake.transport())("track", fake.extra_numbers["unmapped"])
     assert info.status is TrackingStatus.UNKNOWN
     assert info.events[-1].carrier_status_code == "ZZ"
     assert info.events[-1].carrier_status_text == "Item status updated"

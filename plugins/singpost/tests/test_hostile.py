@@ -34,12 +34,12 @@ BODIES = {
 
 
 @pytest.mark.parametrize("name", sorted(BODIES))
-def test_hostile_body_rejected(drive, name):
+def test_hostile_body_rejected(carrier_runner, name):
     with respx.mock(base_url=APIM_HOST, assert_all_called=True) as mock:
         mock.post(APIM_PATH).mock(return_value=httpx.Response(200, content=BODIES[name]))
         started = time.perf_counter()
         with pytest.raises(ResponseError) as caught:
-            drive("track", "RR123456785SG")
+            carrier_runner()("track", "RR123456785SG")
         elapsed = time.perf_counter() - started
     assert elapsed < 1.0, f"{name} took {elapsed:.2f}s"
     assert caught.value.carrier == "singpost"
@@ -47,10 +47,10 @@ def test_hostile_body_rejected(drive, name):
 
 
 @pytest.mark.parametrize("name", ["billion_laughs", "xxe_file", "deep_nesting", "truncated"])
-def test_hostile_body_in_batch(drive, name):
+def test_hostile_body_in_batch(carrier_runner, name):
     with respx.mock(base_url=APIM_HOST, assert_all_called=True) as mock:
         mock.post(APIM_PATH).mock(return_value=httpx.Response(200, content=BODIES[name]))
-        results = drive("track_many", ["RR123456785SG", "RA987654326SG"])
+        results = carrier_runner()("track_many", ["RR123456785SG", "RA987654326SG"])
     assert len(results) == 2
     assert all(isinstance(r.error, ResponseError) for r in results)
 

@@ -45,10 +45,10 @@ def sent_numbers(request: httpx.Request) -> tuple[str, list[str]]:
 # -- 1. the request is built correctly --------------------------------------------------------
 
 
-def test_track_request_is_built(drive):
+def test_track_request_is_built(carrier_runner):
     with respx.mock(base_url=APIM_HOST, assert_all_called=True) as mock:
         route = mock.post(APIM_PATH).mock(return_value=xml_response("track_success.xml"))
-        drive("track", "rr 1234 5678 5sg", carrier="singpost")
+        carrier_runner()("track", "rr 1234 5678 5sg", carrier="singpost")
     request = route.calls.last.request
     assert request.method == "POST"
     assert str(request.url) == "https://apim.singpost.com/sp/tracking"
@@ -58,11 +58,11 @@ def test_track_request_is_built(drive):
     assert sent_numbers(request) == ("-", ["RR123456785SG"])
 
 
-def test_batch_request_carries_all_numbers_and_system_id(drive):
+def test_batch_request_carries_all_numbers_and_system_id(carrier_runner):
     numbers = ["RR123456785SG", "RA987654326SG", "EE000012349SG"]
     with respx.mock(base_url=APIM_HOST, assert_all_called=True) as mock:
         route = mock.post(APIM_PATH).mock(return_value=xml_response("track_batch_mixed.xml"))
-        drive("track_many", numbers, settings={"api_key": API_KEY, "system_id": "SHOP42"})
+        carrier_runner(settings={"api_key": API_KEY, "system_id": "SHOP42"})("track_many", numbers)
     assert route.call_count == 1
     system_id, sent = sent_numbers(route.calls.last.request)
     assert system_id == "SHOP42"
@@ -70,18 +70,18 @@ def test_batch_request_carries_all_numbers_and_system_id(drive):
 
 
 @pytest.mark.parametrize(("base_url", "expected"), [("legacy", LEGACY_URL), ("sandbox", SANDBOX_URL)])
-def test_named_base_urls(drive, base_url, expected):
+def test_named_base_urls(carrier_runner, base_url, expected):
     with respx.mock(assert_all_called=True) as mock:
         route = mock.post(expected).mock(return_value=xml_response("track_success.xml"))
-        info = drive("track", "RR123456785SG", settings={"api_key": API_KEY, "base_url": base_url})
+        info = carrier_runner(settings={"api_key": API_KEY, "base_url": base_url})("track", "RR123456785SG")
     assert route.called
     assert info.status is TrackingStatus.DELIVERED
 
 
-def test_empty_key_sends_no_authorization_header(drive):
+def test_empty_key_sends_no_authorization_header(carrier_runner):
     with respx.mock(base_url=APIM_HOST, assert_all_called=True) as mock:
         route = mock.post(APIM_PATH).mock(return_value=xml_response("track_success.xml"))
-        drive("track", "RR123456785SG", settings={"api_key": ""})
+        carrier_runner(settings={"api_key": ""})("track", "RR123456785SG")
     assert "authorization" not in route.calls.last.request.headers
 
 
@@ -97,10 +97,10 @@ def test_request_escapes_text():
 # -- 2. a success payload parses -------------------------------------------------------------
 
 
-def test_track_success_parsed(drive):
+def test_track_success_parsed(carrier_runner):
     with respx.mock(base_url=APIM_HOST, assert_all_called=True) as mock:
         mock.post(APIM_PATH).mock(return_value=xml_response("track_success.xml"))
-        info = drive("track", "RR123456785SG")
+        info = carrier_runner()("track", "RR123456785SG")
     assert info.carrier == "singpost"
     assert info.tracking_number == "RR123456785SG"
     assert info.status is TrackingStatus.DELIVERED
@@ -133,20 +133,20 @@ def test_track_success_parsed(drive):
 # -- 3. carrier errors are typed ------------------------------------------------------------
 
 
-def test_not_found_in_body(drive):
+def test_not_found_in_body(carrier_runner):
     with respx.mock(base_url=APIM_HOST, assert_all_called=True) as mock:
         mock.post(APIM_PATH).mock(return_value=xml_response("track_not_found.xml"))
         with pytest.raises(TrackingNotFoundError) as caught:
-            drive("track", "RA987654326SG")
+            carrier_runner()("track", "RA987654326SG")
     assert caught.value.status_code == 200
     assert caught.value.carrier == "singpost"
 
 
-def test_error_code_in_body(drive):
+def test_error_code_in_body(carrier_runner):
     with respx.mock(base_url=APIM_HOST, assert_all_called=True) as mock:
         mock.post(APIM_PATH).mock(return_value=xml_response("track_error_code.xml"))
         with pytest.raises(CarrierServerError) as caught:
-            drive("track", "RR123456785SG")
+            carrier_runner()("track", "RR123456785SG")
     assert caught.value.error_code == "2"
     assert caught.value.error_message == "Internal service error"
 
@@ -168,47 +168,47 @@ ERROR_TEMPLATE = (
         ("E1", "", CarrierServerError),
     ],
 )
-def test_error_codes_map_to_typed_errors(drive, code, desc, error_class):
+def test_error_codes_map_to_typed_errors(carrier_runner, code, desc, error_class):
     body = ERROR_TEMPLATE.format(code=code, desc=desc).encode()
     with respx.mock(base_url=APIM_HOST, assert_all_called=True) as mock:
         mock.post(APIM_PATH).mock(return_value=httpx.Response(200, content=body))
         with pytest.raises(error_class) as caught:
-            drive("track", "RR123456785SG")
+            carrier_runner()("track", "RR123456785SG")
     assert type(caught.value) is error_class
     assert caught.value.error_code == code
 
 
 @pytest.mark.parametrize("status", [200, 403])
-def test_plain_text_rate_limit(drive, status):
+def test_plain_text_rate_limit(carrier_runner, status):
     with respx.mock(base_url=APIM_HOST, assert_all_called=True) as mock:
         route = mock.post(APIM_PATH).mock(
             return_value=httpx.Response(status, content=fixture_bytes("rate_limit.txt"), headers={"Retry-After": "7"})
         )
         with pytest.raises(RateLimitError) as caught:
-            drive("track", "RR123456785SG")
+            carrier_runner()("track", "RR123456785SG")
     assert route.call_count == 1
     assert caught.value.retry_after == 7
     assert caught.value.error_message == "Rate limit exceeded"
 
 
-def test_http_429_is_retried_then_rate_limit_error(drive):
+def test_http_429_is_retried_then_rate_limit_error(carrier_runner):
     with respx.mock(base_url=APIM_HOST, assert_all_called=True) as mock:
         route = mock.post(APIM_PATH).mock(
             return_value=httpx.Response(429, text="Rate limit exceeded", headers={"Retry-After": "0"})
         )
         with pytest.raises(RateLimitError) as caught:
-            drive("track", "RR123456785SG", max_retries=2)
+            carrier_runner(max_retries=2)("track", "RR123456785SG")
     assert route.call_count == 3
     assert caught.value.status_code == 429
     assert caught.value.error_message == "Rate limit exceeded"
 
 
-def test_http_429_then_success(drive):
+def test_http_429_then_success(carrier_runner):
     with respx.mock(base_url=APIM_HOST, assert_all_called=True) as mock:
         mock.post(APIM_PATH).mock(
             side_effect=[httpx.Response(429, text="Rate limit exceeded"), xml_response("track_success.xml")]
         )
-        info = drive("track", "RR123456785SG", max_retries=2)
+        info = carrier_runner(max_retries=2)("track", "RR123456785SG")
     assert info.status is TrackingStatus.DELIVERED
 
 
@@ -216,33 +216,33 @@ def test_http_429_then_success(drive):
     ("status", "error_class"),
     [(401, AuthenticationError), (403, AuthenticationError), (400, InvalidRequestError), (404, NotFoundError)],
 )
-def test_http_errors_typed(drive, status, error_class):
+def test_http_errors_typed(carrier_runner, status, error_class):
     with respx.mock(base_url=APIM_HOST, assert_all_called=True) as mock:
         mock.post(APIM_PATH).mock(
             return_value=httpx.Response(status, content=ERROR_TEMPLATE.format(code="9", desc="x").encode())
         )
         with pytest.raises(error_class) as caught:
-            drive("track", "RR123456785SG")
+            carrier_runner()("track", "RR123456785SG")
     assert type(caught.value) is error_class  # a 404 is a wrong endpoint, not TrackingNotFoundError
     assert API_KEY not in repr(caught.value.request.headers)
     assert API_KEY not in str(caught.value)
 
 
-def test_5xx_after_retries_carries_carrier_details(drive):
+def test_5xx_after_retries_carries_carrier_details(carrier_runner):
     body = ERROR_TEMPLATE.format(code="503", desc="Backend down").encode()
     with respx.mock(base_url=APIM_HOST, assert_all_called=True) as mock:
         route = mock.post(APIM_PATH).mock(return_value=httpx.Response(503, content=body))
         with pytest.raises(CarrierServerError) as caught:
-            drive("track", "RR123456785SG", max_retries=1)
+            carrier_runner(max_retries=1)("track", "RR123456785SG")
     assert route.call_count == 2  # the read-only POST is retried
     assert (caught.value.error_code, caught.value.error_message) == ("503", "Backend down")
 
 
-def test_response_missing_the_number(drive):
+def test_response_missing_the_number(carrier_runner):
     with respx.mock(base_url=APIM_HOST, assert_all_called=True) as mock:
         mock.post(APIM_PATH).mock(return_value=xml_response("track_success.xml"))
         with pytest.raises(ResponseError, match="did not mention"):
-            drive("track", "RA987654326SG")
+            carrier_runner()("track", "RA987654326SG")
 
 
 # -- 4. transport failures ---------------------------------------------------------------------
@@ -252,25 +252,25 @@ def test_response_missing_the_number(drive):
     ("exc", "error_class"),
     [(httpx.ConnectError("refused"), APIConnectionError), (httpx.ReadTimeout("slow"), APITimeoutError)],
 )
-def test_transport_failure(drive, exc, error_class):
+def test_transport_failure(carrier_runner, exc, error_class):
     with respx.mock(base_url=APIM_HOST, assert_all_called=True) as mock:
         route = mock.post(APIM_PATH).mock(side_effect=exc)
         with pytest.raises(error_class):
-            drive("track", "RR123456785SG", max_retries=2)
+            carrier_runner(max_retries=2)("track", "RR123456785SG")
     assert route.call_count == 3  # idempotent: retried
 
 
-def test_timeout_then_success(drive):
+def test_timeout_then_success(carrier_runner):
     with respx.mock(base_url=APIM_HOST, assert_all_called=True) as mock:
         mock.post(APIM_PATH).mock(side_effect=[httpx.ReadTimeout("slow"), xml_response("track_success.xml")])
-        info = drive("track", "RR123456785SG", max_retries=1)
+        info = carrier_runner(max_retries=1)("track", "RR123456785SG")
     assert info.status is TrackingStatus.DELIVERED
 
 
-def test_batch_transport_failure_reported_per_number(drive):
+def test_batch_transport_failure_reported_per_number(carrier_runner):
     numbers = ["RR123456785SG", "RA987654326SG"]
     with respx.mock(base_url=APIM_HOST, assert_all_called=True) as mock:
         mock.post(APIM_PATH).mock(side_effect=httpx.ReadTimeout("slow"))
-        results = drive("track_many", numbers, max_retries=0)
+        results = carrier_runner(max_retries=0)("track_many", numbers)
     assert sorted(r.number for r in results) == sorted(numbers)
     assert all(isinstance(r.error, APITimeoutError) for r in results)

@@ -1,4 +1,4 @@
-"""Shared fixtures: a registry with the USPS carrier, the fake, and the test kit's runner set up for USPS."""
+"""Shared fixtures: USPS as the test kit's carrier under test, its fake, and a runner over the fake."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pytest
 from carrier_sdk_usps import UspsCarrier
 from carrier_sdk_usps.fake import UspsFake
 
-from carrier_sdk import Address, CarrierRegistry, Parcel
-from carrier_sdk.testing import OperationRunner, make_registry, sample_address
+from carrier_sdk import Address, Parcel
+from carrier_sdk.adapters import Carrier
+from carrier_sdk.testing import OperationRunner, sample_address
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASE = "https://apis.usps.com"
@@ -25,8 +26,20 @@ def load(name: str) -> Any:
 
 
 @pytest.fixture
-def registry() -> CarrierRegistry:
-    return make_registry(UspsCarrier)
+def carrier_class() -> type[Carrier]:
+    """The test kit's ``carrier_registry`` and ``carrier_runner`` (of each client kind in turn:
+    ``await carrier_runner(transport=...).call("track", number)``) are for USPS, with ``SETTINGS``."""
+    return UspsCarrier
+
+
+@pytest.fixture
+def carrier_settings() -> dict[str, Any]:
+    return SETTINGS
+
+
+@pytest.fixture
+def carrier_client_options() -> dict[str, Any]:
+    return {"rate_limits": {"usps": None}}
 
 
 @pytest.fixture
@@ -35,23 +48,8 @@ def fake() -> UspsFake:
 
 
 @pytest.fixture
-def make_runner(
-    make_runner: Callable[..., OperationRunner], registry: CarrierRegistry
-) -> Callable[..., OperationRunner]:
-    """``make_runner(settings=..., transport=..., **client_options)``: the test kit's runner for USPS
-    (``await runner.call("track", number)``), of each client kind in turn."""
-
-    def make(settings: dict[str, Any] | None = None, transport: Any = None, **options: Any) -> OperationRunner:
-        options.setdefault("rate_limits", {"usps": None})
-        usps = {"usps": settings or dict(SETTINGS)}
-        return make_runner(settings=usps, registry=registry, transport=transport, **options)
-
-    return make
-
-
-@pytest.fixture
-def fake_runner(make_runner: Callable[..., OperationRunner], fake: UspsFake) -> OperationRunner:
-    return make_runner(settings=fake.settings(), transport=fake.transport())
+def fake_runner(carrier_runner: Callable[..., OperationRunner], fake: UspsFake) -> OperationRunner:
+    return carrier_runner(settings=fake.settings(), transport=fake.transport())
 
 
 def shipper() -> Address:

@@ -33,8 +33,8 @@ async def test_token_is_cached_across_calls(fake_runner: Any, fake: UspsFake) ->
     assert fake.calls["track"] == 3
 
 
-async def test_invalid_client_is_authentication_error(make_runner: Any, fake: UspsFake) -> None:
-    runner = make_runner(settings={**fake.settings(), "client_secret": "wrong"}, transport=fake.transport())
+async def test_invalid_client_is_authentication_error(carrier_runner: Any, fake: UspsFake) -> None:
+    runner = carrier_runner(settings={**fake.settings(), "client_secret": "wrong"}, transport=fake.transport())
     with pytest.raises(AuthenticationError) as info:
         await runner.call("track", NUMBER)
     assert info.value.error_code == "invalid_client"
@@ -43,20 +43,20 @@ async def test_invalid_client_is_authentication_error(make_runner: Any, fake: Us
     assert fake.calls["track"] == 0
 
 
-async def test_invalid_client_on_400_is_authentication_error(make_runner: Any) -> None:
+async def test_invalid_client_on_400_is_authentication_error(carrier_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         mock.post("/oauth2/v3/token").respond(400, json=load("oauth_invalid_client.json"))
         with pytest.raises(AuthenticationError):
-            await make_runner().call("track", NUMBER)
+            await carrier_runner().call("track", NUMBER)
 
 
-async def test_token_endpoint_timeout(make_runner: Any) -> None:
+async def test_token_endpoint_timeout(carrier_runner: Any) -> None:
     from carrier_sdk import APITimeoutError
 
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         mock.post("/oauth2/v3/token").mock(side_effect=httpx.ReadTimeout("slow"))
         with pytest.raises(APITimeoutError):
-            await make_runner(max_retries=0).call("track", NUMBER)
+            await carrier_runner(max_retries=0).call("track", NUMBER)
 
 
 async def test_401_refreshes_once_then_succeeds(fake_runner: Any, fake: UspsFake) -> None:
@@ -123,7 +123,7 @@ def test_cache_key_and_repr_never_contain_the_secret(fake: UspsFake) -> None:
     assert carrier.credential_id() == "fake-usps-client-id"
 
 
-def test_token_single_flight_sync_threads(registry: CarrierRegistry) -> None:
+def test_token_single_flight_sync_threads(carrier_registry: CarrierRegistry) -> None:
     fake = UspsFake()
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -133,7 +133,7 @@ def test_token_single_flight_sync_threads(registry: CarrierRegistry) -> None:
 
     client = Client(
         settings={"usps": fake.settings()},
-        registry=registry,
+        registry=carrier_registry,
         transport=httpx.MockTransport(handler),
         rate_limits={"usps": None},
         sleep=lambda s: None,
@@ -157,7 +157,7 @@ def test_token_single_flight_sync_threads(registry: CarrierRegistry) -> None:
     assert fake.calls["track"] == 20
 
 
-async def test_token_single_flight_async_tasks(registry: CarrierRegistry) -> None:
+async def test_token_single_flight_async_tasks(carrier_registry: CarrierRegistry) -> None:
     fake = UspsFake()
 
     async def handler(request: httpx.Request) -> httpx.Response:
@@ -170,7 +170,7 @@ async def test_token_single_flight_async_tasks(registry: CarrierRegistry) -> Non
 
     client = AsyncClient(
         settings={"usps": fake.settings()},
-        registry=registry,
+        registry=carrier_registry,
         transport=httpx.MockTransport(handler),
         rate_limits={"usps": None},
         sleep=no_sleep,
@@ -183,7 +183,7 @@ async def test_token_single_flight_async_tasks(registry: CarrierRegistry) -> Non
     assert fake.calls["track"] == 20
 
 
-def test_settings_from_env_strings(registry: CarrierRegistry) -> None:
+def test_settings_from_env_strings(carrier_registry: CarrierRegistry) -> None:
     from carrier_sdk.adapters import load_settings
 
     env = {

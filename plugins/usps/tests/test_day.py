@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -25,11 +26,17 @@ from carrier_sdk import (
     ValidationError,
 )
 from carrier_sdk.fakes import FaultKind
-from carrier_sdk.testing import OperationRunner, sample_address
+from carrier_sdk.testing import OperationRunner, offline_transport, sample_address
 
 from .conftest import parcel, recipient, shipper
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def offline_runner(carrier_runner: Callable[..., OperationRunner]) -> OperationRunner:
+    """A USPS runner whose client fails the test if it sends anything."""
+    return carrier_runner(transport=offline_transport())
 
 
 def _today() -> date:

@@ -72,10 +72,10 @@ async def test_post_offices_are_nearest_first_in_miles_with_hours(fake_runner: O
     assert first.phone.isdigit()
 
 
-async def test_same_zip_same_answer_other_zip_other_answer(make_runner: Any) -> None:
+async def test_same_zip_same_answer_other_zip_other_answer(carrier_runner: Any) -> None:
     async def ask(seed: int, zip_code: str) -> list[ServiceLocation]:
         fake = UspsFake(seed=seed)
-        runner: OperationRunner = make_runner(settings=fake.settings(), transport=fake.transport())
+        runner: OperationRunner = carrier_runner(settings=fake.settings(), transport=fake.transport())
         result: list[ServiceLocation] = await runner.call("find_locations", "usps", zip_code, kind="parcel_locker")
         return result
 

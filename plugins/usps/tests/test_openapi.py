@@ -114,11 +114,11 @@ def _recording(fake: UspsFake) -> httpx.MockTransport:
 
 
 @pytest.fixture
-def session(registry: CarrierRegistry) -> Any:
+def session(carrier_registry: CarrierRegistry) -> Any:
     fake = UspsFake(seed=1)
     client = Client(
         settings={"usps": fake.settings()},
-        registry=registry,
+        registry=carrier_registry,
         transport=_recording(fake),
         rate_limits={"usps": None},
         sleep=lambda s: None,
@@ -240,11 +240,11 @@ def test_label_requests_and_responses(session: Any) -> None:
     check("domestic-labels", "CancelResponse", cancel_response.json())
 
 
-def test_label_json_variant_and_reprint(registry: CarrierRegistry) -> None:
+def test_label_json_variant_and_reprint(carrier_registry: CarrierRegistry) -> None:
     fake = UspsFake(seed=2)
     with Client(
         settings={"usps": {**fake.settings(), "label_response": "json"}},
-        registry=registry,
+        registry=carrier_registry,
         transport=_recording(fake),
         rate_limits={"usps": None},
     ) as client:

@@ -42,11 +42,11 @@ class QuoteThenFake:
 
 
 @pytest.fixture
-def quoted(registry: Any) -> Iterator[tuple[Client, QuoteThenFake]]:
+def quoted(carrier_registry: Any) -> Iterator[tuple[Client, QuoteThenFake]]:
     wire = QuoteThenFake(UspsFake(seed=3))
     client = Client(
         settings={"usps": wire.fake.settings()},
-        registry=registry,
+        registry=carrier_registry,
         transport=httpx.MockTransport(wire.handle),
         rate_limits={"usps": None},
         sleep=lambda s: None,

@@ -22,7 +22,7 @@ from carrier_sdk_usps._wire import (
 )
 
 from carrier_sdk import Confidence, TrackingStatus, ValidationError
-from carrier_sdk.testing import make_registry
+from carrier_sdk.testing import assert_not_recognized, assert_recognized, make_registry
 
 
 @pytest.mark.parametrize(
@@ -43,9 +43,7 @@ from carrier_sdk.testing import make_registry
     ],
 )
 def test_recognized(number: str, confidence: Confidence) -> None:
-    found = UspsCarrier.recognize(number)
-    assert found is not None
-    assert found.confidence is confidence
+    assert_recognized(UspsCarrier, number, confidence)
 
 
 @pytest.mark.parametrize(
@@ -63,7 +61,7 @@ def test_recognized(number: str, confidence: Confidence) -> None:
     ],
 )
 def test_rejected(number: str) -> None:
-    assert UspsCarrier.recognize(number) is None
+    assert_not_recognized(UspsCarrier, number)
 
 
 def test_check_number_and_registry_identify() -> None:

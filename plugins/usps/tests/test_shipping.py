@@ -119,7 +119,7 @@ def _international_request(*items: CustomsItem) -> ShipmentRequest:
     ids=["rates", "cancel", "address"],
 )
 async def test_transport_failure_is_typed(
-    make_runner: Any, operation: tuple[Any, ...], route: str, failure: Exception, error: type[Exception]
+    carrier_runner: Any, operation: tuple[Any, ...], route: str, failure: Exception, error: type[Exception]
 ) -> None:
     method, path = route.split()
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
@@ -128,17 +128,17 @@ async def test_transport_failure_is_typed(
             _payment(mock)  # a cancel authorizes the payment account first
         mock.request(method, path).mock(side_effect=failure)
         with pytest.raises(error):
-            await make_runner(max_retries=0).call(*operation)
+            await carrier_runner(max_retries=0).call(*operation)
 
 
 # -- rates ---------------------------------------------------------------------------------------
 
 
-async def test_rates_request_built_and_parsed(make_runner: Any) -> None:
+async def test_rates_request_built_and_parsed(carrier_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token(mock)
         route = mock.post("/shipments/v3/options/search").respond(json=load("options_domestic.json"))
-        rates = await make_runner().call("rates", "usps", _rate_request())
+        rates = await carrier_runner().call("rates", "usps", _rate_request())
     body = json.loads(route.calls.last.request.content)
     assert body == {
         "pricingOptions": [{"priceType": "COMMERCIAL"}],
@@ -162,7 +162,7 @@ async def test_rates_request_built_and_parsed(make_runner: Any) -> None:
     assert rates[0].service_name == "USPS Ground Advantage Machinable Single-piece"
 
 
-async def test_rates_metric_parcel_converted_to_lb_and_inches(make_runner: Any) -> None:
+async def test_rates_metric_parcel_converted_to_lb_and_inches(carrier_runner: Any) -> None:
     from carrier_sdk import Parcel
 
     request = RateRequest(
@@ -175,19 +175,19 @@ async def test_rates_metric_parcel_converted_to_lb_and_inches(make_runner: Any) 
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token(mock)
         route = mock.post("/shipments/v3/options/search").respond(json=load("options_domestic.json"))
-        await make_runner().call("rates", "usps", request)
+        await carrier_runner().call("rates", "usps", request)
     package = json.loads(route.calls.last.request.content)["packageDescription"]
     assert package["weight"] == 2.21  # 2.2046 lb rounded up
     assert (package["length"], package["width"], package["height"]) == (11.82, 7.88, 3.94)
     assert package["mailClass"] == "PRIORITY_MAIL"
 
 
-async def test_rates_carrier_error(make_runner: Any) -> None:
+async def test_rates_carrier_error(carrier_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token(mock)
         mock.post("/shipments/v3/options/search").respond(400, json=load("options_error_030001.json"))
         with pytest.raises(InvalidRequestError) as info:
-            await make_runner().call("rates", "usps", _rate_request())
+            await carrier_runner().call("rates", "usps", _rate_request())
     assert info.value.error_code == "030001"
 
 
@@ -209,12 +209,12 @@ async def test_rates_fake_domestic_and_international(fake_runner: Any) -> None:
 # -- labels --------------------------------------------------------------------------------------
 
 
-async def test_label_request_built_and_multipart_parsed(make_runner: Any) -> None:
+async def test_label_request_built_and_multipart_parsed(carrier_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token(mock)
         payment = _payment(mock)
         route = mock.post("/labels/v3/label").mock(return_value=_multipart(load("label_metadata.json"), PDF))
-        shipment = await make_runner().call("create_shipment", "usps", _shipment_request(), idempotency_key=KEY)
+        shipment = await carrier_runner().call("create_shipment", "usps", _shipment_request(), idempotency_key=KEY)
     roles = json.loads(payment.calls.last.request.content)["roles"]
     assert roles[0] == {
         "roleName": "PAYER",
@@ -254,7 +254,7 @@ async def test_label_request_built_and_multipart_parsed(make_runner: Any) -> Non
     assert shipment.carrier_reference == "420631182628"
 
 
-async def test_label_json_variant(make_runner: Any) -> None:
+async def test_label_json_variant(carrier_runner: Any) -> None:
     from .conftest import SETTINGS
 
     metadata = {**load("label_metadata.json"), "labelImage": base64.b64encode(PDF).decode()}
@@ -264,7 +264,7 @@ async def test_label_json_variant(make_runner: Any) -> None:
         route = mock.post("/labels/v3/label").respond(
             json=metadata, headers={"content-type": "application/vnd.usps.labels+json"}
         )
-        runner = make_runner(settings={**SETTINGS, "label_response": "json"})
+        runner = carrier_runner(settings={**SETTINGS, "label_response": "json"})
         shipment = await runner.call("create_shipment", "usps", _shipment_request(), idempotency_key="not-a-uuid")
     assert route.calls.last.request.headers["accept"] == "application/vnd.usps.labels+json"
     assert route.calls.last.request.headers["x-idempotency-key"] == idempotency_uuid("not-a-uuid")
@@ -280,7 +280,7 @@ async def test_label_json_variant(make_runner: Any) -> None:
     ],
     ids=["grams", "pounds"],
 )
-async def test_international_label(make_runner: Any, item: CustomsItem, weights: tuple[float, float]) -> None:
+async def test_international_label(carrier_runner: Any, item: CustomsItem, weights: tuple[float, float]) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token(mock)
         _payment(mock)
@@ -288,7 +288,7 @@ async def test_international_label(make_runner: Any, item: CustomsItem, weights:
             201, json=load("international_label.json"), headers={"content-type": "application/vnd.usps.labels+json"}
         )
         request = _international_request(item)
-        shipment = await make_runner().call("create_shipment", "usps", request, idempotency_key=KEY)
+        shipment = await carrier_runner().call("create_shipment", "usps", request, idempotency_key=KEY)
     body = json.loads(route.calls.last.request.content)
     assert body["toAddress"]["countryISOAlpha2Code"] == "AU"
     assert body["toAddress"]["country"] == "Australia"
@@ -311,18 +311,18 @@ async def test_international_label(make_runner: Any, item: CustomsItem, weights:
     assert shipment.price.amount == Decimal("48.6")
 
 
-async def test_label_carrier_error(make_runner: Any) -> None:
+async def test_label_carrier_error(carrier_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token(mock)
         _payment(mock)
         mock.post("/labels/v3/label").respond(400, json=load("label_error_160001.json"))
         with pytest.raises(InvalidRequestError) as info:
-            await make_runner().call("create_shipment", "usps", _shipment_request(), idempotency_key=KEY)
+            await carrier_runner().call("create_shipment", "usps", _shipment_request(), idempotency_key=KEY)
     assert info.value.error_code == "160001"
     assert "header.body.signature" not in repr(info.value.request.headers)
 
 
-async def test_label_malformed_multipart_is_outcome_unknown(make_runner: Any) -> None:
+async def test_label_malformed_multipart_is_outcome_unknown(carrier_runner: Any) -> None:
     """Paid (2xx) but unreadable: OutcomeUnknownError with the key, never ResponseError."""
 
     broken = httpx.Response(
@@ -333,30 +333,34 @@ async def test_label_malformed_multipart_is_outcome_unknown(make_runner: Any) ->
         _payment(mock)
         mock.post("/labels/v3/label").mock(return_value=broken)
         with pytest.raises(OutcomeUnknownError) as info:
-            await make_runner().call("create_shipment", "usps", _shipment_request(), idempotency_key=KEY)
+            await carrier_runner().call("create_shipment", "usps", _shipment_request(), idempotency_key=KEY)
     assert info.value.idempotency_key == KEY
     assert info.value.response is not None
     assert info.value.response.status_code == 200
 
 
-async def test_label_timeout_without_retries_is_outcome_unknown(make_runner: Any) -> None:
+async def test_label_timeout_without_retries_is_outcome_unknown(carrier_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token(mock)
         _payment(mock)
         mock.post("/labels/v3/label").mock(side_effect=httpx.ReadTimeout("slow"))
         with pytest.raises(OutcomeUnknownError) as info:
-            await make_runner(max_retries=0).call("create_shipment", "usps", _shipment_request(), idempotency_key=KEY)
+            await carrier_runner(max_retries=0).call(
+                "create_shipment", "usps", _shipment_request(), idempotency_key=KEY
+            )
     assert info.value.idempotency_key == KEY
     assert info.value.reference == "ORDER-42"
 
 
-async def test_label_connect_error_before_sending(make_runner: Any) -> None:
+async def test_label_connect_error_before_sending(carrier_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token(mock)
         _payment(mock)
         mock.post("/labels/v3/label").mock(side_effect=httpx.ConnectError("refused"))
         with pytest.raises((APIConnectionError, OutcomeUnknownError)):
-            await make_runner(max_retries=0).call("create_shipment", "usps", _shipment_request(), idempotency_key=KEY)
+            await carrier_runner(max_retries=0).call(
+                "create_shipment", "usps", _shipment_request(), idempotency_key=KEY
+            )
 
 
 async def test_fake_label_lost_response_buys_exactly_once(fake_runner: Any, fake: UspsFake) -> None:
@@ -381,8 +385,8 @@ async def test_fake_same_key_different_payload_rejected(fake_runner: Any, fake: 
     assert len(fake.charges) == 1
 
 
-async def test_fake_json_label_and_payment_token_cached(make_runner: Any, fake: UspsFake) -> None:
-    runner = make_runner(settings={**fake.settings(), "label_response": "json"}, transport=fake.transport())
+async def test_fake_json_label_and_payment_token_cached(carrier_runner: Any, fake: UspsFake) -> None:
+    runner = carrier_runner(settings={**fake.settings(), "label_response": "json"}, transport=fake.transport())
     one = await runner.call("create_shipment", "usps", _shipment_request())
     two = await runner.call("create_shipment", "usps", _shipment_request(reference="B"))
     assert one.label.data.startswith(b"%PDF")
@@ -399,8 +403,8 @@ async def test_fake_international_label_and_cancel(fake_runner: Any, fake: UspsF
     assert any("/international-labels/v3/international-label/" in str(r.url) for r in fake.requests)
 
 
-async def test_labels_need_payment_roles(make_runner: Any, fake: UspsFake) -> None:
-    runner = make_runner(settings={**fake.settings(), "crid": ""}, transport=fake.transport())
+async def test_labels_need_payment_roles(carrier_runner: Any, fake: UspsFake) -> None:
+    runner = carrier_runner(settings={**fake.settings(), "crid": ""}, transport=fake.transport())
     with pytest.raises(ValidationError):
         await runner.call("create_shipment", "usps", _shipment_request())
     assert fake.calls["create_shipment"] == 0
@@ -409,13 +413,13 @@ async def test_labels_need_payment_roles(make_runner: Any, fake: UspsFake) -> No
 # -- cancel --------------------------------------------------------------------------------------
 
 
-async def test_cancel_request_built_and_parsed(make_runner: Any) -> None:
+async def test_cancel_request_built_and_parsed(carrier_runner: Any) -> None:
     number = "9400111899223855123450"
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token(mock)
         _payment(mock)
         route = mock.delete(f"/labels/v3/label/{number}").respond(json=load("cancel_canceled.json"))
-        cancellation = await make_runner().call("cancel_shipment", "usps", number)
+        cancellation = await carrier_runner().call("cancel_shipment", "usps", number)
     request = route.calls.last.request
     assert request.method == "DELETE"
     assert request.headers["x-payment-authorization-token"] == "header.body.signature-payment-fixture"
@@ -423,7 +427,7 @@ async def test_cancel_request_built_and_parsed(make_runner: Any) -> None:
     assert cancellation.status == "CANCELED"
 
 
-async def test_cancel_disputed_is_not_cancelled(make_runner: Any) -> None:
+async def test_cancel_disputed_is_not_cancelled(carrier_runner: Any) -> None:
     number = "9400111899223855123450"
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token(mock)
@@ -431,19 +435,19 @@ async def test_cancel_disputed_is_not_cancelled(make_runner: Any) -> None:
         mock.delete(f"/labels/v3/label/{number}").respond(
             json={"trackingNumber": number, "status": "DISPUTED", "disputeId": "104660"}
         )
-        cancellation = await make_runner().call("cancel_shipment", "usps", number)
+        cancellation = await carrier_runner().call("cancel_shipment", "usps", number)
     assert not cancellation.cancelled
     assert "104660" in cancellation.message
 
 
-async def test_cancel_not_found(make_runner: Any) -> None:
+async def test_cancel_not_found(carrier_runner: Any) -> None:
     number = "9400111899223855123450"
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token(mock)
         _payment(mock)
         mock.delete(f"/labels/v3/label/{number}").respond(400, json=load("cancel_not_found.json"))
         with pytest.raises(NotFoundError):
-            await make_runner().call("cancel_shipment", "usps", number)
+            await carrier_runner().call("cancel_shipment", "usps", number)
 
 
 async def test_fake_cancel_twice(fake_runner: Any) -> None:
@@ -484,11 +488,11 @@ async def test_reconcile_label_by_key(fake_runner: Any, fake: UspsFake) -> None:
 # -- addresses -----------------------------------------------------------------------------------
 
 
-async def test_address_request_built_and_parsed(make_runner: Any) -> None:
+async def test_address_request_built_and_parsed(carrier_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token(mock)
         route = mock.get("/addresses/v3/address").respond(json=load("address.json"))
-        check = await make_runner().call("validate_address", "usps", recipient())
+        check = await carrier_runner().call("validate_address", "usps", recipient())
     params = dict(route.calls.last.request.url.params)
     assert params == {
         "streetAddress": "1100 Wyoming St",
@@ -507,24 +511,24 @@ async def test_address_request_built_and_parsed(make_runner: Any) -> None:
     assert check.messages == ("Single Response - exact match",)
 
 
-async def test_address_010001_is_unmatched(make_runner: Any) -> None:
+async def test_address_010001_is_unmatched(carrier_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token(mock)
         mock.get("/addresses/v3/address").respond(400, json=load("address_010001.json"))
-        check = await make_runner().call("validate_address", "usps", recipient())
+        check = await carrier_runner().call("validate_address", "usps", recipient())
     assert not check.matched
     assert check.address is None
     assert "010001" in check.messages[0]
 
 
-async def test_address_other_400_is_invalid_request(make_runner: Any) -> None:
+async def test_address_other_400_is_invalid_request(carrier_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token(mock)
         mock.get("/addresses/v3/address").respond(
             400, json={"apiVersion": "/addresses/v3", "error": {"code": "400", "message": "state is invalid"}}
         )
         with pytest.raises(InvalidRequestError):
-            await make_runner().call("validate_address", "usps", recipient())
+            await carrier_runner().call("validate_address", "usps", recipient())
 
 
 async def test_address_fake(fake_runner: Any) -> None:

@@ -20,7 +20,7 @@ from carrier_sdk.testing import make_client
 from .conftest import recipient, shipper
 
 
-def test_tokens_never_leak(registry: CarrierRegistry, caplog: pytest.LogCaptureFixture) -> None:
+def test_tokens_never_leak(carrier_registry: CarrierRegistry, caplog: pytest.LogCaptureFixture) -> None:
     fake = UspsFake()
     request = ShipmentRequest(shipper=shipper(), recipient=recipient(), parcels=[Parcel(weight=1, weight_unit="lb")])
     caplog.set_level(logging.DEBUG)
@@ -29,7 +29,7 @@ def test_tokens_never_leak(registry: CarrierRegistry, caplog: pytest.LogCaptureF
     with make_client(
         "sync",
         settings=settings,
-        registry=registry,
+        registry=carrier_registry,
         transport=fake.transport(),
         max_retries=1,
         rate_limits={"usps": None},

@@ -38,11 +38,11 @@ def _token_route(mock: respx.MockRouter) -> respx.Route:
 # -- v3: request built ---------------------------------------------------------------------------
 
 
-async def test_v3_request_built(make_runner: Any) -> None:
+async def test_v3_request_built(carrier_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         token = _token_route(mock)
         route = mock.get(f"/tracking/v3/tracking/{NUMBER}").respond(json=load("track_v3_detail.json"))
-        await make_runner().call("track", NUMBER, carrier="usps")
+        await carrier_runner().call("track", NUMBER, carrier="usps")
     sent = token.calls.last.request
     assert sent.method == "POST"
     assert sent.headers["content-type"] == "application/x-www-form-urlencoded"
@@ -58,39 +58,39 @@ async def test_v3_request_built(make_runner: Any) -> None:
     assert request.headers["authorization"] == "Bearer eyJhbGciOiJSUzI1NiJ9.fixture.token"
 
 
-async def test_v3_scopes_are_sent_when_configured(make_runner: Any) -> None:
+async def test_v3_scopes_are_sent_when_configured(carrier_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         token = _token_route(mock)
         mock.get(f"/tracking/v3/tracking/{NUMBER}").respond(json=load("track_v3_detail.json"))
-        await make_runner(settings={**SETTINGS, "scopes": "tracking, labels"}).call("track", NUMBER, carrier="usps")
+        await carrier_runner(settings={**SETTINGS, "scopes": "tracking, labels"}).call("track", NUMBER, carrier="usps")
     assert parse_qs(token.calls.last.request.content.decode())["scope"] == ["tracking labels"]
 
 
-async def test_test_environment_base_url(make_runner: Any) -> None:
+async def test_test_environment_base_url(carrier_runner: Any) -> None:
     with respx.mock(base_url="https://apis-tem.usps.com", assert_all_called=True) as mock:
         _token_route(mock)
         mock.get(f"/tracking/v3/tracking/{NUMBER}").respond(json=load("track_v3_detail.json"))
-        info = await make_runner(settings={**SETTINGS, "environment": "test"}).call("track", NUMBER, carrier="usps")
+        info = await carrier_runner(settings={**SETTINGS, "environment": "test"}).call("track", NUMBER, carrier="usps")
     assert info.status is TrackingStatus.DELIVERED
 
 
-async def test_routed_impb_is_tracked_by_its_22_digit_number(make_runner: Any) -> None:
+async def test_routed_impb_is_tracked_by_its_22_digit_number(carrier_runner: Any) -> None:
     routed = "42063118" + NUMBER
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token_route(mock)
         mock.get(f"/tracking/v3/tracking/{NUMBER}").respond(json=load("track_v3_detail.json"))
-        info = await make_runner().call("track", routed)
+        info = await carrier_runner().call("track", routed)
     assert info.tracking_number == routed
 
 
 # -- v3: success parsed --------------------------------------------------------------------------
 
 
-async def test_v3_success_parsed(make_runner: Any) -> None:
+async def test_v3_success_parsed(carrier_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token_route(mock)
         mock.get(f"/tracking/v3/tracking/{NUMBER}").respond(json=load("track_v3_detail.json"))
-        info = await make_runner().call("track", NUMBER)
+        info = await carrier_runner().call("track", NUMBER)
     assert info.carrier == "usps"
     assert info.status is TrackingStatus.DELIVERED
     assert info.service == "Priority Mail"
@@ -124,22 +124,22 @@ def _error(code: str, status: int = 400) -> dict[str, Any]:
     }
 
 
-async def test_v3_150002_is_not_found(make_runner: Any) -> None:
+async def test_v3_150002_is_not_found(carrier_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token_route(mock)
         mock.get(f"/tracking/v3/tracking/{NUMBER}").respond(400, json=load("track_v3_150002.json"))
         with pytest.raises(TrackingNotFoundError) as info:
-            await make_runner().call("track", NUMBER)
+            await carrier_runner().call("track", NUMBER)
     assert info.value.error_code == "150002"
     assert info.value.status_code == 400
 
 
 @pytest.mark.parametrize("code", ["150001", "150003", "150009"])
-async def test_v3_not_yet_available_is_pre_transit(make_runner: Any, code: str) -> None:
+async def test_v3_not_yet_available_is_pre_transit(carrier_runner: Any, code: str) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token_route(mock)
         mock.get(f"/tracking/v3/tracking/{NUMBER}").respond(400, json=_error(code))
-        info = await make_runner().call("track", NUMBER)
+        info = await carrier_runner().call("track", NUMBER)
     assert info.status is TrackingStatus.PRE_TRANSIT
     assert info.events == ()
     assert info.status_detail.startswith(code)
@@ -155,32 +155,32 @@ async def test_v3_not_yet_available_is_pre_transit(make_runner: Any, code: str) 
         ("403", 403, AuthenticationError),
     ],
 )
-async def test_v3_error_codes(make_runner: Any, code: str, status: int, expected: type[Exception]) -> None:
+async def test_v3_error_codes(carrier_runner: Any, code: str, status: int, expected: type[Exception]) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token_route(mock)
         mock.get(f"/tracking/v3/tracking/{NUMBER}").respond(status, json=_error(code, status))
         with pytest.raises(expected) as info:
-            await make_runner().call("track", NUMBER)
+            await carrier_runner().call("track", NUMBER)
     assert info.value.error_code == code  # type: ignore[attr-defined]
 
 
-async def test_v3_quota_429_is_rate_limit_error(make_runner: Any) -> None:
+async def test_v3_quota_429_is_rate_limit_error(carrier_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token_route(mock)
         mock.get(f"/tracking/v3/tracking/{NUMBER}").respond(
             429, json=load("error_quota_429.json"), headers={"Retry-After": "2"}
         )
         with pytest.raises(RateLimitError) as info:
-            await make_runner(max_retries=0).call("track", NUMBER)
+            await carrier_runner(max_retries=0).call("track", NUMBER)
     assert "Exceeded quota limit" in (info.value.error_message or "")
 
 
-async def test_v3_malformed_body_is_response_error(make_runner: Any) -> None:
+async def test_v3_malformed_body_is_response_error(carrier_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token_route(mock)
         mock.get(f"/tracking/v3/tracking/{NUMBER}").respond(json={"trackingEvents": "nope"})
         with pytest.raises(ResponseError):
-            await make_runner().call("track", NUMBER)
+            await carrier_runner().call("track", NUMBER)
 
 
 # -- v3: transport failures ----------------------------------------------------------------------
@@ -190,12 +190,12 @@ async def test_v3_malformed_body_is_response_error(make_runner: Any) -> None:
     ("exc", "expected"),
     [(httpx.ConnectError("refused"), APIConnectionError), (httpx.ReadTimeout("slow"), APITimeoutError)],
 )
-async def test_v3_transport_failure(make_runner: Any, exc: Exception, expected: type[Exception]) -> None:
+async def test_v3_transport_failure(carrier_runner: Any, exc: Exception, expected: type[Exception]) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token_route(mock)
         mock.get(f"/tracking/v3/tracking/{NUMBER}").mock(side_effect=exc)
         with pytest.raises(expected):
-            await make_runner(max_retries=1).call("track", NUMBER)
+            await carrier_runner(max_retries=1).call("track", NUMBER)
 
 
 # -- v3r2 ----------------------------------------------------------------------------------------
@@ -203,11 +203,11 @@ async def test_v3_transport_failure(make_runner: Any, exc: Exception, expected: 
 V3R2 = {**SETTINGS, "tracking_api": "v3r2"}
 
 
-async def test_v3r2_request_built_and_207_parsed(make_runner: Any) -> None:
+async def test_v3r2_request_built_and_207_parsed(carrier_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token_route(mock)
         route = mock.post("/tracking/v3r2/tracking").respond(207, json=load("track_v3r2_207.json"))
-        results = await make_runner(settings=V3R2).call("track_many", [NUMBER, OTHER], carrier="usps")
+        results = await carrier_runner(settings=V3R2).call("track_many", [NUMBER, OTHER], carrier="usps")
     request = route.calls.last.request
     assert request.method == "POST"
     assert request.headers["authorization"].startswith("Bearer ")
@@ -227,28 +227,28 @@ async def test_v3r2_request_built_and_207_parsed(make_runner: Any) -> None:
     assert isinstance(by_number[OTHER].error, TrackingNotFoundError)
 
 
-async def test_v3r2_single_404_is_not_found(make_runner: Any) -> None:
+async def test_v3r2_single_404_is_not_found(carrier_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token_route(mock)
         mock.post("/tracking/v3r2/tracking").respond(404, json=_error("404", 404))
         with pytest.raises(TrackingNotFoundError):
-            await make_runner(settings=V3R2).call("track", NUMBER)
+            await carrier_runner(settings=V3R2).call("track", NUMBER)
 
 
-async def test_v3r2_server_error(make_runner: Any) -> None:
+async def test_v3r2_server_error(carrier_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token_route(mock)
         mock.post("/tracking/v3r2/tracking").respond(503, json=_error("503", 503))
         with pytest.raises(CarrierServerError):
-            await make_runner(settings=V3R2, max_retries=0).call("track", NUMBER)
+            await carrier_runner(settings=V3R2, max_retries=0).call("track", NUMBER)
 
 
-async def test_v3r2_timeout(make_runner: Any) -> None:
+async def test_v3r2_timeout(carrier_runner: Any) -> None:
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         _token_route(mock)
         mock.post("/tracking/v3r2/tracking").mock(side_effect=httpx.ReadTimeout("slow"))
         with pytest.raises(APITimeoutError):
-            await make_runner(settings=V3R2, max_retries=0).call("track", NUMBER)
+            await carrier_runner(settings=V3R2, max_retries=0).call("track", NUMBER)
 
 
 # -- against the fake ----------------------------------------------------------------------------
@@ -266,12 +266,12 @@ async def test_fake_scenarios(fake_runner: Any, status: TrackingStatus) -> None:
     assert all(e.occurred_at.tzinfo is not None for e in info.events)
 
 
-async def test_fake_histories_are_deterministic(make_runner: Any) -> None:
+async def test_fake_histories_are_deterministic(carrier_runner: Any) -> None:
     number = "9400111899223855123450"
     infos = []
     for _ in range(2):
         api = UspsFake(seed=3)
-        infos.append(await make_runner(settings=api.settings(), transport=api.transport()).call("track", number))
+        infos.append(await carrier_runner(settings=api.settings(), transport=api.transport()).call("track", number))
     assert infos[0] == infos[1]
 
 
@@ -286,8 +286,8 @@ async def test_fake_unknown_and_faults(fake_runner: Any, fake: UspsFake) -> None
         await fake_runner.call("track", fake.scenario_numbers["fault_timeout"])
 
 
-async def test_fake_v3r2_batch_207(make_runner: Any, fake: UspsFake) -> None:
-    runner = make_runner(settings={**fake.settings(), "tracking_api": "v3r2"}, transport=fake.transport())
+async def test_fake_v3r2_batch_207(carrier_runner: Any, fake: UspsFake) -> None:
+    runner = carrier_runner(settings={**fake.settings(), "tracking_api": "v3r2"}, transport=fake.transport())
     numbers = [
         fake.scenario_numbers["delivered"],
         fake.scenario_numbers["in_transit"],
