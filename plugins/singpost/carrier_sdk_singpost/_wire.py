@@ -223,6 +223,19 @@ def _fields(element: ET.Element) -> dict[str, ET.Element]:
     return fields
 
 
+def _texts(element: ET.Element) -> dict[str, str]:
+    """The :func:`clean` text of the first child of each local name, in one pass (an event's fields)."""
+    texts: dict[str, str] = {}
+    for child in element:
+        tag = child.tag
+        if isinstance(tag, str):
+            name = _name(tag)
+            if name not in texts:
+                value = (child.text or "").strip()  # clean(), inline: five fields of every event
+                texts[name] = "" if value == EMPTY_VALUE else value
+    return texts
+
+
 def _field(fields: dict[str, ET.Element], *names: str) -> str:
     """Text of the first of ``names`` found in ``fields`` (fallback names for renamed fields)."""
     for name in names:
@@ -280,14 +293,14 @@ def _item(element: ET.Element) -> WireItem:
         for detail in _children(details, "DeliveryStatusDetail"):
             if len(events) >= MAX_EVENTS:
                 raise ValueError("too many events")
-            fields = _fields(detail)
+            texts = _texts(detail).get
             events.append(
                 WireEvent(
-                    date=_field(fields, "Date"),
-                    status_code=_field(fields, "StatusCode").upper(),
-                    reason_code=_field(fields, "ReasonCode"),
-                    description=_field(fields, "StatusDescription"),
-                    location=_field(fields, "Location"),
+                    date=texts("Date", ""),
+                    status_code=texts("StatusCode", "").upper(),
+                    reason_code=texts("ReasonCode", ""),
+                    description=texts("StatusDescription", ""),
+                    location=texts("Location", ""),
                 )
             )
     return WireItem(
@@ -322,6 +335,8 @@ _TIME = re.compile(
         \s*(?P<zone>Z|[+-]\d{2}(?::?\d{2})?|(?:GMT|UTC)[+-]\d{1,2}(?::?\d{2})?|[A-Z]{1,5})?$""",
     re.VERBOSE,
 )
+#: A zone-less stamp with seconds and no fraction: the usual ``Date`` (README, "Wire facts").
+_PLAIN_LOCAL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", re.ASCII)
 _OFFSET = re.compile(r"^(?:GMT|UTC)?(?P<sign>[+-])(?P<hours>\d{1,2}):?(?P<minutes>\d{2})?$")
 
 
@@ -352,6 +367,8 @@ def parse_time(text: str) -> datetime:
     Raises:
         ValueError: Anything else.
     """
+    if _PLAIN_LOCAL.fullmatch(text):  # the usual shape: one fromisoformat call
+        return datetime.fromisoformat(text).replace(tzinfo=_local_zone()).astimezone(UTC)
     match = _TIME.match(text.strip())
     if match is None:
         raise ValueError("unrecognized timestamp")

@@ -157,3 +157,30 @@ def test_oldest_first_document_is_not_reversed():
     )
     info = to_tracking_info("singpost", "", item)
     assert info.status is S.DELIVERED
+
+
+@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2099, 12, 31)))
+def test_usual_dates_read_as_the_general_path_reads_them(at):
+    # "YYYY-MM-DDTHH:MM:SS" takes a one-call path; padded with spaces it takes the general one.
+    # Both read it in Asia/Singapore's rules of that day (+07:30 before 1982 included).
+    text = at.strftime("%Y-%m-%dT%H:%M:%S")
+    fast = parse_time(text)
+    assert fast == parse_time(f" {text} ")
+    assert fast.tzinfo is UTC
+
+
+def test_event_fields_are_the_first_of_each_name_cleaned():
+    import xml.etree.ElementTree as ET
+
+    from carrier_sdk_singpost._wire import parse_response
+
+    ns = "http://singpost.com/paw/ns"
+    root = ET.fromstring(
+        f'<R xmlns="{ns}"><Status><ErrorCode>0</ErrorCode></Status><ItemsTrackingDetailList><ItemTrackingDetail>'
+        "<TrackingNumber>RR1SG</TrackingNumber><DeliveryStatusDetails><DeliveryStatusDetail>"
+        "<Date> 2024-05-21T10:56:00 </Date><Date>2030-01-01T00:00:00</Date><StatusCode> dl </StatusCode>"
+        "<ReasonCode>-</ReasonCode><Location>  -  </Location>"
+        "</DeliveryStatusDetail></DeliveryStatusDetails></ItemTrackingDetail></ItemsTrackingDetailList></R>"
+    )
+    (event,) = parse_response(root).items[0].events
+    assert event == WireEvent(date="2024-05-21T10:56:00", status_code="DL", reason_code="", description="", location="")
