@@ -365,6 +365,24 @@ def test_assert_not_recognized() -> None:
         assert_not_recognized(FakeCarrier, "fk-1234-5678-5")
 
 
+def test_recognition_assertions_still_check_under_python_O() -> None:
+    # Library helpers must not rely on ``assert`` statements: ``python -O`` strips them.
+    import subprocess
+    import sys
+
+    script = (
+        "from carrier_sdk.testing import FakeCarrier, assert_not_recognized, assert_recognized\n"
+        "for check, number in ((assert_recognized, 'FK123456784'), (assert_not_recognized, 'FK123456785')):\n"
+        "    try:\n"
+        "        check(FakeCarrier, number)\n"
+        "    except AssertionError:\n"
+        "        continue\n"
+        "    raise SystemExit(f'{check.__name__} passed on {number}')\n"
+    )
+    result = subprocess.run([sys.executable, "-O", "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 # -- the one fault-injection signature ------------------------------------------------------
 
 

@@ -1,7 +1,8 @@
 """Assertions on what an adapter's :meth:`~carrier_sdk.adapters.Carrier.recognize` claims.
 
 Nothing here needs pytest: the helpers raise :class:`AssertionError` with a message that names
-the carrier and the number, so they read well under any test runner.
+the carrier and the number, so they read well under any test runner. They raise it themselves
+rather than use ``assert``, so they still check under ``python -O``.
 """
 
 from __future__ import annotations
@@ -35,14 +36,17 @@ def assert_recognized(carrier: type[Carrier], number: str, confidence: Confidenc
     normalized = normalize_number(number)
     name = carrier.__name__
     claim = carrier.recognize(normalized)
-    assert claim is not None, f"{name}.recognize({normalized!r}) claims nothing"
-    assert claim.carrier == carrier.code, f"{name} claims {normalized!r} for {claim.carrier!r}, not {carrier.code!r}"
-    if confidence is not None:
-        wrong = f"{name} claims {normalized!r} with {claim.confidence.name}, not {confidence.name}"
-        assert claim.confidence is confidence, wrong
-    assert claim.reason.strip(), f"{name} claims {normalized!r} without a reason"
+    if claim is None:
+        raise AssertionError(f"{name}.recognize({normalized!r}) claims nothing")
+    if claim.carrier != carrier.code:
+        raise AssertionError(f"{name} claims {normalized!r} for {claim.carrier!r}, not {carrier.code!r}")
+    if confidence is not None and claim.confidence is not confidence:
+        raise AssertionError(f"{name} claims {normalized!r} with {claim.confidence.name}, not {confidence.name}")
+    if not claim.reason.strip():
+        raise AssertionError(f"{name} claims {normalized!r} without a reason")
     taken = carrier.check_number(number)
-    assert taken == normalized, f"{name}.check_number({number!r}) is {taken!r}, not {normalized!r}"
+    if taken != normalized:
+        raise AssertionError(f"{name}.check_number({number!r}) is {taken!r}, not {normalized!r}")
     return claim
 
 
@@ -56,4 +60,5 @@ def assert_not_recognized(carrier: type[Carrier], number: str) -> None:
     """
     normalized = normalize_number(number)
     claim = carrier.recognize(normalized)
-    assert claim is None, f"{carrier.__name__}.recognize({normalized!r}) claims it: {claim!r}"
+    if claim is not None:
+        raise AssertionError(f"{carrier.__name__}.recognize({normalized!r}) claims it: {claim!r}")
