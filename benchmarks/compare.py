@@ -3,7 +3,8 @@
 Reproduce (from the repository root, after the README's install line; the first run creates the
 peer's benchmark-only venv ``.venv-bench-peer`` from ``benchmarks/requirements-peer.txt``)::
 
-    .venv/bin/python benchmarks/compare.py              # 1,000 numbers, 12 events, 0 and 20 ms
+    .venv/bin/python benchmarks/compare.py              # 1,000 numbers, 12 events, 0 and 20 ms, 3 rounds
+    .venv/bin/python benchmarks/compare.py --rounds 5   # each bulk variant timed 5 times: the medians
     .venv/bin/python benchmarks/compare.py --quick      # tiny sizes, a smoke run (seconds)
     .venv/bin/python benchmarks/compare.py --no-peer    # without karrio
     .venv/bin/python benchmarks/compare.py --profile sdk-sync   # cProfile one SDK variant
@@ -60,7 +61,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
@@ -340,13 +341,37 @@ class Measured:
         return self.cpu / self.count
 
 
+#: Timed runs of each bulk variant (``--rounds``); its wall time and CPU are the medians.
+DEFAULT_ROUNDS = 3
+ROUNDS = DEFAULT_ROUNDS
+
+
+def _median(runs: list[Measured]) -> Measured:
+    return Measured(statistics.median(m.wall for m in runs), statistics.median(m.cpu for m in runs), runs[0].count)
+
+
 def measure(run: Callable[[], int], count: int) -> Measured:
-    cpu, wall = time.process_time(), time.perf_counter()
-    done = run()
-    measured = Measured(time.perf_counter() - wall, time.process_time() - cpu, count)
-    if done != count:
-        raise RuntimeError(f"tracked {done} of {count} numbers")
-    return measured
+    """``run`` timed :data:`ROUNDS` times (it must track ``count`` numbers each time): the medians."""
+    runs = []
+    for _ in range(ROUNDS):
+        cpu, wall = time.process_time(), time.perf_counter()
+        done = run()
+        runs.append(Measured(time.perf_counter() - wall, time.process_time() - cpu, count))
+        if done != count:
+            raise RuntimeError(f"tracked {done} of {count} numbers")
+    return _median(runs)
+
+
+async def measure_async(run: Callable[[], Awaitable[int]], count: int) -> Measured:
+    """:func:`measure` for a coroutine function."""
+    runs = []
+    for _ in range(ROUNDS):
+        cpu, wall = time.process_time(), time.perf_counter()
+        done = await run()
+        runs.append(Measured(time.perf_counter() - wall, time.process_time() - cpu, count))
+        if done != count:
+            raise RuntimeError(f"tracked {done} of {count} numbers")
+    return _median(runs)
 
 
 def raw_token(client: httpx.Client) -> dict[str, str]:
@@ -411,13 +436,11 @@ def raw_async(base: str, numbers: list[str], warmup: list[str], aiohttp: bool) -
                     plain_walk(json.loads(response.content))
                     return 1
 
+            async def run() -> int:
+                return sum(await asyncio.gather(*(one(n) for n in numbers)))
+
             await asyncio.gather(*(one(n) for n in warmup))
-            cpu, wall = time.process_time(), time.perf_counter()
-            done = sum(await asyncio.gather(*(one(n) for n in numbers)))
-            measured = Measured(time.perf_counter() - wall, time.process_time() - cpu, len(numbers))
-            if done != len(numbers):
-                raise RuntimeError("raw async lost numbers")
-            return measured
+            return await measure_async(run, len(numbers))
 
     return asyncio.run(main())
 
@@ -460,12 +483,7 @@ def sdk_async(
                 return done
 
             await run(warmup)
-            cpu, wall = time.process_time(), time.perf_counter()
-            done = await run(numbers)
-            measured = Measured(time.perf_counter() - wall, time.process_time() - cpu, len(numbers))
-            if done != len(numbers):
-                raise RuntimeError("sdk async lost numbers")
-            return measured
+            return await measure_async(lambda: run(numbers), len(numbers))
 
     return asyncio.run(main())
 
@@ -590,6 +608,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--numbers", type=int, default=None, help="numbers per bulk run (default 1000)")
     parser.add_argument("--events", type=int, default=12, help="events per tracking history (default 12)")
     parser.add_argument("--latencies", type=float, nargs="+", default=None, help="ms (default 0 20)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help=f"timed runs of each bulk variant, medians (default {DEFAULT_ROUNDS}, --quick 1)",
+    )
     parser.add_argument("--no-peer", action="store_true", help="skip karrio")
     parser.add_argument("--peer-venv", type=Path, default=DEFAULT_PEER_VENV)
     parser.add_argument("--json", type=Path, help="also write every measurement to this file")
@@ -611,6 +635,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.observers:  # read at plugin discovery, which no client of this process did yet
         disabled = os.environ.get("CARRIER_SDK_DISABLE_PLUGINS", "")
         os.environ["CARRIER_SDK_DISABLE_PLUGINS"] = ",".join(filter(None, (disabled, "otel")))
+    global ROUNDS
+    ROUNDS = max(1, args.rounds) if args.rounds is not None else 1 if args.quick else DEFAULT_ROUNDS
     count = args.numbers or (40 if args.quick else 1000)
     latencies = args.latencies if args.latencies is not None else [0.0, 20.0]
     parse_events = 50
@@ -622,7 +648,12 @@ def main(argv: list[str] | None = None) -> int:
     numbers = [fake_impb(1000 + i) for i in range(count)]
     warmup = [fake_impb(900 + i) for i in range(min(20, count))]
     v3, v3r2 = usps_templates(args.events)
-    measurements: dict[str, Any] = {"numbers": count, "events": args.events, "python": sys.version.split()[0]}
+    measurements: dict[str, Any] = {
+        "numbers": count,
+        "events": args.events,
+        "rounds": ROUNDS,
+        "python": sys.version.split()[0],
+    }
 
     if args.profile:
         return profile(args.profile, v3, v3r2, numbers, warmup, parse_events)
