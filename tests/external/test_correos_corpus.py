@@ -144,3 +144,34 @@ def test_preregistro_body_makes_a_shipment(corpus_run: Any) -> None:
     assert shipment.label.format is LabelFormat.PDF
     fichero = corpus_bytes("correos", "preregistro_ok.xml").split(b"<Fichero>")[1].split(b"</Fichero>")[0]
     assert shipment.label.data == base64.b64decode(fichero)
+
+
+def test_repeats_are_possible_only_where_a_key_could_repeat() -> None:
+    from carrier_sdk_correos._wire import correos_object, repeats_possible
+
+    repeated = corpus_bytes("correos", "localizador_delivered_repeated_eventos.json")
+    assert repeats_possible(repeated)
+    single = b'[{"eventos": [{"codEvento": "A"}], "enviosAsociados": [], "e": "\\u00f3"}]'
+    assert not repeats_possible(single)  # an escaped accent cannot spell a key
+    # An escaped letter can: "\u0065ventos" is "eventos", so the raw bytes cannot tell.
+    escaped = b'[{"eventos": {"codEvento": "A"}, "\\u0065ventos": {"codEvento": "B"}}]'
+    assert repeats_possible(escaped)
+    assert json.loads(escaped, object_pairs_hook=correos_object)[0]["eventos"] == [
+        {"codEvento": "A"},
+        {"codEvento": "B"},
+    ]
+    twice_associated = b'{"enviosAsociados": ["X"], "enviosAsociados": ["Y"]}'
+    assert repeats_possible(twice_associated)
+
+
+def test_an_escaped_repeated_eventos_key_keeps_every_event(corpus_run: Any) -> None:
+    # The same four events, with the second "eventos" key spelled with an escape: the adapter must
+    # still decode with its pairs hook and keep all four.
+    body = corpus_bytes("correos", "localizador_delivered_repeated_eventos.json")
+    first = body.index(b'"eventos"')
+    second = body.index(b'"eventos"', first + 1)
+    escaped = body[:second] + b'"\\u0065ventos"' + body[second + len(b'"eventos"') :]
+    assert escaped.count(b'"eventos"') == 3
+    wire = CorpusWire(lambda request: reply(escaped))
+    info = corpus_run("correos", SETTINGS, wire, "track", "PQ9988776655ES", carrier="correos")
+    assert len(info.events) == 4

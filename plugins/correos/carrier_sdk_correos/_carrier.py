@@ -51,6 +51,7 @@ from ._wire import (
     parse_annul,
     parse_localizador,
     parse_preregistro,
+    repeats_possible,
     soap_body,
     soap_fault,
 )
@@ -215,7 +216,8 @@ class CorreosCarrier(Carrier):
         response = yield next(auth.auth_flow(request))
         if response.status_code >= 300 or response.status_code < 200:
             raise self.api_error(response, operation="track", not_found=TrackingNotFoundError)
-        data = self.parse_json(response, operation="track", object_pairs_hook=correos_object)
+        hook = correos_object if repeats_possible(response.content) else None
+        data = self.parse_json(response, operation="track", object_pairs_hook=hook)
         with self.parsing(response, operation="track"):
             shipment = parse_localizador(data)
         code, text = shipment.error_code, shipment.error_text

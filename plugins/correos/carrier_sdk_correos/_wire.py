@@ -61,6 +61,7 @@ __all__ = [
     "parse_annul",
     "parse_localizador",
     "parse_preregistro",
+    "repeats_possible",
     "serialize",
     "soap_body",
     "soap_envelope",
@@ -280,6 +281,19 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 #: Keys whose repeats all survive decoding: some localizador bodies repeat ``eventos`` (one
 #: event per key) instead of sending one array (the corpus shows it; README "Tracking").
 REPEATABLE_KEYS = frozenset({"eventos", "enviosAsociados"})
+
+
+#: Each repeatable key as it stands in a body, quotes included.
+_QUOTED_REPEATABLE = tuple(b'"' + key.encode() + b'"' for key in sorted(REPEATABLE_KEYS))
+#: A ``\\u`` escape of an ASCII letter (``\\u0065`` is ``e``), which could spell a key in other bytes.
+_LETTER_ESCAPE = re.compile(rb"\\u00[4-7]")
+
+
+def repeats_possible(body: bytes) -> bool:
+    """Whether a key of :data:`REPEATABLE_KEYS` could repeat in ``body``: its quoted name occurs
+    more than once, or an escape could spell it. When not, :func:`correos_object` would build
+    exactly the objects a plain decoder builds, and the body is decoded without it (faster)."""
+    return any(body.count(key) > 1 for key in _QUOTED_REPEATABLE) or _LETTER_ESCAPE.search(body) is not None
 
 
 def correos_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
