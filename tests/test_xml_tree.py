@@ -6,6 +6,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from carrier_sdk import ResponseError, _xml
 from carrier_sdk._xml import MAX_XML_DEPTH, MAX_XML_ELEMENTS, parse_xml
@@ -95,3 +97,27 @@ def test_a_plain_body_that_is_not_well_formed_is_explained_by_the_checked_path(
     with pytest.raises(ResponseError, match="nesting too deep"):  # not "not well-formed": the first sign
         parse_xml(b"<r>" * (MAX_XML_DEPTH + 1), carrier="x")
     assert seen
+
+
+_NAMES = st.sampled_from(["a", "b", "Item", "p:x", "Date"])
+_TEXTS = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=8)
+
+
+@st.composite
+def _documents(draw: st.DrawFn, depth: int = 0) -> str:
+    """A small well-formed document: nested elements with attributes, texts and tails, escaped."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    name = draw(_NAMES)
+    attrs = "".join(f" k{i}={quoteattr(v)}" for i, v in enumerate(draw(st.lists(_TEXTS, max_size=2))))
+    children = draw(st.lists(_documents(depth + 1), max_size=3)) if depth < 3 else []
+    inner = "".join(child + escape(draw(_TEXTS)) for child in children)
+    return f"<{name}{attrs}>{escape(draw(_TEXTS))}{inner}</{name}>"
+
+
+@given(_documents(), st.booleans())
+def test_both_paths_build_elementtrees_tree(document: str, commented: bool) -> None:
+    # A comment ("<!") sends the same document down the checked path: both must build what
+    # ElementTree builds (comments are dropped by its default tree builder too).
+    wrapped = f'<r xmlns:p="urn:p">{"<!-- c -->" if commented else ""}{document}</r>'.encode()
+    assert ET.tostring(parse_xml(wrapped, carrier="x")) == ET.tostring(ET.fromstring(wrapped))
