@@ -115,14 +115,14 @@ _DECLARED_ENCODING = re.compile(rb"""<\?xml[^>]*?\sencoding\s*=\s*["']([^"']*)["
 _ASCII_ENCODINGS = frozenset((b"utf-8", b"utf8", b"us-ascii", b"ascii"))
 
 
-def _plain(body: bytes) -> bool:
-    """Whether the per-tag checks could refuse ``body`` for its depth alone: UTF-8 or ASCII (no NUL
-    byte, no UTF-16 mark, no other declared encoding) without a single ``<!`` (so no DTD, entity
-    declaration, comment or CDATA section), with fewer ``<`` than the element limit (every element
-    takes one) and no more bytes than one text may have characters."""
-    if len(body) > MAX_XML_TEXT or b"<!" in body or b"\x00" in body or body.startswith((b"\xff\xfe", b"\xfe\xff")):
+def _plain(body: bytes, opens: int) -> bool:
+    """Whether the per-tag checks could refuse ``body`` (which holds ``opens`` bytes ``<``) for its
+    depth alone: UTF-8 or ASCII (no NUL byte, no UTF-16 mark, no other declared encoding) without a
+    single ``<!`` (so no DTD, entity declaration, comment or CDATA section), with fewer ``<`` than
+    the element limit (every element takes one) and no more bytes than one text may have characters."""
+    if opens > MAX_XML_ELEMENTS or len(body) > MAX_XML_TEXT or b"<!" in body or b"\x00" in body:
         return False
-    if body.count(b"<") > MAX_XML_ELEMENTS:
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
         return False
     declared = _DECLARED_ENCODING.match(body.removeprefix(b"\xef\xbb\xbf"))
     return declared is None or declared.group(1).lower() in _ASCII_ENCODINGS
@@ -173,7 +173,8 @@ def parse_xml(
         body = body.encode("utf-8")
     if not body.strip():
         raise fail("empty body")
-    if b"<![CDATA[" not in body and b"<!--" not in body and body.count(b"<") > 2 * MAX_XML_ELEMENTS + 2:
+    opens = body.count(b"<")
+    if opens > 2 * MAX_XML_ELEMENTS + 2 and b"<![CDATA[" not in body and b"<!--" not in body:
         # Every "<" outside CDATA and comments opens or closes a tag: refuse without building anything.
         raise fail(f"more than {MAX_XML_ELEMENTS} elements")
     deadline = CALL_DEADLINE.get()
@@ -184,7 +185,7 @@ def parse_xml(
                 "the call's deadline passed while parsing the response", carrier=carrier, operation=operation
             )
 
-    if _plain(body):
+    if _plain(body, opens):
         # What the per-tag checks below guard against cannot be in this body, except depth:
         # ElementTree's C parser builds it (no Python call per tag), and the depth is checked after.
         fast = XMLParser()
