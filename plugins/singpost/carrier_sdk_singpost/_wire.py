@@ -231,8 +231,7 @@ def _texts(element: ET.Element) -> dict[str, str]:
         if isinstance(tag, str):
             name = _name(tag)
             if name not in texts:
-                value = (child.text or "").strip()  # clean(), inline: five fields of every event
-                texts[name] = "" if value == EMPTY_VALUE else value
+                texts[name] = clean(child.text)
     return texts
 
 
