@@ -247,7 +247,7 @@ def event_location(event: RawEvent) -> Location | None:
     """Where ``event`` happened: the sent location, else the ``[Town]`` prefix of its text."""
     if event.location:
         return Location(facility=event.location[:200])
-    match = _BRACKETED_PLACE.match(event.description) if event.description.startswith("[") else None
+    match = _BRACKETED_PLACE.match(event.description)
     if match is not None:
         return Location(city=match.group(1).strip())
     return None
