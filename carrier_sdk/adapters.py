@@ -45,7 +45,7 @@ from ._redact import REDACTED, redact_request, redact_response, redact_url, scru
 from ._registry import CarrierRegistry
 from ._retry import parse_retry_after
 from ._settings import Secret, env_var_name, load_settings
-from ._wall_time import at_offset
+from ._wall_time import at_offset, in_zone
 from ._xml import MAX_XML_DEPTH, MAX_XML_ELEMENTS, MAX_XML_TEXT, local_name, parse_xml
 from .hookspecs import hookimpl
 
@@ -70,6 +70,7 @@ __all__ = [
     "env_var_name",
     "hookimpl",
     "impb_check_digit",
+    "in_zone",
     "is_valid_impb",
     "is_valid_s10",
     "lazy_adapter",

@@ -9,7 +9,7 @@ import pickle
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
@@ -19,6 +19,8 @@ import attrs
 import httpx
 import pluggy
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 import carrier_sdk
 from carrier_sdk import (
@@ -539,10 +541,44 @@ def test_at_offset_reads_a_wall_time_at_a_fixed_offset(wall: str, offset: timede
     assert at == datetime.fromisoformat(wall).replace(tzinfo=timezone(offset)).astimezone(UTC)
 
 
+def _reference_at_offset(wall: str, zone: tzinfo) -> datetime:
+    """What ``at_offset`` promises, read the long way: the wall time, the zone, then UTC."""
+    return datetime.fromisoformat(wall).replace(tzinfo=zone).astimezone(UTC)
+
+
+@given(
+    wall=st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59, 999999)),
+    seconds=st.integers(min_value=-86399, max_value=86399),
+    spec=st.sampled_from(["auto", "seconds", "minutes", "milliseconds"]),
+    separator=st.sampled_from(["T", " "]),
+)
+@example(wall=datetime(1, 1, 1), seconds=3600, spec="seconds", separator="T")  # before year 1 in UTC
+@example(wall=datetime(9999, 12, 31, 23, 30), seconds=-3600, spec="minutes", separator="T")  # after 9999
+@example(wall=datetime(1, 1, 1), seconds=-3600, spec="seconds", separator="T")
+def test_at_offset_is_the_wall_time_at_the_zone_in_utc(wall: datetime, seconds: int, spec: str, separator: str) -> None:
+    """Any wall time and any fixed offset of whole seconds, the years' edges included: the same
+    instant as reading the wall time, attaching the zone and converting to UTC, or the same error."""
+    zone = timezone(timedelta(seconds=seconds))
+    text = wall.isoformat(sep=separator, timespec=spec)
+    try:
+        expected: datetime | type[Exception] = _reference_at_offset(text, zone)
+    except (OverflowError, ValueError) as err:
+        expected = type(err)
+    try:
+        got: datetime | type[Exception] = adapters.at_offset(text, zone)
+    except (OverflowError, ValueError) as err:
+        got = type(err)
+    assert got == expected
+    if isinstance(got, datetime):
+        assert got.tzinfo is UTC
+        assert got.utcoffset() == timedelta(0)
+
+
 @pytest.mark.parametrize(
     ("wall", "zone", "message"),
     [
         ("2024-11-15T16:32:33Z", UTC, "Invalid isoformat"),  # an offset of its own
+        ("2024-11-15", timezone(timedelta(hours=-5)), "not ISO date-and-time"),  # a date alone
         ("2024-02-30T10:00:00", UTC, "day"),
         ("yesterday", UTC, "Invalid isoformat"),
         ("2024-07-01T10:00:00", ZoneInfo("Europe/Madrid"), "not a fixed offset"),
@@ -552,3 +588,113 @@ def test_at_offset_reads_a_wall_time_at_a_fixed_offset(wall: str, offset: timede
 def test_at_offset_refuses_what_it_cannot_read(wall: str, zone: tzinfo, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         adapters.at_offset(wall, zone)
+
+
+# -- in_zone ---------------------------------------------------------------------------------------
+
+#: Zones with the kinds of change a day can hold: Madrid and Singapore (the adapters' own), a
+#: change at midnight (Sao Paulo until 2019), a half-hour change (Lord Howe), a skipped day
+#: (Apia, 30 December 2011), a change in the late evening (Nuuk follows the EU's 01:00 UTC, 22:00
+#: local), negative summer time (Dublin), and fixed offsets all year round.
+IN_ZONE_ZONES = (
+    "Europe/Madrid",
+    "Asia/Singapore",
+    "America/Sao_Paulo",
+    "Australia/Lord_Howe",
+    "Pacific/Apia",
+    "America/Nuuk",
+    "Europe/Dublin",
+    "America/New_York",
+    "Asia/Kolkata",
+)
+
+
+def _reference_in_zone(wall: str, zone: tzinfo) -> datetime | type[Exception]:
+    try:
+        return datetime.fromisoformat(wall).replace(tzinfo=zone).astimezone(UTC)
+    except (OverflowError, ValueError) as err:
+        return type(err)
+
+
+def _in_zone(wall: str, zone: tzinfo) -> datetime | type[Exception]:
+    try:
+        got = adapters.in_zone(wall, zone)
+    except (OverflowError, ValueError) as err:
+        return type(err)
+    assert got.tzinfo is UTC
+    return got
+
+
+def _change_days(zone: ZoneInfo, first_year: int, last_year: int) -> list[date]:
+    """Every local day of the years given on which the offset changes: its first and last moments
+    differ, or the next day starts at another offset (Singapore's 1981 change skipped the last
+    half hour of 31 December, which ``fold=0`` reads at the old offset)."""
+    days = []
+    day = date(first_year, 1, 1)
+    start = datetime.combine(day, datetime.min.time(), zone).utcoffset()
+    while day.year <= last_year:
+        end = datetime.combine(day, datetime.max.time(), zone).utcoffset()
+        following = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone).utcoffset()
+        if start != end or end != following:
+            days.append(day)
+        day += timedelta(days=1)
+        start = following
+    return days
+
+
+@pytest.mark.parametrize("name", IN_ZONE_ZONES)
+def test_in_zone_on_every_day_the_offset_changes(name: str) -> None:
+    """Each change day of 1970-2030 and the days either side of it, at every quarter hour: the
+    same instant as the general path, the skipped and repeated hours included."""
+    zone = ZoneInfo(name)
+    changes = _change_days(zone, 1970, 2030)
+    if name != "Asia/Kolkata":
+        assert changes, f"{name} changed its offset at least once in 1970-2030"
+    for change in changes:
+        for day in (change - timedelta(days=1), change, change + timedelta(days=1)):
+            for minutes in range(0, 24 * 60, 15):
+                wall = f"{day.isoformat()}T{minutes // 60:02d}:{minutes % 60:02d}:00"
+                assert _in_zone(wall, zone) == _reference_in_zone(wall, zone), wall
+
+
+@given(
+    wall=st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59, 999999)),
+    name=st.sampled_from(IN_ZONE_ZONES),
+    spec=st.sampled_from(["auto", "hours", "minutes", "seconds", "milliseconds"]),
+    separator=st.sampled_from(["T", " "]),
+)
+@example(wall=datetime(1, 1, 1), name="Asia/Singapore", spec="seconds", separator="T")  # before year 1 in UTC
+@example(wall=datetime(9999, 12, 31, 23, 59), name="America/New_York", spec="minutes", separator="T")
+@example(wall=datetime(1905, 6, 1, 12), name="Asia/Singapore", spec="seconds", separator="T")  # +06:55:25
+def test_in_zone_is_the_general_path(wall: datetime, name: str, spec: str, separator: str) -> None:
+    zone = ZoneInfo(name)
+    text = wall.isoformat(sep=separator, timespec=spec)
+    assert _in_zone(text, zone) == _reference_in_zone(text, zone)
+
+
+@pytest.mark.parametrize(
+    "wall",
+    [
+        "2026-03-05",  # a date alone is midnight
+        "2026-W10-4T10:11:12",  # a week date
+        "20260305T101112",  # the basic format
+        "2026-03-05T10:11:12Z",  # an offset of its own: refused
+        "2026-03-05T10:11:12+01:00",
+        "2026-02-30T10:00:00",  # no such day
+        "2026-03-05T24:00:00",
+        "2026-03-05X10:11:12",
+        "yesterday",
+        "",
+    ],
+)
+def test_in_zone_reads_or_refuses_what_the_general_path_does(wall: str) -> None:
+    for name in ("Europe/Madrid", "Asia/Singapore"):
+        assert _in_zone(wall, ZoneInfo(name)) == _reference_in_zone(wall, ZoneInfo(name))
+
+
+def test_in_zone_reads_madrid_summer_and_winter() -> None:
+    madrid = ZoneInfo("Europe/Madrid")
+    assert adapters.in_zone("2026-03-05T10:11:12", madrid) == datetime(2026, 3, 5, 9, 11, 12, tzinfo=UTC)
+    assert adapters.in_zone("2026-07-05T10:11:12", madrid) == datetime(2026, 7, 5, 8, 11, 12, tzinfo=UTC)
+    assert adapters.in_zone("2026-03-29T02:30:00", madrid) == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # skipped
+    assert adapters.in_zone("2026-10-25T02:30:00", madrid) == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # twice

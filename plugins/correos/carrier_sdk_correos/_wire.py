@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from xml.etree import ElementTree as ET
 from xml.etree.ElementTree import Element
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from carrier_sdk.adapters import local_name
+from carrier_sdk.adapters import in_zone, local_name
 
 __all__ = [
     "ANNUL_ALREADY_CANCELLED",
@@ -236,28 +236,27 @@ def madrid_to_utc(date_text: str, time_text: str = "") -> datetime:
     is taken as the first occurrence (summer time, UTC+2) and a non-existent one with the offset
     in force before the jump (winter time, UTC+1). Raises ``ValueError`` on malformed text.
     """
-    year, month, day = _day(date_text)
-    hour = minute = second = 0
+    day = _day(date_text)
     time_text = time_text.strip()
-    if time_text:
-        time_match = _TIME.match(time_text)
-        if time_match is None:
-            raise ValueError("horEvento is not HH:MM:SS")
+    if not time_text:
+        return in_zone(f"{day}T00:00:00", _madrid())
+    time_match = _TIME.match(time_text)
+    if time_match is None:
+        raise ValueError("horEvento is not HH:MM:SS")
+    if len(time_text) != 8 or not time_text.isascii():  # not the usual HH:MM:SS: write it so
         hour_text, minute_text, second_text = time_match.groups()
-        hour, minute = int(hour_text), int(minute_text)
-        second = int(second_text) if second_text else 0
-    local = datetime(year, month, day, hour, minute, second, tzinfo=_madrid(), fold=0)
-    return local.astimezone(UTC)
+        time_text = f"{int(hour_text):02d}:{int(minute_text):02d}:{int(second_text or 0):02d}"
+    return in_zone(f"{day}T{time_text}", _madrid())
 
 
 @functools.lru_cache(maxsize=256)  # a history has several events a day: each date is read once
-def _day(date_text: str) -> tuple[int, int, int]:
-    """``DD/MM/YYYY`` -> ``(year, month, day)``; ``ValueError`` when it is not that shape."""
+def _day(date_text: str) -> str:
+    """``DD/MM/YYYY`` -> ``YYYY-MM-DD``; ``ValueError`` when it is not that shape."""
     date_match = _DATE.match(date_text.strip())
     if date_match is None:
         raise ValueError("fecEvento is not DD/MM/YYYY")
     day, month, year = map(int, date_match.groups())
-    return year, month, day
+    return f"{year:04d}-{month:02d}-{day:02d}"
 
 
 def _str(value: Any) -> str:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 import respx
 from carrier_sdk_correos._mapping import map_status, to_tracking_info
 from carrier_sdk_correos._wire import madrid_to_utc, parse_localizador
+from hypothesis import given
+from hypothesis import strategies as st
 
 from carrier_sdk import (
     APIConnectionError,
@@ -174,6 +177,32 @@ def test_dst_fall_back_ambiguous_hour_uses_first_occurrence():
     assert madrid_to_utc("25/10/2026", "02:30:00") == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # fold=0: UTC+2
     assert madrid_to_utc("25/10/2026", "03:30:00") == datetime(2026, 10, 25, 2, 30, tzinfo=UTC)
     assert madrid_to_utc("15/01/2026", "") == datetime(2026, 1, 14, 23, 0, tzinfo=UTC)  # midnight, winter
+
+
+def _madrid_reference(day: int, month: int, year: int, hour: int, minute: int, second: int) -> datetime:
+    """The wall time built field by field in Madrid's rules (``fold=0``), then UTC."""
+    return datetime(year, month, day, hour, minute, second, tzinfo=ZoneInfo("Europe/Madrid")).astimezone(UTC)
+
+
+@given(
+    when=st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 12, 31, 23, 59, 59)),
+    shape=st.sampled_from(["HH:MM:SS", "HH:MM", "H:MM:SS", "fullwidth"]),
+)
+def test_madrid_time_is_the_wall_time_in_madrid(when: datetime, shape: str) -> None:
+    """Any day 1900-2100, DST changes included, in every time shape ``horEvento`` may have: the
+    instant of the wall time built field by field (no fast path) in Madrid's rules."""
+    second = 0 if shape == "HH:MM" else when.second
+    if shape == "HH:MM":
+        text = f"{when:%H:%M}"
+    elif shape == "H:MM:SS":
+        text = f"{when.hour}:{when:%M:%S}"
+    elif shape == "fullwidth":  # digits int() reads and fromisoformat does not
+        text = f"{when:%H:%M:%S}".translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+    else:
+        text = f"{when:%H:%M:%S}"
+    expected = _madrid_reference(when.day, when.month, when.year, when.hour, when.minute, second)
+    assert madrid_to_utc(f"{when:%d/%m/%Y}", text) == expected
+    assert madrid_to_utc(f"{when:%d/%m/%Y}", "") == _madrid_reference(when.day, when.month, when.year, 0, 0, 0)
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from carrier_sdk.adapters import local_name
+from carrier_sdk.adapters import in_zone, local_name
 
 __all__ = [
     "AUTH_HEADER",
@@ -367,7 +367,7 @@ def parse_time(text: str) -> datetime:
         ValueError: Anything else.
     """
     if _PLAIN_LOCAL.fullmatch(text):  # the usual shape: one fromisoformat call
-        return datetime.fromisoformat(text).replace(tzinfo=_local_zone()).astimezone(UTC)
+        return in_zone(text, _local_zone())
     match = _TIME.match(text.strip())
     if match is None:
         raise ValueError("unrecognized timestamp")
