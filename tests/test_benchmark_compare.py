@@ -79,7 +79,10 @@ def test_table_has_the_goals(quick_run: dict[str, object]) -> None:
     ("mode", "expected"),
     [
         ("parse", ["parse usps", "parse cainiao", "parse correos", "parse singpost", "x the baseline"]),
-        ("aiohttp-parts", ["raw httpx-aiohttp", "traced", "untraced", "untraced, unmapped"]),
+        (
+            "aiohttp-parts",
+            ["raw httpx-aiohttp", "traced", "untraced", "untraced, unmapped", "the walk for the typed parse"],
+        ),
     ],
 )
 def test_focused_modes_run(mode: str, expected: list[str]) -> None:
