@@ -9,7 +9,7 @@ peer's benchmark-only venv ``.venv-bench-peer`` from ``benchmarks/requirements-p
     .venv/bin/python benchmarks/compare.py --no-peer    # without karrio
     .venv/bin/python benchmarks/compare.py --profile sdk-sync   # cProfile one SDK variant
     .venv/bin/python benchmarks/compare.py --only parse         # the parse rows alone, 3 rounds
-    .venv/bin/python benchmarks/compare.py --only aiohttp-parts # AsyncClient/aiohttp with its trace, wrapper off
+    .venv/bin/python benchmarks/compare.py --only aiohttp-parts # AsyncClient/aiohttp: trace, wrapper, parse off
 
 Everything talks to ONE loopback fake USPS APIs v3 server of this script's own (a stdlib asyncio
 server in a child process, port 0, optional per-request latency). It answers the OAuth token
@@ -626,7 +626,8 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         choices=("parse", "aiohttp-parts"),
         help="instead of the comparison: the parse rows alone, 3 rounds (parse), or the AsyncClient "
-        "aiohttp row taken apart: connection trace and error mapping switched off in turn (aiohttp-parts)",
+        "aiohttp row taken apart: connection trace and error mapping switched off in turn, then the typed "
+        "parse swapped for the walk (aiohttp-parts)",
     )
     parser.add_argument(
         "--observers", action="store_true", help="keep installed observation plugins (carrier-sdk-otel) on"
