@@ -698,3 +698,30 @@ def test_in_zone_reads_madrid_summer_and_winter() -> None:
     assert adapters.in_zone("2026-07-05T10:11:12", madrid) == datetime(2026, 7, 5, 8, 11, 12, tzinfo=UTC)
     assert adapters.in_zone("2026-03-29T02:30:00", madrid) == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # skipped
     assert adapters.in_zone("2026-10-25T02:30:00", madrid) == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # twice
+
+
+def test_no_zone_changes_its_offset_twice_within_48_hours() -> None:
+    """What ``in_zone`` rests on: a day whose first and last moments have the same offset has it
+    throughout. Read from the installed time zone database's own transitions (TZif files)."""
+    import os
+    import zoneinfo
+    from zoneinfo import _common  # the loader ZoneInfo itself uses; no public API lists transitions
+
+    checked = 0
+    close: list[str] = []
+    for name in sorted(zoneinfo.available_timezones()):
+        path = next(
+            (os.path.join(base, name) for base in zoneinfo.TZPATH if os.path.isfile(os.path.join(base, name))), None
+        )
+        if path is None:
+            continue
+        with open(path, "rb") as source:
+            indexes, starts, offsets, *_ = _common.load_data(source)
+        checked += 1
+        after = [offsets[i] for i in indexes]  # the offset in force from each transition on
+        for k in range(1, len(starts)):
+            if starts[k] - starts[k - 1] < 48 * 3600 and after[k] != after[k - 1]:
+                close.append(f"{name} at {datetime.fromtimestamp(starts[k - 1], UTC)}")
+    if not checked:
+        pytest.skip("no TZif files under zoneinfo.TZPATH (a tzdata-only install): nothing to read here")
+    assert not close, close
