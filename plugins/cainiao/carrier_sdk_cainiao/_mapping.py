@@ -199,9 +199,8 @@ def map_status(code: str, text: str = "") -> TrackingStatus:
 _ISO_LOCAL = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?", re.ASCII)
 
 
-def _local_instant(event: RawEvent, default: timezone | None) -> datetime | None:
-    text = event.local_time
-    tz = parse_time_zone(event.time_zone) or default
+def _local_instant(text: str, zone: str, default: timezone | None) -> datetime | None:
+    tz = parse_time_zone(zone) or default
     if tz is None:
         return None
     if _ISO_LOCAL.fullmatch(text):
@@ -222,20 +221,23 @@ def event_instant(event: RawEvent) -> tuple[datetime, str]:
     Epoch milliseconds decide when sent (unless :data:`PREFER_LOCAL_TIME`); otherwise the wall
     time is read with its ``timeZone``, and a zone-less wall time in :data:`DEFAULT_TIME_ZONE`.
     """
-    local, zone = event.local_time, event.time_zone
-    local_text = f"{local} {zone}" if local and zone else local or zone
+    return _instant(event.epoch_ms, event.local_time, event.time_zone)
+
+
+def _instant(epoch_ms: int | None, local: str, zone: str) -> tuple[datetime, str]:
+    """:func:`event_instant` of an event's fields, as :func:`to_tracking_info` unpacks them."""
     if PREFER_LOCAL_TIME:
-        at = _local_instant(event, None)
+        at = _local_instant(local, zone, None)
         if at is not None:
-            return at, local_text
-    if event.epoch_ms is not None:
-        if not -62_000_000_000_000 < event.epoch_ms < 253_000_000_000_000:
+            return at, f"{local} {zone}" if local and zone else local or zone
+    if epoch_ms is not None:
+        if not -62_000_000_000_000 < epoch_ms < 253_000_000_000_000:
             raise ValueError("epoch out of range")
-        return datetime.fromtimestamp(event.epoch_ms / 1000, UTC), ""
-    at = _local_instant(event, DEFAULT_TIME_ZONE)
+        return datetime.fromtimestamp(epoch_ms / 1000, UTC), ""
+    at = _local_instant(local, zone, DEFAULT_TIME_ZONE)
     if at is None:
         raise ValueError("event has no usable time")
-    return at, local_text
+    return at, f"{local} {zone}" if local and zone else local or zone
 
 
 #: ``standerdDesc`` of sorting-centre scans names the town first: ``"[Shatian Town] Processing at
@@ -245,9 +247,15 @@ _BRACKETED_PLACE = re.compile(r"^\[([^\[\]]{1,80})\]\s*")
 
 def event_location(event: RawEvent) -> Location | None:
     """Where ``event`` happened: the sent location, else the ``[Town]`` prefix of its text."""
-    if event.location:
-        return Location(facility=event.location[:200])
-    match = _BRACKETED_PLACE.match(event.description)
+    return _place(event.location, event.description)
+
+
+def _place(location: str, description: str) -> Location | None:
+    if location:
+        return Location(facility=location[:200])
+    if description[:1] != "[":  # most descriptions: no regex call
+        return None
+    match = _BRACKETED_PLACE.match(description)
     if match is not None:
         return Location(city=match.group(1).strip())
     return None
@@ -300,17 +308,16 @@ def _eta_date(epoch_ms: int | None) -> date | None:
 def to_tracking_info(carrier: str, number: str, wire: TrackRecord) -> TrackingInfo:
     """A :class:`TrackingInfo` from a parsed record (raises ``ValueError`` on unusable times)."""
     events = []
-    for raw in wire.events:
-        occurred_at, local_time = event_instant(raw)
-        status = _event_status(raw.action_code, raw.description, raw.carrier_note)
+    for code, description, note, epoch_ms, local, zone, place in wire.events:  # RawEvent's fields
+        occurred_at, local_time = _instant(epoch_ms, local, zone)
         events.append(
             TrackingEvent._parsed(
                 occurred_at=occurred_at,
-                status=status,
-                description=raw.description or raw.carrier_note,
-                carrier_status_code=raw.action_code,
-                carrier_status_text=raw.description,
-                location=event_location(raw),
+                status=_event_status(code, description, note),
+                description=description or note,
+                carrier_status_code=code,
+                carrier_status_text=description,
+                location=_place(place, description),
                 local_time=local_time,
             )
         )

@@ -18,7 +18,7 @@ import functools
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -203,9 +203,9 @@ EVENT_LIST_KEYS: Sequence[str] = ("traceDetailList", "detailList", "traceList", 
 DESCRIPTION_KEYS: Sequence[str] = ("standerdDesc", "standardDesc", "desc", "statusDesc", "remark")
 
 
-@attrs.frozen(kw_only=True)
-class RawEvent:
-    """One trace entry as sent."""
+class RawEvent(NamedTuple):
+    """One trace entry as sent: a plain record, built once per event of every history read (a
+    tuple is built in a third of the time of a frozen attrs class), read by unpacking."""
 
     action_code: str = ""
     description: str = ""
@@ -274,28 +274,29 @@ def _event(item: Any) -> RawEvent:
     if type(item) is not dict and not isinstance(item, Mapping):  # a dict skips the ABC check
         raise TypeError("trace entry is not an object")
     get = item.get
+    # Each field is text in nearly every entry: ``str`` is read inline, anything else by _text.
     raw_time = get("time")
     epoch = _epoch_ms(raw_time)
-    local = _text(get("timeStr"))
+    value = get("timeStr")
+    local = value.strip() if type(value) is str else _text(value)
     if not local and epoch is None:
         local = _text(raw_time)
     description = ""
     for key in DESCRIPTION_KEYS:
         value = get(key)
         if value is not None:  # _text(None) is ""
-            description = _text(value)
+            description = value.strip() if type(value) is str else _text(value)
             if description:
                 break
-    note = _text(get("desc"))
-    return RawEvent(
-        action_code=_text(get("actionCode") or get("action") or get("status")),
-        description=description,
-        carrier_note=note if note != description else "",
-        epoch_ms=epoch,
-        local_time=local,
-        time_zone=_text(get("timeZone")),
-        location=_location(get("location") or get("address")),
-    )
+    value = get("desc")
+    note = value.strip() if type(value) is str else _text(value)
+    value = get("actionCode") or get("action") or get("status")
+    code = value.strip() if type(value) is str else _text(value)
+    value = get("timeZone")
+    zone = value.strip() if type(value) is str else _text(value)
+    value = get("location") or get("address")
+    place = "" if value is None else _location(value)
+    return RawEvent(code, description, note if note != description else "", epoch, local, zone, place)
 
 
 def _record_container(body: Any) -> Mapping[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import attrs
 import pytest
 from carrier_sdk_cainiao import CainiaoCarrier
 from carrier_sdk_cainiao._mapping import (
@@ -39,6 +38,7 @@ from carrier_sdk import (
     AuthenticationError,
     CarrierServerError,
     InvalidRequestError,
+    Location,
     Money,
     NotFoundError,
     RateLimitError,
@@ -295,7 +295,7 @@ def test_event_status_reads_description_and_note_as_map_status_text() -> None:
     held = RawEvent(action_code="UNLISTED_CODE", description="Update", carrier_note="held by customs")
     plain = RawEvent(action_code="UNLISTED_CODE", description="Update", carrier_note="")
     at = {"epoch_ms": 1_724_292_000_000}
-    info = to_tracking_info("cainiao", "LP1", TrackRecord(events=(attrs.evolve(held, **at), attrs.evolve(plain, **at))))
+    info = to_tracking_info("cainiao", "LP1", TrackRecord(events=(held._replace(**at), plain._replace(**at))))
     assert [e.status for e in info.events] == [TrackingStatus.HELD, TrackingStatus.UNKNOWN]
 
 
@@ -306,3 +306,26 @@ def test_event_status_reads_description_and_note_as_map_status_text() -> None:
 def test_bracketed_town_is_read_only_at_the_start(description: str, city: str | None) -> None:
     location = event_location(RawEvent(description=description))
     assert (location.city if location else None) == city
+
+
+def test_every_raw_event_field_lands_where_it_belongs() -> None:
+    # to_tracking_info unpacks RawEvent positionally: a field read into the wrong place shows here.
+    raw = RawEvent(
+        action_code="GTMS_SIGNED",
+        description="Delivered to the door",
+        carrier_note="Left with a neighbour",
+        local_time="2024-08-22 17:52:29",
+        time_zone="GMT-3",
+        location="Sao Paulo DC",
+    )
+    (event,) = to_tracking_info("cainiao", "LP1", TrackRecord(events=(raw,))).events
+    assert event.status is TrackingStatus.DELIVERED
+    assert (event.carrier_status_code, event.carrier_status_text) == ("GTMS_SIGNED", "Delivered to the door")
+    assert event.description == "Delivered to the door"
+    assert event.occurred_at == datetime(2024, 8, 22, 20, 52, 29, tzinfo=UTC)
+    assert event.local_time == "2024-08-22 17:52:29 GMT-3"
+    assert event.location == Location(facility="Sao Paulo DC")
+    (noted,) = to_tracking_info("cainiao", "LP1", TrackRecord(events=(raw._replace(description=""),))).events
+    assert noted.description == "Left with a neighbour"
+    assert noted.carrier_status_text == ""
+    assert noted.location == Location(facility="Sao Paulo DC")

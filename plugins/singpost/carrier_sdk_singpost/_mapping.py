@@ -135,18 +135,26 @@ def _events(wire_events: Iterable[WireEvent]) -> list[TrackingEvent]:
         first, last = events[0][1], events[-1][1]
         if first > last or (first == last and EVENTS_NEWEST_FIRST):
             events.reverse()
-    return [
-        TrackingEvent._parsed(
-            occurred_at=at,
-            status=map_status(event.status_code, event.description),
-            description=event.description,
-            carrier_status_code=event.status_code,
-            carrier_status_text=event.description,
-            location=Location(facility=event.location) if event.location else None,
-            local_time=event.date,
+    out = []
+    places: dict[str, Location] = {}  # a history names a few places many times: one Location each
+    for (date, code, _reason, description, place), at in events:  # WireEvent's fields
+        location = None
+        if place:
+            location = places.get(place)
+            if location is None:
+                location = places[place] = Location(facility=place)
+        out.append(
+            TrackingEvent._parsed(
+                occurred_at=at,
+                status=_status(code, description),  # map_status: the code is already stripped, upper case
+                description=description,
+                carrier_status_code=code,
+                carrier_status_text=description,
+                location=location,
+                local_time=date,
+            )
         )
-        for event, at in events
-    ]
+    return out
 
 
 def to_tracking_info(carrier: str, number: str, wire: WireItem) -> TrackingInfo:

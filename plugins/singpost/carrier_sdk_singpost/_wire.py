@@ -19,7 +19,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache, lru_cache
-from typing import Final
+from typing import Final, NamedTuple
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -138,9 +138,10 @@ SMARTPAC_PATTERN: Final = re.compile(r"^[A-Z0-9]{21}$")
 # -- wire schemas (only the fields the adapter reads) ----------------------------------------
 
 
-@attrs.frozen(kw_only=True)
-class WireEvent:
-    """One ``DeliveryStatusDetail`` (``-`` already turned into ``""``)."""
+class WireEvent(NamedTuple):
+    """One ``DeliveryStatusDetail`` (``-`` already turned into ``""``): a plain record, built once
+    per event of every history read (a tuple is built in a third of the time of a frozen attrs
+    class), read by unpacking."""
 
     date: str
     status_code: str = ""
@@ -228,10 +229,12 @@ def _texts(element: ET.Element) -> dict[str, str]:
     texts: dict[str, str] = {}
     for child in element:
         tag = child.tag
-        if isinstance(tag, str):
+        if type(tag) is str or isinstance(tag, str):  # comments and PIs have a function as tag
             name = _name(tag)
             if name not in texts:
-                texts[name] = clean(child.text)
+                value = child.text  # clean(), inline: five fields of every event are read here
+                value = value.strip() if value else ""
+                texts[name] = "" if value == EMPTY_VALUE else value
     return texts
 
 
@@ -295,11 +298,11 @@ def _item(element: ET.Element) -> WireItem:
             texts = _texts(detail).get
             events.append(
                 WireEvent(
-                    date=texts("Date", ""),
-                    status_code=texts("StatusCode", "").upper(),
-                    reason_code=texts("ReasonCode", ""),
-                    description=texts("StatusDescription", ""),
-                    location=texts("Location", ""),
+                    texts("Date", ""),
+                    texts("StatusCode", "").upper(),
+                    texts("ReasonCode", ""),
+                    texts("StatusDescription", ""),
+                    texts("Location", ""),
                 )
             )
     return WireItem(
