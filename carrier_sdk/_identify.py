@@ -88,7 +88,8 @@ def impb_check_digit(payload: str) -> int:
     """
     if not ascii_digits(payload):
         raise ValueError("IMpb payload must be digits")
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(payload)))
+    backwards = payload[::-1]  # every number a call tracks is checked here: no Python call per digit
+    total = 3 * sum(map(int, backwards[0::2])) + sum(map(int, backwards[1::2]))
     return (10 - total % 10) % 10
 
 

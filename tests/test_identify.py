@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from carrier_sdk.adapters import (
     impb_check_digit,
@@ -66,6 +68,16 @@ def test_pub97_example_is_invalid() -> None:
 def test_valid_impb(number: str) -> None:
     assert is_valid_impb(number)
     assert impb_check_digit(number[:-1]) == int(number[-1])
+
+
+@given(st.text(alphabet="0123456789", min_size=1, max_size=40))
+def test_impb_check_digit_is_pub_199_mod_10(payload: str) -> None:
+    # Pub 199: from the right, the digits weigh 3, 1, 3, 1 ...; the check digit tops the sum up to
+    # a multiple of ten.
+    weights = [3 if position % 2 == 0 else 1 for position in range(len(payload))]
+    total = sum(int(digit) * weight for digit, weight in zip(reversed(payload), weights, strict=True))
+    assert (impb_check_digit(payload) + total) % 10 == 0
+    assert 0 <= impb_check_digit(payload) <= 9
 
 
 @pytest.mark.parametrize("number", ["9400111899223100012927", "9400100000000000000001", "940011189922385512345X", ""])
