@@ -473,13 +473,22 @@ def sdk_sync(base: str, numbers: list[str], warmup: list[str], api: str) -> Meas
 
 
 def sdk_async(
-    base: str, numbers: list[str], warmup: list[str], api: str, backend: str, concurrency: int = CONCURRENCY
+    base: str,
+    numbers: list[str],
+    warmup: list[str],
+    api: str,
+    backend: str,
+    concurrency: int = CONCURRENCY,
+    **options: Any,
 ) -> Measured:
+    """``AsyncClient.track_many``; ``options`` go to the client (``instructions.py`` injects a clock)."""
+
     async def main() -> Measured:
         async with AsyncClient(
             settings=sdk_settings(base, api),
             rate_limits={"usps": None},
             http_backend=backend,  # type: ignore[arg-type]
+            **options,
         ) as client:
 
             async def run(batch: list[str]) -> int:
