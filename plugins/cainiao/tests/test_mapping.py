@@ -309,14 +309,25 @@ def test_bracketed_town_is_read_only_at_the_start(description: str, city: str | 
 
 
 def test_every_raw_event_field_lands_where_it_belongs() -> None:
-    # to_tracking_info unpacks RawEvent positionally: a field read into the wrong place shows here.
-    raw = RawEvent(
-        action_code="GTMS_SIGNED",
-        description="Delivered to the door",
-        carrier_note="Left with a neighbour",
-        local_time="2024-08-22 17:52:29",
-        time_zone="GMT-3",
-        location="Sao Paulo DC",
+    # _event builds RawEvent positionally and to_tracking_info unpacks it positionally: a field
+    # put in or read from the wrong place shows here, from the trace entry to the event.
+    entry = {
+        "time": "2024-08-22 17:52:29",
+        "timeZone": "GMT-3",
+        "actionCode": "GTMS_SIGNED",
+        "location": "Sao Paulo DC",
+    }
+    raw = _event({**entry, "standerdDesc": "Delivered to the door", "desc": "Left with a neighbour"})
+    assert (raw.action_code, raw.description, raw.carrier_note) == (
+        "GTMS_SIGNED",
+        "Delivered to the door",
+        "Left with a neighbour",
+    )
+    assert (raw.epoch_ms, raw.local_time, raw.time_zone, raw.location) == (
+        None,
+        "2024-08-22 17:52:29",
+        "GMT-3",
+        "Sao Paulo DC",
     )
     (event,) = to_tracking_info("cainiao", "LP1", TrackRecord(events=(raw,))).events
     assert event.status is TrackingStatus.DELIVERED
