@@ -51,23 +51,10 @@ from ._exceptions import (
 )
 from ._lazy import lazy_exports as _lazy_exports
 from ._models import (
-    Address,
-    AddressCheck,
-    Cancellation,
     CarrierInfo,
-    Customs,
-    CustomsItem,
-    Fee,
     Identification,
-    Label,
     Location,
-    Money,
-    Parcel,
-    Rate,
-    RateRequest,
     RelatedNumber,
-    Shipment,
-    ShipmentRequest,
     TrackingEvent,
     TrackingInfo,
     TrackingResult,
@@ -84,6 +71,21 @@ if TYPE_CHECKING:  # imported on first access (below): a plain `import carrier_s
     from ._day import Manifest, ManifestRefusal, Pickup, PickupAvailability, PickupRequest
     from ._journey import Journey, JourneyEvent, JourneyLeg
     from ._locations import Distance, OpeningHours, ServiceLocation
+    from ._shipping import (
+        Address,
+        AddressCheck,
+        Cancellation,
+        Customs,
+        CustomsItem,
+        Fee,
+        Label,
+        Money,
+        Parcel,
+        Rate,
+        RateRequest,
+        Shipment,
+        ShipmentRequest,
+    )
 
 __all__ = [
     "APIConnectionError",
@@ -179,9 +181,27 @@ __all__ = [
 ]
 
 
-# Names of the bulk-shipping, shipping-day, journey and locations models: each module is imported
-# (and its classes built) on the first access to one of its names, not by `import carrier_sdk`.
+# Names of the shipping, bulk-shipping, shipping-day, journey and locations models: each module is
+# imported (and its classes built) on the first access to one of its names, not by `import carrier_sdk`.
 _LAZY = {
+    **dict.fromkeys(
+        (
+            "Address",
+            "AddressCheck",
+            "Cancellation",
+            "Customs",
+            "CustomsItem",
+            "Fee",
+            "Label",
+            "Money",
+            "Parcel",
+            "Rate",
+            "RateRequest",
+            "Shipment",
+            "ShipmentRequest",
+        ),
+        "._shipping",
+    ),
     **dict.fromkeys(("AsyncShipmentIterator", "ShipmentIterator", "ShipmentResult", "ShipmentSummary"), "._bulk_ship"),
     **dict.fromkeys(("Manifest", "ManifestRefusal", "Pickup", "PickupAvailability", "PickupRequest"), "._day"),
     **dict.fromkeys(("Journey", "JourneyEvent", "JourneyLeg"), "._journey"),

@@ -18,8 +18,8 @@ import attrs
 
 from ._bulk import AsyncResults, Results, summary_dict
 from ._exceptions import CarrierError, OutcomeUnknownError, ValidationError
-from ._models import Shipment, ShipmentRequest
 from ._operation import FLUSH, Operation, Unit
+from ._shipping import Shipment, ShipmentRequest
 
 __all__ = ["AsyncShipmentIterator", "ShipmentIterator", "ShipmentResult", "ShipmentSummary"]
 

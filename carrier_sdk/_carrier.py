@@ -43,18 +43,9 @@ if TYPE_CHECKING:
     from ._day import Manifest, Pickup, PickupAvailability, PickupRequest
     from ._enums import LocationKind
     from ._locations import ServiceLocation
-    from ._models import (
-        Address,
-        AddressCheck,
-        Cancellation,
-        Identification,
-        Rate,
-        RateRequest,
-        Shipment,
-        ShipmentRequest,
-        TrackingInfo,
-    )
+    from ._models import Identification, TrackingInfo
     from ._ratelimit import RateLimit
+    from ._shipping import Address, AddressCheck, Cancellation, Rate, RateRequest, Shipment, ShipmentRequest
     from .state import TokenCache
 
 __all__ = ["PARSE_ERRORS", "BatchOutcome", "Carrier"]

@@ -35,19 +35,7 @@ from ._engine import AsyncEngine, Engine, SyncEngine, _Shared
 from ._enums import Capability, LocationKind
 from ._exceptions import ConfigurationError, ValidationError
 from ._flow import Flow, drive_async, drive_sync
-from ._models import (
-    Address,
-    AddressCheck,
-    Cancellation,
-    CarrierInfo,
-    Identification,
-    Rate,
-    RateRequest,
-    Shipment,
-    ShipmentRequest,
-    TrackingInfo,
-    TrackingResult,
-)
+from ._models import CarrierInfo, Identification, TrackingInfo, TrackingResult
 from ._operation import Bulk, Operation, purchase_flow
 from ._plugins import PluginManager, PluginReport, default_plugin_manager
 from ._ratelimit import RateLimit
@@ -64,6 +52,7 @@ if TYPE_CHECKING:  # imported where used: a sync program never loads asyncio thr
     from ._day import Manifest, Pickup, PickupAvailability, PickupRequest
     from ._journey import Journey, Step
     from ._locations import ServiceLocation
+    from ._shipping import Address, AddressCheck, Cancellation, Rate, RateRequest, Shipment, ShipmentRequest
     from .sandbox import Sandbox
 
 __all__ = ["AsyncClient", "BaseClient", "Client"]
@@ -317,6 +306,8 @@ class BaseClient(Engine):
         return Operation(impl, impl.track(impl.check_number(number)))
 
     def _op_rates(self, carrier: str, request: RateRequest) -> Operation[list[Rate]]:
+        from ._shipping import RateRequest
+
         _require_type(request, RateRequest, "request")
         return self._op(carrier, Capability.RATES, lambda impl: impl.rates(request))
 
@@ -342,6 +333,8 @@ class BaseClient(Engine):
         )
 
     def _op_validate(self, carrier: str, address: Address) -> Operation[AddressCheck]:
+        from ._shipping import Address
+
         _require_type(address, Address, "address")
         return self._op(carrier, Capability.VALIDATE_ADDRESS, lambda impl: impl.validate_address(address))
 
@@ -731,6 +724,8 @@ class Client(BaseClient, SyncEngine, Closing):
 
 def _with_rate(carrier: str, request: Any, rate: Rate | None) -> ShipmentRequest:
     """``request`` checked, carrying ``rate`` (which must be this carrier's) and its service."""
+    from ._shipping import Rate, ShipmentRequest
+
     _require_type(request, ShipmentRequest, "request")
     if rate is not None:
         _require_type(rate, Rate, "rate")

@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     import concurrent.futures
     import random
 
-    from ._models import Shipment
+    from ._shipping import Shipment
     from .sandbox import Sandbox
     from .state._base import StateBackend
 

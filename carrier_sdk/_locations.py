@@ -17,7 +17,8 @@ import attrs
 
 from ._enums import DistanceUnit, LocationKind
 from ._exceptions import ValidationError
-from ._models import Address, _enum
+from ._models import _enum
+from ._shipping import Address
 from ._validation import check_int, check_text, to_decimal
 
 if TYPE_CHECKING:

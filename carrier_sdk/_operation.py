@@ -16,7 +16,7 @@ import attrs
 if TYPE_CHECKING:
     from ._carrier import Carrier
     from ._flow import Flow
-    from ._models import Rate, Shipment
+    from ._shipping import Rate, Shipment
     from .state._ledger import PurchaseGuard
 
 __all__ = ["FLUSH", "Bulk", "Operation", "Unit", "purchase_flow"]

@@ -30,8 +30,9 @@ import attrs
 
 from ._client import Client
 from ._exceptions import CarrierError, ConfigurationError, PurchaseInProgressError, ValidationError
-from ._models import Shipment, ShipmentRequest, TrackingInfo, TrackingResult
+from ._models import TrackingInfo, TrackingResult
 from ._serialization import from_dict, to_dict
+from ._shipping import Shipment, ShipmentRequest
 
 try:
     from celery import group, shared_task

@@ -7,7 +7,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._exceptions import (
     APIStatusError,
@@ -20,8 +20,10 @@ from .._exceptions import (
     UnsupportedOperationError,
     ValidationError,
 )
-from .._models import Shipment
 from ._base import PurchaseRecord, PurchaseStatus, StateBackend
+
+if TYPE_CHECKING:
+    from .._shipping import Shipment
 
 __all__ = ["PurchaseGuard", "guarded_purchase", "guarded_purchase_async", "request_fingerprint"]
 
@@ -107,6 +109,7 @@ class PurchaseGuard:
             )
         if record.status is PurchaseStatus.DONE and record.result is not None:
             from .._serialization import from_dict
+            from .._shipping import Shipment
 
             return from_dict(Shipment, json.loads(record.result))
         if record.status is PurchaseStatus.PENDING:

@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from .._models import Address, Customs, CustomsItem, Money, Parcel, ShipmentRequest
+from .._shipping import Address, Customs, CustomsItem, Money, Parcel, ShipmentRequest
 
 __all__ = [
     "cross_border_request",

@@ -57,19 +57,10 @@ from .._exceptions import (
 )
 from .._identify import normalize_number
 from .._locations import ServiceLocation
-from .._models import (
-    Address,
-    AddressCheck,
-    Cancellation,
-    Parcel,
-    Rate,
-    RateRequest,
-    Shipment,
-    ShipmentRequest,
-    TrackingInfo,
-)
+from .._models import TrackingInfo
 from .._registry import CarrierRegistry
 from .._settings import Secret, load_settings
+from .._shipping import Address, AddressCheck, Cancellation, Parcel, Rate, RateRequest, Shipment, ShipmentRequest
 from ..fakes import FakeCarrierAPI, FaultKind, FaultOptions, stable_random
 from ..sandbox import Sandbox, load_fake
 from ._kit import CLIENT_KINDS, ClientKind, OperationRunner, make_client, make_registry, offline_transport
