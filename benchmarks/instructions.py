@@ -4,7 +4,7 @@ Reproduce (from the repository root, after the README's install line; needs ``va
 the Debian package of that name)::
 
     .venv/bin/python benchmarks/instructions.py                # every workload below (about 3.5 minutes)
-    .venv/bin/python benchmarks/instructions.py --only aiohttp # one group: aiohttp, sync, batched or parse
+    .venv/bin/python benchmarks/instructions.py --only aiohttp # one group: aiohttp, sync, batched, parse or import
     .venv/bin/python benchmarks/instructions.py --json out.json
 
 Why: ``compare.py`` times client CPU, which is the goal's unit, but on a shared 2-core machine a
@@ -32,7 +32,10 @@ and with the same bodies (USPS v3, 12 events), at 0 ms latency:
 - ``parse``: each installed adapter's tracking flow on one 50-event body (``flow.send``, the flows
   built beforehand in both runs) against ``json.loads`` (ElementTree for XML) + the plain walk,
   and ``compare.output_floor`` (decoding, then building the same typed models from values read
-  beforehand: what no parse into these models can skip) against the same baseline.
+  beforehand: what no parse into these models can skip) against the same baseline;
+- ``import``: a fresh interpreter that runs ``import httpx``, against one that runs ``import
+  carrier_sdk`` (the whole run each, bytecode caches written by a run before): the goal's
+  "httpx + 40 ms" as instructions.
 """
 
 from __future__ import annotations
@@ -65,8 +68,12 @@ VARIANTS: dict[tuple[str, str], tuple[str, str | None]] = {
     ("batched", "raw"): ("raw v3r2 batch loop", None),
     ("batched", "sdk"): ("Client.track_many v3r2", "raw"),
     ("batched", "async"): ("AsyncClient aiohttp v3r2", "raw"),
+    ("import", "raw"): ("cold `import httpx`", None),
+    ("import", "sdk"): ("cold `import carrier_sdk`", "raw"),
 }
-GROUPS = ("aiohttp", "sync", "batched", "parse")
+#: What a fresh interpreter runs for each ``import`` variant (the whole run is counted).
+IMPORTS = {"raw": "import httpx", "sdk": "import carrier_sdk"}
+GROUPS = ("aiohttp", "sync", "batched", "parse", "import")
 #: Numbers (bodies for ``parse``) of the small and the large run of each variant.
 COUNTS = {"aiohttp": (100, 600), "sync": (100, 600), "batched": (140, 1190), "parse": (20, 120)}
 
@@ -169,21 +176,24 @@ _REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 
 def instructions(group: str, variant: str, count: int) -> int:
-    """Instructions of one child run under cachegrind (hash seed fixed: same dict layouts each run)."""
+    """Instructions of one child run under cachegrind (hash seed fixed: same dict layouts each run);
+    for ``import``, of a fresh interpreter running only that import, from the repository root."""
     env = {**os.environ, "PYTHONHASHSEED": "0", "CARRIER_SDK_DISABLE_PLUGINS": "otel"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # a cold import reads cached bytecode, as compare.py's does
+    script = (
+        ["-c", IMPORTS[variant]]
+        if group == "import"
+        else [str(Path(__file__).resolve()), "--child", group, variant, str(count)]
+    )
     command = [
         "valgrind",
         "--tool=cachegrind",
         "--cache-sim=no",
         "--cachegrind-out-file=/dev/null",
         sys.executable,
-        str(Path(__file__).resolve()),
-        "--child",
-        group,
-        variant,
-        str(count),
+        *script,
     ]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, env=env, cwd=HERE.parent, capture_output=True, text=True, check=False)
     match = _REFS.search(done.stderr)
     if done.returncode != 0 or match is None:
         raise RuntimeError(f"{group}/{variant} x{count} failed:\n{done.stderr[-2000:]}")
@@ -191,6 +201,9 @@ def instructions(group: str, variant: str, count: int) -> int:
 
 
 def per_unit(group: str, variant: str) -> float:
+    if group == "import":
+        instructions(group, variant, 1)  # writes the bytecode caches a later run reads
+        return instructions(group, variant, 1)
     small, large = COUNTS[group]
     return (instructions(group, variant, large) - instructions(group, variant, small)) / (large - small)
 
@@ -231,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for (group, variant), (label, against) in variants.items():
         value = counted[(group, variant)]
-        unit = "body" if group == "parse" else "number"
+        unit = {"parse": "body", "import": "run"}.get(group, "number")
         ratio = value / counted[(group, against)] if against else None
         rows.append(
             {

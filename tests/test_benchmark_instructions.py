@@ -61,3 +61,15 @@ def test_a_child_run_is_counted() -> None:
     fewer, more = (instructions.instructions("parse", "usps:baseline", count) for count in (1, 6))
     # Interpreter start-up alone is hundreds of millions; five more bodies add to it.
     assert 100_000_000 < fewer < more
+
+
+def test_the_import_group_counts_a_whole_fresh_import() -> None:
+    if shutil.which("valgrind") is None:
+        pytest.skip("valgrind is not installed (Debian package: valgrind); the benchmark needs it, the SDK does not")
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import instructions
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    # carrier_sdk imports httpx and more: its fresh import is the larger of the two.
+    assert instructions.instructions("import", "raw", 1) < instructions.instructions("import", "sdk", 1)
