@@ -58,6 +58,7 @@ def test_a_child_run_is_counted() -> None:
         import instructions
     finally:
         sys.path.remove(str(SCRIPT.parent))
+    instructions.prepare()
     fewer, more = (instructions.instructions("parse", "usps:baseline", count) for count in (1, 6))
     # Interpreter start-up alone is hundreds of millions; five more bodies add to it.
     assert 100_000_000 < fewer < more
@@ -72,4 +73,5 @@ def test_the_import_group_counts_a_whole_fresh_import() -> None:
     finally:
         sys.path.remove(str(SCRIPT.parent))
     # carrier_sdk imports httpx and more: its fresh import is the larger of the two.
+    instructions.prepare()
     assert instructions.instructions("import", "raw", 1) < instructions.instructions("import", "sdk", 1)
