@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,7 +51,9 @@ def test_without_valgrind_it_says_what_to_install() -> None:
     assert "needs valgrind" in done.stderr
 
 
-def test_a_child_run_is_counted() -> None:
+@pytest.fixture(scope="module")
+def counter() -> Any:
+    """The benchmark module, its bytecode caches written, where valgrind is installed."""
     if shutil.which("valgrind") is None:
         pytest.skip("valgrind is not installed (Debian package: valgrind); the benchmark needs it, the SDK does not")
     sys.path.insert(0, str(SCRIPT.parent))
@@ -59,19 +62,15 @@ def test_a_child_run_is_counted() -> None:
     finally:
         sys.path.remove(str(SCRIPT.parent))
     instructions.prepare()
-    fewer, more = (instructions.instructions("parse", "usps:baseline", count) for count in (1, 6))
+    return instructions
+
+
+def test_a_child_run_is_counted(counter: Any) -> None:
+    fewer, more = (counter.instructions("parse", "usps:baseline", count) for count in (1, 6))
     # Interpreter start-up alone is hundreds of millions; five more bodies add to it.
     assert 100_000_000 < fewer < more
 
 
-def test_the_import_group_counts_a_whole_fresh_import() -> None:
-    if shutil.which("valgrind") is None:
-        pytest.skip("valgrind is not installed (Debian package: valgrind); the benchmark needs it, the SDK does not")
-    sys.path.insert(0, str(SCRIPT.parent))
-    try:
-        import instructions
-    finally:
-        sys.path.remove(str(SCRIPT.parent))
+def test_the_import_group_counts_a_whole_fresh_import(counter: Any) -> None:
     # carrier_sdk imports httpx and more: its fresh import is the larger of the two.
-    instructions.prepare()
-    assert instructions.instructions("import", "raw", 1) < instructions.instructions("import", "sdk", 1)
+    assert counter.instructions("import", "raw", 1) < counter.instructions("import", "sdk", 1)
