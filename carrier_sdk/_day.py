@@ -18,8 +18,8 @@ import attrs
 
 from ._enums import LabelFormat, WeightUnit
 from ._exceptions import ValidationError
-from ._models import _format, _opt_date, _strings, _weight_unit
-from ._shipping import Address, Shipment
+from ._models import _opt_date, _strings
+from ._shipping import Address, Shipment, _format, _weight_unit
 from ._validation import check_int, check_positive, check_text, to_decimal
 
 if TYPE_CHECKING:

@@ -1,11 +1,11 @@
 """The SDK's domain models: frozen, keyword-only attrs classes validated on construction.
 
-The tracking and discovery models live here, with the field helpers every model shares; the
-shipping models (money, addresses, parcels, rates, shipments) are in :mod:`carrier_sdk._shipping`.
+The tracking and discovery models live here, with the field helpers the model modules share; the
+shipping models (money, addresses, parcels, rates, shipments) and their own field helpers are in
+:mod:`carrier_sdk._shipping`.
 
 Wire payloads never become models directly: each adapter maps its carrier's schemas onto these
-with pure functions. Money is :class:`~decimal.Decimal` with an ISO 4217 currency; datetimes are
-timezone-aware UTC; collections are tuples.
+with pure functions. Datetimes are timezone-aware UTC; collections are tuples.
 """
 
 from __future__ import annotations
@@ -14,21 +14,16 @@ import enum
 import operator
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
-from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import attrs
 
 from ._enums import (
     Capability,
     Confidence,
-    DimensionUnit,
-    LabelFormat,
     TrackingStatus,
-    WeightUnit,
 )
 from ._exceptions import CarrierError, ValidationError
-from ._validation import check_country, check_currency, check_positive, check_text, to_decimal
 
 __all__ = [
     "CarrierInfo",
@@ -40,41 +35,13 @@ __all__ = [
     "TrackingResult",
 ]
 
-#: Largest accepted parcel weight, in kilograms, whatever the unit it is given in.
-MAX_WEIGHT_KG = Decimal(1000)
-#: Largest accepted parcel dimension, in centimetres.
-MAX_DIMENSION_CM = Decimal(1000)
 
 _E = TypeVar("_E", bound=enum.Enum)
-
-_TO_KG = {
-    WeightUnit.G: Decimal("0.001"),
-    WeightUnit.KG: Decimal(1),
-    WeightUnit.OZ: Decimal("0.028349523125"),
-    WeightUnit.LB: Decimal("0.45359237"),
-}
-_TO_CM = {
-    DimensionUnit.MM: Decimal("0.1"),
-    DimensionUnit.CM: Decimal(1),
-    DimensionUnit.IN: Decimal("2.54"),
-}
 
 
 # Converters are named, typed functions: mypy's attrs plugin and pyright read the type of their
 # first parameter as the constructor's parameter type, and attrs copies it into ``__init__``'s
 # annotations, so ``inspect.signature`` shows what a field accepts.
-
-
-def _text(field: str, max_length: int, required: bool = False) -> Any:
-    """A text field: stripped, NFC-normalized, bounded; ``""`` by default.
-
-    The field is declared ``name: str = _text(...)``: checkers see a ``str`` with a default.
-    """
-
-    def convert(value: str) -> str:
-        return check_text(value, field, max_length=max_length, required=required)
-
-    return attrs.field(default="", converter=convert)
 
 
 def _aware(value: datetime | str, field: str) -> datetime:
@@ -119,22 +86,6 @@ def _enum(cls: type[_E], value: _E | str, field: str) -> _E:
         ) from None
 
 
-def _weight_unit(value: WeightUnit | str) -> WeightUnit:
-    return _enum(WeightUnit, value, "weight_unit")
-
-
-def _dimension_unit(value: DimensionUnit | str) -> DimensionUnit:
-    return _enum(DimensionUnit, value, "dimension_unit")
-
-
-def _label_format(value: LabelFormat | str) -> LabelFormat:
-    return _enum(LabelFormat, value, "label_format")
-
-
-def _format(value: LabelFormat | str) -> LabelFormat:
-    return _enum(LabelFormat, value, "format")
-
-
 def _status(value: TrackingStatus | str) -> TrackingStatus:
     return _enum(TrackingStatus, value, "status")
 
@@ -147,42 +98,6 @@ def _confidence(value: Confidence | int) -> Confidence:
         raise ValidationError(
             f"confidence must be one of {allowed}, got {value!r}", field="confidence", constraint=allowed
         ) from None
-
-
-def _amount(value: Decimal | float | int | str) -> Decimal:
-    return to_decimal(value, "amount")
-
-
-def _currency(value: str) -> str:
-    return check_currency(value, "currency")
-
-
-def _country(value: str) -> str:
-    return check_country(value, "country")
-
-
-def _origin_country(value: str) -> str:
-    return check_country(value, "origin_country")
-
-
-def _weight(value: Decimal | float | int | str) -> Decimal:
-    return check_positive(to_decimal(value, "weight"), "weight")
-
-
-def _opt_positive(value: Decimal | float | int | str | None, field: str) -> Decimal | None:
-    return None if value is None else check_positive(to_decimal(value, field), field)
-
-
-def _length(value: Decimal | float | int | str | None) -> Decimal | None:
-    return _opt_positive(value, "length")
-
-
-def _width(value: Decimal | float | int | str | None) -> Decimal | None:
-    return _opt_positive(value, "width")
-
-
-def _height(value: Decimal | float | int | str | None) -> Decimal | None:
-    return _opt_positive(value, "height")
 
 
 def _strings(value: Iterable[str]) -> tuple[str, ...]:

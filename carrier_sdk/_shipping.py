@@ -18,31 +18,9 @@ import attrs
 
 from ._enums import DimensionUnit, LabelFormat, WeightUnit
 from ._exceptions import ValidationError
-from ._models import (
-    _TO_CM,
-    _TO_KG,
-    MAX_DIMENSION_CM,
-    MAX_WEIGHT_KG,
-    RelatedNumber,
-    _amount,
-    _country,
-    _currency,
-    _dimension_unit,
-    _format,
-    _height,
-    _label_format,
-    _length,
-    _opt_date,
-    _origin_country,
-    _related,
-    _strings,
-    _text,
-    _weight,
-    _weight_unit,
-    _width,
-)
+from ._models import RelatedNumber, _enum, _opt_date, _related, _strings
 from ._serialization import JSONValue
-from ._validation import check_int, check_text
+from ._validation import check_country, check_currency, check_int, check_positive, check_text, to_decimal
 
 __all__ = [
     "Address",
@@ -59,6 +37,90 @@ __all__ = [
     "Shipment",
     "ShipmentRequest",
 ]
+
+#: Largest accepted parcel weight, in kilograms, whatever the unit it is given in.
+MAX_WEIGHT_KG = Decimal(1000)
+#: Largest accepted parcel dimension, in centimetres.
+MAX_DIMENSION_CM = Decimal(1000)
+
+_TO_KG = {
+    WeightUnit.G: Decimal("0.001"),
+    WeightUnit.KG: Decimal(1),
+    WeightUnit.OZ: Decimal("0.028349523125"),
+    WeightUnit.LB: Decimal("0.45359237"),
+}
+_TO_CM = {
+    DimensionUnit.MM: Decimal("0.1"),
+    DimensionUnit.CM: Decimal(1),
+    DimensionUnit.IN: Decimal("2.54"),
+}
+
+
+# Converters are named, typed functions, as in :mod:`carrier_sdk._models` (which says why).
+
+
+def _text(field: str, max_length: int, required: bool = False) -> Any:
+    """A text field: stripped, NFC-normalized, bounded; ``""`` by default.
+
+    The field is declared ``name: str = _text(...)``: checkers see a ``str`` with a default.
+    """
+
+    def convert(value: str) -> str:
+        return check_text(value, field, max_length=max_length, required=required)
+
+    return attrs.field(default="", converter=convert)
+
+
+def _weight_unit(value: WeightUnit | str) -> WeightUnit:
+    return _enum(WeightUnit, value, "weight_unit")
+
+
+def _dimension_unit(value: DimensionUnit | str) -> DimensionUnit:
+    return _enum(DimensionUnit, value, "dimension_unit")
+
+
+def _label_format(value: LabelFormat | str) -> LabelFormat:
+    return _enum(LabelFormat, value, "label_format")
+
+
+def _format(value: LabelFormat | str) -> LabelFormat:
+    return _enum(LabelFormat, value, "format")
+
+
+def _amount(value: Decimal | float | int | str) -> Decimal:
+    return to_decimal(value, "amount")
+
+
+def _currency(value: str) -> str:
+    return check_currency(value, "currency")
+
+
+def _country(value: str) -> str:
+    return check_country(value, "country")
+
+
+def _origin_country(value: str) -> str:
+    return check_country(value, "origin_country")
+
+
+def _weight(value: Decimal | float | int | str) -> Decimal:
+    return check_positive(to_decimal(value, "weight"), "weight")
+
+
+def _opt_positive(value: Decimal | float | int | str | None, field: str) -> Decimal | None:
+    return None if value is None else check_positive(to_decimal(value, field), field)
+
+
+def _length(value: Decimal | float | int | str | None) -> Decimal | None:
+    return _opt_positive(value, "length")
+
+
+def _width(value: Decimal | float | int | str | None) -> Decimal | None:
+    return _opt_positive(value, "width")
+
+
+def _height(value: Decimal | float | int | str | None) -> Decimal | None:
+    return _opt_positive(value, "height")
 
 
 @attrs.frozen(kw_only=True)
