@@ -229,12 +229,10 @@ def _texts(element: ET.Element) -> dict[str, str]:
     texts: dict[str, str] = {}
     for child in element:
         tag = child.tag
-        if type(tag) is str or isinstance(tag, str):  # comments and PIs have a function as tag
+        if isinstance(tag, str):
             name = _name(tag)
             if name not in texts:
-                value = child.text  # clean(), inline: five fields of every event are read here
-                value = value.strip() if value else ""
-                texts[name] = "" if value == EMPTY_VALUE else value
+                texts[name] = clean(child.text)
     return texts
 
 
