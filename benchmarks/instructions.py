@@ -48,7 +48,6 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -98,13 +97,7 @@ def child(group: str, variant: str, count: int) -> None:
     if group == "aiohttp" and variant in ("walk", "all"):
         import carrier_sdk_usps._mapping as usps_mapping
 
-        from carrier_sdk import TrackingInfo, TrackingStatus
-
-        def walked(carrier: str, number: str, wire: Any) -> TrackingInfo:
-            compare.plain_walk(wire)
-            return TrackingInfo(carrier=carrier, tracking_number=number, status=TrackingStatus.UNKNOWN)
-
-        usps_mapping.to_tracking_info = walked
+        usps_mapping.to_tracking_info = compare.walked
     if group == "aiohttp" and variant in ("read", "all"):
         from carrier_sdk._engine import AsyncEngine
 
@@ -246,9 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     if "parse" in groups:
         variants.update(parse_variants())
     prepare()
-    run: Callable[[tuple[str, str]], float] = lambda key: per_unit(*key)  # noqa: E731
     with ThreadPoolExecutor(max_workers=2) as pool:  # counts do not depend on what else runs
-        counted = dict(zip(variants, pool.map(run, variants), strict=True))
+        counted = dict(zip(variants, pool.map(lambda key: per_unit(*key), variants), strict=True))
     print(f"{'workload':44} {'instructions':>14} {'ratio':>7}")
     rows = []
     for (group, variant), (label, against) in variants.items():
